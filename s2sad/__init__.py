@@ -1,0 +1,44 @@
+"""s2sad: source-to-source automatic differentiation for Python and NumPy.
+
+    import s2sad
+    s2sad.grad(f)(x)          # gradient of a scalar function
+    print(s2sad.source(f))    # the generated adjoint code
+"""
+
+__version__ = "0.1.0"
+
+from .api import (  # noqa: E402
+    Differentiable,
+    differentiate,
+    grad,
+    source,
+    value_and_grad,
+    vjp,
+)
+from .errors import (  # noqa: E402
+    InternalError,
+    MissingRuleError,
+    NonDifferentiableError,
+    NonScalarOutputError,
+    NoSourceError,
+    S2sadError,
+    UnsupportedSyntaxError,
+)
+from .loader import clear_cache  # noqa: E402
+
+__all__ = [
+    "Differentiable",
+    "InternalError",
+    "MissingRuleError",
+    "NoSourceError",
+    "NonDifferentiableError",
+    "NonScalarOutputError",
+    "S2sadError",
+    "UnsupportedSyntaxError",
+    "clear_cache",
+    "differentiate",
+    "grad",
+    "source",
+    "value_and_grad",
+    "vjp",
+]

@@ -1,0 +1,173 @@
+"""Emit: IR -> gast -> Python source text.
+
+Deterministic: the same IR always gives byte-identical text (``ast.unparse`` of a tree built in
+program order, no dict or set iteration in between). Comments, which Python's AST cannot hold,
+travel as marked string statements and are turned into ``#`` lines at the end.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import gast
+
+from .ir import Comment, Copy, For, Function, If, Op, Return, Var, While
+
+_COMMENT_MARK = "__s2sad_comment__ "
+_COMMENT_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")__s2sad_comment__ (.*?)(?:'''|\"\"\"|'|\")$")
+_BINOPS = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "**": gast.Pow,
+           "@": gast.MatMult}
+_UNARYOPS = {"-": gast.USub, "+": gast.UAdd}
+
+
+def _load(name: str):
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def _store(name: str):
+    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def _dotted(spelling: str):
+    parts = spelling.split(".")
+    node = _load(parts[0])
+    for attr in parts[1:]:
+        node = gast.Attribute(value=node, attr=attr, ctx=gast.Load())
+    return node
+
+
+def const_expr(value, in_subscript=False):
+    """A gast expression for a constant; slices use ``a:b`` syntax inside subscripts only."""
+    if isinstance(value, slice):
+        parts = [None if p is None else const_expr(p) for p in (value.start, value.stop,
+                                                                 value.step)]
+        if in_subscript:
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        args = [p if p is not None else gast.Constant(None, None) for p in parts]
+        return gast.Call(func=_load("slice"), args=args, keywords=[])
+    if isinstance(value, tuple):
+        return gast.Tuple(elts=[const_expr(v, in_subscript) for v in value], ctx=gast.Load())
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return gast.Call(func=_load("float"), args=[gast.Constant(repr(value), None)],
+                         keywords=[])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=gast.Constant(-value, None))
+    return gast.Constant(value=value, kind=None)
+
+
+def atom_expr(atom, in_subscript=False):
+    if isinstance(atom, Var):
+        return _load(atom.name)
+    return const_expr(atom.value, in_subscript)
+
+
+def _nest(elements, layout):
+    """Rebuild the nested list literal of ``np.array([...])`` from its flat elements."""
+    root: list = []
+    for elt, position in zip(elements, layout):
+        level = root
+        for i in position[:-1]:
+            while len(level) <= i:
+                level.append([])
+            level = level[i]
+        level.append(elt)
+
+    def to_node(item):
+        if isinstance(item, list):
+            return gast.List(elts=[to_node(i) for i in item], ctx=gast.Load())
+        return item
+
+    return to_node(root)
+
+
+def op_expr(op: Op):
+    """The right-hand side expression of an operation."""
+    prim = op.prim
+    args = [atom_expr(a) for a in op.args]
+    if prim.form == "binop":
+        return gast.BinOp(left=args[0], op=_BINOPS[prim.spelling](), right=args[1])
+    if prim.form == "unaryop":
+        return gast.UnaryOp(op=_UNARYOPS[prim.spelling](), operand=args[0])
+    if prim.form == "attribute":
+        return gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
+    if prim.form == "subscript":
+        return gast.Subscript(value=args[0], slice=atom_expr(op.kwarg("index"), True),
+                              ctx=gast.Load())
+    if prim.form == "tuple":
+        return gast.Tuple(elts=args, ctx=gast.Load())
+    keywords = []
+    if prim.form == "array":
+        layout = op.kwarg("layout").value
+        args = [_nest(args, layout)]
+        keywords = [gast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs
+                    if k != "layout"]
+        return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
+    positional = {name for name, _ in prim.params[: prim.required_params]}
+    kw = dict(op.kwargs)
+    for name, _ in prim.params[: prim.required_params]:
+        if name in kw:
+            args.append(atom_expr(kw[name]))
+    for name, _ in prim.params:
+        if name in kw and name not in positional:
+            keywords.append(gast.keyword(arg=name, value=atom_expr(kw[name])))
+    return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
+
+
+def _assign(target: str, value):
+    return gast.Assign(targets=[_store(target)], value=value, type_comment=None)
+
+
+def stmt_nodes(stmt) -> list:
+    if isinstance(stmt, Op):
+        return [_assign(stmt.target, op_expr(stmt))]
+    if isinstance(stmt, Copy):
+        return [_assign(stmt.target, atom_expr(stmt.value))]
+    if isinstance(stmt, Return):
+        if stmt.is_tuple:
+            value = gast.Tuple(elts=[atom_expr(a) for a in stmt.values], ctx=gast.Load())
+        else:
+            value = atom_expr(stmt.values[0])
+        return [gast.Return(value=value)]
+    if isinstance(stmt, Comment):
+        return [gast.Expr(value=gast.Constant(_COMMENT_MARK + stmt.text, None))]
+    if isinstance(stmt, If):
+        return [gast.If(test=atom_expr(stmt.test), body=body_nodes(stmt.body),
+                        orelse=body_nodes(stmt.orelse))]
+    if isinstance(stmt, For):
+        return [gast.For(target=_store(stmt.target), iter=atom_expr(stmt.iterable),
+                         body=body_nodes(stmt.body), orelse=[], type_comment=None)]
+    if isinstance(stmt, While):
+        raise NotImplementedError("while loops are emitted by the control-flow stage")
+    raise TypeError(f"cannot emit {stmt!r}")
+
+
+def body_nodes(body) -> list:
+    nodes = []
+    for stmt in body:
+        nodes.extend(stmt_nodes(stmt))
+    return nodes or [gast.Pass()]
+
+
+def function_node(fn: Function):
+    params = [_param(p) for p in fn.params]
+    defaults = [const_expr(d.value) for d in fn.defaults if d is not None]
+    if len(defaults) != len([d for d in fn.defaults]):
+        defaults = []  # non-literal defaults are attached to the compiled function instead
+    args = gast.arguments(args=params, posonlyargs=[], vararg=None, kwonlyargs=[],
+                          kw_defaults=[], kwarg=None, defaults=defaults)
+    return gast.FunctionDef(name=fn.name, args=args, body=body_nodes(fn.body),
+                            decorator_list=[], returns=None, type_comment=None, type_params=[])
+
+
+def _param(name: str):
+    return gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
+
+
+def to_source(fn: Function) -> str:
+    """The Python source text of an IR function."""
+    module = gast.Module(body=[function_node(fn)], type_ignores=[])
+    tree = ast.fix_missing_locations(gast.gast_to_ast(module))
+    text = ast.unparse(tree)
+    lines = [_COMMENT_LINE.sub(r"\1# \2", line) for line in text.splitlines()]
+    return "\n".join(lines) + "\n"

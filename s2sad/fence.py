@@ -1,0 +1,172 @@
+"""Fence: reject what the compiler does not support, before any transformation.
+
+One walk over the AST. Anything outside the supported subset raises
+:class:`UnsupportedSyntaxError` naming the construct, pointing at ``file:line:col`` and giving a
+hint. Later stages may then assume the subset and never fail with an internal error on it.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from .errors import UnsupportedSyntaxError
+from .frontend import ParsedFunction
+
+_CONTROL_FLOW_HINT = (
+    "s2sad differentiates straight-line code for now: write the computation with vectorised\n"
+    "NumPy (np.where, np.sum, np.cumsum ...), or keep the control flow outside the function"
+)
+_PRIMITIVE_HINT = (
+    "move it outside the differentiated function, or mark the callee with @s2sad.primitive\n"
+    "and give it a rule with s2sad.defvjp"
+)
+
+# Rejected node type -> (what it is called in the message, hint).
+_REJECTED = {
+    gast.If: ("'if' statements", _CONTROL_FLOW_HINT),
+    gast.For: ("'for' loops", _CONTROL_FLOW_HINT),
+    gast.While: ("'while' loops", _CONTROL_FLOW_HINT),
+    gast.Break: ("'break'", _CONTROL_FLOW_HINT),
+    gast.Continue: ("'continue'", _CONTROL_FLOW_HINT),
+    gast.IfExp: ("conditional expressions ('a if c else b')",
+                 "use np.where(c, a, b), which s2sad differentiates elementwise"),
+    gast.Compare: ("comparisons", _CONTROL_FLOW_HINT),
+    gast.BoolOp: ("'and' / 'or'", _CONTROL_FLOW_HINT),
+    gast.Try: ("'try' statements", _PRIMITIVE_HINT),
+    gast.With: ("'with' statements", _PRIMITIVE_HINT),
+    gast.AsyncWith: ("'async with' statements", _PRIMITIVE_HINT),
+    gast.AsyncFor: ("'async for' loops", _PRIMITIVE_HINT),
+    gast.Raise: ("'raise' statements", "check inputs before calling the differentiated function"),
+    gast.Assert: ("'assert' statements", "check inputs before calling the differentiated function"),
+    gast.Global: ("'global' declarations", "pass the value in as an argument instead"),
+    gast.Nonlocal: ("'nonlocal' declarations", "pass the value in as an argument instead"),
+    gast.Delete: ("'del' statements", "drop the 'del'; the generated code manages its own names"),
+    gast.Import: ("imports inside the function", "import at module level"),
+    gast.ImportFrom: ("imports inside the function", "import at module level"),
+    gast.ClassDef: ("classes defined inside the function", "define the class at module level"),
+    gast.FunctionDef: ("functions defined inside the function",
+                       "define the helper at module level and call it"),
+    gast.AsyncFunctionDef: ("async functions", "differentiate a plain 'def' function"),
+    gast.Lambda: ("lambdas inside the function", "define the helper at module level and call it"),
+    gast.Yield: ("'yield' (generators)", "return an array instead of yielding values"),
+    gast.YieldFrom: ("'yield from' (generators)", "return an array instead of yielding values"),
+    gast.Await: ("'await'", "differentiate a plain synchronous function"),
+    gast.NamedExpr: ("assignment expressions (':=')", "assign on a line of its own"),
+    gast.ListComp: ("list comprehensions", "use vectorised NumPy operations"),
+    gast.SetComp: ("set comprehensions", "use vectorised NumPy operations"),
+    gast.DictComp: ("dict comprehensions", "use vectorised NumPy operations"),
+    gast.GeneratorExp: ("generator expressions", "use vectorised NumPy operations"),
+    gast.Dict: ("dict literals", "pass arrays or scalars instead of dicts"),
+    gast.Set: ("set literals", "use a tuple or an array"),
+    gast.JoinedStr: ("f-strings", "build strings outside the differentiated function"),
+    gast.Starred: ("'*' unpacking", "pass the arguments one by one"),
+    gast.Match: ("'match' statements", _CONTROL_FLOW_HINT),
+    gast.AnnAssign: ("annotated assignments", "drop the annotation: 'x = ...'"),
+}
+
+_OPERATORS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult)
+_OPERATOR_NAMES = {gast.FloorDiv: "//", gast.Mod: "%", gast.LShift: "<<", gast.RShift: ">>",
+                   gast.BitOr: "|", gast.BitXor: "^", gast.BitAnd: "&"}
+
+_ALLOWED = (
+    gast.Assign, gast.AugAssign, gast.Return, gast.Expr, gast.Pass,
+    gast.BinOp, gast.UnaryOp, gast.Call, gast.Name, gast.Constant, gast.Attribute,
+    gast.Tuple, gast.List, gast.Subscript, gast.Slice, gast.keyword,
+    gast.Load, gast.Store, gast.arguments,
+    *_OPERATORS, gast.USub, gast.UAdd,
+)
+
+
+class _Fence(gast.NodeVisitor):
+    def __init__(self, parsed: ParsedFunction):
+        self.parsed = parsed
+
+    def fail(self, node, what, hint):
+        raise UnsupportedSyntaxError(f"{what} are not supported", self.parsed.location(node),
+                                     hint)
+
+    def check_signature(self, fn):
+        args = fn.args
+        if args.vararg is not None or args.kwarg is not None:
+            self.fail(args.vararg or args.kwarg, "'*args' / '**kwargs' parameters",
+                      "list the parameters explicitly")
+        if args.kwonlyargs:
+            self.fail(args.kwonlyargs[0], "keyword-only parameters",
+                      "make them ordinary parameters (before any '*')")
+
+    def visit_body(self, fn):
+        self.check_signature(fn)
+        for i, stmt in enumerate(fn.body):
+            is_docstring = (i == 0 and isinstance(stmt, gast.Expr)
+                            and isinstance(stmt.value, gast.Constant)
+                            and isinstance(stmt.value.value, str))
+            if is_docstring:
+                continue
+            if isinstance(stmt, gast.Expr):
+                self.fail(stmt, "expression statements (calls for their side effects)",
+                          "assign the result to a name, or move the call out of the function")
+            self.visit(stmt)
+
+    def generic_visit(self, node):
+        rejected = _REJECTED.get(type(node))
+        if rejected is not None:
+            self.fail(node, *rejected)
+        if not isinstance(node, _ALLOWED):
+            name = type(node).__name__
+            self.fail(node, f"'{name}' nodes", "rewrite it with assignments, arithmetic and "
+                      "NumPy calls")
+        super().generic_visit(node)
+
+    def visit_BinOp(self, node):
+        op = type(node.op)
+        if op not in _OPERATORS:
+            symbol = _OPERATOR_NAMES.get(op, op.__name__)
+            self.fail(node, f"the operator '{symbol}' and its kind",
+                      "it is piecewise constant or integer-valued; compute it outside the "
+                      "function or use np.floor / np.mod explicitly")
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node):
+        if type(node.op) not in _OPERATORS:
+            self.visit_BinOp(gast.BinOp(left=node.target, op=node.op, right=node.value))
+        if not isinstance(node.target, gast.Name):
+            self.fail(node.target, "augmented assignments to subscripts or attributes",
+                      "assign to a plain name: 'y = y + ...'")
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node):
+        if isinstance(node.op, gast.Not):
+            self.fail(node, "'not'", _CONTROL_FLOW_HINT)
+        if isinstance(node.op, gast.Invert):
+            self.fail(node, "'~'", "bitwise operators are not differentiable")
+        self.generic_visit(node)
+
+    def visit_Assign(self, node):
+        for target in node.targets:
+            self._check_target(target)
+        self.visit(node.value)
+
+    def _check_target(self, target):
+        if isinstance(target, gast.Name):
+            return
+        if isinstance(target, gast.Tuple):
+            for elt in target.elts:
+                if not isinstance(elt, gast.Name):
+                    self.fail(elt, "nested or starred unpacking targets",
+                              "unpack into plain names")
+            return
+        if isinstance(target, gast.Subscript):
+            self.fail(target, "assignments to subscripts ('y[i] = ...')",
+                      "build the array with np.array([...]) or arithmetic instead")
+        self.fail(target, "assignments to attributes", "assign to a plain name")
+
+    def visit_Call(self, node):
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.fail(kw.value, "'**' keyword unpacking", "pass the keywords one by one")
+        self.generic_visit(node)
+
+
+def check(parsed: ParsedFunction) -> None:
+    """Raise :class:`UnsupportedSyntaxError` at the first unsupported construct in `parsed`."""
+    _Fence(parsed).visit_body(parsed.node)

@@ -1,0 +1,155 @@
+"""Parse: from a live Python function to its gast AST and the objects its names denote.
+
+The frontend is the only stage that looks at the live function. It reads the source with
+``inspect``, dedents it, parses it with gast, and records where it came from so every later
+error can point back at ``file:line:col``. Free names (globals, closure cells, builtins) are
+resolved here, once, at transformation time.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+
+import gast
+
+from .errors import Location, NoSourceError, UnsupportedSyntaxError
+
+_MISSING = object()
+
+
+@dataclass
+class ParsedFunction:
+    """A function's AST plus everything needed to resolve names and report errors."""
+
+    fn: object
+    node: gast.FunctionDef
+    filename: str
+    line_offset: int  # add to a node's lineno to get the line in `filename`
+    col_offset: int  # add to a node's col_offset to get the column in `filename`
+    source: str  # the dedented source text
+    source_hash: str
+    scope: dict = field(default_factory=dict)  # closure cells first, then globals
+    file_lines: list = field(default_factory=list)
+
+    def location(self, node) -> Location | None:
+        """The ``file:line:col`` of a gast node, with its source line."""
+        lineno = getattr(node, "lineno", None)
+        if lineno is None:
+            return None
+        line = lineno + self.line_offset
+        col = getattr(node, "col_offset", 0) + self.col_offset
+        text = self.file_lines[line - 1] if 0 < line <= len(self.file_lines) else ""
+        return Location(self.filename, line, col, text)
+
+    def resolve(self, name: str):
+        """The object `name` denotes inside the function, or the sentinel `MISSING`."""
+        if name in self.scope:
+            return self.scope[name]
+        return getattr(builtins, name, _MISSING)
+
+
+MISSING = _MISSING
+
+
+def _function_scope(fn) -> dict:
+    scope = dict(getattr(fn, "__globals__", {}))
+    code = getattr(fn, "__code__", None)
+    closure = getattr(fn, "__closure__", None) or ()
+    if code is not None:
+        for name, cell in zip(code.co_freevars, closure):
+            try:
+                scope[name] = cell.cell_contents
+            except ValueError:  # an empty cell: the enclosing variable is not bound yet
+                pass
+    return scope
+
+
+def _no_source(fn, why: str) -> NoSourceError:
+    name = getattr(fn, "__qualname__", repr(fn))
+    return NoSourceError(
+        f"cannot read the source of {name!r}: {why}",
+        hint="s2sad transforms Python source, so the function must be defined in a file.\n"
+        "For a builtin or compiled function, wrap it with @s2sad.primitive and give it a rule "
+        "with s2sad.defvjp / s2sad.defjvp.",
+    )
+
+
+def _find_lambda(tree, fn) -> gast.FunctionDef:
+    code = fn.__code__
+    argnames = list(code.co_varnames[: code.co_argcount])
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Lambda):
+            names = [a.id for a in node.args.args]
+            if names == argnames:
+                func = gast.FunctionDef(
+                    name="lambda_",
+                    args=node.args,
+                    body=[gast.Return(value=node.body)],
+                    decorator_list=[],
+                    returns=None,
+                    type_comment=None,
+                    type_params=[],
+                )
+                gast.copy_location(func, node)
+                gast.copy_location(func.body[0], node.body)
+                return func
+    raise _no_source(fn, "its lambda could not be located in the source line")
+
+
+def parse_function(fn) -> ParsedFunction:
+    """Read, dedent and parse `fn`; raise :class:`NoSourceError` when that is impossible."""
+    if not inspect.isfunction(fn):
+        raise _no_source(fn, "it is not a Python function (builtin, method or callable object)")
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    except (OSError, TypeError) as exc:
+        raise _no_source(fn, str(exc)) from None
+    raw = "".join(lines)
+    source = textwrap.dedent(raw)
+    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    try:
+        file_lines = inspect.getsourcelines(inspect.getmodule(fn))[0] if inspect.getmodule(
+            fn
+        ) else []
+    except (OSError, TypeError):
+        file_lines = []
+    if not file_lines:
+        file_lines = [""] * (first_line - 1) + lines
+    is_lambda = fn.__name__ == "<lambda>"
+    text = source.strip() if is_lambda else source
+    try:
+        tree = gast.parse(text)
+    except SyntaxError:
+        if not is_lambda:
+            raise _no_source(fn, "its source does not parse on its own") from None
+        # A lambda inside a larger expression: parse the line as an expression fragment.
+        try:
+            tree = gast.parse("(" + text.rstrip(",;") + ")")
+        except SyntaxError:
+            raise _no_source(fn, "its lambda is not a self-contained expression") from None
+    if is_lambda:
+        node = _find_lambda(tree, fn)
+    else:
+        node = tree.body[0]
+        if not isinstance(node, gast.FunctionDef):
+            raise _no_source(fn, "its source is not a plain `def`")
+    node.decorator_list = []
+    parsed = ParsedFunction(
+        fn=fn,
+        node=node,
+        filename=filename,
+        line_offset=first_line - 1,
+        col_offset=indent,
+        source=source,
+        source_hash=hashlib.sha256(source.encode()).hexdigest(),
+        scope=_function_scope(fn),
+        file_lines=file_lines,
+    )
+    if isinstance(node, gast.AsyncFunctionDef):  # pragma: no cover - fenced below
+        raise UnsupportedSyntaxError("async functions are not supported", parsed.location(node))
+    return parsed

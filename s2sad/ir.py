@@ -1,0 +1,213 @@
+"""The intermediate representation: an SSA trace of primitive operations.
+
+A function body is a list of statements. Straight-line code is a sequence of :class:`Op`
+(``t1 = np.log(x1)``, one primitive per line) and :class:`Copy` (``s = 0.0``). Control flow is
+structured (:class:`If`, :class:`For`, :class:`While`), never a goto graph, so that the emitted
+code keeps the user's branches and loops. Arguments of an operation are atoms: a :class:`Var`
+or a :class:`Const`, never a nested expression.
+
+Transformations produce new statement lists; nodes are treated as immutable once built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .errors import Location
+
+
+@dataclass(frozen=True)
+class Var:
+    """A reference to a named value."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Const:
+    """A literal value: number, bool, None, string, slice, Ellipsis or tuple of these."""
+
+    value: object
+
+    def __str__(self) -> str:
+        return repr(self.value)
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, Const)
+            and type(self.value) is type(other.value)
+            and self.value == other.value
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self.value), self.value))
+
+
+Atom = Union[Var, Const]
+
+
+@dataclass
+class Op:
+    """``targets = prim(*args, **kwargs)``: one primitive operation."""
+
+    target: str
+    prim: object  # rules.registry.Primitive; untyped here so ir does not import the rules
+    args: tuple
+    kwargs: tuple = ()  # ((name, Atom), ...) static or non-differentiable parameters
+    loc: Location | None = None
+
+    def atoms(self):
+        yield from self.args
+        for _, value in self.kwargs:
+            yield value
+
+    def kwarg(self, name, default=None):
+        for key, value in self.kwargs:
+            if key == name:
+                return value
+        return default
+
+
+@dataclass
+class Copy:
+    """``target = value``: a copy or a constant definition."""
+
+    target: str
+    value: Atom
+    loc: Location | None = None
+
+    def atoms(self):
+        yield self.value
+
+
+@dataclass
+class Return:
+    """``return value`` (a single atom) or ``return a, b`` (a tuple of atoms)."""
+
+    values: tuple
+    is_tuple: bool = False
+    loc: Location | None = None
+
+    def atoms(self):
+        yield from self.values
+
+
+@dataclass
+class Comment:
+    """A line comment in emitted code (``# forward sweep``)."""
+
+    text: str
+
+    def atoms(self):
+        return iter(())
+
+
+@dataclass
+class If:
+    """A structured branch on an atom."""
+
+    test: Atom
+    body: list
+    orelse: list
+    loc: Location | None = None
+
+    def atoms(self):
+        yield self.test
+
+
+@dataclass
+class For:
+    """``for target in iterable: body`` with the loop kept as a loop."""
+
+    target: str
+    iterable: Atom
+    body: list
+    loc: Location | None = None
+
+    def atoms(self):
+        yield self.iterable
+
+
+@dataclass
+class While:
+    """``while test: body``; `test_body` recomputes `test` before every trip."""
+
+    test_body: list
+    test: Atom
+    body: list
+    loc: Location | None = None
+
+    def atoms(self):
+        yield self.test
+
+
+@dataclass
+class Function:
+    """A function in IR form."""
+
+    name: str
+    params: list
+    body: list
+    defaults: tuple = ()  # Const defaults of the trailing parameters
+    source_names: set = field(default_factory=set)  # every name the user's code uses
+
+
+def targets(stmt) -> tuple:
+    """Names a statement assigns directly (not inside nested blocks)."""
+    if isinstance(stmt, (Op, Copy)):
+        return (stmt.target,)
+    if isinstance(stmt, For):
+        return (stmt.target,)
+    return ()
+
+
+def children(stmt) -> list:
+    """The nested statement lists of a compound statement."""
+    if isinstance(stmt, If):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, For):
+        return [stmt.body]
+    if isinstance(stmt, While):
+        return [stmt.test_body, stmt.body]
+    return []
+
+
+def walk(body):
+    """Every statement in `body`, depth first, in program order."""
+    for stmt in body:
+        yield stmt
+        for block in children(stmt):
+            yield from walk(block)
+
+
+class NameSource:
+    """Fresh names that never collide with the user's names or with each other."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+        self.counter = 0
+
+    def reserve(self, name: str) -> None:
+        self.taken.add(name)
+
+    def temp(self) -> str:
+        """The next ``tN`` name."""
+        while True:
+            self.counter += 1
+            name = f"t{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def derived(self, base: str) -> str:
+        """`base` itself if free, else ``base_1``, ``base_2``..."""
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name

@@ -1,0 +1,460 @@
+"""Lower: from a fenced gast function (or a rule template) to the SSA trace of primitives.
+
+Nested expressions become one primitive per assignment with fresh temporaries
+(``t1 = np.log(x1)``). User names are kept where unambiguous; a name assigned twice gets a
+versioned name the second time (``x``, then ``x_1``), so that straight-line code is in SSA form
+and the reverse sweep can read every intermediate value. Rule templates go through the same
+expression lowering, which is what keeps the generated code inside the primitive set.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+import types
+
+import gast
+import numpy as np
+
+from . import runtime
+from .errors import MissingRuleError, S2sadError, UnsupportedSyntaxError
+from .frontend import MISSING, ParsedFunction
+from .ir import Const, Copy, Function, NameSource, Op, Return, Var
+from .rules import REGISTRY, TEMPLATE_MODULES, Primitive
+
+#: Names generated code relies on; user variables with these names are renamed.
+RESERVED_NAMES = frozenset(TEMPLATE_MODULES) | frozenset(runtime.HELPERS) | {"slice"}
+
+_FOLDABLE = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+    "pow": operator.pow, "neg": operator.neg, "pos": operator.pos,
+}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def fold(prim: Primitive, args: tuple, kwargs: tuple):
+    """The constant result of `prim` on constant arguments, or None if it cannot be folded."""
+    if not prim.differentiable and prim.impl is not None:
+        return _fold_static(prim, args, kwargs)
+    fn = _FOLDABLE.get(prim.name)
+    if fn is None or kwargs or not all(isinstance(a, Const) and _is_number(a.value) for a in args):
+        return None
+    try:
+        value = fn(*(a.value for a in args))
+    except (ArithmeticError, ValueError):
+        return None
+    if isinstance(value, complex) or not math.isfinite(value):
+        return None
+    return Const(value)
+
+
+def _fold_static(prim, args, kwargs):
+    """Shape/axis helpers on constants (``transpose_inverse(None)``) fold to constants."""
+    if not all(isinstance(a, Const) for a in args) or not all(
+        isinstance(v, Const) for _, v in kwargs
+    ):
+        return None
+    try:
+        value = prim.impl(*(a.value for a in args), **{k: v.value for k, v in kwargs})
+    except Exception:  # noqa: BLE001 - not foldable; it will fail (or not) at run time
+        return None
+    simple = value is None or _is_number(value) or (
+        isinstance(value, tuple) and all(isinstance(v, int) for v in value))
+    return Const(value) if simple and not isinstance(value, np.generic) else None
+
+
+class Lowerer:
+    """Turns gast expressions and statements into IR statements appended to `self.out`."""
+
+    def __init__(self, names: NameSource, resolve, location, env=None):
+        self.names = names
+        self.resolve = resolve  # name -> object, or MISSING (for names not in `env`)
+        self.location = location  # gast node -> Location | None
+        self.env: dict = dict(env or {})  # user/template name -> Atom
+        self.out: list = []
+        self.globals_used: dict = {}
+        self.loc_override = None
+
+    # ----------------------------------------------------------------------------- helpers
+    def loc(self, node):
+        return self.loc_override or self.location(node)
+
+    def error(self, cls, node, message, hint=None):
+        return cls(message, self.loc(node), hint)
+
+    def emit(self, prim: Primitive, args, kwargs=(), node=None, target=None):
+        """Append ``target = prim(args, kwargs)`` (or fold it) and return the result atom."""
+        args, kwargs = tuple(args), tuple(kwargs)
+        folded = fold(prim, args, kwargs)
+        if folded is not None:
+            if target is None:
+                return folded
+            self.out.append(Copy(target, folded, self.loc(node) if node is not None else None))
+            return Var(target)
+        name = target or self.names.temp()
+        loc = self.loc(node) if node is not None else self.loc_override
+        self.out.append(Op(name, prim, args, kwargs, loc))
+        return Var(name)
+
+    def assign(self, atom, target, node):
+        if target is None:
+            return atom
+        self.out.append(Copy(target, atom, self.loc(node)))
+        return Var(target)
+
+    # ----------------------------------------------------------------------------- objects
+    def static_object(self, node):
+        """The Python object a Name/Attribute chain denotes, if it is not a local value."""
+        if isinstance(node, gast.Name):
+            if node.id in self.env:
+                return MISSING
+            return self.resolve(node.id)
+        if isinstance(node, gast.Attribute):
+            base = self.static_object(node.value)
+            if base is MISSING:
+                return MISSING
+            return getattr(base, node.attr, MISSING)
+        return MISSING
+
+    @staticmethod
+    def dotted(node) -> str:
+        if isinstance(node, gast.Name):
+            return node.id
+        if isinstance(node, gast.Attribute):
+            return Lowerer.dotted(node.value) + "." + node.attr
+        return "<expression>"
+
+    # ----------------------------------------------------------------------------- expressions
+    def expr(self, node, target=None):
+        """Lower `node`; the last operation is named `target` when one is given."""
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(UnsupportedSyntaxError, node,
+                             f"'{type(node).__name__}' expressions are not supported here")
+        return method(node, target)
+
+    def expr_Constant(self, node, target):
+        return self.assign(Const(node.value), target, node)
+
+    def expr_Name(self, node, target):
+        if node.id in self.env:
+            return self.assign(self.env[node.id], target, node)
+        obj = self.resolve(node.id)
+        if obj is MISSING:
+            raise self.error(S2sadError, node, f"name {node.id!r} is not defined",
+                             "define it before the function is differentiated, or pass it in")
+        return self.assign(self.global_value(node.id, obj, node), target, node)
+
+    def global_value(self, name, obj, node):
+        if isinstance(obj, bool) or obj is None:
+            return Const(obj)
+        if isinstance(obj, types.ModuleType) or callable(obj) and not isinstance(obj, np.ndarray):
+            raise self.error(UnsupportedSyntaxError, node,
+                             f"{name!r} is used as a value, but it is a module or function",
+                             "call it, or pass the value it computes as an argument")
+        if name in RESERVED_NAMES:
+            raise self.error(S2sadError, node,
+                             f"the global name {name!r} clashes with a name s2sad reserves",
+                             "rename the global variable")
+        self.globals_used[name] = obj
+        return Var(name)
+
+    def expr_Attribute(self, node, target):
+        obj = self.static_object(node)
+        if obj is not MISSING:
+            if _is_number(obj) or obj is None:
+                return self.assign(Const(obj), target, node)
+            raise self.error(UnsupportedSyntaxError, node,
+                             f"'{self.dotted(node)}' is used as a value",
+                             "only numeric module constants (math.pi, np.e ...) can be used as "
+                             "values; pass other values in as arguments")
+        prim = REGISTRY.attributes.get(node.attr)
+        if prim is None:
+            raise self.error(MissingRuleError, node, f"the attribute '.{node.attr}' has no rule",
+                             "use the NumPy function (np.transpose, np.shape ...) instead")
+        base = self.expr(node.value)
+        return self.emit(prim, (base,), (), node, target)
+
+    def expr_BinOp(self, node, target):
+        prim = REGISTRY.binops.get(type(node.op))
+        if prim is None:  # the fence lets only registered operators through
+            raise self.error(UnsupportedSyntaxError, node, "this operator is not supported")
+        left = self.expr(node.left)
+        right = self.expr(node.right)
+        return self.emit(prim, (left, right), (), node, target)
+
+    def expr_UnaryOp(self, node, target):
+        prim = REGISTRY.unaryops.get(type(node.op))
+        if prim is None:
+            raise self.error(UnsupportedSyntaxError, node, "this unary operator is not supported")
+        operand = self.expr(node.operand)
+        if prim.name == "pos":
+            return self.assign(operand, target, node)
+        return self.emit(prim, (operand,), (), node, target)
+
+    def expr_Tuple(self, node, target):
+        items = [self.expr(elt) for elt in node.elts]
+        return self.pack(items, node, target)
+
+    expr_List = expr_Tuple
+
+    def pack(self, items, node, target):
+        if all(isinstance(a, Const) for a in items):
+            return self.assign(Const(tuple(a.value for a in items)), target, node)
+        return self.emit(REGISTRY.by_name["tuple"], items, (), node, target)
+
+    def expr_Subscript(self, node, target):
+        base = self.expr(node.value)
+        index = self.index(node.slice)
+        return self.emit(REGISTRY.by_name["getitem"], (base,), (("index", index),), node, target)
+
+    def index(self, node):
+        """An index expression as an atom: a constant (ints, slices, tuples) or a variable."""
+        const = self.const_index(node)
+        if const is not MISSING:
+            return Const(const)
+        if isinstance(node, gast.Name) and node.id in self.env:
+            return self.env[node.id]
+        raise self.error(UnsupportedSyntaxError, node, "this kind of index is not supported yet",
+                         "index with constants, constant slices, or a variable holding an int")
+
+    def const_index(self, node):
+        if isinstance(node, gast.Constant) and (node.value is None or node.value is Ellipsis
+                                                or isinstance(node.value, int)):
+            return node.value
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            inner = self.const_index(node.operand)
+            return -inner if isinstance(inner, int) else MISSING
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.const_index(p)
+                     for p in (node.lower, node.upper, node.step)]
+            return MISSING if MISSING in parts else slice(*parts)
+        if isinstance(node, gast.Tuple):
+            parts = [self.const_index(e) for e in node.elts]
+            return MISSING if any(p is MISSING for p in parts) else tuple(parts)
+        if isinstance(node, (gast.Name, gast.Attribute)):
+            obj = self.static_object(node)
+            if obj is None:  # np.newaxis
+                return None
+        return MISSING
+
+    def expr_Call(self, node, target):
+        func = node.func
+        if isinstance(func, gast.Attribute) and self.static_object(func) is MISSING:
+            prim = REGISTRY.methods.get(func.attr)
+            if prim is None:
+                raise self.error(MissingRuleError, node,
+                                 f"the method '.{func.attr}()' has no derivative rule",
+                                 "call the NumPy function instead (np.sum(x) for x.sum())")
+            return self.call(prim, [func.value, *node.args], node.keywords, node, target)
+        obj = self.static_object(func)
+        name = self.dotted(func)
+        if obj is MISSING:
+            raise self.error(S2sadError, func, f"cannot resolve the function {name!r}",
+                             "call functions by a module-level name (np.exp, math.sin ...)")
+        prim = REGISTRY.lookup(obj)
+        if prim is None:
+            raise self.missing_rule(obj, name, node)
+        return self.call(prim, node.args, node.keywords, node, target)
+
+    def missing_rule(self, obj, name, node):
+        if isinstance(obj, types.FunctionType):
+            return self.error(
+                MissingRuleError, node,
+                f"calls to the Python function {name!r} are not differentiated yet",
+                "inline its body here, or mark it with @s2sad.primitive and give it rules\n"
+                "with s2sad.defvjp / s2sad.defjvp")
+        return self.error(
+            MissingRuleError, node, f"{name!r} has no derivative rule",
+            "mark it with @s2sad.primitive and give it rules with s2sad.defvjp / s2sad.defjvp,\n"
+            "or compute it outside the differentiated function")
+
+    def call(self, prim: Primitive, arg_nodes, keywords, node, target):
+        """Bind a call's arguments to `prim`'s signature and emit it."""
+        if prim.form == "array":
+            return self.call_array(prim, arg_nodes, keywords, node, target)
+        if prim.form == "tuple" or prim.argnames and prim.argnames[0].startswith("*"):
+            raise self.error(UnsupportedSyntaxError, node, f"'{prim.spelling}' cannot be called")
+        signature = prim.signature
+        bound: dict = {}
+        if len(arg_nodes) > len(signature):
+            raise self.error(UnsupportedSyntaxError, node,
+                             f"too many arguments for {prim.spelling}",
+                             f"it takes ({', '.join(signature)})")
+        for name, arg in zip(signature, arg_nodes):
+            bound[name] = arg
+        for kw in keywords:
+            if kw.arg not in signature or kw.arg in bound:
+                raise self.error(UnsupportedSyntaxError, kw.value,
+                                 f"unsupported keyword {kw.arg!r} for {prim.spelling}",
+                                 f"s2sad supports ({', '.join(signature)})")
+            bound[kw.arg] = kw.value
+        missing = [n for n in prim.argnames if n not in bound]
+        missing += [n for n, _ in prim.params[: prim.required_params] if n not in bound]
+        if missing:
+            raise self.error(UnsupportedSyntaxError, node,
+                             f"{prim.spelling} is missing the argument {missing[0]!r}")
+        args = tuple(self.expr(bound[n]) for n in prim.argnames)
+        kwargs = []
+        for pname, default in prim.params:
+            if pname in bound:
+                value = self.expr(bound[pname])
+                if not (isinstance(value, Const) and value == Const(default)):
+                    kwargs.append((pname, value))
+        return self.emit(prim, args, kwargs, node, target)
+
+    def call_array(self, prim, arg_nodes, keywords, node, target):
+        if len(arg_nodes) != 1:
+            raise self.error(UnsupportedSyntaxError, node, "np.array takes one list argument")
+        kwargs = []
+        for kw in keywords:
+            if kw.arg != "dtype":
+                raise self.error(UnsupportedSyntaxError, kw.value,
+                                 f"unsupported keyword {kw.arg!r} for np.array")
+            kwargs.append(("dtype", self.expr(kw.value)))
+        data = arg_nodes[0]
+        if not isinstance(data, (gast.List, gast.Tuple)):
+            return self.assign(self.expr(data), target, node)  # arrays are never mutated
+        elements, layout = [], []
+
+        def flatten(n, position):
+            if isinstance(n, (gast.List, gast.Tuple)):
+                for i, elt in enumerate(n.elts):
+                    flatten(elt, (*position, i))
+            else:
+                elements.append(self.expr(n))
+                layout.append(position)
+
+        flatten(data, ())
+        if all(isinstance(e, Const) for e in elements) and not kwargs:
+            pass  # still emitted, so the array is built at run time (not a shared constant)
+        kwargs.append(("layout", Const(tuple(layout))))
+        return self.emit(prim, elements, kwargs, node, target)
+
+
+class FunctionLowerer(Lowerer):
+    """Lowers a whole user function, renaming reassigned variables to keep SSA form."""
+
+    def __init__(self, parsed: ParsedFunction, names: NameSource):
+        super().__init__(names, parsed.resolve, parsed.location)
+        self.parsed = parsed
+        self.defined: set = set()
+
+    def version(self, user_name: str) -> str:
+        """The IR name for a new assignment of `user_name`."""
+        if user_name in self.defined or user_name in RESERVED_NAMES:
+            name = self.names.derived(user_name)
+        else:
+            name = user_name
+        self.defined.add(name)
+        return name
+
+    def lower(self) -> Function:
+        node = self.parsed.node
+        args = node.args
+        params = [a.id for a in (*args.posonlyargs, *args.args)]
+        for p in params:
+            self.env[p] = Var(p)
+            self.defined.add(p)
+        defaults = tuple(
+            Const(d.value) if isinstance(d, gast.Constant) else None for d in args.defaults
+        )
+        returned = False
+        for stmt in node.body:
+            if isinstance(stmt, gast.Expr) or isinstance(stmt, gast.Pass):
+                continue  # the docstring (the fence rejected other expression statements)
+            if isinstance(stmt, gast.Return):
+                self.stmt_Return(stmt)
+                returned = True
+                break
+            getattr(self, "stmt_" + type(stmt).__name__)(stmt)
+        if not returned:
+            raise S2sadError(f"{node.name!r} does not return a value",
+                             self.parsed.location(node),
+                             "a differentiated function must end with 'return <value>'")
+        fn = Function(node.name, params, self.out, defaults)
+        fn.source_names = set(self.names.taken)
+        fn.globals_used = self.globals_used
+        return fn
+
+    def stmt_Assign(self, stmt):
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Tuple) and isinstance(
+            stmt.value, gast.Tuple
+        ) and len(stmt.targets[0].elts) == len(stmt.value.elts):
+            names = [t.id for t in stmt.targets[0].elts]
+            new = [self.version(n) for n in names]
+            atoms = [self.expr(v, target) for v, target in zip(stmt.value.elts, new)]
+            for n, atom in zip(names, atoms):
+                self.env[n] = atom
+            return
+        first = stmt.targets[0]
+        if isinstance(first, gast.Name):
+            target = self.version(first.id)
+            atom = self.expr(stmt.value, target)
+            self.env[first.id] = atom
+        else:
+            atom = self.expr(stmt.value)
+            self.unpack(first, atom, stmt)
+        for extra in stmt.targets[1:]:
+            if isinstance(extra, gast.Name):
+                target = self.version(extra.id)
+                self.env[extra.id] = self.assign(atom, target, stmt)
+            else:
+                self.unpack(extra, atom, stmt)
+
+    def unpack(self, target_node, atom, stmt):
+        getitem = REGISTRY.by_name["getitem"]
+        for i, elt in enumerate(target_node.elts):
+            name = self.version(elt.id)
+            self.env[elt.id] = self.emit(getitem, (atom,), (("index", Const(i)),), stmt, name)
+
+    def stmt_AugAssign(self, stmt):
+        prim = REGISTRY.binops[type(stmt.op)]
+        name = stmt.target.id
+        if name not in self.env:
+            raise S2sadError(f"name {name!r} is updated before it is assigned",
+                             self.parsed.location(stmt), "assign it first")
+        current = self.env[name]
+        value = self.expr(stmt.value)
+        self.env[name] = self.emit(prim, (current, value), (), stmt, self.version(name))
+
+    def stmt_Return(self, stmt):
+        value = stmt.value
+        if value is None:
+            raise S2sadError("the function returns None", self.parsed.location(stmt),
+                             "return the value to differentiate")
+        if isinstance(value, gast.Tuple):
+            atoms = tuple(self.expr(v) for v in value.elts)
+            self.out.append(Return(atoms, True, self.parsed.location(stmt)))
+        else:
+            self.out.append(Return((self.expr(value),), False, self.parsed.location(stmt)))
+
+
+def _all_names(node) -> set:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def lower_function(parsed: ParsedFunction) -> Function:
+    """The SSA IR of a fenced function."""
+    names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
+    return FunctionLowerer(parsed, names).lower()
+
+
+# --------------------------------------------------------------------------------- templates
+_TEMPLATE_SCOPE = {**TEMPLATE_MODULES, **runtime.HELPERS}
+
+
+def _template_resolve(name):
+    return _TEMPLATE_SCOPE.get(name, MISSING)
+
+
+def lower_template(template, env: dict, names: NameSource, loc=None, target=None):
+    """Lower a rule template with its names bound to atoms; return (statements, result atom)."""
+    lowerer = Lowerer(names, _template_resolve, lambda node: loc, env)
+    lowerer.loc_override = loc
+    result = lowerer.expr(template, target)
+    return lowerer.out, result

@@ -1,0 +1,52 @@
+"""Python's arithmetic operators (and their NumPy twins ``np.add`` ...).
+
+Binary operators broadcast, so their adjoint contributions are summed back to each operand's
+shape by ``unbroadcast`` (the reverse transformer adds that step for ``broadcasts=True``).
+"""
+
+import operator
+
+import gast
+import numpy as np
+
+from .registry import REGISTRY, defprim
+
+add = defprim("add", "+", form="binop", binop=gast.Add, argnames=("x", "y"), broadcasts=True,
+              objects=(np.add, operator.add), impl=operator.add,
+              vjp={"x": "g", "y": "g"},
+              jvp={"x": "x_dot", "y": "y_dot"})
+
+sub = defprim("sub", "-", form="binop", binop=gast.Sub, argnames=("x", "y"), broadcasts=True,
+              objects=(np.subtract, operator.sub), impl=operator.sub,
+              vjp={"x": "g", "y": "-g"},
+              jvp={"x": "x_dot", "y": "-y_dot"})
+
+mul = defprim("mul", "*", form="binop", binop=gast.Mult, argnames=("x", "y"), broadcasts=True,
+              objects=(np.multiply, operator.mul), impl=operator.mul,
+              vjp={"x": "g * y", "y": "g * x"},
+              jvp={"x": "x_dot * y", "y": "x * y_dot"})
+
+truediv = defprim("truediv", "/", form="binop", binop=gast.Div, argnames=("x", "y"),
+                  broadcasts=True, objects=(np.divide, np.true_divide, operator.truediv),
+                  impl=operator.truediv,
+                  vjp={"x": "g / y", "y": "-g * ans / y"},
+                  jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
+
+power = defprim("pow", "**", form="binop", binop=gast.Pow, argnames=("x", "y"), broadcasts=True,
+                objects=(np.power, operator.pow), impl=operator.pow,
+                vjp={"x": "g * y * x ** (y - 1.0)", "y": "g * ans * np.log(x)"},
+                jvp={"x": "x_dot * y * x ** (y - 1.0)", "y": "y_dot * ans * np.log(x)"})
+
+neg = defprim("neg", "-", form="unaryop", unaryop=gast.USub, elementwise=True,
+              objects=(np.negative, operator.neg),
+              impl=operator.neg,
+              vjp={"x": "-g"},
+              jvp={"x": "-x_dot"})
+
+pos = defprim("pos", "+", form="unaryop", unaryop=gast.UAdd, elementwise=True,
+              objects=(np.positive, operator.pos),
+              impl=operator.pos,
+              vjp={"x": "g"},
+              jvp={"x": "x_dot"})
+
+__all__ = ["REGISTRY", "add", "sub", "mul", "truediv", "power", "neg", "pos"]

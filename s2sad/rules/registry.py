@@ -1,0 +1,150 @@
+"""The registry of primitives and their derivative templates.
+
+A primitive is an operation the compiler treats as atomic: it appears as one line of the SSA
+trace and has a VJP rule and a JVP rule. Rules are *templates*: short Python expressions over
+the names of the primitive's arguments, parsed once and spliced into the generated code by the
+same lowering that handles user code. Inside a template:
+
+- ``x``, ``y`` ... are the primitive's arguments, and ``axis``, ``keepdims`` ... its parameters;
+- ``ans`` is the primitive's result;
+- ``g`` is the cotangent of ``ans`` (VJP templates);
+- ``x_dot`` ... are the tangents of the arguments (JVP templates).
+
+A VJP template gives the contribution to one argument's adjoint (``x_bar += <template>``); a JVP
+template gives one argument's contribution to the result's tangent (``ans_dot = sum of the
+templates of the active arguments``). Because templates are lowered like user code, every
+function they call must itself be a registered primitive: the rule set is closed under
+differentiation, which is what makes grad-of-grad work (``tests/test_rules_closure.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import gast
+import numpy as np
+
+#: Names a template may use besides its primitive's own argument names.
+TEMPLATE_MODULES = {"np": np, "math": math}
+
+
+@dataclass
+class Primitive:
+    """One registered operation with its spelling in generated code and its rules."""
+
+    name: str
+    spelling: str  # 'np.log', an operator token such as '+', an attribute name such as 'T'
+    form: str = "call"  # call | binop | unaryop | attribute | subscript | array | tuple
+    argnames: tuple = ("x",)  # differentiable positional arguments
+    params: tuple = ()  # ((name, default), ...) non-differentiable parameters
+    vjp: dict = field(default_factory=dict)  # argname -> template (adjoint contribution)
+    jvp: dict = field(default_factory=dict)  # argname -> template (tangent contribution)
+    broadcasts: bool = False  # binary elementwise: adjoints must be unbroadcast
+    elementwise: bool = False  # acts entry by entry: its VJP accepts a broadcast cotangent
+    differentiable: bool = True  # False: the derivative is zero (shapes, signs, constructors)
+    impl: object = None  # the Python callable, used for constant folding and traces
+    required_params: int = 0  # how many leading params have no default (emitted positionally)
+    _parsed: dict = field(default_factory=dict, repr=False)
+
+    def template(self, kind: str, argname: str):
+        """The parsed gast expression of the `kind` ('vjp'/'jvp') rule for `argname`."""
+        key = (kind, argname)
+        if key not in self._parsed:
+            text = (self.vjp if kind == "vjp" else self.jvp)[argname]
+            self._parsed[key] = gast.parse(text, mode="eval").body
+        return self._parsed[key]
+
+    @property
+    def signature(self) -> tuple:
+        """Argument then parameter names, in positional order."""
+        return tuple(self.argnames) + tuple(name for name, _ in self.params)
+
+    def default(self, param: str):
+        for name, value in self.params:
+            if name == param:
+                return value
+        raise KeyError(param)
+
+
+class Registry:
+    """Primitives by name, by the Python object they stand for, and by syntax."""
+
+    def __init__(self):
+        self.by_name: dict[str, Primitive] = {}
+        self._by_object: dict[int, tuple[object, Primitive]] = {}
+        self.binops: dict[type, Primitive] = {}
+        self.unaryops: dict[type, Primitive] = {}
+        self.attributes: dict[str, Primitive] = {}  # x.T, x.shape
+        self.methods: dict[str, Primitive] = {}  # x.sum(...), x.reshape(...)
+
+    def add(self, prim: Primitive, objects=(), binop=None, unaryop=None, attribute=None,
+            methods=()) -> Primitive:
+        if prim.name in self.by_name:
+            raise ValueError(f"primitive {prim.name!r} is registered twice")
+        self.by_name[prim.name] = prim
+        for obj in objects:
+            self._by_object[id(obj)] = (obj, prim)
+        if binop is not None:
+            self.binops[binop] = prim
+        if unaryop is not None:
+            self.unaryops[unaryop] = prim
+        if attribute is not None:
+            self.attributes[attribute] = prim
+        for method in methods:
+            self.methods[method] = prim
+        return prim
+
+    def alias(self, obj, prim: Primitive) -> None:
+        """Make another Python object (``np.add`` for ``+``) denote an existing primitive."""
+        self._by_object[id(obj)] = (obj, prim)
+
+    def lookup(self, obj) -> Primitive | None:
+        """The primitive a Python object denotes, or None."""
+        try:
+            entry = self._by_object.get(id(obj))
+        except TypeError:
+            return None
+        if entry is not None and entry[0] is obj:
+            return entry[1]
+        return None
+
+    def objects(self):
+        """(object, primitive) pairs, for code that needs to enumerate what is registered."""
+        return list(self._by_object.values())
+
+
+REGISTRY = Registry()
+
+
+def _params(spec) -> tuple:
+    return tuple(spec)
+
+
+def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None, jvp=None,
+            form="call", broadcasts=False, elementwise=False, differentiable=True, impl=None,
+            binop=None, unaryop=None, attribute=None, methods=(), required_params=0) -> Primitive:
+    """Register a primitive. `vjp`/`jvp` map argument names to template strings."""
+    prim = Primitive(
+        name=name,
+        spelling=spelling,
+        form=form,
+        argnames=tuple(argnames),
+        params=_params(params),
+        vjp=dict(vjp or {}),
+        jvp=dict(jvp or {}),
+        broadcasts=broadcasts,
+        elementwise=elementwise or broadcasts,
+        differentiable=differentiable,
+        impl=impl if impl is not None else (objects[0] if objects else None),
+        required_params=required_params,
+    )
+    return REGISTRY.add(prim, objects, binop, unaryop, attribute, methods)
+
+
+def nondiff(name, spelling, obj, argnames=("x",), params=(), required_params=0, methods=(),
+            attribute=None, form="call") -> Primitive:
+    """Register an operation whose derivative is zero (shapes, signs, constructors)."""
+    return defprim(name, spelling, objects=(obj,) if obj is not None else (), argnames=argnames,
+                   params=params, differentiable=False, required_params=required_params,
+                   methods=methods, attribute=attribute, form=form, impl=obj)

@@ -1,0 +1,49 @@
+"""Rules for the helpers of ``s2sad/runtime.py`` that generated code calls.
+
+These are what make the rule set closed: the adjoint of ``unbroadcast`` is ``broadcast_like``
+and back; the adjoint of a product's adjoint is the product again.
+"""
+
+from .. import runtime as rt
+from .registry import defprim, nondiff
+
+defprim("unbroadcast", "unbroadcast", objects=(rt.unbroadcast,), argnames=("x", "like"),
+        vjp={"x": "broadcast_like(g, x)"},
+        jvp={"x": "unbroadcast(x_dot, like)"})
+
+defprim("broadcast_like", "broadcast_like", objects=(rt.broadcast_like,), argnames=("x", "like"),
+        vjp={"x": "unbroadcast(g, x)"},
+        jvp={"x": "broadcast_like(x_dot, like)"})
+
+defprim("broadcast_reduced", "broadcast_reduced", objects=(rt.broadcast_reduced,),
+        argnames=("x", "like"), params=(("axis", None), ("keepdims", False)),
+        vjp={"x": "np.sum(g, axis=axis, keepdims=keepdims)"},
+        jvp={"x": "broadcast_reduced(x_dot, like, axis, keepdims)"})
+
+defprim("scatter_like", "scatter_like", objects=(rt.scatter_like,), argnames=("x", "index", "like"),
+        vjp={"x": "g[index]"},
+        jvp={"x": "scatter_like(x_dot, index, like)"})
+
+# Adjoints of the products, linear in (g, the other operand); see runtime.py.
+defprim("matmul_adjoint_x", "matmul_adjoint_x", objects=(rt.matmul_adjoint_x,),
+        argnames=("g_", "x", "y"),
+        vjp={"g_": "g @ y", "y": "matmul_adjoint_y(g_, g, y)"},
+        jvp={"g_": "matmul_adjoint_x(g__dot, x, y)", "y": "matmul_adjoint_x(g_, x, y_dot)"})
+
+defprim("matmul_adjoint_y", "matmul_adjoint_y", objects=(rt.matmul_adjoint_y,),
+        argnames=("g_", "x", "y"),
+        vjp={"g_": "x @ g", "x": "matmul_adjoint_x(g_, x, g)"},
+        jvp={"g_": "matmul_adjoint_y(g__dot, x, y)", "x": "matmul_adjoint_y(g_, x_dot, y)"})
+
+defprim("dot_adjoint_x", "dot_adjoint_x", objects=(rt.dot_adjoint_x,),
+        argnames=("g_", "x", "y"),
+        vjp={"g_": "np.dot(g, y)", "y": "dot_adjoint_y(g_, g, y)"},
+        jvp={"g_": "dot_adjoint_x(g__dot, x, y)", "y": "dot_adjoint_x(g_, x, y_dot)"})
+
+defprim("dot_adjoint_y", "dot_adjoint_y", objects=(rt.dot_adjoint_y,),
+        argnames=("g_", "x", "y"),
+        vjp={"g_": "np.dot(x, g)", "x": "dot_adjoint_x(g_, x, g)"},
+        jvp={"g_": "dot_adjoint_y(g__dot, x, y)", "x": "dot_adjoint_y(g_, x_dot, y)"})
+
+nondiff("zeros_like", "zeros_like", rt.zeros_like)
+nondiff("transpose_inverse", "transpose_inverse", rt.transpose_inverse)

@@ -1,0 +1,50 @@
+"""Shape manipulation, indexing, and constructors of constant arrays."""
+
+import numpy as np
+
+from .registry import defprim, nondiff
+
+defprim("transpose_T", "T", form="attribute", attribute="T",
+        vjp={"x": "g.T"},
+        jvp={"x": "x_dot.T"})
+
+defprim("transpose", "np.transpose", objects=(np.transpose,), params=(("axes", None),),
+        methods=("transpose",),
+        vjp={"x": "np.transpose(g, transpose_inverse(axes))"},
+        jvp={"x": "np.transpose(x_dot, axes)"})
+
+defprim("reshape", "np.reshape", objects=(np.reshape,), params=(("shape", None),),
+        required_params=1, methods=("reshape",),
+        vjp={"x": "np.reshape(g, np.shape(x))"},
+        jvp={"x": "np.reshape(x_dot, shape)"})
+
+# x[index]: the adjoint scatters the cotangent into zeros shaped like x.
+defprim("getitem", "[]", form="subscript", params=(("index", None),), required_params=1,
+        vjp={"x": "scatter_like(g, index, x)"},
+        jvp={"x": "x_dot[index]"})
+
+# np.array([a, b, ...]) of differentiable scalars: element k's adjoint is g[position of k].
+defprim("array", "np.array", form="array", objects=(np.array, np.asarray),
+        params=(("dtype", None),),
+        vjp={"x": "g[index]"},
+        jvp={})
+
+defprim("full", "np.full", objects=(np.full,), argnames=("fill_value",),
+        params=(("shape", None),), required_params=1,
+        vjp={"fill_value": "unbroadcast(g, fill_value)"},
+        jvp={"fill_value": "broadcast_like(fill_value_dot, ans)"})
+
+# Constant constructors and shape queries: their derivative is zero.
+nondiff("zeros", "np.zeros", np.zeros, argnames=("shape",), params=(("dtype", None),))
+nondiff("ones", "np.ones", np.ones, argnames=("shape",), params=(("dtype", None),))
+nondiff("np.zeros_like", "np.zeros_like", np.zeros_like, params=(("dtype", None),))
+nondiff("np.ones_like", "np.ones_like", np.ones_like, params=(("dtype", None),))
+nondiff("shape", "np.shape", np.shape)
+nondiff("size", "np.size", np.size, params=(("axis", None),))
+nondiff("ndim", "np.ndim", np.ndim)
+nondiff("len", "len", len)
+nondiff("shape_attr", "shape", None, attribute="shape", form="attribute")
+nondiff("size_attr", "size", None, attribute="size", form="attribute")
+nondiff("ndim_attr", "ndim", None, attribute="ndim", form="attribute")
+# (a, b, ...) built from atoms, for shapes such as np.zeros((n, 3)).
+nondiff("tuple", "()", None, argnames=("*items",), form="tuple")

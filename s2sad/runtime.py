@@ -1,0 +1,155 @@
+"""The few helpers generated code calls.
+
+Each helper is a registered primitive with its own VJP and JVP rules (see ``rules/runtime.py``),
+so generated code that calls them can be differentiated again. They are small and take a fast
+path when there is nothing to do, because they sit on the hot path of every gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_SCALARS = (float, int, np.float64, np.float32, complex, np.complex128)
+
+
+def _shape(x) -> tuple:
+    return () if type(x) in _SCALARS else np.shape(x)
+
+
+def unbroadcast(v, like):
+    """Sum `v` down to the shape of `like` (undoes NumPy broadcasting in an adjoint)."""
+    if type(v) in _SCALARS:
+        return v
+    shape = _shape(like)
+    vshape = np.shape(v)
+    if vshape == shape:
+        return v
+    extra = len(vshape) - len(shape)
+    if extra > 0:
+        v = np.sum(v, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and v.shape[i] != 1)
+    if axes:
+        v = np.sum(v, axis=axes, keepdims=True)
+    return v.reshape(shape) if shape else v[()] if isinstance(v, np.ndarray) else v
+
+
+def broadcast_like(v, like):
+    """`v` broadcast to the shape of `like`, as a new writable array (or `v` if already so)."""
+    shape = _shape(like)
+    if _shape(v) == shape:
+        return v
+    return np.array(np.broadcast_to(v, shape))
+
+
+def broadcast_reduced(v, like, axis=None, keepdims=False):
+    """Spread `v`, the result of a reduction of `like` over `axis`, back to `like`'s shape."""
+    shape = _shape(like)
+    if not keepdims and axis is not None and shape:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        v = np.expand_dims(v, tuple(a % len(shape) for a in axes))
+    if _shape(v) == shape:
+        return v
+    return np.array(np.broadcast_to(v, shape))
+
+
+def zeros_like(x):
+    """A floating zero of `x`'s shape: ``0.0`` for a scalar, a new array otherwise."""
+    if type(x) in _SCALARS:
+        return 0.0
+    return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
+
+
+def scatter_like(v, index, like):
+    """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
+    out = np.zeros(np.shape(like), dtype=np.result_type(like, v, 1.0))
+    np.add.at(out, index, v)
+    return out
+
+
+def transpose_inverse(axes):
+    """The axes permutation that undoes ``np.transpose(x, axes)``; None stays None."""
+    if axes is None:
+        return None
+    return tuple(int(i) for i in np.argsort(axes))
+
+
+# The adjoints of the bilinear products. For a bilinear B(x, y), ``*_adjoint_x(g, x, y)`` is the
+# x-cotangent of B given the cotangent g; `x` only supplies the shape. They are linear in (g, y)
+# and (g, x), and their own adjoints are B and each other, which closes the rule set.
+
+
+def _matmul_adjoint_x(g, x, y, product):
+    x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
+    if x.ndim == 0 or y.ndim == 0:
+        return unbroadcast(g * y, x)
+    if y.ndim == 1:
+        g = np.expand_dims(g, -1)
+        y = y[None, :]
+    else:
+        y = np.swapaxes(y, -1, -2)
+    if x.ndim == 1:
+        g = np.expand_dims(g, -2)
+    out = product(g, y)
+    if x.ndim == 1:
+        out = out[..., 0, :]
+    return unbroadcast(out, x)
+
+
+def _matmul_adjoint_y(g, x, y, product):
+    x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
+    if x.ndim == 0 or y.ndim == 0:
+        return unbroadcast(g * x, y)
+    if x.ndim == 1:
+        g = np.expand_dims(g, -2)
+        x = x[:, None]
+    else:
+        x = np.swapaxes(x, -1, -2)
+    if y.ndim == 1:
+        g = np.expand_dims(g, -1)
+    out = product(x, g)
+    if y.ndim == 1:
+        out = out[..., 0]
+    return unbroadcast(out, y)
+
+
+def matmul_adjoint_x(g, x, y):
+    """x-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    return _matmul_adjoint_x(g, x, y, np.matmul)
+
+
+def matmul_adjoint_y(g, x, y):
+    """y-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    return _matmul_adjoint_y(g, x, y, np.matmul)
+
+
+def _check_dot(x, y):
+    if np.ndim(x) > 2 or np.ndim(y) > 2:
+        raise ValueError("s2sad differentiates np.dot on scalars, vectors and matrices; "
+                         "use np.matmul / @ or np.tensordot for stacked arrays")
+
+
+def dot_adjoint_x(g, x, y):
+    """x-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
+    _check_dot(x, y)
+    return _matmul_adjoint_x(g, x, y, np.matmul)
+
+
+def dot_adjoint_y(g, x, y):
+    """y-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
+    _check_dot(x, y)
+    return _matmul_adjoint_y(g, x, y, np.matmul)
+
+
+#: The names generated code may use, mapped to their objects (the loader's namespace).
+HELPERS = {
+    "unbroadcast": unbroadcast,
+    "broadcast_like": broadcast_like,
+    "broadcast_reduced": broadcast_reduced,
+    "zeros_like": zeros_like,
+    "scatter_like": scatter_like,
+    "transpose_inverse": transpose_inverse,
+    "matmul_adjoint_x": matmul_adjoint_x,
+    "matmul_adjoint_y": matmul_adjoint_y,
+    "dot_adjoint_x": dot_adjoint_x,
+    "dot_adjoint_y": dot_adjoint_y,
+}

@@ -1,0 +1,99 @@
+"""The pipeline, stage after stage: parse -> fence -> lower -> reverse -> optimize -> emit.
+
+This module only wires the stages together; each stage lives in its own module. The API asks
+for a :class:`Request` and gets generated source back (which the loader compiles and caches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gast
+
+from . import fence
+from .emit import to_source
+from .errors import NonDifferentiableError
+from .frontend import ParsedFunction, parse_function
+from .loader import Generated
+from .lower import lower_function
+from .optimize import optimize as run_optimizer
+from .reverse import AdjointSpec, reverse
+
+MODES = ("ssa", "grad", "vjp")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to generate: `mode` is 'ssa', 'grad' or 'vjp'; `wrt` holds parameter names."""
+
+    mode: str
+    wrt: tuple = ()
+    optimize: bool = True
+
+    def key(self) -> tuple:
+        return (self.mode, self.wrt, self.optimize)
+
+
+def parameter_names(parsed: ParsedFunction) -> list:
+    args = parsed.node.args
+    return [a.id for a in (*args.posonlyargs, *args.args)]
+
+
+def resolve_wrt(parsed: ParsedFunction, wrt) -> tuple:
+    """Parameter names for `wrt` given by position, name, or a tuple of those."""
+    params = parameter_names(parsed)
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise NonDifferentiableError(
+                f"wrt must be a parameter position or name, not {item!r}",
+                parsed.location(parsed.node), f"the parameters are {', '.join(params)}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise NonDifferentiableError(
+                    f"wrt={item} is out of range: {parsed.node.name} has {len(params)} "
+                    "parameter(s)", parsed.location(parsed.node),
+                    f"the parameters are {', '.join(params) or '(none)'}")
+            names.append(params[item])
+        else:
+            if item not in params:
+                raise NonDifferentiableError(
+                    f"{parsed.node.name} has no parameter named {item!r}",
+                    parsed.location(parsed.node), f"the parameters are {', '.join(params)}")
+            names.append(item)
+    if len(set(names)) != len(names):
+        raise NonDifferentiableError("wrt names a parameter twice", parsed.location(parsed.node))
+    return tuple(names)
+
+
+def free_names(parsed: ParsedFunction) -> dict:
+    """Objects of the free names the function reads (for the generated code's namespace)."""
+    local = set(parameter_names(parsed))
+    for node in gast.walk(parsed.node):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            local.add(node.id)
+    found = {}
+    for node in gast.walk(parsed.node):
+        if isinstance(node, gast.Name) and node.id not in local and node.id in parsed.scope:
+            found[node.id] = parsed.scope[node.id]
+    return found
+
+
+def generate(parsed: ParsedFunction, request: Request) -> Generated:
+    """Run the stages for `request` on an already parsed function."""
+    fence.check(parsed)
+    ir = lower_function(parsed)
+    ret = ir.body[-1]
+    meta = {"n_out": len(ret.values), "tuple_out": ret.is_tuple, "params": ir.params,
+            "wrt": list(request.wrt)}
+    if request.mode == "ssa":
+        result = ir
+    else:
+        result = reverse(ir, AdjointSpec(request.wrt, request.mode))
+        if request.optimize:
+            run_optimizer(result)
+    return Generated(result.name, to_source(result), meta)
+
+
+__all__ = ["Request", "generate", "parse_function", "resolve_wrt", "free_names", "MODES"]
