@@ -156,7 +156,14 @@ def _grad_function(f, wrt, with_value: bool):
 
     def call(*args, **kwargs):
         values = built.bind(args, kwargs)
-        result = generated(*values, 1.0)
+        try:
+            result = generated(*values, 1.0)
+        except Exception:
+            # A non-scalar output seeded with 1.0 can break shape logic before the check
+            # below runs; report the real problem rather than the broadcasting error.
+            out = built.fn(*values)
+            built.check_scalar(out[0] if built.tuple_out and len(out) == 1 else out)
+            raise
         value = result[0]
         if n_out != 1 or built.tuple_out or np.ndim(value) != 0:
             built.check_scalar(result[:n_out] if built.tuple_out else value)
@@ -197,9 +204,10 @@ def vjp(f, *args, wrt=None):
     built = _build(fn, "vjp", wrt)
     values = _guarded(lambda: built.bind(args, {}))
     generated = built.function
-    result = generated(*values, *([0.0] * built.n_out))
     n_out = built.n_out
-    value = tuple(result[:n_out]) if built.tuple_out else result[0]
+    value = fn(*values)
+    if built.tuple_out:
+        value = tuple(value)
 
     def vjp_fn(cotangent):
         seeds = tuple(cotangent) if built.tuple_out else (cotangent,)

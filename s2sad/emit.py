@@ -103,13 +103,18 @@ def op_expr(op: Op):
         keywords = [gast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs
                     if k != "layout"]
         return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
-    positional = {name for name, _ in prim.params[: prim.required_params]}
+    # Arguments and required parameters positionally, in signature order; the rest by keyword.
+    values = dict(zip(prim.argnames, args))
     kw = dict(op.kwargs)
-    for name, _ in prim.params[: prim.required_params]:
-        if name in kw:
+    required = {name for name, _ in prim.params[: prim.required_params]}
+    args = []
+    for name in prim.signature:
+        if name in values:
+            args.append(values[name])
+        elif name in required and name in kw:
             args.append(atom_expr(kw[name]))
     for name, _ in prim.params:
-        if name in kw and name not in positional:
+        if name in kw and name not in required:
             keywords.append(gast.keyword(arg=name, value=atom_expr(kw[name])))
     return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
 

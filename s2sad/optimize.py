@@ -77,6 +77,8 @@ def coalesce_copies(fn: Function) -> bool:
             continue
         for j in range(i - 1, -1, -1):
             prev = body[j]
+            if prev is None:  # a copy coalesced earlier in this pass
+                continue
             if _is_compound(prev):
                 break
             if getattr(prev, "target", None) == t:

@@ -78,18 +78,23 @@ def transpose_inverse(axes):
 # and (g, x), and their own adjoints are B and each other, which closes the rule set.
 
 
+def _as_matrices(g, x, y):
+    """Give 1-D operands and the cotangent the 2-D shapes of the equivalent matrix product."""
+    if y.ndim == 1:
+        g = np.expand_dims(g, -1)
+        y = y[:, None]
+    if x.ndim == 1:
+        g = np.expand_dims(g, -2)
+        x = x[None, :]
+    return g, x, y
+
+
 def _matmul_adjoint_x(g, x, y, product):
     x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
     if x.ndim == 0 or y.ndim == 0:
         return unbroadcast(g * y, x)
-    if y.ndim == 1:
-        g = np.expand_dims(g, -1)
-        y = y[None, :]
-    else:
-        y = np.swapaxes(y, -1, -2)
-    if x.ndim == 1:
-        g = np.expand_dims(g, -2)
-    out = product(g, y)
+    g2, _, y2 = _as_matrices(g, x, y)
+    out = product(g2, np.swapaxes(y2, -1, -2))
     if x.ndim == 1:
         out = out[..., 0, :]
     return unbroadcast(out, x)
@@ -99,14 +104,8 @@ def _matmul_adjoint_y(g, x, y, product):
     x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
     if x.ndim == 0 or y.ndim == 0:
         return unbroadcast(g * x, y)
-    if x.ndim == 1:
-        g = np.expand_dims(g, -2)
-        x = x[:, None]
-    else:
-        x = np.swapaxes(x, -1, -2)
-    if y.ndim == 1:
-        g = np.expand_dims(g, -1)
-    out = product(x, g)
+    g2, x2, _ = _as_matrices(g, x, y)
+    out = product(np.swapaxes(x2, -1, -2), g2)
     if y.ndim == 1:
         out = out[..., 0]
     return unbroadcast(out, y)

@@ -45,6 +45,7 @@ class Primitive:
     differentiable: bool = True  # False: the derivative is zero (shapes, signs, constructors)
     impl: object = None  # the Python callable, used for constant folding and traces
     required_params: int = 0  # how many leading params have no default (emitted positionally)
+    order: tuple = ()  # positional order when params come first (np.full(shape, fill_value))
     _parsed: dict = field(default_factory=dict, repr=False)
 
     def template(self, kind: str, argname: str):
@@ -57,7 +58,9 @@ class Primitive:
 
     @property
     def signature(self) -> tuple:
-        """Argument then parameter names, in positional order."""
+        """Argument and parameter names, in positional order."""
+        if self.order:
+            return self.order
         return tuple(self.argnames) + tuple(name for name, _ in self.params)
 
     def default(self, param: str):
@@ -123,7 +126,8 @@ def _params(spec) -> tuple:
 
 def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None, jvp=None,
             form="call", broadcasts=False, elementwise=False, differentiable=True, impl=None,
-            binop=None, unaryop=None, attribute=None, methods=(), required_params=0) -> Primitive:
+            binop=None, unaryop=None, attribute=None, methods=(), required_params=0,
+            order=()) -> Primitive:
     """Register a primitive. `vjp`/`jvp` map argument names to template strings."""
     prim = Primitive(
         name=name,
@@ -138,6 +142,7 @@ def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None,
         differentiable=differentiable,
         impl=impl if impl is not None else (objects[0] if objects else None),
         required_params=required_params,
+        order=tuple(order),
     )
     return REGISTRY.add(prim, objects, binop, unaryop, attribute, methods)
 

@@ -30,7 +30,7 @@ defprim("array", "np.array", form="array", objects=(np.array, np.asarray),
         jvp={})
 
 defprim("full", "np.full", objects=(np.full,), argnames=("fill_value",),
-        params=(("shape", None),), required_params=1,
+        params=(("shape", None),), required_params=1, order=("shape", "fill_value"),
         vjp={"fill_value": "unbroadcast(g, fill_value)"},
         jvp={"fill_value": "broadcast_like(fill_value_dot, ans)"})
 
