@@ -28,8 +28,9 @@ from .transform import Request, free_names, generate, resolve_wrt
 class _Built:
     """A compiled derivative plus what is needed to call it."""
 
-    def __init__(self, fn, parsed, loaded, wrt_names):
+    def __init__(self, fn, parsed, loaded, wrt_names, namespace):
         self.fn = fn
+        self.namespace = namespace
         self.parsed = parsed
         self.loaded = loaded
         self.function = loaded.function
@@ -40,6 +41,7 @@ class _Built:
         self.tuple_out = meta["tuple_out"]
         self.wrt_positions = [self.params.index(w) for w in wrt_names]
         self.signature = inspect.signature(fn)
+        self.name = getattr(fn, "__name__", "f")
 
     def bind(self, args, kwargs) -> list:
         """Positional arguments for the generated function (defaults filled in)."""
@@ -49,7 +51,7 @@ class _Built:
             try:
                 bound = self.signature.bind(*args, **kwargs)
             except TypeError as exc:
-                raise S2sadError(f"bad arguments for {self.fn.__name__}: {exc}",
+                raise S2sadError(f"bad arguments for {self.name}: {exc}",
                                  self.parsed.location(self.parsed.node)) from None
             bound.apply_defaults()
             values = list(bound.args)
@@ -81,7 +83,7 @@ class _Built:
         if self.tuple_out or np.ndim(value) != 0:
             shape = "a tuple" if self.tuple_out else f"an array of shape {np.shape(value)}"
             raise NonScalarOutputError(
-                f"grad needs a scalar output, but {self.fn.__name__} returned {shape}",
+                f"grad needs a scalar output, but {self.name} returned {shape}",
                 self.parsed.location(self.parsed.node),
                 "use s2sad.vjp for a vector-Jacobian product, or s2sad.jacobian for the full "
                 "Jacobian")
@@ -123,13 +125,13 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         wrt_names = () if mode == "ssa" else resolve_wrt(parsed, wrt)
         request = Request(mode, wrt_names, optimize)
         namespace = free_names(parsed)
-        key = (parsed.source_hash, fn.__name__, request.key(),
+        key = (parsed.source_hash, parsed.node.name, request.key(),
                tuple(sorted((k, _describe(v)) for k, v in namespace.items())))
         identity = tuple(sorted((k, id(v)) for k, v in namespace.items()))
         defaults = fn.__defaults__ if mode == "grad" else None
         loaded = loader.get_or_build(fn, key, identity, lambda: generate(parsed, request),
                                      namespace, defaults)
-        return _Built(fn, parsed, loaded, wrt_names)
+        return _Built(fn, parsed, loaded, wrt_names, namespace)
 
     return _guarded(run)
 
@@ -138,13 +140,15 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     """The generated code for `f` as text.
 
     ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
-    (adjoint) code, ``mode="vjp"`` the vector-Jacobian product with an explicit cotangent.
+    (adjoint) code, ``mode="vjp"`` the vector-Jacobian product with an explicit cotangent,
+    ``mode="forward"`` the tangent (JVP) code.
     """
     if ssa:
         return _build(f, "ssa", wrt, optimize).loaded.source
-    kinds = {"reverse": "grad", "grad": "grad", "vjp": "vjp"}
+    kinds = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp", "jvp": "jvp"}
     if mode not in kinds:
-        raise S2sadError(f"unknown mode {mode!r}", hint="use mode='reverse' or mode='vjp'")
+        raise S2sadError(f"unknown mode {mode!r}",
+                         hint="use mode='reverse', 'forward' or 'vjp'")
     return _build(f, kinds[mode], wrt, optimize).loaded.source
 
 
@@ -173,10 +177,24 @@ def _grad_function(f, wrt, with_value: bool):
 
     fn = _unwrap(f)
     functools.update_wrapper(call, fn)
-    call.__name__ = fn.__name__ + ("_value_and_grad" if with_value else "_grad")
+    call.__name__ = built.name + ("_value_and_grad" if with_value else "_grad")
     call.__qualname__ = call.__name__
     del call.__wrapped__  # inspect must not mistake f's source for this wrapper's
+    call.__signature__ = built.signature
+    if not with_value:
+        call.__s2sad_source__ = _source_provider(f, wrt)
     return call
+
+
+def _source_provider(f, wrt):
+    """What lets s2sad differentiate a gradient again: its generated source and names."""
+
+    def provide():
+        built = _build(f, "grad", wrt)
+        scope = {**built.namespace, **loader.base_namespace()}
+        return built.loaded.source, scope, f"<s2sad {built.loaded.generated.name}>"
+
+    return provide
 
 
 def grad(f, wrt=0):
@@ -219,6 +237,134 @@ def vjp(f, *args, wrt=None):
     return value, vjp_fn
 
 
+def _tangent_like(value, primal):
+    if np.shape(value) != np.shape(primal):
+        raise S2sadError(f"a tangent of shape {np.shape(value)} was given for an argument of "
+                         f"shape {np.shape(primal)}",
+                         hint="each tangent must have the shape of its primal")
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "fc":
+        return value.astype(float)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def jvp(f, primals, tangents):
+    """Forward mode: ``(f(*primals), J @ tangents)``.
+
+    `primals` and `tangents` are tuples of the same structure (one tangent per argument).
+    For a tuple output both the value and its tangent are tuples.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
+                         hint="give one tangent per primal argument")
+    built = _build(f, "jvp", tuple(range(len(primals))))
+    values = _guarded(lambda: built.bind(primals, {}))
+    dots = _guarded(lambda: [_tangent_like(t, p) for t, p in zip(tangents, values)])
+    result = built.function(*values, *dots)
+    n_out = built.n_out
+    if built.tuple_out:
+        return tuple(result[:n_out]), tuple(result[n_out:])
+    return result[0], result[1]
+
+
+def _positions(built: _Built) -> list:
+    return built.wrt_positions
+
+
+def _one_hot(like, index):
+    e = np.zeros(np.shape(like))
+    e[index] = 1.0
+    return e if np.ndim(like) else float(e)
+
+
+def jacobian(f, wrt=0, mode: str = "auto"):
+    """The function computing the Jacobian of `f` with respect to `wrt`.
+
+    The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
+    ``S + T``. For a tuple `wrt` the result is a tuple over inputs; for a tuple output, a tuple
+    over outputs (of tuples over inputs when both are tuples). ``mode="reverse"`` builds it row
+    by row (one VJP per output entry), ``mode="forward"`` column by column (one JVP per input
+    entry), and ``"auto"`` picks whichever needs fewer passes.
+    """
+    if mode not in ("auto", "reverse", "forward"):
+        raise S2sadError(f"unknown jacobian mode {mode!r}",
+                         hint="use mode='reverse', 'forward' or 'auto'")
+    single_in = not isinstance(wrt, (tuple, list))
+    reverse_built = forward_built = None
+
+    def jac(*args, **kwargs):
+        nonlocal reverse_built, forward_built
+        probe = forward_built or reverse_built or _build(f, "jvp" if mode == "forward"
+                                                         else "vjp", wrt)
+        values = _guarded(lambda: probe.bind(args, kwargs))
+        positions = probe.wrt_positions
+        inputs = [values[p] for p in positions]
+        out = probe.fn(*values)
+        outputs = [np.asarray(o) for o in (out if probe.tuple_out else (out,))]
+        chosen = mode
+        if chosen == "auto":
+            n_in = sum(np.size(x) for x in inputs)
+            n_out = sum(o.size for o in outputs)
+            chosen = "forward" if n_in <= n_out else "reverse"
+        blocks = [[None] * len(inputs) for _ in outputs]
+        if chosen == "reverse":
+            reverse_built = reverse_built or _build(f, "vjp", wrt)
+            run = reverse_built.function
+            for k, o in enumerate(outputs):
+                rows = [[] for _ in inputs]
+                for index in np.ndindex(o.shape):
+                    seeds = [np.zeros(p.shape) if i != k else _one_hot(p, index)
+                             for i, p in enumerate(outputs)]
+                    grads = run(*values, *seeds)[len(outputs):]
+                    for j, g in enumerate(grads):
+                        rows[j].append(np.asarray(g, dtype=float))
+                for j, x in enumerate(inputs):
+                    blocks[k][j] = np.stack(rows[j]).reshape(o.shape + np.shape(x))
+        else:
+            forward_built = forward_built or _build(f, "jvp", wrt)
+            run = forward_built.function
+            for j, x in enumerate(inputs):
+                columns = [[] for _ in outputs]
+                for index in np.ndindex(np.shape(x)):
+                    dots = [_one_hot(y, index) if i == j else
+                            (np.zeros(np.shape(y)) if np.ndim(y) else 0.0)
+                            for i, y in enumerate(inputs)]
+                    tangents = run(*values, *dots)[len(outputs):]
+                    for k, t in enumerate(tangents):
+                        columns[k].append(np.broadcast_to(np.asarray(t, dtype=float),
+                                                          outputs[k].shape))
+                for k, o in enumerate(outputs):
+                    stacked = np.stack(columns[k], axis=-1)
+                    blocks[k][j] = stacked.reshape(o.shape + np.shape(x))
+        blocks = [[float(b) if b.ndim == 0 else b for b in row] for row in blocks]
+        per_output = [row[0] if single_in else tuple(row) for row in blocks]
+        return per_output[0] if not probe.tuple_out else tuple(per_output)
+
+    return jac
+
+
+def hessian(f, wrt=0):
+    """The function computing the Hessian of scalar `f`: forward mode over the gradient code.
+
+    For an input of shape ``T`` the Hessian has shape ``T + T``.
+    """
+    return jacobian(grad(f, wrt), wrt, mode="forward")
+
+
+def hvp(f, x, v):
+    """The Hessian-vector product of scalar `f` at `x` along `v` (forward over reverse).
+
+    `x` and `v` are one argument and its direction, or tuples with one entry per argument.
+    """
+    if isinstance(x, tuple):
+        _, tangent = jvp(grad(f, tuple(range(len(x)))), x, v)
+        return tangent
+    _, tangent = jvp(grad(f, 0), (x,), (v,))
+    return tangent
+
+
 class Differentiable:
     """What ``@s2sad.differentiate`` returns: `f` itself, plus its derivatives on demand."""
 
@@ -248,6 +394,10 @@ class Differentiable:
     def vjp(self, *args, wrt=None):
         """``(f(args), vjp_fn)``, as :func:`s2sad.vjp`."""
         return vjp(self.__s2sad_function__, *args, wrt=wrt)
+
+    def jvp(self, primals, tangents):
+        """``(f(primals), J @ tangents)``, as :func:`s2sad.jvp`."""
+        return jvp(self.__s2sad_function__, primals, tangents)
 
     def source(self, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = False):
         """The generated code, as :func:`s2sad.source`."""

@@ -100,8 +100,32 @@ def _find_lambda(tree, fn) -> gast.FunctionDef:
     raise _no_source(fn, "its lambda could not be located in the source line")
 
 
+def parse_source(text: str, scope: dict, filename: str, fn=None) -> ParsedFunction:
+    """Parse generated code (a single ``def``) so it can be transformed again."""
+    node = gast.parse(text).body[0]
+    return ParsedFunction(
+        fn=fn,
+        node=node,
+        filename=filename,
+        line_offset=0,
+        col_offset=0,
+        source=text,
+        source_hash=hashlib.sha256(text.encode()).hexdigest(),
+        scope=dict(scope),
+        file_lines=text.splitlines(True),
+    )
+
+
 def parse_function(fn) -> ParsedFunction:
-    """Read, dedent and parse `fn`; raise :class:`NoSourceError` when that is impossible."""
+    """Read, dedent and parse `fn`; raise :class:`NoSourceError` when that is impossible.
+
+    Functions returned by s2sad itself (``s2sad.grad(f)``) carry their generated source in
+    ``__s2sad_source__``, so derivatives of derivatives transform the generated code again.
+    """
+    generated = getattr(fn, "__s2sad_source__", None)
+    if generated is not None:
+        text, scope, filename = generated()
+        return parse_source(text, scope, filename, fn)
     if not inspect.isfunction(fn):
         raise _no_source(fn, "it is not a Python function (builtin, method or callable object)")
     try:

@@ -52,6 +52,22 @@ def fold(prim: Primitive, args: tuple, kwargs: tuple):
     return Const(value)
 
 
+def _is_one(atom) -> bool:
+    return isinstance(atom, Const) and _is_number(atom.value) and atom.value == 1
+
+
+def identity(prim: Primitive, args: tuple):
+    """`x` for ``x * 1``, ``1 * x``, ``x / 1`` and ``x ** 1`` (used inside rule templates)."""
+    if prim.name == "mul":
+        if _is_one(args[1]):
+            return args[0]
+        if _is_one(args[0]):
+            return args[1]
+    if prim.name in ("truediv", "pow") and _is_one(args[1]):
+        return args[0]
+    return None
+
+
 def _fold_static(prim, args, kwargs):
     """Shape/axis helpers on constants (``transpose_inverse(None)``) fold to constants."""
     if not all(isinstance(a, Const) for a in args) or not all(
@@ -78,6 +94,7 @@ class Lowerer:
         self.out: list = []
         self.globals_used: dict = {}
         self.loc_override = None
+        self.simplify = False  # rule templates only: x * 1.0 -> x (user code keeps its dtypes)
 
     # ----------------------------------------------------------------------------- helpers
     def loc(self, node):
@@ -90,6 +107,8 @@ class Lowerer:
         """Append ``target = prim(args, kwargs)`` (or fold it) and return the result atom."""
         args, kwargs = tuple(args), tuple(kwargs)
         folded = fold(prim, args, kwargs)
+        if folded is None and self.simplify:
+            folded = identity(prim, args)
         if folded is not None:
             if target is None:
                 return folded
@@ -456,5 +475,6 @@ def lower_template(template, env: dict, names: NameSource, loc=None, target=None
     """Lower a rule template with its names bound to atoms; return (statements, result atom)."""
     lowerer = Lowerer(names, _template_resolve, lambda node: loc, env)
     lowerer.loc_override = loc
+    lowerer.simplify = True
     result = lowerer.expr(template, target)
     return lowerer.out, result

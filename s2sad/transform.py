@@ -13,18 +13,19 @@ import gast
 from . import fence
 from .emit import to_source
 from .errors import NonDifferentiableError
+from .forward import forward
 from .frontend import ParsedFunction, parse_function
 from .loader import Generated
 from .lower import lower_function
 from .optimize import optimize as run_optimizer
 from .reverse import AdjointSpec, reverse
 
-MODES = ("ssa", "grad", "vjp")
+MODES = ("ssa", "grad", "vjp", "jvp")
 
 
 @dataclass(frozen=True)
 class Request:
-    """What to generate: `mode` is 'ssa', 'grad' or 'vjp'; `wrt` holds parameter names."""
+    """What to generate: `mode` is one of MODES; `wrt` holds parameter names."""
 
     mode: str
     wrt: tuple = ()
@@ -90,7 +91,10 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
     if request.mode == "ssa":
         result = ir
     else:
-        result = reverse(ir, AdjointSpec(request.wrt, request.mode))
+        if request.mode == "jvp":
+            result = forward(ir, request.wrt)
+        else:
+            result = reverse(ir, AdjointSpec(request.wrt, request.mode))
         if request.optimize:
             run_optimizer(result)
     return Generated(result.name, to_source(result), meta)

@@ -1,0 +1,125 @@
+"""Forward: the tangent transformation (Jacobian-vector products, dual-number semantics).
+
+Every primitive of the trace is followed, in program order, by the line computing its tangent:
+the sum of the JVP templates of its active arguments (``t2_dot = x1_dot * x2 + x1 * x2_dot``).
+Tangents are named after their primals: ``x1_dot``, ``t2_dot``. The optimizer then removes
+tangents nobody needs.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from .ir import Const, Copy, Function, NameSource, Op, Return, Var, walk
+from .lower import lower_template
+from .reverse import active_names
+from .rules import REGISTRY
+
+
+def _template_names(template) -> set:
+    return {n.id for n in gast.walk(template) if isinstance(n, gast.Name)}
+
+
+class _Tangent:
+    def __init__(self, names: NameSource, active: set):
+        self.names = names
+        self.active = active
+        self.tangent: dict = {}  # primal name -> name of its tangent variable
+        self.out: list = []
+
+    def name_for(self, primal: str) -> str:
+        if primal not in self.tangent:
+            self.tangent[primal] = self.names.derived(f"{primal}_dot")
+        return self.tangent[primal]
+
+    def op(self, op: Op):
+        self.out.append(op)
+        if op.target not in self.active:
+            return
+        prim = op.prim
+        if prim.form == "array":
+            return self.array(op)
+        env = {"ans": Var(op.target)}
+        env.update(zip(prim.argnames, op.args))
+        for pname, default in prim.params:
+            env[pname] = op.kwarg(pname, Const(default))
+        contributions, all_active, covers_shape = [], True, False
+        for position, arg in enumerate(op.args):
+            argname = prim.argnames[position]
+            if not (isinstance(arg, Var) and arg.name in self.active) or argname not in prim.jvp:
+                if argname in prim.jvp and not (isinstance(arg, Const)
+                                                and isinstance(arg.value, (int, float))):
+                    all_active = False
+                continue
+            env[f"{argname}_dot"] = Var(self.tangent[arg.name])
+            template = prim.template("jvp", argname)
+            used = _template_names(template)
+            covers_shape |= "ans" in used or bool(used & (set(prim.argnames) - {argname}))
+            stmts, value = lower_template(template, env, self.names, op.loc)
+            self.out.extend(stmts)
+            contributions.append(value)
+        if not contributions:  # only shape-supplying arguments are active: a zero tangent
+            zero = self._emit(REGISTRY.by_name["zeros_like"], (Var(op.target),), op)
+            self.out.append(Copy(self.name_for(op.target), Var(zero), op.loc))
+            return
+        total = contributions[0]
+        for value in contributions[1:]:
+            total = Var(self._emit(REGISTRY.by_name["add"], (total, value), op))
+        if prim.broadcasts and not all_active and not covers_shape:
+            # d(x + y) with only x active is x_dot, which may be smaller than x + y.
+            total = Var(self._emit(REGISTRY.by_name["broadcast_like"],
+                                   (total, Var(op.target)), op))
+        self.out.append(Copy(self.name_for(op.target), total, op.loc))
+
+    def _emit(self, prim, args, op) -> str:
+        name = self.names.temp()
+        self.out.append(Op(name, prim, tuple(args), (), op.loc))
+        return name
+
+    def array(self, op: Op):
+        elements = tuple(
+            Var(self.tangent[a.name]) if isinstance(a, Var) and a.name in self.active
+            else Const(0.0)
+            for a in op.args
+        )
+        self.out.append(Op(self.name_for(op.target), op.prim, elements, op.kwargs, op.loc))
+
+    def copy(self, stmt: Copy):
+        self.out.append(stmt)
+        if stmt.target in self.active:
+            self.out.append(Copy(self.name_for(stmt.target), Var(self.tangent[stmt.value.name]),
+                                 stmt.loc))
+
+
+def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
+    """The tangent program of `fn`: returns the outputs followed by their tangents."""
+    names = NameSource(fn.source_names | set(fn.params))
+    for stmt in walk(fn.body):
+        target = getattr(stmt, "target", None)
+        if isinstance(target, str):
+            names.reserve(target)
+    ret = fn.body[-1]
+    primal = fn.body[:-1]
+    active = active_names(primal, wrt)
+    tan = _Tangent(names, active)
+    params = list(fn.params) + [tan.name_for(w) for w in wrt]
+    for stmt in primal:
+        if isinstance(stmt, Op):
+            tan.op(stmt)
+        elif isinstance(stmt, Copy):
+            tan.copy(stmt)
+        else:
+            raise NotImplementedError(f"forward mode of {type(stmt).__name__}")
+    outputs = []
+    for atom in ret.values:
+        if isinstance(atom, Var) and atom.name in active:
+            outputs.append(Var(tan.tangent[atom.name]))
+        else:
+            zero = names.temp()
+            tan.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (atom,)))
+            outputs.append(Var(zero))
+    body = tan.out + [Return(tuple(ret.values) + tuple(outputs), True, ret.loc)]
+    result = Function(name or fn.name + "_jvp", params, body, ())
+    result.source_names = names.taken
+    result.globals_used = getattr(fn, "globals_used", {})
+    return result
