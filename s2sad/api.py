@@ -22,7 +22,7 @@ from .errors import (
 )
 from .frontend import parse_function
 from .rules import REGISTRY
-from .transform import Request, free_names, generate, resolve_wrt
+from .transform import Request, dependencies, generate, resolve_wrt
 
 
 class _Built:
@@ -124,8 +124,8 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         parsed = parse_function(fn)
         wrt_names = () if mode == "ssa" else resolve_wrt(parsed, wrt)
         request = Request(mode, wrt_names, optimize)
-        namespace = free_names(parsed)
-        key = (parsed.source_hash, parsed.node.name, request.key(),
+        namespace, callee_sources = dependencies(parsed)
+        key = (parsed.source_hash, parsed.node.name, request.key(), tuple(callee_sources),
                tuple(sorted((k, _describe(v)) for k, v in namespace.items())))
         identity = tuple(sorted((k, id(v)) for k, v in namespace.items()))
         defaults = fn.__defaults__ if mode == "grad" else None

@@ -106,6 +106,10 @@ class Lowerer:
     def emit(self, prim: Primitive, args, kwargs=(), node=None, target=None):
         """Append ``target = prim(args, kwargs)`` (or fold it) and return the result atom."""
         args, kwargs = tuple(args), tuple(kwargs)
+        if any(isinstance(a, Multiple) for a in args):
+            raise self.error(UnsupportedSyntaxError, node,
+                             "a tuple returned by a call can only be unpacked or returned",
+                             "write 'a, b = g(x)' and use a and b")
         folded = fold(prim, args, kwargs)
         if folded is None and self.simplify:
             folded = identity(prim, args)
@@ -275,18 +279,23 @@ class Lowerer:
         if obj is MISSING:
             raise self.error(S2sadError, func, f"cannot resolve the function {name!r}",
                              "call functions by a module-level name (np.exp, math.sin ...)")
+        if obj in (slice, float) and not node.keywords:
+            # slice(1, None) and float('inf') in generated code are constants.
+            parts = [self.expr(a) for a in node.args]
+            if all(isinstance(p, Const) for p in parts):
+                return self.assign(Const(obj(*(p.value for p in parts))), target, node)
         prim = REGISTRY.lookup(obj)
         if prim is None:
+            callee = self.callee_of(obj)
+            if callee is not None:
+                return self.inline(callee, node, target)
             raise self.missing_rule(obj, name, node)
         return self.call(prim, node.args, node.keywords, node, target)
 
+    def callee_of(self, obj):
+        return None  # rule templates never call user functions
+
     def missing_rule(self, obj, name, node):
-        if isinstance(obj, types.FunctionType):
-            return self.error(
-                MissingRuleError, node,
-                f"calls to the Python function {name!r} are not differentiated yet",
-                "inline its body here, or mark it with @s2sad.primitive and give it rules\n"
-                "with s2sad.defvjp / s2sad.defjvp")
         return self.error(
             MissingRuleError, node, f"{name!r} has no derivative rule",
             "mark it with @s2sad.primitive and give it rules with s2sad.defvjp / s2sad.defjvp,\n"
@@ -355,16 +364,40 @@ class Lowerer:
         return self.emit(prim, elements, kwargs, node, target)
 
 
-class FunctionLowerer(Lowerer):
-    """Lowers a whole user function, renaming reassigned variables to keep SSA form."""
+class Multiple(tuple):
+    """The atoms of a tuple value that has no IR variable of its own (``return a, b`` of an
+    inlined call), so that ``u, v = g(x)`` keeps each part differentiable."""
 
-    def __init__(self, parsed: ParsedFunction, names: NameSource):
+
+class FunctionLowerer(Lowerer):
+    """Lowers a whole user function, renaming reassigned variables to keep SSA form.
+
+    Calls to other Python functions are inlined: the callee is parsed, fenced and lowered into
+    the caller's trace with its locals renamed apart, so one adjoint sweep covers both and the
+    generated code stays a single readable function.
+    """
+
+    MAX_INLINE_DEPTH = 32
+
+    def __init__(self, parsed: ParsedFunction, names: NameSource, parent=None):
         super().__init__(names, parsed.resolve, parsed.location)
         self.parsed = parsed
         self.defined: set = set()
+        self.parent = parent
+        if parent is not None:  # share the caller's output and globals
+            self.out = parent.out
+            self.globals_used = parent.globals_used
+
+    def stack(self):
+        lowerer = self
+        while lowerer is not None:
+            yield lowerer.parsed
+            lowerer = lowerer.parent
 
     def version(self, user_name: str) -> str:
         """The IR name for a new assignment of `user_name`."""
+        if self.parent is not None:
+            return self.names.derived(user_name)  # an inlined callee: stay apart from caller
         if user_name in self.defined or user_name in RESERVED_NAMES:
             name = self.names.derived(user_name)
         else:
@@ -372,45 +405,63 @@ class FunctionLowerer(Lowerer):
         self.defined.add(name)
         return name
 
+    def params(self) -> list:
+        args = self.parsed.node.args
+        return [a.id for a in (*args.posonlyargs, *args.args)]
+
+    def lower_body(self):
+        """Lower the statements up to the first return; the returned atom(s)."""
+        node = self.parsed.node
+        for stmt in node.body:
+            if isinstance(stmt, (gast.Expr, gast.Pass)):
+                continue  # the docstring (the fence rejected other expression statements)
+            if isinstance(stmt, gast.Return):
+                return self.returned(stmt)
+            getattr(self, "stmt_" + type(stmt).__name__)(stmt)
+        raise S2sadError(f"{node.name!r} does not return a value", self.parsed.location(node),
+                         "a differentiated function must end with 'return <value>'")
+
     def lower(self) -> Function:
         node = self.parsed.node
-        args = node.args
-        params = [a.id for a in (*args.posonlyargs, *args.args)]
+        params = self.params()
         for p in params:
             self.env[p] = Var(p)
             self.defined.add(p)
         defaults = tuple(
-            Const(d.value) if isinstance(d, gast.Constant) else None for d in args.defaults
+            Const(d.value) if isinstance(d, gast.Constant) else None for d in node.args.defaults
         )
-        returned = False
-        for stmt in node.body:
-            if isinstance(stmt, gast.Expr) or isinstance(stmt, gast.Pass):
-                continue  # the docstring (the fence rejected other expression statements)
-            if isinstance(stmt, gast.Return):
-                self.stmt_Return(stmt)
-                returned = True
-                break
-            getattr(self, "stmt_" + type(stmt).__name__)(stmt)
-        if not returned:
-            raise S2sadError(f"{node.name!r} does not return a value",
-                             self.parsed.location(node),
-                             "a differentiated function must end with 'return <value>'")
+        result = self.lower_body()
+        loc = self.parsed.location(node.body[-1])
+        if isinstance(result, Multiple):
+            self.out.append(Return(tuple(result), True, loc))
+        else:
+            self.out.append(Return((result,), False, loc))
         fn = Function(node.name, params, self.out, defaults)
         fn.source_names = set(self.names.taken)
         fn.globals_used = self.globals_used
         return fn
 
+    def returned(self, stmt):
+        value = stmt.value
+        if value is None:
+            raise S2sadError("the function returns None", self.parsed.location(stmt),
+                             "return the value to differentiate")
+        if isinstance(value, gast.Tuple):
+            parts = []
+            for elt in value.elts:
+                atom = self.expr(elt)
+                if isinstance(atom, Multiple):
+                    raise self.error(UnsupportedSyntaxError, elt, "nested tuples in a return "
+                                     "are not supported", "return a flat tuple")
+                parts.append(atom)
+            return Multiple(parts)
+        return self.expr(value)
+
+    # ------------------------------------------------------------------------- statements
     def stmt_Assign(self, stmt):
-        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Tuple) and isinstance(
-            stmt.value, gast.Tuple
-        ) and len(stmt.targets[0].elts) == len(stmt.value.elts):
-            names = [t.id for t in stmt.targets[0].elts]
-            new = [self.version(n) for n in names]
-            atoms = [self.expr(v, target) for v, target in zip(stmt.value.elts, new)]
-            for n, atom in zip(names, atoms):
-                self.env[n] = atom
-            return
         first = stmt.targets[0]
+        if len(stmt.targets) == 1 and isinstance(first, gast.Tuple):
+            return self.assign_tuple(first, stmt)
         if isinstance(first, gast.Name):
             target = self.version(first.id)
             atom = self.expr(stmt.value, target)
@@ -425,7 +476,27 @@ class FunctionLowerer(Lowerer):
             else:
                 self.unpack(extra, atom, stmt)
 
+    def assign_tuple(self, target_node, stmt):
+        names = [t.id for t in target_node.elts]
+        value = stmt.value
+        if isinstance(value, gast.Tuple) and len(value.elts) == len(names):
+            new = [self.version(n) for n in names]
+            atoms = [self.expr(v, t) for v, t in zip(value.elts, new)]
+        else:
+            atom = self.expr(value)
+            if not isinstance(atom, Multiple):
+                return self.unpack(target_node, atom, stmt)
+            if len(atom) != len(names):
+                raise self.error(S2sadError, stmt, f"cannot unpack {len(atom)} values into "
+                                 f"{len(names)} names")
+            atoms = [self.assign(a, self.version(n), stmt) for a, n in zip(atom, names)]
+        for n, atom in zip(names, atoms):
+            self.env[n] = atom
+
     def unpack(self, target_node, atom, stmt):
+        if isinstance(atom, Multiple):
+            return self.assign_tuple(target_node, gast.Assign(targets=[target_node],
+                                                              value=stmt.value))
         getitem = REGISTRY.by_name["getitem"]
         for i, elt in enumerate(target_node.elts):
             name = self.version(elt.id)
@@ -441,16 +512,66 @@ class FunctionLowerer(Lowerer):
         value = self.expr(stmt.value)
         self.env[name] = self.emit(prim, (current, value), (), stmt, self.version(name))
 
-    def stmt_Return(self, stmt):
-        value = stmt.value
-        if value is None:
-            raise S2sadError("the function returns None", self.parsed.location(stmt),
-                             "return the value to differentiate")
-        if isinstance(value, gast.Tuple):
-            atoms = tuple(self.expr(v) for v in value.elts)
-            self.out.append(Return(atoms, True, self.parsed.location(stmt)))
-        else:
-            self.out.append(Return((self.expr(value),), False, self.parsed.location(stmt)))
+    # ------------------------------------------------------------------------- inlining
+    def callee_of(self, obj):
+        """The plain Python function behind `obj` if a call to it should be inlined."""
+        obj = getattr(obj, "__s2sad_function__", obj)
+        if getattr(obj, "__s2sad_source__", None) is not None or isinstance(
+            obj, types.FunctionType
+        ):
+            return obj
+        return None
+
+    def inline(self, callee, node, target):
+        from . import fence
+        from .frontend import parse_function
+
+        parsed = parse_function(callee)
+        if any(p.source_hash == parsed.source_hash and p.fn is callee for p in self.stack()):
+            raise self.error(UnsupportedSyntaxError, node, "recursive calls are not supported",
+                             "recursion needs a data-dependent base case, which needs "
+                             "control flow; write the computation without recursion")
+        if len(list(self.stack())) > self.MAX_INLINE_DEPTH:
+            raise self.error(UnsupportedSyntaxError, node, "calls are nested too deeply")
+        fence.check(parsed)
+        child = FunctionLowerer(parsed, self.names, parent=self)
+        params = child.params()
+        if len(node.args) > len(params):
+            raise self.error(S2sadError, node, f"too many arguments for {parsed.node.name}",
+                             f"it takes ({', '.join(params)})")
+        bound = dict(zip(params, node.args))
+        for kw in node.keywords:
+            if kw.arg not in params or kw.arg in bound:
+                raise self.error(S2sadError, kw.value, f"unexpected keyword {kw.arg!r} for "
+                                 f"{parsed.node.name}")
+            bound[kw.arg] = kw.value
+        defaults = getattr(callee, "__defaults__", None) or ()
+        first_default = len(params) - len(defaults)
+        for i, p in enumerate(params):
+            if p in bound:
+                atom = self.expr(bound[p])
+                if isinstance(atom, Multiple):
+                    raise self.error(UnsupportedSyntaxError, bound[p],
+                                     "passing a tuple of values is not supported")
+                child.env[p] = atom
+            elif i >= first_default:
+                child.env[p] = self.default_atom(defaults[i - first_default], p, node)
+            else:
+                raise self.error(S2sadError, node, f"{parsed.node.name}() is missing the "
+                                 f"argument {p!r}")
+        result = child.lower_body()
+        if target is not None and not isinstance(result, Multiple):
+            return self.assign(result, target, node)
+        return result
+
+    def default_atom(self, value, param, node):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return Const(value)
+        if isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value):
+            return Const(value)
+        raise self.error(UnsupportedSyntaxError, node,
+                         f"the default value of {param!r} is not a constant",
+                         "pass the argument explicitly")
 
 
 def _all_names(node) -> set:

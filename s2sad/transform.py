@@ -6,13 +6,14 @@ for a :class:`Request` and gets generated source back (which the loader compiles
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 
 import gast
 
 from . import fence
 from .emit import to_source
-from .errors import NonDifferentiableError
+from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .forward import forward
 from .frontend import ParsedFunction, parse_function
 from .loader import Generated
@@ -68,17 +69,66 @@ def resolve_wrt(parsed: ParsedFunction, wrt) -> tuple:
     return tuple(names)
 
 
-def free_names(parsed: ParsedFunction) -> dict:
-    """Objects of the free names the function reads (for the generated code's namespace)."""
+def _local_names(parsed: ParsedFunction) -> set:
     local = set(parameter_names(parsed))
     for node in gast.walk(parsed.node):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             local.add(node.id)
-    found = {}
-    for node in gast.walk(parsed.node):
-        if isinstance(node, gast.Name) and node.id not in local and node.id in parsed.scope:
-            found[node.id] = parsed.scope[node.id]
-    return found
+    return local
+
+
+def _static(parsed: ParsedFunction, node, local: set):
+    if isinstance(node, gast.Name):
+        return None if node.id in local else parsed.scope.get(node.id)
+    if isinstance(node, gast.Attribute):
+        base = _static(parsed, node.value, local)
+        return None if base is None else getattr(base, node.attr, None)
+    return None
+
+
+def _callee(obj):
+    obj = getattr(obj, "__s2sad_function__", obj)
+    if getattr(obj, "__s2sad_source__", None) is not None or isinstance(obj, types.FunctionType):
+        return obj
+    return None
+
+
+def dependencies(parsed: ParsedFunction) -> tuple:
+    """What the generated code depends on besides the function's own text.
+
+    Returns ``(namespace, sources)``: the objects of the free names that the function and every
+    function it calls (which the lowering inlines) read, and the source hashes of those callees,
+    so that editing a callee invalidates the caller's cached derivative.
+    """
+    namespace: dict = {}
+    sources: list = []
+    seen: set = set()
+    pending = [parsed]
+    while pending:
+        current = pending.pop()
+        local = _local_names(current)
+        for node in gast.walk(current.node):
+            if isinstance(node, gast.Name) and node.id not in local and node.id in current.scope:
+                obj = current.scope[node.id]
+                if node.id in namespace and namespace[node.id] is not obj:
+                    raise UnsupportedSyntaxError(
+                        f"the name {node.id!r} means different objects in "
+                        f"{parsed.node.name} and a function it calls",
+                        current.location(node), "rename one of the two globals")
+                namespace[node.id] = obj
+            if isinstance(node, gast.Call):
+                callee = _callee(_static(current, node.func, local))
+                if callee is not None and id(callee) not in seen and (
+                    callee is not getattr(parsed, "fn", None)
+                ):
+                    seen.add(id(callee))
+                    try:
+                        inner = parse_function(callee)
+                    except S2sadError:
+                        continue  # reported with its location when the call is lowered
+                    sources.append(inner.source_hash)
+                    pending.append(inner)
+    return namespace, sources
 
 
 def generate(parsed: ParsedFunction, request: Request) -> Generated:
@@ -100,4 +150,4 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
     return Generated(result.name, to_source(result), meta)
 
 
-__all__ = ["Request", "generate", "parse_function", "resolve_wrt", "free_names", "MODES"]
+__all__ = ["Request", "generate", "parse_function", "resolve_wrt", "dependencies", "MODES"]

@@ -1,0 +1,94 @@
+"""Higher order by transforming generated code again: grad of grad, Hessians, HVPs."""
+
+import math
+
+import numpy as np
+import pytest
+from fd import numeric_grad
+from seed_functions import graph_example, lecture_f, logsumexp, rosenbrock, tutorial_cubic
+
+import s2sad
+
+
+def fd_hessian(f, x, eps=1e-5):
+    """Central differences of s2sad's gradient, column by column."""
+    g = s2sad.grad(f)
+    n = x.size
+    H = np.zeros((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = eps
+        H[:, i] = (g(x + e) - g(x - e)) / (2 * eps)
+    return H
+
+
+def test_seed000_grad_of_grad_of_the_graph_example():
+    # x4 = e^x * (e^x + 1): x4' = 2e^2x + e^x, x4'' = 4e^2x + e^x.
+    x = 0.3
+    second = s2sad.grad(s2sad.grad(graph_example))(x)
+    assert second == pytest.approx(4 * math.exp(2 * x) + math.exp(x), rel=1e-13)
+
+
+def test_third_derivative_of_the_seed004_cubic_is_18():
+    third = s2sad.grad(s2sad.grad(s2sad.grad(tutorial_cubic)))
+    assert third(1.5) == pytest.approx(18.0, rel=1e-14)
+    assert s2sad.grad(s2sad.grad(tutorial_cubic))(1.5) == pytest.approx(18 * 1.5 - 10)
+
+
+def test_seed000_hessian_of_the_lecture_function():
+    H = s2sad.hessian(lecture_f, wrt=(0, 1))(2.0, 5.0)
+    np.testing.assert_allclose(np.array(H, dtype=float),
+                               [[-1 / 4.0, 1.0], [1.0, math.sin(5.0)]], rtol=1e-14)
+
+
+@pytest.mark.parametrize("x", [np.array([-1.2, 1.0, 0.5, 2.0]), np.array([1.0, 1.0, 1.0])])
+def test_hessian_of_rosenbrock_matches_differences_of_the_gradient(x):
+    H = s2sad.hessian(rosenbrock)(x)
+    assert H.shape == (x.size, x.size)
+    np.testing.assert_allclose(H, fd_hessian(rosenbrock, x), rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12)
+
+
+def test_hessian_of_logsumexp_matches_differences_and_the_formula(rng):
+    x = rng.standard_normal(5)
+    H = s2sad.hessian(logsumexp)(x)
+    p = np.exp(x - np.max(x))
+    p /= p.sum()
+    np.testing.assert_allclose(H, np.diag(p) - np.outer(p, p), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(H, fd_hessian(logsumexp, x), rtol=1e-6, atol=1e-8)
+
+
+def test_hvp_equals_hessian_times_vector(rng):
+    x = np.array([-1.2, 1.0, 0.5, 2.0])
+    v = rng.standard_normal(4)
+    np.testing.assert_allclose(s2sad.hvp(rosenbrock, x, v), s2sad.hessian(rosenbrock)(x) @ v,
+                               rtol=1e-12)
+
+
+def test_hvp_with_tuple_arguments():
+    hv = s2sad.hvp(lecture_f, (2.0, 5.0), (1.0, 0.0))
+    np.testing.assert_allclose(hv, (-0.25, 1.0), rtol=1e-14)
+
+
+def test_jvp_of_a_gradient_is_a_hessian_column():
+    g = s2sad.grad(lecture_f, wrt=(0, 1))
+    value, tangent = s2sad.jvp(g, (2.0, 5.0), (0.0, 1.0))
+    np.testing.assert_allclose(value, (5.5, 2.0 - math.cos(5.0)), rtol=1e-14)
+    np.testing.assert_allclose(tangent, (1.0, math.sin(5.0)), rtol=1e-14)
+
+
+def test_gradient_of_a_gradient_norm_matches_differences(rng):
+    def gradient_norm(x):
+        return np.sum(s2sad_grad_rosenbrock(x) ** 2)
+
+    x = rng.standard_normal(3)
+    g = s2sad.grad(gradient_norm)(x)
+    np.testing.assert_allclose(g, numeric_grad(gradient_norm, [x], 0), rtol=1e-6)
+
+
+s2sad_grad_rosenbrock = s2sad.grad(rosenbrock)
+
+
+def test_hessian_source_is_forward_over_reverse_code():
+    text = s2sad.source(s2sad.grad(lecture_f, wrt=(0, 1)), mode="forward", wrt=(0, 1))
+    assert "x1_bar_dot" in text and "x2_dot" in text
