@@ -44,10 +44,7 @@ _REJECTED = {
     gast.Import: ("imports inside the function", "import at module level"),
     gast.ImportFrom: ("imports inside the function", "import at module level"),
     gast.ClassDef: ("classes defined inside the function", "define the class at module level"),
-    gast.FunctionDef: ("functions defined inside the function",
-                       "define the helper at module level and call it"),
     gast.AsyncFunctionDef: ("async functions", "differentiate a plain 'def' function"),
-    gast.Lambda: ("lambdas inside the function", "define the helper at module level and call it"),
     gast.Yield: ("'yield' (generators)", "return an array instead of yielding values"),
     gast.YieldFrom: ("'yield from' (generators)", "return an array instead of yielding values"),
     gast.Await: ("'await'", "differentiate a plain synchronous function"),
@@ -116,6 +113,16 @@ class _Fence(gast.NodeVisitor):
             self.fail(node, f"'{name}' nodes", "rewrite it with assignments, arithmetic and "
                       "NumPy calls")
         super().generic_visit(node)
+
+    def visit_FunctionDef(self, node):
+        if node.decorator_list:
+            self.fail(node.decorator_list[0], "decorators on nested functions",
+                      "define the decorated function at module level")
+        self.visit_body(node)
+
+    def visit_Lambda(self, node):
+        self.check_signature(node)
+        self.visit(node.body)
 
     def visit_BinOp(self, node):
         op = type(node.op)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import builtins
 import hashlib
 import inspect
+import sys
 import textwrap
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -53,6 +55,27 @@ class ParsedFunction:
 
 
 MISSING = _MISSING
+
+# Packages whose Python functions are library code, never inlined: a call to one of them needs
+# a registered rule (np.linalg.norm is a Python function, but s2sad must not differentiate
+# NumPy's implementation of it).
+_LIBRARY_PACKAGES = frozenset(sys.stdlib_module_names) | {"numpy", "s2sad", "scipy"}
+
+
+def user_function(obj):
+    """The Python function to inline for a call of `obj`, or None if it is not user code.
+
+    User code is a plain function (or lambda) defined outside the standard library, NumPy and
+    s2sad, or a function s2sad generated (``s2sad.grad(f)``), or an ``@s2sad.differentiate``
+    function.
+    """
+    obj = getattr(obj, "__s2sad_function__", obj)
+    if getattr(obj, "__s2sad_source__", None) is not None:
+        return obj
+    if not isinstance(obj, types.FunctionType):
+        return None
+    package = (getattr(obj, "__module__", None) or "").split(".")[0]
+    return None if package in _LIBRARY_PACKAGES else obj
 
 
 def _function_scope(fn) -> dict:

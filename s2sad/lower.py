@@ -13,13 +13,14 @@ import math
 import numbers
 import operator
 import types
+from dataclasses import dataclass
 
 import gast
 import numpy as np
 
 from . import runtime
 from .errors import MissingRuleError, S2sadError, UnsupportedSyntaxError
-from .frontend import MISSING, ParsedFunction
+from .frontend import MISSING, ParsedFunction, user_function
 from .ir import Const, Copy, Function, NameSource, Op, Return, Var
 from .rules import REGISTRY, TEMPLATE_MODULES, Primitive
 
@@ -106,6 +107,10 @@ class Lowerer:
     def emit(self, prim: Primitive, args, kwargs=(), node=None, target=None):
         """Append ``target = prim(args, kwargs)`` (or fold it) and return the result atom."""
         args, kwargs = tuple(args), tuple(kwargs)
+        if any(isinstance(a, LocalFunction) for a in args):
+            raise self.error(UnsupportedSyntaxError, node,
+                             "a function is used as a value here",
+                             "call it, or pass it to another Python function that calls it")
         if any(isinstance(a, Multiple) for a in args):
             raise self.error(UnsupportedSyntaxError, node,
                              "a tuple returned by a call can only be unpacked or returned",
@@ -124,7 +129,7 @@ class Lowerer:
         return Var(name)
 
     def assign(self, atom, target, node):
-        if target is None:
+        if target is None or not isinstance(atom, (Var, Const)):
             return atom
         self.out.append(Copy(target, atom, self.loc(node)))
         return Var(target)
@@ -267,6 +272,10 @@ class Lowerer:
 
     def expr_Call(self, node, target):
         func = node.func
+        if isinstance(func, gast.Name) and isinstance(self.env.get(func.id), LocalFunction):
+            return self.inline_local(self.env[func.id], node, target)
+        if isinstance(func, gast.Call) and self.is_derivative_operator(func.func):
+            return self.derivative_call(node, target)
         if isinstance(func, gast.Attribute) and self.static_object(func) is MISSING:
             prim = REGISTRY.methods.get(func.attr)
             if prim is None:
@@ -294,6 +303,11 @@ class Lowerer:
 
     def callee_of(self, obj):
         return None  # rule templates never call user functions
+
+    def is_derivative_operator(self, node) -> bool:
+        from . import api
+
+        return hasattr(self, "derivative_call") and self.static_object(node) is api.grad
 
     def missing_rule(self, obj, name, node):
         return self.error(
@@ -364,6 +378,14 @@ class Lowerer:
         return self.emit(prim, elements, kwargs, node, target)
 
 
+@dataclass
+class LocalFunction:
+    """A lambda or nested def: not a value of the trace, it is inlined where it is called."""
+
+    node: object
+    owner: object  # the FunctionLowerer whose variables it closes over
+
+
 class Multiple(tuple):
     """The atoms of a tuple value that has no IR variable of its own (``return a, b`` of an
     inlined call), so that ``u, v = g(x)`` keeps each part differentiable."""
@@ -409,9 +431,11 @@ class FunctionLowerer(Lowerer):
         args = self.parsed.node.args
         return [a.id for a in (*args.posonlyargs, *args.args)]
 
-    def lower_body(self):
+    def lower_body(self, node=None):
         """Lower the statements up to the first return; the returned atom(s)."""
-        node = self.parsed.node
+        node = node or self.parsed.node
+        if isinstance(node, gast.Lambda):
+            return self.expr(node.body)
         for stmt in node.body:
             if isinstance(stmt, (gast.Expr, gast.Pass)):
                 continue  # the docstring (the fence rejected other expression statements)
@@ -515,12 +539,7 @@ class FunctionLowerer(Lowerer):
     # ------------------------------------------------------------------------- inlining
     def callee_of(self, obj):
         """The plain Python function behind `obj` if a call to it should be inlined."""
-        obj = getattr(obj, "__s2sad_function__", obj)
-        if getattr(obj, "__s2sad_source__", None) is not None or isinstance(
-            obj, types.FunctionType
-        ):
-            return obj
-        return None
+        return user_function(obj)
 
     def inline(self, callee, node, target):
         from . import fence
@@ -535,17 +554,27 @@ class FunctionLowerer(Lowerer):
             raise self.error(UnsupportedSyntaxError, node, "calls are nested too deeply")
         fence.check(parsed)
         child = FunctionLowerer(parsed, self.names, parent=self)
-        params = child.params()
+        defaults = getattr(callee, "__defaults__", None) or ()
+        self.bind_call(child, parsed.node, node, defaults)
+        result = child.lower_body()
+        if target is not None and not isinstance(result, Multiple):
+            return self.assign(result, target, node)
+        return result
+
+    def bind_call(self, child, fn_node, node, defaults=(), extra=()):
+        """Bind the call `node`'s arguments to `fn_node`'s parameters in `child.env`."""
+        name = getattr(fn_node, "name", "lambda")
+        args = fn_node.args
+        params = [a.id for a in (*args.posonlyargs, *args.args)]
         if len(node.args) > len(params):
-            raise self.error(S2sadError, node, f"too many arguments for {parsed.node.name}",
+            raise self.error(S2sadError, node, f"too many arguments for {name}",
                              f"it takes ({', '.join(params)})")
         bound = dict(zip(params, node.args))
         for kw in node.keywords:
             if kw.arg not in params or kw.arg in bound:
                 raise self.error(S2sadError, kw.value, f"unexpected keyword {kw.arg!r} for "
-                                 f"{parsed.node.name}")
+                                 f"{name}")
             bound[kw.arg] = kw.value
-        defaults = getattr(callee, "__defaults__", None) or ()
         first_default = len(params) - len(defaults)
         for i, p in enumerate(params):
             if p in bound:
@@ -557,8 +586,109 @@ class FunctionLowerer(Lowerer):
             elif i >= first_default:
                 child.env[p] = self.default_atom(defaults[i - first_default], p, node)
             else:
-                raise self.error(S2sadError, node, f"{parsed.node.name}() is missing the "
-                                 f"argument {p!r}")
+                raise self.error(S2sadError, node, f"{name}() is missing the argument {p!r}")
+        child.env.update(extra)
+
+    # ------------------------------------------------------------------ local functions
+    def stmt_FunctionDef(self, stmt):
+        self.env[stmt.name] = LocalFunction(stmt, self)
+
+    def expr_Lambda(self, node, target):
+        return LocalFunction(node, self)
+
+    def inline_local(self, local, node, target):
+        """Inline a call of a lambda or nested def; it sees its definer's variables now."""
+        depth = len(list(self.stack()))
+        if depth > self.MAX_INLINE_DEPTH:
+            raise self.error(UnsupportedSyntaxError, node, "calls are nested too deeply",
+                             "recursion is not supported")
+        child = FunctionLowerer(local.owner.parsed, self.names, parent=self)
+        child.env = dict(local.owner.env)
+        defaults = [self.static_default(d, local) for d in local.node.args.defaults]
+        self.bind_call(child, local.node, node, tuple(defaults))
+        result = child.lower_body(local.node)
+        if target is not None and not isinstance(result, (Multiple, LocalFunction)):
+            return self.assign(result, target, node)
+        return result
+
+    def static_default(self, node, local):
+        if isinstance(node, gast.Constant):
+            return node.value
+        raise self.error(UnsupportedSyntaxError, node, "default values of local functions must "
+                         "be constants")
+
+    def derivative_call(self, node, target):
+        """``s2sad.grad(h, wrt)(args)`` inside differentiated code.
+
+        For a module-level `h` the gradient function is built now and inlined. For a local `h`
+        (a lambda or nested def closing over this function's variables) the closure is
+        converted: its free variables become extra parameters, its gradient is generated as
+        usual, and that code is inlined with the current values of those variables, so the
+        outer derivative flows through them (no perturbation confusion).
+        """
+        from . import api
+
+        inner = node.func
+        if len(inner.args) < 1:
+            raise self.error(S2sadError, inner, "s2sad.grad needs a function")
+        h = self.expr(inner.args[0]) if not self.is_static(inner.args[0]) else None
+        options = {}
+        for i, arg in enumerate([*inner.args[1:], *(kw.value for kw in inner.keywords)]):
+            key = "wrt" if i < len(inner.args) - 1 else inner.keywords[i - len(inner.args) +
+                                                                       1].arg
+            value = self.const_index(arg) if not isinstance(arg, gast.Constant) else arg.value
+            if value is MISSING:
+                raise self.error(UnsupportedSyntaxError, arg, "wrt must be a constant here")
+            options[key] = value
+        if h is None:
+            function = api.grad(self.static_object(inner.args[0]), **options)
+            return self.inline(function, node, target)
+        if not isinstance(h, LocalFunction):
+            raise self.error(UnsupportedSyntaxError, inner.args[0],
+                             "s2sad.grad inside a differentiated function needs a function")
+        return self.inline_converted(h, options.get("wrt", 0), node, target)
+
+    def is_static(self, node) -> bool:
+        return isinstance(node, (gast.Name, gast.Attribute)) and (
+            self.static_object(node) is not MISSING)
+
+    def inline_converted(self, local, wrt, node, target):
+        from .frontend import ParsedFunction, parse_source
+        from .loader import base_namespace
+        from .transform import Request, generate, resolve_wrt
+
+        fn_node = local.node
+        params = [a.id for a in (*fn_node.args.posonlyargs, *fn_node.args.args)]
+        assigned = {n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)
+                    and isinstance(n.ctx, gast.Store)}
+        free = sorted({n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)
+                       and n.id in local.owner.env and n.id not in params
+                       and n.id not in assigned})
+        body = [gast.Return(value=fn_node.body)] if isinstance(fn_node, gast.Lambda) else (
+            fn_node.body)
+        name = getattr(fn_node, "name", "lambda_")
+        arguments = gast.arguments(
+            args=[gast.Name(p, gast.Param(), None, None) for p in params + free],
+            posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+            defaults=[])
+        converted = gast.FunctionDef(name=name, args=arguments, body=body, decorator_list=[],
+                                     returns=None, type_comment=None, type_params=[])
+        gast.copy_location(converted, fn_node)
+        owner = local.owner.parsed
+        parsed = ParsedFunction(fn=None, node=converted, filename=owner.filename,
+                                line_offset=owner.line_offset, col_offset=owner.col_offset,
+                                source=owner.source, source_hash="", scope=owner.scope,
+                                file_lines=owner.file_lines)
+        generated = generate(parsed, Request("grad", resolve_wrt(parsed, wrt)))
+        scope = {**owner.scope, **base_namespace()}
+        gradient = parse_source(generated.source, scope, f"<s2sad {generated.name}>")
+        child = FunctionLowerer(gradient, self.names, parent=self)
+        extra = {f: local.owner.env[f] for f in free}
+        self.bind_call(child, gast.FunctionDef(name=name, args=gast.arguments(
+            args=[gast.Name(p, gast.Param(), None, None) for p in params], posonlyargs=[],
+            vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]), body=[],
+            decorator_list=[], returns=None, type_comment=None, type_params=[]), node, (),
+            extra)
         result = child.lower_body()
         if target is not None and not isinstance(result, Multiple):
             return self.assign(result, target, node)

@@ -6,7 +6,6 @@ for a :class:`Request` and gets generated source back (which the loader compiles
 
 from __future__ import annotations
 
-import types
 from dataclasses import dataclass
 
 import gast
@@ -15,7 +14,7 @@ from . import fence
 from .emit import to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .forward import forward
-from .frontend import ParsedFunction, parse_function
+from .frontend import ParsedFunction, parse_function, user_function
 from .loader import Generated
 from .lower import lower_function
 from .optimize import optimize as run_optimizer
@@ -86,13 +85,6 @@ def _static(parsed: ParsedFunction, node, local: set):
     return None
 
 
-def _callee(obj):
-    obj = getattr(obj, "__s2sad_function__", obj)
-    if getattr(obj, "__s2sad_source__", None) is not None or isinstance(obj, types.FunctionType):
-        return obj
-    return None
-
-
 def dependencies(parsed: ParsedFunction) -> tuple:
     """What the generated code depends on besides the function's own text.
 
@@ -116,8 +108,8 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                         f"{parsed.node.name} and a function it calls",
                         current.location(node), "rename one of the two globals")
                 namespace[node.id] = obj
-            if isinstance(node, gast.Call):
-                callee = _callee(_static(current, node.func, local))
+            if isinstance(node, (gast.Name, gast.Attribute)):
+                callee = user_function(_static(current, node, local))
                 if callee is not None and id(callee) not in seen and (
                     callee is not getattr(parsed, "fn", None)
                 ):

@@ -92,3 +92,32 @@ s2sad_grad_rosenbrock = s2sad.grad(rosenbrock)
 def test_hessian_source_is_forward_over_reverse_code():
     text = s2sad.source(s2sad.grad(lecture_f, wrt=(0, 1)), mode="forward", wrt=(0, 1))
     assert "x1_bar_dot" in text and "x2_dot" in text
+
+
+def test_no_perturbation_confusion_with_a_closure_over_the_outer_variable():
+    # d/dx [x * d/dy (x * y)] = d/dx [x * x] = 2x
+    def outer(x):
+        def inner(y):
+            return x * y
+
+        return x * s2sad.grad(inner)(1.0)
+
+    assert s2sad.grad(outer)(2.5) == pytest.approx(5.0, rel=1e-15)
+    assert s2sad.grad(outer)(-1.0) == pytest.approx(-2.0, rel=1e-15)
+
+
+def test_no_perturbation_confusion_with_a_lambda():
+    def outer(x):
+        return x * s2sad.grad(lambda y: x * y * y)(3.0)
+
+    # d/dy x y^2 = 2xy = 6x at y = 3; x * 6x = 6x^2; derivative 12x
+    assert s2sad.grad(outer)(0.5) == pytest.approx(6.0, rel=1e-15)
+    assert s2sad.jvp(outer, (0.5,), (1.0,))[1] == pytest.approx(6.0, rel=1e-15)
+
+
+def test_gradient_of_module_level_gradient_inside_a_function():
+    def uses(x):
+        return x * s2sad.grad(tutorial_cubic)(x)
+
+    # x * (9x^2 - 10x) -> 27x^2 - 20x
+    assert s2sad.grad(uses)(1.5) == pytest.approx(27 * 1.5**2 - 20 * 1.5, rel=1e-14)
