@@ -12,13 +12,13 @@ import re
 
 import gast
 
-from .ir import Comment, Copy, For, Function, If, Op, Return, Var, While
+from .ir import Break, Comment, Copy, For, Function, If, Op, Pop, Push, Return, Var, While
 
 _COMMENT_MARK = "__s2sad_comment__ "
 _COMMENT_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")__s2sad_comment__ (.*?)(?:'''|\"\"\"|'|\")$")
 _BINOPS = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "**": gast.Pow,
            "@": gast.MatMult}
-_UNARYOPS = {"-": gast.USub, "+": gast.UAdd}
+_UNARYOPS = {"-": gast.USub, "+": gast.UAdd, "not": gast.Not}
 
 
 def _load(name: str):
@@ -89,6 +89,8 @@ def op_expr(op: Op):
         return gast.BinOp(left=args[0], op=_BINOPS[prim.spelling](), right=args[1])
     if prim.form == "unaryop":
         return gast.UnaryOp(op=_UNARYOPS[prim.spelling](), operand=args[0])
+    if prim.form == "compare":
+        return gast.Compare(left=args[0], ops=[prim.compare_op()], comparators=[args[1]])
     if prim.form == "attribute":
         return gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
     if prim.form == "subscript":
@@ -96,6 +98,8 @@ def op_expr(op: Op):
                               ctx=gast.Load())
     if prim.form == "tuple":
         return gast.Tuple(elts=args, ctx=gast.Load())
+    if prim.form == "list":
+        return gast.List(elts=args, ctx=gast.Load())
     keywords = []
     if prim.form == "array":
         layout = op.kwarg("layout").value
@@ -137,14 +141,61 @@ def stmt_nodes(stmt) -> list:
     if isinstance(stmt, Comment):
         return [gast.Expr(value=gast.Constant(_COMMENT_MARK + stmt.text, None))]
     if isinstance(stmt, If):
-        return [gast.If(test=atom_expr(stmt.test), body=body_nodes(stmt.body),
-                        orelse=body_nodes(stmt.orelse))]
+        test, body, orelse = atom_expr(stmt.test), stmt.body, stmt.orelse
+        if not body and orelse:
+            test, body, orelse = gast.UnaryOp(op=gast.Not(), operand=test), orelse, []
+        return [gast.If(test=test, body=body_nodes(body), orelse=_nodes(orelse))]
     if isinstance(stmt, For):
-        return [gast.For(target=_store(stmt.target), iter=atom_expr(stmt.iterable),
+        iterable = gast.Call(func=_load("range"), args=[atom_expr(b) for b in stmt.bounds],
+                             keywords=[])
+        if stmt.limit is not None:
+            iterable = gast.Subscript(value=iterable, slice=gast.Slice(
+                lower=None, upper=atom_expr(stmt.limit), step=None), ctx=gast.Load())
+        if stmt.reverse:
+            iterable = gast.Call(func=_load("reversed"), args=[iterable], keywords=[])
+        return [gast.For(target=_store(stmt.target), iter=iterable,
                          body=body_nodes(stmt.body), orelse=[], type_comment=None)]
     if isinstance(stmt, While):
-        raise NotImplementedError("while loops are emitted by the control-flow stage")
+        return [_while(stmt)]
+    if isinstance(stmt, Break):
+        return [gast.Break()]
+    if isinstance(stmt, Push):
+        values = [atom_expr(v) for v in stmt.values]
+        item = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
+        call = gast.Call(func=gast.Attribute(value=_load(stmt.stack), attr="append",
+                                             ctx=gast.Load()), args=[item], keywords=[])
+        return [gast.Expr(value=call)]
+    if isinstance(stmt, Pop):
+        call = gast.Call(func=gast.Attribute(value=_load(stmt.stack), attr="pop",
+                                             ctx=gast.Load()), args=[], keywords=[])
+        if len(stmt.targets) == 1:
+            target = _store(stmt.targets[0])
+        else:
+            target = gast.Tuple(elts=[_store(t) for t in stmt.targets], ctx=gast.Store())
+        return [gast.Assign(targets=[target], value=call, type_comment=None)]
     raise TypeError(f"cannot emit {stmt!r}")
+
+
+def _while(stmt):
+    """``while test:`` when the test is one expression, else ``while True: ... break``."""
+    test_body = stmt.test_body
+    single = (len(test_body) == 1 and isinstance(test_body[0], Op)
+              and isinstance(stmt.test, Var) and test_body[0].target == stmt.test.name)
+    if not test_body:
+        return gast.While(test=atom_expr(stmt.test), body=body_nodes(stmt.body), orelse=[])
+    if single:
+        return gast.While(test=op_expr(test_body[0]), body=body_nodes(stmt.body), orelse=[])
+    exit_test = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=atom_expr(stmt.test)),
+                        body=[gast.Break()], orelse=[])
+    return gast.While(test=gast.Constant(True, None),
+                      body=_nodes(test_body) + [exit_test] + _nodes(stmt.body), orelse=[])
+
+
+def _nodes(body) -> list:
+    nodes = []
+    for stmt in body:
+        nodes.extend(stmt_nodes(stmt))
+    return nodes
 
 
 def body_nodes(body) -> list:

@@ -12,10 +12,6 @@ import gast
 from .errors import UnsupportedSyntaxError
 from .frontend import ParsedFunction
 
-_CONTROL_FLOW_HINT = (
-    "s2sad differentiates straight-line code for now: write the computation with vectorised\n"
-    "NumPy (np.where, np.sum, np.cumsum ...), or keep the control flow outside the function"
-)
 _PRIMITIVE_HINT = (
     "move it outside the differentiated function, or mark the callee with @s2sad.primitive\n"
     "and give it a rule with s2sad.defvjp"
@@ -23,15 +19,7 @@ _PRIMITIVE_HINT = (
 
 # Rejected node type -> (what it is called in the message, hint).
 _REJECTED = {
-    gast.If: ("'if' statements", _CONTROL_FLOW_HINT),
-    gast.For: ("'for' loops", _CONTROL_FLOW_HINT),
-    gast.While: ("'while' loops", _CONTROL_FLOW_HINT),
-    gast.Break: ("'break'", _CONTROL_FLOW_HINT),
-    gast.Continue: ("'continue'", _CONTROL_FLOW_HINT),
-    gast.IfExp: ("conditional expressions ('a if c else b')",
-                 "use np.where(c, a, b), which s2sad differentiates elementwise"),
-    gast.Compare: ("comparisons", _CONTROL_FLOW_HINT),
-    gast.BoolOp: ("'and' / 'or'", _CONTROL_FLOW_HINT),
+    gast.Match: ("'match' statements", "use if / elif / else"),
     gast.Try: ("'try' statements", _PRIMITIVE_HINT),
     gast.With: ("'with' statements", _PRIMITIVE_HINT),
     gast.AsyncWith: ("'async with' statements", _PRIMITIVE_HINT),
@@ -57,7 +45,6 @@ _REJECTED = {
     gast.Set: ("set literals", "use a tuple or an array"),
     gast.JoinedStr: ("f-strings", "build strings outside the differentiated function"),
     gast.Starred: ("'*' unpacking", "pass the arguments one by one"),
-    gast.Match: ("'match' statements", _CONTROL_FLOW_HINT),
     gast.AnnAssign: ("annotated assignments", "drop the annotation: 'x = ...'"),
 }
 
@@ -67,6 +54,9 @@ _OPERATOR_NAMES = {gast.FloorDiv: "//", gast.Mod: "%", gast.LShift: "<<", gast.R
 
 _ALLOWED = (
     gast.Assign, gast.AugAssign, gast.Return, gast.Expr, gast.Pass,
+    gast.If, gast.For, gast.While, gast.Break, gast.Continue,
+    gast.Compare, gast.BoolOp, gast.IfExp, gast.And, gast.Or, gast.Not,
+    gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Is, gast.IsNot,
     gast.BinOp, gast.UnaryOp, gast.Call, gast.Name, gast.Constant, gast.Attribute,
     gast.Tuple, gast.List, gast.Subscript, gast.Slice, gast.keyword,
     gast.Load, gast.Store, gast.arguments,
@@ -136,14 +126,43 @@ class _Fence(gast.NodeVisitor):
     def visit_AugAssign(self, node):
         if type(node.op) not in _OPERATORS:
             self.visit_BinOp(gast.BinOp(left=node.target, op=node.op, right=node.value))
-        if not isinstance(node.target, gast.Name):
-            self.fail(node.target, "augmented assignments to subscripts or attributes",
+        if isinstance(node.target, gast.Subscript):
+            self._check_target(node.target)
+        elif not isinstance(node.target, gast.Name):
+            self.fail(node.target, "augmented assignments to attributes",
                       "assign to a plain name: 'y = y + ...'")
         self.generic_visit(node)
 
+    def visit_For(self, node):
+        if node.orelse:
+            self.fail(node.orelse[0], "'else' clauses of loops",
+                      "use a flag variable set before 'break' instead")
+        if not isinstance(node.target, (gast.Name, gast.Tuple)) or (
+            isinstance(node.target, gast.Tuple)
+            and not all(isinstance(e, gast.Name) for e in node.target.elts)
+        ):
+            self.fail(node.target, "this kind of loop target", "loop over plain names")
+        self.generic_visit(node)
+
+    def visit_While(self, node):
+        if node.orelse:
+            self.fail(node.orelse[0], "'else' clauses of loops",
+                      "use a flag variable set before 'break' instead")
+        self.generic_visit(node)
+
+    def visit_Compare(self, node):
+        for op in node.ops:
+            if isinstance(op, (gast.In, gast.NotIn)):
+                self.fail(node, "'in' tests", "compare values explicitly")
+        self.generic_visit(node)
+
+    def visit_Return(self, node):
+        if node.value is None:
+            self.fail(node, "bare 'return' statements (returning None)",
+                      "return the value to differentiate")
+        self.generic_visit(node)
+
     def visit_UnaryOp(self, node):
-        if isinstance(node.op, gast.Not):
-            self.fail(node, "'not'", _CONTROL_FLOW_HINT)
         if isinstance(node.op, gast.Invert):
             self.fail(node, "'~'", "bitwise operators are not differentiable")
         self.generic_visit(node)
@@ -163,8 +182,10 @@ class _Fence(gast.NodeVisitor):
                               "unpack into plain names")
             return
         if isinstance(target, gast.Subscript):
-            self.fail(target, "assignments to subscripts ('y[i] = ...')",
-                      "build the array with np.array([...]) or arithmetic instead")
+            if not isinstance(target.value, gast.Name):
+                self.fail(target, "assignments into nested subscripts or attributes",
+                          "assign into a plain array variable: 'y[i, j] = ...'")
+            return
         self.fail(target, "assignments to attributes", "assign to a plain name")
 
     def visit_Call(self, node):

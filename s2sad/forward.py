@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from .ir import Const, Copy, Function, NameSource, Op, Return, Var, walk
+from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While, walk
 from .lower import lower_template
 from .reverse import active_names
 from .rules import REGISTRY
@@ -51,7 +51,7 @@ class _Tangent:
                                                 and isinstance(arg.value, (int, float))):
                     all_active = False
                 continue
-            env[f"{argname}_dot"] = Var(self.tangent[arg.name])
+            env[f"{argname}_dot"] = Var(self.name_for(arg.name))
             template = prim.template("jvp", argname)
             used = _template_names(template)
             covers_shape |= "ans" in used or bool(used & (set(prim.argnames) - {argname}))
@@ -78,7 +78,7 @@ class _Tangent:
 
     def array(self, op: Op):
         elements = tuple(
-            Var(self.tangent[a.name]) if isinstance(a, Var) and a.name in self.active
+            Var(self.name_for(a.name)) if isinstance(a, Var) and a.name in self.active
             else Const(0.0)
             for a in op.args
         )
@@ -86,9 +86,38 @@ class _Tangent:
 
     def copy(self, stmt: Copy):
         self.out.append(stmt)
-        if stmt.target in self.active:
-            self.out.append(Copy(self.name_for(stmt.target), Var(self.tangent[stmt.value.name]),
-                                 stmt.loc))
+        if stmt.target not in self.active:
+            return
+        value = stmt.value
+        if isinstance(value, Var) and value.name in self.active:
+            tangent = Var(self.name_for(value.name))
+        else:  # an active variable given an inactive value (s = 0.0 before a loop)
+            tangent = Var(self._emit(REGISTRY.by_name["zeros_like"], (value,), stmt))
+        self.out.append(Copy(self.name_for(stmt.target), tangent, stmt.loc))
+
+    def block(self, stmts) -> list:
+        saved, self.out = self.out, []
+        for stmt in stmts:
+            if isinstance(stmt, Op):
+                self.op(stmt)
+            elif isinstance(stmt, Copy):
+                self.copy(stmt)
+            elif isinstance(stmt, If):
+                self.out.append(If(stmt.test, self.block(stmt.body), self.block(stmt.orelse),
+                                   stmt.loc))
+            elif isinstance(stmt, For):
+                self.out.append(For(stmt.target, stmt.bounds, self.block(stmt.body), stmt.loc,
+                                    stmt.reverse, stmt.limit))
+            elif isinstance(stmt, While):
+                # The test only steers the loop: its values need no tangents.
+                self.out.append(While(stmt.test_body, stmt.test, self.block(stmt.body),
+                                      stmt.loc))
+            elif isinstance(stmt, Break):
+                self.out.append(stmt)
+            else:
+                raise NotImplementedError(f"forward mode of {type(stmt).__name__}")
+        block, self.out = self.out, saved
+        return block
 
 
 def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
@@ -103,17 +132,11 @@ def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
     active = active_names(primal, wrt)
     tan = _Tangent(names, active)
     params = list(fn.params) + [tan.name_for(w) for w in wrt]
-    for stmt in primal:
-        if isinstance(stmt, Op):
-            tan.op(stmt)
-        elif isinstance(stmt, Copy):
-            tan.copy(stmt)
-        else:
-            raise NotImplementedError(f"forward mode of {type(stmt).__name__}")
+    tan.out = tan.block(primal)
     outputs = []
     for atom in ret.values:
         if isinstance(atom, Var) and atom.name in active:
-            outputs.append(Var(tan.tangent[atom.name]))
+            outputs.append(Var(tan.name_for(atom.name)))
         else:
             zero = names.temp()
             tan.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (atom,)))

@@ -74,11 +74,16 @@ class Op:
 
 @dataclass
 class Copy:
-    """``target = value``: a copy or a constant definition."""
+    """``target = value``: a copy or a constant definition.
+
+    `carry` marks the copy that writes a loop-carried variable back at the end of an iteration
+    (or before a ``break``): its target's old value is a different value than its new one.
+    """
 
     target: str
     value: Atom
     loc: Location | None = None
+    carry: bool = False
 
     def atoms(self):
         yield self.value
@@ -121,15 +126,24 @@ class If:
 
 @dataclass
 class For:
-    """``for target in iterable: body`` with the loop kept as a loop."""
+    """``for target in range(*bounds)``, kept as a loop.
+
+    Every loop is lowered to an index loop over a range (iterating an array's rows becomes
+    ``row = x[i]``). `reverse` walks the range backwards and `limit` (an atom) keeps only its
+    first `limit` entries: that is how the adjoint replays a loop that ended in ``break``.
+    """
 
     target: str
-    iterable: Atom
+    bounds: tuple  # (stop,), (start, stop) or (start, stop, step): atoms
     body: list
     loc: Location | None = None
+    reverse: bool = False
+    limit: Atom | None = None
 
     def atoms(self):
-        yield self.iterable
+        yield from self.bounds
+        if self.limit is not None:
+            yield self.limit
 
 
 @dataclass
@@ -143,6 +157,39 @@ class While:
 
     def atoms(self):
         yield self.test
+
+
+@dataclass
+class Break:
+    """``break``: leaves the innermost loop (always the last statement of its block)."""
+
+    loc: Location | None = None
+
+    def atoms(self):
+        return iter(())
+
+
+@dataclass
+class Push:
+    """``stack.append(values)``: saves values of a loop iteration for the reverse sweep."""
+
+    stack: str
+    values: tuple
+
+    def atoms(self):
+        yield Var(self.stack)
+        yield from self.values
+
+
+@dataclass
+class Pop:
+    """``targets = stack.pop()``: restores the values saved by the matching :class:`Push`."""
+
+    stack: str
+    targets: tuple
+
+    def atoms(self):
+        yield Var(self.stack)
 
 
 @dataclass
@@ -162,7 +209,19 @@ def targets(stmt) -> tuple:
         return (stmt.target,)
     if isinstance(stmt, For):
         return (stmt.target,)
+    if isinstance(stmt, Pop):
+        return tuple(stmt.targets)
     return ()
+
+
+def assigned(body) -> set:
+    """Every name assigned anywhere in `body`, nested blocks included."""
+    return {name for stmt in walk(body) for name in targets(stmt)}
+
+
+def reads(body) -> set:
+    """Every name read anywhere in `body`, nested blocks included."""
+    return {a.name for stmt in walk(body) for a in stmt.atoms() if isinstance(a, Var)}
 
 
 def children(stmt) -> list:

@@ -19,13 +19,18 @@ import gast
 import numpy as np
 
 from . import runtime
+from .desugar import desugar
 from .errors import MissingRuleError, S2sadError, UnsupportedSyntaxError
 from .frontend import MISSING, ParsedFunction, user_function
-from .ir import Const, Copy, Function, NameSource, Op, Return, Var
+from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While
 from .rules import REGISTRY, TEMPLATE_MODULES, Primitive
 
+COMPARISONS = {prim.compare_op: prim for prim in REGISTRY.by_name.values()
+               if getattr(prim, "compare_op", None) is not None}
+
 #: Names generated code relies on; user variables with these names are renamed.
-RESERVED_NAMES = frozenset(TEMPLATE_MODULES) | frozenset(runtime.HELPERS) | {"slice"}
+RESERVED_NAMES = frozenset(TEMPLATE_MODULES) | frozenset(runtime.HELPERS) | {
+    "slice", "range", "reversed", "len", "min", "max", "abs", "float"}
 
 _FOLDABLE = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
@@ -216,6 +221,9 @@ class Lowerer:
         return self.emit(prim, (left, right), (), node, target)
 
     def expr_UnaryOp(self, node, target):
+        if isinstance(node.op, gast.Not):
+            operand = self.expr(node.operand)
+            return self.emit(REGISTRY.by_name["not"], (operand,), (), node, target)
         prim = REGISTRY.unaryops.get(type(node.op))
         if prim is None:
             raise self.error(UnsupportedSyntaxError, node, "this unary operator is not supported")
@@ -223,6 +231,55 @@ class Lowerer:
         if prim.name == "pos":
             return self.assign(operand, target, node)
         return self.emit(prim, (operand,), (), node, target)
+
+    def expr_Compare(self, node, target):
+        left = self.expr(node.left)
+        right = self.expr(node.comparators[0])
+        result = self.emit(COMPARISONS[type(node.ops[0])], (left, right), (), node)
+        previous = [right]
+        for op, comparator in zip(node.ops[1:], node.comparators[1:]):
+            # a < b < c: c is evaluated (once) only when a < b holds.
+            def rest(op=op, comparator=comparator):
+                value = self.expr(comparator)
+                out = self.emit(COMPARISONS[type(op)], (previous[0], value), (), node)
+                previous[0] = value
+                return out
+
+            result = self.short_circuit(result, rest, node, when=True)
+        return self.assign(result, target, node)
+
+    def short_circuit(self, first, rest, node, when: bool):
+        """``first and rest()`` (when=True) or ``first or rest()``, evaluating rest lazily."""
+        test = first if when else self.emit(REGISTRY.by_name["not"], (first,), (), node)
+        merged = self.names.temp()
+        saved = self.out
+        self.out = []
+        value = rest()
+        self.out.append(Copy(merged, value, self.loc(node)))
+        body, self.out = self.out, saved
+        self.out.append(If(test, body, [Copy(merged, first, self.loc(node))], self.loc(node)))
+        return Var(merged)
+
+    def expr_BoolOp(self, node, target):
+        when = isinstance(node.op, gast.And)
+        result = self.expr(node.values[0])
+        for value in node.values[1:]:
+            result = self.short_circuit(result, lambda value=value: self.expr(value), node, when)
+        return self.assign(result, target, node)
+
+    def expr_IfExp(self, node, target):
+        test = self.expr(node.test)
+        merged = target or self.names.temp()
+        saved = self.out
+        branches = []
+        for part in (node.body, node.orelse):
+            self.out = []
+            value = self.expr(part)
+            self.out.append(Copy(merged, value, self.loc(node)))
+            branches.append(self.out)
+        self.out = saved
+        self.out.append(If(test, branches[0], branches[1], self.loc(node)))
+        return Var(merged)
 
     def expr_Tuple(self, node, target):
         items = [self.expr(elt) for elt in node.elts]
@@ -245,10 +302,13 @@ class Lowerer:
         const = self.const_index(node)
         if const is not MISSING:
             return Const(const)
-        if isinstance(node, gast.Name) and node.id in self.env:
-            return self.env[node.id]
-        raise self.error(UnsupportedSyntaxError, node, "this kind of index is not supported yet",
-                         "index with constants, constant slices, or a variable holding an int")
+        if isinstance(node, gast.Slice):
+            parts = [Const(None) if p is None else self.expr(p)
+                     for p in (node.lower, node.upper, node.step)]
+            return self.emit(REGISTRY.by_name["slice"], parts, (), node)
+        if isinstance(node, gast.Tuple):
+            return self.pack([self.index(e) for e in node.elts], node, None)
+        return self.expr(node)
 
     def const_index(self, node):
         if isinstance(node, gast.Constant) and (node.value is None or node.value is Ellipsis
@@ -406,6 +466,7 @@ class FunctionLowerer(Lowerer):
         self.parsed = parsed
         self.defined: set = set()
         self.parent = parent
+        self.loops: list = []  # carried-variable maps of the enclosing loops
         if parent is not None:  # share the caller's output and globals
             self.out = parent.out
             self.globals_used = parent.globals_used
@@ -432,18 +493,205 @@ class FunctionLowerer(Lowerer):
         return [a.id for a in (*args.posonlyargs, *args.args)]
 
     def lower_body(self, node=None):
-        """Lower the statements up to the first return; the returned atom(s)."""
+        """Lower a function body (desugared to a single final return); the returned atom(s)."""
         node = node or self.parsed.node
         if isinstance(node, gast.Lambda):
             return self.expr(node.body)
-        for stmt in node.body:
+        desugar(node)
+        result = self.statements(node.body)
+        if result is None:
+            raise S2sadError(f"{node.name!r} does not return a value",
+                             self.parsed.location(node),
+                             "a differentiated function must end with 'return <value>'")
+        return result
+
+    def statements(self, stmts):
+        """Lower `stmts` into `self.out`; the returned atom(s) if they end in a return."""
+        for stmt in stmts:
             if isinstance(stmt, (gast.Expr, gast.Pass)):
                 continue  # the docstring (the fence rejected other expression statements)
             if isinstance(stmt, gast.Return):
                 return self.returned(stmt)
             getattr(self, "stmt_" + type(stmt).__name__)(stmt)
-        raise S2sadError(f"{node.name!r} does not return a value", self.parsed.location(node),
-                         "a differentiated function must end with 'return <value>'")
+        return None
+
+    def sub_block(self, stmts, prologue=None):
+        """Lower a nested block into its own list, on a copy of the environment."""
+        saved_out, saved_env = self.out, self.env
+        self.out, self.env = [], dict(saved_env)
+        if prologue is not None:
+            prologue()
+        self.statements(stmts)
+        block, env = self.out, self.env
+        self.out, self.env = saved_out, saved_env
+        return block, env
+
+    # ------------------------------------------------------------------------- control flow
+    def stmt_If(self, stmt):
+        test = self.expr(stmt.test)
+        body, body_env = self.sub_block(stmt.body)
+        orelse, else_env = self.sub_block(stmt.orelse)
+        paths = [(block, env) for block, env in ((body, body_env), (orelse, else_env))
+                 if not (block and isinstance(block[-1], Break))]
+        for name in sorted({n for _, env in paths for n in env}):
+            values = [env.get(name) for _, env in paths]
+            if all(v == values[0] for v in values):
+                if values[0] is not None:
+                    self.env[name] = values[0]
+                continue
+            if any(isinstance(v, (LocalFunction, Multiple)) for v in values):
+                raise self.error(UnsupportedSyntaxError, stmt, f"{name!r} is a function or tuple "
+                                 "assigned differently in the two branches")
+            merged = self.version(name)
+            for block, env in paths:
+                if env.get(name) is not None:
+                    block.append(Copy(merged, env[name], self.parsed.location(stmt)))
+            self.env[name] = Var(merged)
+        self.out.append(If(test, body, orelse, self.parsed.location(stmt)))
+
+    def _assigned_in(self, stmts) -> list:
+        names = []
+        for stmt in stmts:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and (
+                    node.id not in names
+                ):
+                    names.append(node.id)
+        return names
+
+    def _read_outside(self, loop) -> set:
+        inside = {id(n) for n in gast.walk(loop)}
+        return {n.id for n in gast.walk(self.parsed.node) if isinstance(n, gast.Name)
+                and isinstance(n.ctx, gast.Load) and id(n) not in inside}
+
+    def _carried(self, loop, extra_targets=()) -> dict:
+        """Loop-carried variables: assigned in the loop and defined before or read after it."""
+        assigned = self._assigned_in(loop.body) + list(extra_targets)
+        outside = self._read_outside(loop)
+        carried = {}
+        for name in sorted(set(assigned)):
+            before = self.env.get(name)
+            if isinstance(before, (LocalFunction, Multiple)):
+                raise self.error(UnsupportedSyntaxError, loop,
+                                 f"{name!r} is a function or tuple reassigned in a loop")
+            if before is not None or name in outside:
+                carried[name] = self.version(name)
+                if before is not None:
+                    self.out.append(Copy(carried[name], before, self.parsed.location(loop)))
+        return carried
+
+    def write_back(self, node):
+        """Copy the current values of the innermost loop's carried variables into place."""
+        carried = self.loops[-1]
+        for name, carried_name in carried.items():
+            atom = self.env.get(name)
+            if atom is not None and atom != Var(carried_name):
+                self.out.append(Copy(carried_name, atom, self.parsed.location(node), carry=True))
+
+    def stmt_Break(self, stmt):
+        self.write_back(stmt)
+        self.out.append(Break(self.parsed.location(stmt)))
+
+    def loop_body(self, loop, carried, prologue):
+        def start():
+            for name, carried_name in carried.items():
+                self.env[name] = Var(carried_name)
+            prologue()
+
+        self.loops.append(carried)
+        try:
+            saved_out, saved_env = self.out, self.env
+            self.out, self.env = [], dict(saved_env)
+            start()
+            self.statements(loop.body)
+            if not (self.out and isinstance(self.out[-1], Break)):
+                self.write_back(loop)
+            body = self.out
+            self.out, self.env = saved_out, saved_env
+        finally:
+            self.loops.pop()
+        for name, carried_name in carried.items():
+            self.env[name] = Var(carried_name)
+        return body
+
+    def stmt_For(self, stmt):
+        bounds, reverse, limit, elements = self.loop_range(stmt)
+        target = stmt.target
+        names = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
+        carried = self._carried(stmt, names)
+        index_user = names[0] if elements is None else None
+        index = self.version(index_user) if index_user else self.names.derived("i")
+
+        def prologue():
+            if elements is None:
+                self.env[index_user] = Var(index)
+                return
+            if len(names) != len(elements):
+                raise self.error(UnsupportedSyntaxError, target,
+                                 f"cannot unpack {len(elements)} values into {len(names)} names")
+            for name, make in zip(names, elements):
+                self.env[name] = make(Var(index), self.version(name))
+
+        body = self.loop_body(stmt, carried, prologue)
+        self.out.append(For(index, bounds, body, self.parsed.location(stmt), reverse, limit))
+
+    def loop_range(self, stmt):
+        """(bounds, reverse, limit, element makers) of a for loop's iterable."""
+        node = stmt.iter
+        reverse, limit = False, None
+        if isinstance(node, gast.Call) and self.static_object(node.func) is reversed:
+            reverse, node = True, node.args[0]
+        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Slice) and (
+            node.slice.lower is None and node.slice.step is None
+        ):
+            limit, node = self.expr(node.slice.upper), node.value
+        if isinstance(node, gast.Call) and self.static_object(node.func) is range:
+            if node.keywords or not 1 <= len(node.args) <= 3:
+                raise self.error(UnsupportedSyntaxError, node, "range() takes 1 to 3 arguments")
+            return tuple(self.expr(a) for a in node.args), reverse, limit, None
+        if reverse or limit is not None:
+            raise self.error(UnsupportedSyntaxError, node, "only ranges can be reversed or "
+                             "sliced in a for loop header", "loop over range(...) instead")
+        getitem = REGISTRY.by_name["getitem"]
+        length = REGISTRY.by_name["len"]
+
+        def element(sequence):
+            return lambda index, name: self.emit(getitem, (sequence,), (("index", index),),
+                                                 stmt, name)
+
+        static = self.static_object(node.func) if isinstance(node, gast.Call) else MISSING
+        if static is enumerate:
+            if len(node.args) != 1 or node.keywords:
+                raise self.error(UnsupportedSyntaxError, node,
+                                 "enumerate() with a start value is not supported")
+            sequence = self.expr(node.args[0])
+            n = self.emit(length, (sequence,), (), node)
+            return (n,), False, None, [lambda index, name: self.assign(index, name, stmt),
+                                       element(sequence)]
+        if static is zip:
+            sequences = [self.expr(a) for a in node.args]
+            n = self.emit(length, (sequences[0],), (), node)
+            for other in sequences[1:]:
+                n = self.emit(REGISTRY.by_name["min"], (n, self.emit(length, (other,), (), node)),
+                              (), node)
+            return (n,), False, None, [element(s) for s in sequences]
+        sequence = self.expr(node)
+        n = self.emit(length, (sequence,), (), node)
+        return (n,), False, None, [element(sequence)]
+
+    def stmt_While(self, stmt):
+        carried = self._carried(stmt)
+        self.loops.append(carried)
+        saved_out, saved_env = self.out, self.env
+        self.out, self.env = [], dict(saved_env)
+        for name, carried_name in carried.items():
+            self.env[name] = Var(carried_name)
+        test = self.expr(stmt.test)
+        test_body = self.out
+        self.out, self.env = saved_out, saved_env
+        self.loops.pop()
+        body = self.loop_body(stmt, carried, lambda: None)
+        self.out.append(While(test_body, test, body, self.parsed.location(stmt)))
 
     def lower(self) -> Function:
         node = self.parsed.node
@@ -486,6 +734,8 @@ class FunctionLowerer(Lowerer):
         first = stmt.targets[0]
         if len(stmt.targets) == 1 and isinstance(first, gast.Tuple):
             return self.assign_tuple(first, stmt)
+        if len(stmt.targets) == 1 and isinstance(first, gast.Subscript):
+            return self.assign_item(first, stmt)
         if isinstance(first, gast.Name):
             target = self.version(first.id)
             atom = self.expr(stmt.value, target)
@@ -499,6 +749,18 @@ class FunctionLowerer(Lowerer):
                 self.env[extra.id] = self.assign(atom, target, stmt)
             else:
                 self.unpack(extra, atom, stmt)
+
+    def assign_item(self, target, stmt):
+        """``y[index] = v``: a new version of y (the old array is never written)."""
+        name = target.value.id
+        if name not in self.env:
+            raise self.error(S2sadError, target, f"name {name!r} is assigned into before it is "
+                             "defined", "create it first, e.g. with np.zeros")
+        base = self.env[name]
+        index = self.index(target.slice)
+        value = self.expr(stmt.value)
+        self.env[name] = self.emit(REGISTRY.by_name["setitem"], (base, value),
+                                   (("index", index),), stmt, self.version(name))
 
     def assign_tuple(self, target_node, stmt):
         names = [t.id for t in target_node.elts]

@@ -4,13 +4,13 @@ Passes, repeated until nothing changes:
 
 - copy coalescing: ``t9 = g * x2; x1_bar = t9`` becomes ``x1_bar = g * x2`` (keeps the
   meaningful name);
-- copy propagation: uses of ``a`` after ``a = b`` read ``b`` (when both are assigned once);
-- common-subexpression elimination of identical pure operations;
-- dead-code elimination: operations whose results nobody reads vanish, which is how adjoints
-  nobody asked for disappear.
+- copy propagation: reads of ``a`` after ``a = b`` read ``b`` (when both are assigned once);
+- common-subexpression elimination of identical operations within a block;
+- dead-code elimination by liveness, through branches and loops: operations whose results
+  nobody reads vanish, which is how adjoints nobody asked for disappear.
 
-Every primitive is pure, so an unused result can always be dropped. Only the top-level
-straight-line statements are rewritten; compound statements are kept whole.
+Every primitive is pure, so an unused result can always be dropped; stack pushes and pops are
+kept (the two sweeps must stay paired).
 """
 
 from __future__ import annotations
@@ -18,7 +18,24 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .ir import Comment, Const, Copy, Function, Op, Return, Var, children, walk
+from .ir import (
+    Break,
+    Comment,
+    Const,
+    Copy,
+    For,
+    Function,
+    If,
+    Op,
+    Pop,
+    Push,
+    Return,
+    Var,
+    While,
+    children,
+    targets,
+    walk,
+)
 
 _TEMP = re.compile(r"t\d+$")
 
@@ -26,9 +43,8 @@ _TEMP = re.compile(r"t\d+$")
 def _assign_counts(fn: Function) -> Counter:
     counts = Counter(fn.params)
     for stmt in walk(fn.body):
-        target = getattr(stmt, "target", None)
-        if isinstance(target, str):
-            counts[target] += 1
+        for name in targets(stmt):
+            counts[name] += 1
     return counts
 
 
@@ -41,61 +57,77 @@ def _use_counts(body) -> Counter:
     return counts
 
 
-def _rename_uses(stmt, mapping: dict):
-    """A copy of `stmt` (top level, not compound) with variables replaced via `mapping`."""
+def _blocks(body):
+    """Every statement list in `body`, the body itself first."""
+    yield body
+    for stmt in body:
+        for block in children(stmt):
+            yield from _blocks(block)
+
+
+def _substitute(stmt, mapping: dict):
+    """`stmt` with variables replaced via `mapping`, nested blocks included."""
 
     def sub(atom):
         if isinstance(atom, Var) and atom.name in mapping:
             return mapping[atom.name]
         return atom
 
+    def block(stmts):
+        return [_substitute(s, mapping) for s in stmts]
+
     if isinstance(stmt, Op):
         return Op(stmt.target, stmt.prim, tuple(sub(a) for a in stmt.args),
                   tuple((k, sub(v)) for k, v in stmt.kwargs), stmt.loc)
     if isinstance(stmt, Copy):
-        return Copy(stmt.target, sub(stmt.value), stmt.loc)
+        return Copy(stmt.target, sub(stmt.value), stmt.loc, stmt.carry)
     if isinstance(stmt, Return):
         return Return(tuple(sub(a) for a in stmt.values), stmt.is_tuple, stmt.loc)
+    if isinstance(stmt, Push):
+        return Push(stmt.stack, tuple(sub(v) for v in stmt.values))
+    if isinstance(stmt, If):
+        return If(sub(stmt.test), block(stmt.body), block(stmt.orelse), stmt.loc)
+    if isinstance(stmt, For):
+        limit = sub(stmt.limit) if stmt.limit is not None else None
+        return For(stmt.target, tuple(sub(b) for b in stmt.bounds), block(stmt.body),
+                   stmt.loc, stmt.reverse, limit)
+    if isinstance(stmt, While):
+        return While(block(stmt.test_body), sub(stmt.test), block(stmt.body), stmt.loc)
     return stmt
-
-
-def _is_compound(stmt) -> bool:
-    return bool(children(stmt))
 
 
 def coalesce_copies(fn: Function) -> bool:
     """``t = expr; a = t`` -> ``a = expr`` when `t` is a temporary read only there."""
     uses = _use_counts(fn.body)
     assigned = _assign_counts(fn)
-    body = fn.body
     changed = False
-    for i, stmt in enumerate(body):
-        if not (isinstance(stmt, Copy) and isinstance(stmt.value, Var)):
-            continue
-        t = stmt.value.name
-        if uses[t] != 1 or assigned[t] != 1 or t in fn.params:
-            continue
-        for j in range(i - 1, -1, -1):
-            prev = body[j]
-            if prev is None:  # a copy coalesced earlier in this pass
+    for body in _blocks(fn.body):
+        for i, stmt in enumerate(body):
+            if not (isinstance(stmt, Copy) and isinstance(stmt.value, Var)) or stmt.carry:
                 continue
-            if _is_compound(prev):
-                break
-            if getattr(prev, "target", None) == t:
-                if isinstance(prev, (Op, Copy)):
+            t = stmt.value.name
+            if uses[t] != 1 or assigned[t] != 1 or t in fn.params:
+                continue
+            for j in range(i - 1, -1, -1):
+                prev = body[j]
+                if prev is None:  # a copy coalesced earlier in this pass
+                    continue
+                if children(prev) or isinstance(prev, (Pop, Push, Break)):
+                    break
+                if getattr(prev, "target", None) == t:
                     if isinstance(prev, Op):
                         body[j] = Op(stmt.target, prev.prim, prev.args, prev.kwargs, prev.loc)
                     else:
                         body[j] = Copy(stmt.target, prev.value, prev.loc)
                     body[i] = None
                     changed = True
-                break
-            # `a` must not be read or written between the definition of t and the copy.
-            if getattr(prev, "target", None) == stmt.target or any(
-                isinstance(a, Var) and a.name == stmt.target for a in prev.atoms()
-            ):
-                break
-    fn.body = [s for s in body if s is not None]
+                    break
+                # `a` must not be read or written between the definition of t and the copy.
+                if getattr(prev, "target", None) == stmt.target or any(
+                    isinstance(a, Var) and a.name == stmt.target for a in prev.atoms()
+                ):
+                    break
+        body[:] = [s for s in body if s is not None]
     return changed
 
 
@@ -103,27 +135,39 @@ def propagate_copies(fn: Function) -> bool:
     """Replace reads of ``a`` by ``b`` after ``a = b`` when both are single-assignment."""
     assigned = _assign_counts(fn)
     mapping: dict = {}
-    kept = []
-    changed = False
-    for stmt in fn.body:
-        stmt = _rename_uses(stmt, mapping)
-        if isinstance(stmt, Copy) and assigned[stmt.target] == 1 and stmt.target not in fn.params:
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Copy) and not stmt.carry and assigned[stmt.target] == 1 and (
+            stmt.target not in fn.params
+        ):
             value = stmt.value
-            ok = (isinstance(value, Var) and assigned[value.name] <= 1) or (
+            if (isinstance(value, Var) and assigned[value.name] <= 1) or (
                 isinstance(value, Const) and _TEMP.match(stmt.target)
-            )
-            if ok:
+            ):
                 mapping[stmt.target] = value
-                changed = True
+    if not mapping:
+        return False
+    # Resolve chains a -> b -> c.
+    for name in list(mapping):
+        seen = {name}
+        value = mapping[name]
+        while isinstance(value, Var) and value.name in mapping and value.name not in seen:
+            seen.add(value.name)
+            value = mapping[value.name]
+        mapping[name] = value
+
+    def strip(stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, Copy) and stmt.target in mapping and not stmt.carry:
                 continue
-        if _is_compound(stmt) and mapping:
-            # Names used inside nested blocks are not rewritten: keep the copies they read.
-            inner = {a.name for s in walk([stmt]) for a in s.atoms() if isinstance(a, Var)}
-            for name in sorted(inner & set(mapping)):
-                kept.append(Copy(name, mapping.pop(name)))
-        kept.append(stmt)
-    fn.body = kept
-    return changed
+            stmt = _substitute(stmt, mapping)
+            for block in children(stmt):
+                block[:] = strip(block)
+            out.append(stmt)
+        return out
+
+    fn.body = strip(fn.body)
+    return True
 
 
 def _key(op: Op):
@@ -131,55 +175,122 @@ def _key(op: Op):
 
 
 def eliminate_common_subexpressions(fn: Function) -> bool:
-    """Reuse an earlier identical operation whose inputs and result are never reassigned."""
+    """Reuse an earlier identical operation of the same block whose inputs are never
+    reassigned."""
     assigned = _assign_counts(fn)
-    seen: dict = {}
     changed = False
-    for i, stmt in enumerate(fn.body):
-        if not isinstance(stmt, Op) or assigned[stmt.target] != 1:
-            continue
-        if any(isinstance(a, Var) and assigned[a.name] > 1 for a in stmt.atoms()):
-            continue
-        try:
-            key = _key(stmt)
-            hash(key)
-        except TypeError:
-            continue
-        if key in seen:
-            fn.body[i] = Copy(stmt.target, Var(seen[key]), stmt.loc)
-            changed = True
-        else:
-            seen[key] = stmt.target
+    for body in _blocks(fn.body):
+        seen: dict = {}
+        for i, stmt in enumerate(body):
+            if not isinstance(stmt, Op) or assigned[stmt.target] != 1:
+                continue
+            if stmt.prim.name == "new_list":
+                continue  # each call makes a distinct list
+            if any(isinstance(a, Var) and assigned[a.name] > 1 for a in stmt.atoms()):
+                continue
+            try:
+                key = _key(stmt)
+                hash(key)
+            except TypeError:
+                continue
+            if key in seen:
+                body[i] = Copy(stmt.target, Var(seen[key]), stmt.loc)
+                changed = True
+            else:
+                seen[key] = stmt.target
     return changed
 
 
 def _reads(stmt) -> set:
-    return {a.name for s in walk([stmt]) for a in s.atoms() if isinstance(a, Var)}
+    return {a.name for a in stmt.atoms() if isinstance(a, Var)}
+
+
+def _live_block(stmts, live_out: set, exit_live: set, prune: bool):
+    """Liveness through `stmts`, backwards; drops dead assignments when `prune`.
+
+    Returns (statements, live-in set). `exit_live` is what is live where a ``break`` goes.
+    """
+    live = set(live_out)
+    out = []
+    for stmt in reversed(stmts):
+        if isinstance(stmt, (Op, Copy)):
+            if stmt.target not in live:
+                if prune:
+                    continue
+            else:
+                live.discard(stmt.target)
+                live |= _reads(stmt)
+        elif isinstance(stmt, Pop):
+            live -= set(stmt.targets)
+            live.add(stmt.stack)
+        elif isinstance(stmt, Break):
+            live = set(exit_live)
+        elif isinstance(stmt, If):
+            body, live_body = _live_block(stmt.body, live, exit_live, prune)
+            orelse, live_else = _live_block(stmt.orelse, live, exit_live, prune)
+            if prune:
+                stmt = If(stmt.test, body, orelse, stmt.loc)
+            live = live_body | live_else | _reads(stmt)
+        elif isinstance(stmt, (For, While)):
+            stmt, live = _live_loop(stmt, live, prune)
+        else:  # Push, Return, Comment
+            live |= _reads(stmt)
+        out.append(stmt)
+    return list(reversed(out)), live
+
+
+def _live_loop(stmt, live_after: set, prune: bool):
+    head = set(live_after)
+    while True:
+        if isinstance(stmt, For):
+            _, body_in = _live_block(stmt.body, head, live_after, False)
+            new_head = live_after | (body_in - {stmt.target}) | _reads(stmt)
+        else:
+            _, body_in = _live_block(stmt.body, head, live_after, False)
+            _, test_in = _live_block(stmt.test_body, live_after | body_in | _reads(stmt),
+                                     live_after, False)
+            new_head = live_after | test_in
+        if new_head <= head:
+            break
+        head |= new_head
+    if prune:
+        body, _ = _live_block(stmt.body, head, live_after, True)
+        if isinstance(stmt, For):
+            stmt = For(stmt.target, stmt.bounds, body, stmt.loc, stmt.reverse, stmt.limit)
+        else:
+            stmt = While(stmt.test_body, stmt.test, body, stmt.loc)
+    return stmt, head
 
 
 def eliminate_dead_code(fn: Function) -> bool:
-    """Drop operations and copies whose result is never read."""
-    live: set = set()
-    kept = []
-    changed = False
-    for stmt in reversed(fn.body):
-        if isinstance(stmt, (Op, Copy)):
-            if stmt.target not in live:
-                changed = True
-                continue
-            live.discard(stmt.target)
-            live |= _reads(stmt)
-        else:
-            live |= _reads(stmt)
-        kept.append(stmt)
-    body = list(reversed(kept))
+    """Drop operations and copies whose result is never read, and empty branches/loops."""
+    before = sum(1 for _ in walk(fn.body))
+    body, _ = _live_block(fn.body, set(), set(), True)
+    body = _drop_empty(body)
     # A comment heading an empty section goes too.
-    cleaned = [s for i, s in enumerate(body) if not (
-        isinstance(s, Comment) and (i + 1 == len(body) or isinstance(body[i + 1], (Comment,
-                                                                                   Return))))]
-    changed |= len(cleaned) != len(body)
-    fn.body = cleaned
-    return changed
+    body = [s for i, s in enumerate(body) if not (
+        isinstance(s, Comment) and (i + 1 == len(body) or isinstance(body[i + 1],
+                                                                     (Comment, Return))))]
+    fn.body = body
+    return sum(1 for _ in walk(fn.body)) != before
+
+
+def _drop_empty(stmts) -> list:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, If):
+            stmt = If(stmt.test, _drop_empty(stmt.body), _drop_empty(stmt.orelse), stmt.loc)
+            if not stmt.body and not stmt.orelse:
+                continue
+        elif isinstance(stmt, For):
+            stmt = For(stmt.target, stmt.bounds, _drop_empty(stmt.body), stmt.loc,
+                       stmt.reverse, stmt.limit)
+            if not stmt.body:
+                continue
+        elif isinstance(stmt, While):
+            stmt = While(stmt.test_body, stmt.test, _drop_empty(stmt.body), stmt.loc)
+        out.append(stmt)
+    return out
 
 
 def optimize(fn: Function) -> Function:

@@ -1,18 +1,42 @@
 """Reverse: the adjoint transformation (gradients and vector-Jacobian products).
 
-The adjoint program is the primal trace (the *forward sweep*, which keeps every intermediate
-because the trace is in SSA form), followed by the *reverse sweep*: the trace walked backwards,
-each primitive's VJP template spliced in to add its contribution to the adjoint of each active
-argument (``x_bar = x_bar + <contribution>``; a new value, never an in-place update, so caller
-arrays are never written). Adjoints are named after their primals: ``t4_bar``, ``x1_bar``.
+The adjoint program is the primal trace (the *forward sweep*) followed by the *reverse sweep*:
+the trace walked backwards, each primitive's VJP template spliced in to add its contribution to
+the adjoint of each active argument (``x_bar = x_bar + <contribution>``: a new value, never an
+in-place update, so caller arrays are never written). Adjoints are named after their primals.
+
+Control flow stays structured. A branch is replayed by testing the same condition again (it is
+never overwritten, or it is restored from the loop's stack). A loop is replayed backwards: in
+the forward sweep each iteration pushes the values its reverse needs and that the loop
+overwrites onto an explicit stack (one tuple per iteration, so O(N) for N trips), and the
+reverse loop pops them; a loop that may ``break`` (and every ``while``) also counts its trips.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .errors import MissingRuleError
-from .ir import Comment, Const, Copy, Function, NameSource, Op, Return, Var, walk
+from .errors import MissingRuleError, UnsupportedSyntaxError
+from .ir import (
+    Break,
+    Comment,
+    Const,
+    Copy,
+    For,
+    Function,
+    If,
+    NameSource,
+    Op,
+    Pop,
+    Push,
+    Return,
+    Var,
+    While,
+    assigned,
+    children,
+    reads,
+    walk,
+)
 from .lower import lower_template
 from .rules import REGISTRY
 
@@ -32,18 +56,21 @@ class AdjointSpec:
 
 
 def active_names(body, wrt) -> set:
-    """Names whose value depends differentiably on `wrt`."""
+    """Names whose value depends differentiably on `wrt` (a fixed point, for loops)."""
     active = set(wrt)
-    for stmt in walk(body):
-        if isinstance(stmt, Op):
-            if stmt.prim.differentiable and any(
-                isinstance(a, Var) and a.name in active for a in stmt.args
-            ):
-                active.add(stmt.target)
-        elif isinstance(stmt, Copy):
-            if isinstance(stmt.value, Var) and stmt.value.name in active:
-                active.add(stmt.target)
-    return active
+    while True:
+        before = len(active)
+        for stmt in walk(body):
+            if isinstance(stmt, Op):
+                if stmt.prim.differentiable and any(
+                    isinstance(a, Var) and a.name in active for a in stmt.args
+                ):
+                    active.add(stmt.target)
+            elif isinstance(stmt, Copy):
+                if isinstance(stmt.value, Var) and stmt.value.name in active:
+                    active.add(stmt.target)
+        if len(active) == before:
+            return active
 
 
 def _other_args_are_scalar_constants(op: Op, position: int) -> bool:
@@ -52,6 +79,29 @@ def _other_args_are_scalar_constants(op: Op, position: int) -> bool:
         for i, a in enumerate(op.args)
         if i != position
     )
+
+
+def _assigned_outside(body, compound) -> set:
+    """Names assigned in `body` by statements that are not inside `compound`."""
+    names = set()
+    for stmt in body:
+        if stmt is compound:
+            continue
+        target = getattr(stmt, "target", None)
+        if isinstance(target, str):
+            names.add(target)
+        for block in children(stmt):
+            names |= _assigned_outside(block, compound)
+    return names
+
+
+@dataclass
+class _Scope:
+    """A compound statement being reversed: its local names, and adjoint zero-initialisations
+    that must be placed just before its reverse."""
+
+    local: set
+    inits: list = field(default_factory=list)
 
 
 class _Adjoint:
@@ -65,7 +115,13 @@ class _Adjoint:
         # shape matters: before a non-elementwise VJP and for the adjoints returned.
         self.oversized: set = set()
         self.out: list = []
+        self.scopes = [_Scope(set(fn.params) | assigned(fn.body))]
+        self.stacks: list = []  # stack creations, hoisted to the start of the forward sweep
+        # Adjoints known to be zero right now (after a carried variable's write-back), with the
+        # scope depth where that holds: the next contribution at that depth just assigns.
+        self.zeroed: dict = {}
 
+    # ------------------------------------------------------------------ accumulation
     def exact(self, name: str, loc=None) -> Var:
         """The adjoint of `name`, summed down to `name`'s shape if it might be larger."""
         bar = self.adjoint[name]
@@ -75,17 +131,45 @@ class _Adjoint:
                                (), loc))
         return Var(bar)
 
+    def ensure(self, name: str) -> str:
+        """The adjoint variable of `name`, zero-initialised before the enclosing compound
+        statement in which `name` is not local (so it survives across iterations)."""
+        if name in self.adjoint:
+            return self.adjoint[name]
+        bar = self.names.derived(f"{name}_bar")
+        self.adjoint[name] = bar
+        depth = max(i for i, scope in enumerate(self.scopes) if name in scope.local)
+        self.scopes[depth + 1].inits.append(Op(bar, REGISTRY.by_name["zeros_like"],
+                                               (Var(name),)))
+        self.oversized.add(name)
+        return bar
+
+    def settle_zeros(self, deeper_than: int = -1):
+        """Materialise pending zero adjoints (before a compound, or as a block ends)."""
+        for name, depth in list(self.zeroed.items()):
+            if depth > deeper_than:
+                bar = self.adjoint[name]
+                self.out.append(Op(bar, REGISTRY.by_name["zeros_like"], (Var(name),)))
+                del self.zeroed[name]
+
     def accumulate(self, name: str, contribution, loc=None, oversized=False):
-        if oversized:
-            self.oversized.add(name)
-        if name not in self.adjoint:
+        if self.zeroed.get(name) == len(self.scopes):
+            del self.zeroed[name]
+            self.out.append(Copy(self.adjoint[name], contribution, loc))
+            if oversized:
+                self.oversized.add(name)
+            return
+        if name not in self.adjoint and name in self.scopes[-1].local:
             bar = self.names.derived(f"{name}_bar")
             self.adjoint[name] = bar
             self.out.append(Copy(bar, contribution, loc))
         else:
-            bar = self.adjoint[name]
+            bar = self.ensure(name)
             self.out.append(Op(bar, REGISTRY.by_name["add"], (Var(bar), contribution), (), loc))
+        if oversized:
+            self.oversized.add(name)
 
+    # ------------------------------------------------------------------ statements
     def op(self, op: Op):
         if op.target not in self.adjoint or op.target not in self.active:
             return
@@ -121,11 +205,181 @@ class _Adjoint:
             self.accumulate(arg.name, contribution, op.loc, oversized)
 
     def copy(self, stmt: Copy):
-        if stmt.target in self.adjoint and isinstance(stmt.value, Var) and (
-            stmt.value.name in self.active
-        ):
-            self.accumulate(stmt.value.name, Var(self.adjoint[stmt.target]), stmt.loc,
-                            stmt.target in self.oversized)
+        if stmt.target not in self.adjoint:
+            return
+        g = self.adjoint[stmt.target]
+        if isinstance(stmt.value, Var) and stmt.value.name in self.active:
+            self.accumulate(stmt.value.name, Var(g), stmt.loc, stmt.target in self.oversized)
+        if stmt.carry:
+            # The carried variable's value before this write-back is another value: its
+            # adjoint starts again from zero for the reads earlier in the iteration.
+            self.zeroed[stmt.target] = len(self.scopes)
+            self.oversized.discard(stmt.target)
+
+    def block(self, stmts) -> list:
+        """Forward sweep of `stmts` (instrumented) while emitting their reverse into self.out."""
+        forward = []
+        for stmt in reversed(stmts):
+            if isinstance(stmt, Op):
+                self.op(stmt)
+                forward.append(stmt)
+            elif isinstance(stmt, Copy):
+                self.copy(stmt)
+                forward.append(stmt)
+            elif isinstance(stmt, If):
+                forward.append(self.branch(stmt))
+            elif isinstance(stmt, (For, While)):
+                forward.extend(reversed(self.loop(stmt)))
+            elif isinstance(stmt, Break):
+                forward.append(stmt)
+            else:
+                raise TypeError(f"cannot reverse {stmt!r}")
+        return list(reversed(forward))
+
+    def compound(self, compound, blocks, prepare=None):
+        """Reverse each block of a compound statement in its own scope.
+
+        Returns (forward blocks, reverse blocks, zero-initialisations for before it)."""
+        self.settle_zeros()
+        local = assigned(blocks_of(compound)) - _assigned_outside(self.fn.body, compound)
+        scope = _Scope(local)
+        self.scopes.append(scope)
+        if prepare is not None:
+            prepare()
+        forwards, reverses = [], []
+        existing = set(self.adjoint)
+        for block in blocks:
+            saved_out, self.out = self.out, []
+            forwards.append(self.block(block))
+            self.settle_zeros(len(self.scopes) - 1)
+            reverses.append(self.out)
+            self.out = saved_out
+            for name in [n for n in self.adjoint if n in local and n not in existing]:
+                del self.adjoint[name]  # adjoints of the compound's locals end with it
+        self.scopes.pop()
+        return forwards, reverses, scope.inits
+
+    def branch(self, stmt: If):
+        (body, orelse), (body_rev, orelse_rev), inits = self.compound(stmt, [stmt.body,
+                                                                           stmt.orelse])
+        self.out.extend(inits)
+        if body_rev or orelse_rev:
+            self.out.append(If(stmt.test, body_rev, orelse_rev, stmt.loc))
+        return If(stmt.test, body, orelse, stmt.loc)
+
+    def loop(self, stmt) -> list:
+        """Forward-sweep statements for a loop, and its reverse appended to self.out."""
+        carried = [s.target for s in walk(stmt.body) if isinstance(s, Copy) and s.carry]
+
+        def prepare():
+            for name in carried:
+                if name in self.active:
+                    self.ensure(name)  # the back edge carries its adjoint between iterations
+
+        (body,), (body_rev,), inits = self.compound(stmt, [stmt.body], prepare)
+        local = assigned(blocks_of(stmt)) - _assigned_outside(self.fn.body, stmt)
+        index = stmt.target if isinstance(stmt, For) else None
+        needs_trips = isinstance(stmt, While) or any(
+            isinstance(s, Break) for s in _walk_no_loops(stmt.body))
+        if needs_trips and isinstance(stmt, For) and (stmt.reverse or stmt.limit is not None):
+            raise UnsupportedSyntaxError(
+                "'break' inside a reversed or sliced range loop cannot be differentiated yet",
+                stmt.loc, "loop forwards over range(...) and index from the end instead")
+        saved = sorted((reads(body_rev) & (assigned(body) | local)) - {index})
+        forward_before, trips = [], None
+        if needs_trips:
+            trips = self.names.derived("_trips")
+            forward_before.append(Copy(trips, Const(0)))
+            body = [Op(trips, REGISTRY.by_name["add"], (Var(trips), Const(1))), *body]
+        stack = None
+        if saved:
+            # One stack per loop for the whole call, created up front: a nested loop's
+            # iterations of every outer iteration are popped in exactly the reverse order.
+            stack = self.names.derived("_stack")
+            self.stacks.append(Op(stack, REGISTRY.by_name["new_list"], ()))
+            body = _insert_push(body, stack, saved, local, set(), top=True)
+        if isinstance(stmt, For):
+            forward_loop = For(stmt.target, stmt.bounds, body, stmt.loc, stmt.reverse, stmt.limit)
+        else:
+            forward_loop = While(stmt.test_body, stmt.test, body, stmt.loc)
+        reverse_body = ([Pop(stack, tuple(saved))] if stack else []) + body_rev
+        if isinstance(stmt, For):
+            reverse_loop = For(stmt.target, stmt.bounds, reverse_body, stmt.loc,
+                               not stmt.reverse, Var(trips) if trips else stmt.limit)
+        else:
+            reverse_loop = For(self.names.derived("_"), (Var(trips),), reverse_body, stmt.loc)
+        self.out.extend(inits)
+        if body_rev:
+            self.out.append(reverse_loop)
+        return forward_before + [forward_loop]
+
+
+def blocks_of(stmt) -> list:
+    return [s for block in children(stmt) for s in block]
+
+
+def _walk_no_loops(body):
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from _walk_no_loops(stmt.body)
+            yield from _walk_no_loops(stmt.orelse)
+
+
+def _insert_push(block, stack, saved, local, defined, top=False) -> list:
+    """Put ``stack.append(saved values)`` at every exit of a loop iteration in `block`.
+
+    An exit is the end of the body or a ``break``; the push goes before the write-backs of
+    carried variables, so it saves their values from the start of the iteration. A loop-local
+    value not yet assigned on the path to an exit is saved as None (its reverse never reads it).
+    """
+    defined = set(defined)
+    out = []
+    for stmt in block:
+        if isinstance(stmt, If):
+            stmt = If(stmt.test, _insert_push(stmt.body, stack, saved, local, defined),
+                      _insert_push(stmt.orelse, stack, saved, local, defined), stmt.loc)
+            defined |= _definitely_assigned(stmt)
+        else:
+            target = getattr(stmt, "target", None)
+            if isinstance(target, str) and not isinstance(stmt, (For, While)) and not (
+                isinstance(stmt, Copy) and stmt.carry
+            ):
+                defined.add(target)
+        out.append(stmt)
+    ends_in_break = bool(out) and isinstance(out[-1], Break)
+    if ends_in_break or (top and not _always_breaks(out)):
+        position = len(out) - (1 if ends_in_break else 0)
+        while position > 0 and isinstance(out[position - 1], Copy) and out[position - 1].carry:
+            position -= 1
+        values = tuple(Var(n) if n not in local or n in defined else Const(None) for n in saved)
+        out.insert(position, Push(stack, values))
+    return out
+
+
+def _definitely_assigned(stmt) -> set:
+    if isinstance(stmt, If):
+        return _block_assigned(stmt.body) & _block_assigned(stmt.orelse)
+    target = getattr(stmt, "target", None)
+    return {target} if isinstance(target, str) else set()
+
+
+def _block_assigned(block) -> set:
+    names = set()
+    for stmt in block:
+        names |= _definitely_assigned(stmt)
+    return names
+
+
+def _always_breaks(block) -> bool:
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, Break):
+        return True
+    if isinstance(last, If):
+        return _always_breaks(last.body) and _always_breaks(last.orelse)
+    return False
 
 
 def reverse(fn: Function, spec: AdjointSpec) -> Function:
@@ -156,11 +410,9 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
             if isinstance(out, Var) and out.name in active:
                 adj.accumulate(out.name, Var(seed))
 
-    for stmt in reversed(primal):
-        if isinstance(stmt, Op):
-            adj.op(stmt)
-        elif isinstance(stmt, Copy):
-            adj.copy(stmt)
+    forward = adj.block(primal)
+    adj.settle_zeros()
+    forward = adj.stacks + forward
 
     results = []
     for w in spec.wrt:
@@ -171,7 +423,7 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
             adj.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (Var(w),)))
             results.append(Var(zero))
 
-    body = [Comment("forward sweep"), *primal, Comment("reverse sweep"), *adj.out]
+    body = [Comment("forward sweep"), *forward, Comment("reverse sweep"), *adj.out]
     if spec.kind == "grad":
         body.append(Return(tuple(results), len(results) > 1))
     else:

@@ -66,6 +66,13 @@ def scatter_like(v, index, like):
     return out
 
 
+def setitem(x, index, v):
+    """A copy of `x` with ``x[index] = v`` (generated code never writes an existing array)."""
+    out = np.array(x, dtype=np.result_type(x, v, 1.0) if np.ndim(x) else None, copy=True)
+    out[index] = v
+    return out
+
+
 def transpose_inverse(axes):
     """The axes permutation that undoes ``np.transpose(x, axes)``; None stays None."""
     if axes is None:
@@ -146,6 +153,7 @@ HELPERS = {
     "broadcast_reduced": broadcast_reduced,
     "zeros_like": zeros_like,
     "scatter_like": scatter_like,
+    "setitem": setitem,
     "transpose_inverse": transpose_inverse,
     "matmul_adjoint_x": matmul_adjoint_x,
     "matmul_adjoint_y": matmul_adjoint_y,

@@ -314,6 +314,35 @@ def zeros_ones(x):
     return np.zeros((2, 3)) + x * np.ones(3) + np.zeros_like(x) + np.ones_like(x)
 
 
+# ---- selections ---------------------------------------------------------------------------
+def where(x, y):
+    return np.where(x > 0.1, x * y, y)
+
+
+def maximum(x, y):
+    return np.maximum(x, y)
+
+
+def minimum(x, y):
+    return np.minimum(x, y)
+
+
+def builtin_max(x, y):
+    return max(x, y) * 2.0
+
+
+def builtin_min(x, y):
+    return min(x, y) * 2.0
+
+
+def setitem(x, v):
+    y = np.zeros((3, 4))
+    y[1] = v
+    y[0, 1:3] = x[0, 1:3] * 2.0
+    y[2, 2] += v[0]
+    return y * x
+
+
 CASES = [
     Case("add", add, BINARY_SHAPES),
     Case("sub", sub, BINARY_SHAPES),
@@ -387,4 +416,10 @@ CASES = [
     Case("array", array_nested, [(S, S)]),
     Case("full", full, [(S,)]),
     Case("add", zeros_ones, [(S,), (V,)]),
+    Case("where", where, BINARY_SHAPES),
+    Case("maximum", maximum, BINARY_SHAPES),
+    Case("minimum", minimum, BINARY_SHAPES),
+    Case("max", builtin_max, [(S, S)]),
+    Case("min", builtin_min, [(S, S)]),
+    Case("setitem", setitem, [((3, 4), (4,))]),
 ]

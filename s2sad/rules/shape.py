@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import runtime as rt
 from .registry import defprim, nondiff
 
 defprim("transpose_T", "T", form="attribute", attribute="T",
@@ -23,6 +24,14 @@ defprim("getitem", "[]", form="subscript", params=(("index", None),), required_p
         vjp={"x": "scatter_like(g, index, x)"},
         jvp={"x": "x_dot[index]"})
 
+# y[index] = v as a new array (the caller's array is never written): the adjoint of y is the
+# cotangent with the slot zeroed, the adjoint of v what was in the slot.
+defprim("setitem", "setitem", objects=(rt.setitem,), argnames=("x", "v"),
+        params=(("index", None),), required_params=1, order=("x", "index", "v"),
+        broadcasts=True,
+        vjp={"x": "setitem(g, index, 0.0)", "v": "g[index]"},
+        jvp={"x": "setitem(x_dot, index, 0.0)", "v": "setitem(zeros_like(ans), index, v_dot)"})
+
 # np.array([a, b, ...]) of differentiable scalars: element k's adjoint is g[position of k].
 defprim("array", "np.array", form="array", objects=(np.array, np.asarray),
         params=(("dtype", None),),
@@ -43,6 +52,8 @@ nondiff("shape", "np.shape", np.shape)
 nondiff("size", "np.size", np.size, params=(("axis", None),))
 nondiff("ndim", "np.ndim", np.ndim)
 nondiff("len", "len", len)
+nondiff("slice", "slice", slice, argnames=("start", "stop", "step"))
+nondiff("new_list", "[]", None, argnames=(), form="list")
 nondiff("shape_attr", "shape", None, attribute="shape", form="attribute")
 nondiff("size_attr", "size", None, attribute="size", form="attribute")
 nondiff("ndim_attr", "ndim", None, attribute="ndim", form="attribute")
