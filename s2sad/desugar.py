@@ -37,6 +37,8 @@ def _contains(stmts, kinds, into_loops=False) -> bool:
 
 def _walk_statement(stmt, into_loops):
     yield stmt
+    if isinstance(stmt, (gast.FunctionDef, gast.Lambda)):
+        return
     if isinstance(stmt, gast.If):
         for s in stmt.body + stmt.orelse:
             yield from _walk_statement(s, into_loops)
@@ -178,10 +180,19 @@ class _Returns:
         return _located(gast.Break(), node)
 
 
+def _walk_own(node):
+    """gast.walk that does not enter nested functions and lambdas."""
+    yield node
+    for child in gast.iter_child_nodes(node):
+        if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
+            yield from _walk_own(child)
+
+
 def single_exit(fn) -> None:
     """Rewrite `fn` (a gast FunctionDef) in place so it has one return, at the end."""
     body = fn.body
-    returns = [n for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
+    returns = [n for s in body if not isinstance(s, gast.FunctionDef)
+               for n in _walk_own(s) if isinstance(n, gast.Return)]
     if len(returns) <= 1 and body and isinstance(body[-1], gast.Return):
         return
     taken = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}

@@ -17,7 +17,7 @@ from .ir import Break, Comment, Copy, For, Function, If, Op, Pop, Push, Return, 
 _COMMENT_MARK = "__s2sad_comment__ "
 _COMMENT_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")__s2sad_comment__ (.*?)(?:'''|\"\"\"|'|\")$")
 _BINOPS = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "**": gast.Pow,
-           "@": gast.MatMult}
+           "@": gast.MatMult, "%": gast.Mod, "//": gast.FloorDiv}
 _UNARYOPS = {"-": gast.USub, "+": gast.UAdd, "not": gast.Not}
 
 

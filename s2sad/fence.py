@@ -44,12 +44,12 @@ _REJECTED = {
     gast.Dict: ("dict literals", "pass arrays or scalars instead of dicts"),
     gast.Set: ("set literals", "use a tuple or an array"),
     gast.JoinedStr: ("f-strings", "build strings outside the differentiated function"),
-    gast.Starred: ("'*' unpacking", "pass the arguments one by one"),
     gast.AnnAssign: ("annotated assignments", "drop the annotation: 'x = ...'"),
 }
 
-_OPERATORS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult)
-_OPERATOR_NAMES = {gast.FloorDiv: "//", gast.Mod: "%", gast.LShift: "<<", gast.RShift: ">>",
+_OPERATORS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult, gast.Mod,
+              gast.FloorDiv)
+_OPERATOR_NAMES = {gast.LShift: "<<", gast.RShift: ">>",
                    gast.BitOr: "|", gast.BitXor: "^", gast.BitAnd: "&"}
 
 _ALLOWED = (
@@ -72,26 +72,20 @@ class _Fence(gast.NodeVisitor):
         raise UnsupportedSyntaxError(f"{what} are not supported", self.parsed.location(node),
                                      hint)
 
-    def check_signature(self, fn):
+    def check_signature(self, fn, top=False):
         args = fn.args
-        if args.vararg is not None or args.kwarg is not None:
-            self.fail(args.vararg or args.kwarg, "'*args' / '**kwargs' parameters",
-                      "list the parameters explicitly")
+        if args.kwarg is not None:
+            self.fail(args.kwarg, "'**kwargs' parameters", "list the parameters explicitly")
+        if args.vararg is not None and top:
+            self.fail(args.vararg, "'*args' parameters of the differentiated function",
+                      "list the parameters explicitly (functions it calls may take *args)")
         if args.kwonlyargs:
             self.fail(args.kwonlyargs[0], "keyword-only parameters",
                       "make them ordinary parameters (before any '*')")
 
-    def visit_body(self, fn):
-        self.check_signature(fn)
-        for i, stmt in enumerate(fn.body):
-            is_docstring = (i == 0 and isinstance(stmt, gast.Expr)
-                            and isinstance(stmt.value, gast.Constant)
-                            and isinstance(stmt.value.value, str))
-            if is_docstring:
-                continue
-            if isinstance(stmt, gast.Expr):
-                self.fail(stmt, "expression statements (calls for their side effects)",
-                          "assign the result to a name, or move the call out of the function")
+    def visit_body(self, fn, top=False):
+        self.check_signature(fn, top)
+        for stmt in fn.body:
             self.visit(stmt)
 
     def generic_visit(self, node):
@@ -103,6 +97,17 @@ class _Fence(gast.NodeVisitor):
             self.fail(node, f"'{name}' nodes", "rewrite it with assignments, arithmetic and "
                       "NumPy calls")
         super().generic_visit(node)
+
+    def visit_Expr(self, node):
+        call = node.value
+        is_docstring = isinstance(call, gast.Constant) and isinstance(call.value, str)
+        is_append = (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+                     and call.func.attr == "append" and isinstance(call.func.value, gast.Name)
+                     and len(call.args) == 1 and not call.keywords)
+        if not (is_docstring or is_append):
+            self.fail(node, "expression statements (calls for their side effects)",
+                      "assign the result to a name, or move the call out of the function")
+        self.generic_visit(node)
 
     def visit_FunctionDef(self, node):
         if node.decorator_list:
@@ -188,13 +193,23 @@ class _Fence(gast.NodeVisitor):
             return
         self.fail(target, "assignments to attributes", "assign to a plain name")
 
+    def visit_Starred(self, node):
+        self.fail(node, "'*' unpacking outside a call's arguments", "unpack into names")
+
     def visit_Call(self, node):
+        for arg in node.args:
+            if isinstance(arg, gast.Starred):
+                self.visit(arg.value)
+            else:
+                self.visit(arg)
         for kw in node.keywords:
             if kw.arg is None:
                 self.fail(kw.value, "'**' keyword unpacking", "pass the keywords one by one")
-        self.generic_visit(node)
+            self.visit(kw.value)
+        self.visit(node.func)
 
 
 def check(parsed: ParsedFunction) -> None:
     """Raise :class:`UnsupportedSyntaxError` at the first unsupported construct in `parsed`."""
-    _Fence(parsed).visit_body(parsed.node)
+    _Fence(parsed).visit_body(parsed.node, top=parsed.fn is not None and not getattr(
+        parsed, "inlined", False))

@@ -39,6 +39,8 @@ class _Tangent:
         prim = op.prim
         if prim.form == "array":
             return self.array(op)
+        if getattr(prim, "jvp_all", None):
+            return self.all_at_once(op)
         env = {"ans": Var(op.target)}
         env.update(zip(prim.argnames, op.args))
         for pname, default in prim.params:
@@ -70,6 +72,22 @@ class _Tangent:
             total = Var(self._emit(REGISTRY.by_name["broadcast_like"],
                                    (total, Var(op.target)), op))
         self.out.append(Copy(self.name_for(op.target), total, op.loc))
+
+    def all_at_once(self, op: Op):
+        """Rules whose tangent is one expression of every argument's tangent (list_append):
+        inactive arguments get zero tangents."""
+        prim = op.prim
+        env = {"ans": Var(op.target)}
+        env.update(zip(prim.argnames, op.args))
+        for name, arg in zip(prim.argnames, op.args):
+            if isinstance(arg, Var) and arg.name in self.active:
+                env[f"{name}_dot"] = Var(self.name_for(arg.name))
+            else:
+                env[f"{name}_dot"] = Var(self._emit(REGISTRY.by_name["zeros_like"], (arg,), op))
+        template = gast.parse(prim.jvp_all, mode="eval").body
+        stmts, value = lower_template(template, env, self.names, op.loc)
+        self.out.extend(stmts)
+        self.out.append(Copy(self.name_for(op.target), value, op.loc))
 
     def _emit(self, prim, args, op) -> str:
         name = self.names.temp()

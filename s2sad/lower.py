@@ -34,7 +34,8 @@ RESERVED_NAMES = frozenset(TEMPLATE_MODULES) | frozenset(runtime.HELPERS) | {
 
 _FOLDABLE = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
-    "pow": operator.pow, "neg": operator.neg, "pos": operator.pos,
+    "pow": operator.pow, "neg": operator.neg, "pos": operator.pos, "mod": operator.mod,
+    "floordiv": operator.floordiv,
 }
 
 
@@ -285,7 +286,17 @@ class Lowerer:
         items = [self.expr(elt) for elt in node.elts]
         return self.pack(items, node, target)
 
-    expr_List = expr_Tuple
+    def expr_List(self, node, target):
+        """A list literal: a constant, or a list built by appends (differentiable)."""
+        items = [self.expr(elt) for elt in node.elts]
+        if items and all(isinstance(a, Const) for a in items):
+            return self.pack(items, node, target)
+        result = self.emit(REGISTRY.by_name["new_list"], (), (), node, None if items else target)
+        for i, item in enumerate(items):
+            last = i == len(items) - 1
+            result = self.emit(REGISTRY.by_name["list_append"], (result, item), (), node,
+                               target if last else None)
+        return result
 
     def pack(self, items, node, target):
         if all(isinstance(a, Const) for a in items):
@@ -294,6 +305,12 @@ class Lowerer:
 
     def expr_Subscript(self, node, target):
         base = self.expr(node.value)
+        if isinstance(base, Multiple):  # *args[0]
+            index = self.const_index(node.slice)
+            if not isinstance(index, int) or not -len(base) <= index < len(base):
+                raise self.error(UnsupportedSyntaxError, node, "a tuple of values can only be "
+                                 "indexed by a constant in range")
+            return self.assign(base[index], target, node)
         index = self.index(node.slice)
         return self.emit(REGISTRY.by_name["getitem"], (base,), (("index", index),), node, target)
 
@@ -377,6 +394,14 @@ class Lowerer:
 
     def call(self, prim: Primitive, arg_nodes, keywords, node, target):
         """Bind a call's arguments to `prim`'s signature and emit it."""
+        if any(isinstance(a, gast.Starred) for a in arg_nodes):
+            raise self.error(UnsupportedSyntaxError, node, f"'*' arguments to {prim.spelling}",
+                             "pass the arguments one by one")
+        if prim.name == "len" and len(arg_nodes) == 1 and not keywords:
+            value = self.expr(arg_nodes[0])
+            if isinstance(value, Multiple):  # len(args) of *args
+                return self.assign(Const(len(value)), target, node)
+            return self.emit(prim, (value,), (), node, target)
         if prim.form == "array":
             return self.call_array(prim, arg_nodes, keywords, node, target)
         if prim.form == "tuple" or prim.argnames and prim.argnames[0].startswith("*"):
@@ -402,10 +427,12 @@ class Lowerer:
                              f"{prim.spelling} is missing the argument {missing[0]!r}")
         args = tuple(self.expr(bound[n]) for n in prim.argnames)
         kwargs = []
+        required = {n for n, _ in prim.params[: prim.required_params]}
         for pname, default in prim.params:
             if pname in bound:
                 value = self.expr(bound[pname])
-                if not (isinstance(value, Const) and value == Const(default)):
+                if pname in required or not (isinstance(value, Const)
+                                             and value == Const(default)):
                     kwargs.append((pname, value))
         return self.emit(prim, args, kwargs, node, target)
 
@@ -420,7 +447,10 @@ class Lowerer:
             kwargs.append(("dtype", self.expr(kw.value)))
         data = arg_nodes[0]
         if not isinstance(data, (gast.List, gast.Tuple)):
-            return self.assign(self.expr(data), target, node)  # arrays are never mutated
+            value = self.expr(data)
+            if isinstance(value, Const):
+                return self.assign(value, target, node)
+            return self.emit(REGISTRY.by_name["asarray"], (value,), (), node, target)
         elements, layout = [], []
 
         def flatten(n, position):
@@ -485,6 +515,7 @@ class FunctionLowerer(Lowerer):
             name = self.names.derived(user_name)
         else:
             name = user_name
+            self.names.reserve(name)
         self.defined.add(name)
         return name
 
@@ -508,8 +539,10 @@ class FunctionLowerer(Lowerer):
     def statements(self, stmts):
         """Lower `stmts` into `self.out`; the returned atom(s) if they end in a return."""
         for stmt in stmts:
-            if isinstance(stmt, (gast.Expr, gast.Pass)):
-                continue  # the docstring (the fence rejected other expression statements)
+            if isinstance(stmt, gast.Pass) or (isinstance(stmt, gast.Expr) and isinstance(
+                stmt.value, gast.Constant)
+            ):
+                continue  # a docstring
             if isinstance(stmt, gast.Return):
                 return self.returned(stmt)
             getattr(self, "stmt_" + type(stmt).__name__)(stmt)
@@ -525,6 +558,17 @@ class FunctionLowerer(Lowerer):
         block, env = self.out, self.env
         self.out, self.env = saved_out, saved_env
         return block, env
+
+    def stmt_Expr(self, stmt):
+        """``items.append(value)``: a new version of the list (the fence allows no other)."""
+        call = stmt.value
+        name = call.func.value.id
+        if name not in self.env:
+            raise self.error(S2sadError, call, f"name {name!r} is not defined",
+                             "create the list first: 'items = []'")
+        value = self.expr(call.args[0])
+        self.env[name] = self.emit(REGISTRY.by_name["list_append"], (self.env[name], value), (),
+                                   stmt, self.version(name))
 
     # ------------------------------------------------------------------------- control flow
     def stmt_If(self, stmt):
@@ -550,13 +594,25 @@ class FunctionLowerer(Lowerer):
         self.out.append(If(test, body, orelse, self.parsed.location(stmt)))
 
     def _assigned_in(self, stmts) -> list:
+        """Names (re)bound in `stmts`: assigned, assigned into (y[i] = v), or appended to."""
         names = []
         for stmt in stmts:
             for node in gast.walk(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and (
-                    node.id not in names
+                name = None
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    name = node.id
+                elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) and (
+                    isinstance(node.value, gast.Name)
                 ):
-                    names.append(node.id)
+                    name = node.value.id
+                elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call) and (
+                    isinstance(node.value.func, gast.Attribute)
+                    and node.value.func.attr == "append"
+                    and isinstance(node.value.func.value, gast.Name)
+                ):
+                    name = node.value.func.value.id
+                if name is not None and name not in names:
+                    names.append(name)
         return names
 
     def _read_outside(self, loop) -> set:
@@ -814,6 +870,7 @@ class FunctionLowerer(Lowerer):
                              "control flow; write the computation without recursion")
         if len(list(self.stack())) > self.MAX_INLINE_DEPTH:
             raise self.error(UnsupportedSyntaxError, node, "calls are nested too deeply")
+        parsed.inlined = True
         fence.check(parsed)
         child = FunctionLowerer(parsed, self.names, parent=self)
         defaults = getattr(callee, "__defaults__", None) or ()
@@ -828,10 +885,13 @@ class FunctionLowerer(Lowerer):
         name = getattr(fn_node, "name", "lambda")
         args = fn_node.args
         params = [a.id for a in (*args.posonlyargs, *args.args)]
-        if len(node.args) > len(params):
+        positional = self.spread_arguments(node.args)
+        if len(positional) > len(params) and args.vararg is None:
             raise self.error(S2sadError, node, f"too many arguments for {name}",
                              f"it takes ({', '.join(params)})")
-        bound = dict(zip(params, node.args))
+        if args.vararg is not None:
+            child.env[args.vararg.id] = Multiple(self.atom_of(a) for a in positional[len(params):])
+        bound = dict(zip(params, positional))
         for kw in node.keywords:
             if kw.arg not in params or kw.arg in bound:
                 raise self.error(S2sadError, kw.value, f"unexpected keyword {kw.arg!r} for "
@@ -840,7 +900,7 @@ class FunctionLowerer(Lowerer):
         first_default = len(params) - len(defaults)
         for i, p in enumerate(params):
             if p in bound:
-                atom = self.expr(bound[p])
+                atom = self.atom_of(bound[p])
                 if isinstance(atom, Multiple):
                     raise self.error(UnsupportedSyntaxError, bound[p],
                                      "passing a tuple of values is not supported")
@@ -956,6 +1016,29 @@ class FunctionLowerer(Lowerer):
             return self.assign(result, target, node)
         return result
 
+    def spread_arguments(self, arg_nodes) -> list:
+        """A call's positional arguments with ``*t`` expanded (t a tuple literal or *args)."""
+        out = []
+        for arg in arg_nodes:
+            if not isinstance(arg, gast.Starred):
+                out.append(arg)
+                continue
+            value = arg.value
+            if isinstance(value, gast.Tuple):
+                out.extend(value.elts)
+                continue
+            atom = self.expr(value)
+            if not isinstance(atom, Multiple):
+                raise self.error(UnsupportedSyntaxError, arg, "'*' of a value whose length is "
+                                 "not known", "forward *args, or unpack a tuple literal")
+            out.extend(atom)
+        return out
+
+    def atom_of(self, node_or_atom):
+        if isinstance(node_or_atom, (Var, Const)):
+            return node_or_atom
+        return self.expr(node_or_atom)
+
     def default_atom(self, value, param, node):
         if value is None or isinstance(value, (bool, int, float, str)):
             return Const(value)
@@ -972,6 +1055,7 @@ def _all_names(node) -> set:
 
 def lower_function(parsed: ParsedFunction) -> Function:
     """The SSA IR of a fenced function."""
+    desugar(parsed.node)  # before collecting names: it introduces `result`, `returned`
     names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
     return FunctionLowerer(parsed, names).lower()
 

@@ -269,7 +269,7 @@ class _Adjoint:
 
     def loop(self, stmt) -> list:
         """Forward-sweep statements for a loop, and its reverse appended to self.out."""
-        carried = [s.target for s in walk(stmt.body) if isinstance(s, Copy) and s.carry]
+        carried = [s.target for s in _walk_no_loops(stmt.body) if isinstance(s, Copy) and s.carry]
 
         def prepare():
             for name in carried:

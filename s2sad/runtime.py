@@ -53,10 +53,21 @@ def broadcast_reduced(v, like, axis=None, keepdims=False):
 
 
 def zeros_like(x):
-    """A floating zero of `x`'s shape: ``0.0`` for a scalar, a new array otherwise."""
+    """A floating zero of `x`'s shape: ``0.0`` for a scalar, a new array otherwise.
+
+    A list (of equally shaped values) gets a zero array of the stacked shape: that is how the
+    adjoint of a list is represented.
+    """
     if type(x) in _SCALARS:
         return 0.0
+    if isinstance(x, list):
+        return np.zeros(np.shape(x))
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
+
+
+def list_append(items, value):
+    """A new list: `items` followed by `value` (the old list stays as it was)."""
+    return [*items, value]
 
 
 def scatter_like(v, index, like):
@@ -154,6 +165,7 @@ HELPERS = {
     "zeros_like": zeros_like,
     "scatter_like": scatter_like,
     "setitem": setitem,
+    "list_append": list_append,
     "transpose_inverse": transpose_inverse,
     "matmul_adjoint_x": matmul_adjoint_x,
     "matmul_adjoint_y": matmul_adjoint_y,

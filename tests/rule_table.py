@@ -343,6 +343,24 @@ def setitem(x, v):
     return y * x
 
 
+def mod(x, y):
+    return x % y
+
+
+def to_float(x):
+    return float(x) * 3.0
+
+
+def stack_and_moveaxis(x, y):
+    return np.moveaxis(np.stack([x, y * 2.0], axis=1), 1, 0) * 1.5
+
+
+def list_literal_array(x, y):
+    items = [x, y]
+    items.append(x * y)
+    return np.array(items) * 2.0
+
+
 CASES = [
     Case("add", add, BINARY_SHAPES),
     Case("sub", sub, BINARY_SHAPES),
@@ -422,4 +440,10 @@ CASES = [
     Case("max", builtin_max, [(S, S)]),
     Case("min", builtin_min, [(S, S)]),
     Case("setitem", setitem, [((3, 4), (4,))]),
+    Case("mod", mod, [(S, S), (V, V)], "pos"),
+    Case("float", to_float, [(S,)]),
+    Case("stack", stack_and_moveaxis, [(V, V), (M, M)]),
+    Case("moveaxis", stack_and_moveaxis, [(V, V)]),
+    Case("list_append", list_literal_array, [(S, S), (V, V)]),
+    Case("asarray", list_literal_array, [(S, S)]),
 ]

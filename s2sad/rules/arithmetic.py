@@ -9,7 +9,7 @@ import operator
 import gast
 import numpy as np
 
-from .registry import REGISTRY, defprim
+from .registry import REGISTRY, defprim, nondiff
 
 add = defprim("add", "+", form="binop", binop=gast.Add, argnames=("x", "y"), broadcasts=True,
               objects=(np.add, operator.add), impl=operator.add,
@@ -36,6 +36,16 @@ power = defprim("pow", "**", form="binop", binop=gast.Pow, argnames=("x", "y"), 
                 objects=(np.power, operator.pow), impl=operator.pow,
                 vjp={"x": "g * y * x ** (y - 1.0)", "y": "g * ans * np.log(x)"},
                 jvp={"x": "x_dot * y * x ** (y - 1.0)", "y": "y_dot * ans * np.log(x)"})
+
+mod = defprim("mod", "%", form="binop", binop=gast.Mod, argnames=("x", "y"), broadcasts=True,
+              objects=(np.mod, np.remainder, operator.mod), impl=operator.mod,
+              vjp={"x": "g", "y": "-g * np.floor(x / y)"},
+              jvp={"x": "x_dot", "y": "-y_dot * np.floor(x / y)"})
+
+floordiv = nondiff("floordiv", "//", np.floor_divide, argnames=("x", "y"), form="binop")
+floordiv.impl = operator.floordiv
+REGISTRY.binops[gast.FloorDiv] = floordiv
+REGISTRY.alias(operator.floordiv, floordiv)
 
 neg = defprim("neg", "-", form="unaryop", unaryop=gast.USub, elementwise=True,
               objects=(np.negative, operator.neg),

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import runtime as rt
-from .registry import defprim, nondiff
+from .registry import REGISTRY, defprim, nondiff
 
 defprim("transpose_T", "T", form="attribute", attribute="T",
         vjp={"x": "g.T"},
@@ -32,6 +32,28 @@ defprim("setitem", "setitem", objects=(rt.setitem,), argnames=("x", "v"),
         vjp={"x": "setitem(g, index, 0.0)", "v": "g[index]"},
         jvp={"x": "setitem(x_dot, index, 0.0)", "v": "setitem(zeros_like(ans), index, v_dot)"})
 
+# Lists built with append. The adjoint of a list is the array of its elements' adjoints,
+# stacked along axis 0 (so np.stack's adjoint is just the cotangent, moved to axis 0).
+defprim("list_append", "list_append", objects=(rt.list_append,), argnames=("items", "value"),
+        vjp={"items": "g[:-1]", "value": "g[-1]"},
+        jvp={"items": "list_append(items_dot, value_dot)",
+             "value": "list_append(items_dot, value_dot)"})
+REGISTRY.by_name["list_append"].jvp_all = "list_append(items_dot, value_dot)"
+
+defprim("stack", "np.stack", objects=(np.stack,), params=(("axis", 0),),
+        vjp={"x": "np.moveaxis(g, axis, 0)"},
+        jvp={"x": "np.stack(x_dot, axis=axis)"})
+
+defprim("moveaxis", "np.moveaxis", objects=(np.moveaxis,), params=(("source", 0),
+        ("destination", 0)), required_params=2,
+        vjp={"x": "np.moveaxis(g, destination, source)"},
+        jvp={"x": "np.moveaxis(x_dot, source, destination)"})
+
+# np.array(v) of a variable (a list built in a loop, or an array): a copy as an array.
+defprim("asarray", "np.array", argnames=("x",),
+        vjp={"x": "g"},
+        jvp={"x": "np.array(x_dot)"})
+
 # np.array([a, b, ...]) of differentiable scalars: element k's adjoint is g[position of k].
 defprim("array", "np.array", form="array", objects=(np.array, np.asarray),
         params=(("dtype", None),),
@@ -52,6 +74,10 @@ nondiff("shape", "np.shape", np.shape)
 nondiff("size", "np.size", np.size, params=(("axis", None),))
 nondiff("ndim", "np.ndim", np.ndim)
 nondiff("len", "len", len)
+nondiff("argmax", "np.argmax", np.argmax, params=(("axis", None),))
+nondiff("argmin", "np.argmin", np.argmin, params=(("axis", None),))
+nondiff("int", "int", int)
+defprim("float", "float", objects=(float,), elementwise=True, vjp={"x": "g"}, jvp={"x": "x_dot"})
 nondiff("slice", "slice", slice, argnames=("start", "stop", "step"))
 nondiff("new_list", "[]", None, argnames=(), form="list")
 nondiff("shape_attr", "shape", None, attribute="shape", form="attribute")
