@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 
 import numpy as np
@@ -21,6 +22,7 @@ from .errors import (
     S2sadError,
 )
 from .frontend import parse_function
+from .lower import derivative_names
 from .rules import REGISTRY
 from .transform import Request, dependencies, generate, resolve_wrt
 
@@ -131,9 +133,43 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         defaults = fn.__defaults__ if mode == "grad" else None
         loaded = loader.get_or_build(fn, key, identity, lambda: generate(parsed, request),
                                      namespace, defaults)
+        _link_recursions(loaded, namespace, (fn, mode, wrt_names))
         return _Built(fn, parsed, loaded, wrt_names, namespace)
 
     return _guarded(run)
+
+
+_linking = threading.local()
+
+
+def _link_recursions(loaded, namespace: dict, building) -> None:
+    """Give generated code that calls a recursive function that function's own derivatives.
+
+    A recursive call is not inlined: its derivative code calls ``g_vjp`` / ``g_jvp``, the code
+    s2sad generates for ``g`` itself, which are put in the generated function's globals here
+    (a derivative of ``g`` links to itself)."""
+    names = loaded.meta.get("recursions") or ()
+    if not names:
+        return
+    in_progress = getattr(_linking, "active", None)
+    if in_progress is None:
+        in_progress = _linking.active = set()
+    key = (id(building[0]), *building[1:])
+    if key in in_progress:
+        return
+    in_progress.add(key)
+    try:
+        scope = loaded.function.__globals__
+        for name in names:
+            callee = namespace.get(name)
+            params = inspect.signature(callee).parameters
+            positions = tuple(range(len(params)))
+            vjp_name, jvp_name = derivative_names(name)
+            for kind, link in (("vjp", vjp_name), ("jvp", jvp_name)):
+                if link in loaded.source:
+                    scope[link] = _build(callee, kind, positions).function
+    finally:
+        in_progress.discard(key)
 
 
 def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = False) -> str:

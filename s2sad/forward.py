@@ -85,7 +85,8 @@ class _Tangent:
             else:
                 env[f"{name}_dot"] = Var(self._emit(REGISTRY.by_name["zeros_like"], (arg,), op))
         template = gast.parse(prim.jvp_all, mode="eval").body
-        stmts, value = lower_template(template, env, self.names, op.loc)
+        stmts, value = lower_template(template, env, self.names, op.loc,
+                                      scope=getattr(prim, "scope", None))
         self.out.extend(stmts)
         self.out.append(Copy(self.name_for(op.target), value, op.loc))
 

@@ -497,6 +497,8 @@ class FunctionLowerer(Lowerer):
         self.defined: set = set()
         self.parent = parent
         self.loops: list = []  # carried-variable maps of the enclosing loops
+        # Recursive functions called (by name): their generated derivatives are linked in.
+        self.recursions: set = parent.recursions if parent is not None else set()
         if parent is not None:  # share the caller's output and globals
             self.out = parent.out
             self.globals_used = parent.globals_used
@@ -767,6 +769,7 @@ class FunctionLowerer(Lowerer):
         fn = Function(node.name, params, self.out, defaults)
         fn.source_names = set(self.names.taken)
         fn.globals_used = self.globals_used
+        fn.recursions = sorted(self.recursions)
         return fn
 
     def returned(self, stmt):
@@ -865,9 +868,7 @@ class FunctionLowerer(Lowerer):
 
         parsed = parse_function(callee)
         if any(p.source_hash == parsed.source_hash and p.fn is callee for p in self.stack()):
-            raise self.error(UnsupportedSyntaxError, node, "recursive calls are not supported",
-                             "recursion needs a data-dependent base case, which needs "
-                             "control flow; write the computation without recursion")
+            return self.recursive_call(callee, parsed, node, target)
         if len(list(self.stack())) > self.MAX_INLINE_DEPTH:
             raise self.error(UnsupportedSyntaxError, node, "calls are nested too deeply")
         parsed.inlined = True
@@ -879,6 +880,26 @@ class FunctionLowerer(Lowerer):
         if target is not None and not isinstance(result, Multiple):
             return self.assign(result, target, node)
         return result
+
+    def recursive_call(self, callee, parsed, node, target):
+        """A recursive call cannot be inlined: call the function itself in the forward sweep,
+        and its own generated derivative (``g_vjp`` / ``g_jvp``) in the derivative code."""
+        name = getattr(callee, "__name__", "")
+        if self.resolve(name) is not callee:
+            raise self.error(UnsupportedSyntaxError, node, "this recursive call cannot be "
+                             "differentiated", "call the recursive function by its own name")
+        if not isinstance(callee, types.FunctionType) or callee.__defaults__ or (
+            parsed.node.args.vararg is not None or parsed.node.args.kwonlyargs
+        ):
+            raise self.error(UnsupportedSyntaxError, node, "recursive functions with default "
+                             "values or *args cannot be differentiated yet",
+                             "pass every argument explicitly")
+        holder = FunctionLowerer(parsed, self.names, parent=self)
+        self.bind_call(holder, parsed.node, node, ())
+        params = holder.params()
+        prim = recursion_primitive(callee, params)
+        self.recursions.add(name)
+        return self.emit(prim, tuple(holder.env[p] for p in params), (), node, target)
 
     def bind_call(self, child, fn_node, node, defaults=(), extra=()):
         """Bind the call `node`'s arguments to `fn_node`'s parameters in `child.env`."""
@@ -1060,6 +1081,44 @@ def lower_function(parsed: ParsedFunction) -> Function:
     return FunctionLowerer(parsed, names).lower()
 
 
+_RECURSION_PRIMITIVES: dict = {}
+
+
+def recursion_primitive(callee, params) -> Primitive:
+    """The primitive for calls of the recursive function `callee`: its VJP and JVP call the
+    derivative functions s2sad generates for `callee` itself (linked in by the API)."""
+    key = (callee, tuple(params))
+    if key in _RECURSION_PRIMITIVES:
+        return _RECURSION_PRIMITIVES[key]
+    name = callee.__name__
+    arglist = ", ".join(params)
+    dots = ", ".join(f"{p}_dot" for p in params)
+    vjp_name, jvp_name = derivative_names(name)
+    prim = Primitive(
+        name=f"recursive:{callee.__module__}.{callee.__qualname__}", spelling=name,
+        argnames=tuple(params),
+        vjp={p: f"{vjp_name}({arglist}, g)[{i + 1}]" for i, p in enumerate(params)},
+        jvp={p: f"{jvp_name}({arglist}, {dots})[1]" for p in params},
+    )
+    prim.jvp_all = f"{jvp_name}({arglist}, {dots})[1]"
+    prim.impl = callee
+    prim.scope = {
+        vjp_name: Primitive(name=vjp_name, spelling=vjp_name, argnames=(*params, "g")),
+        jvp_name: Primitive(name=jvp_name, spelling=jvp_name,
+                            argnames=(*params, *(f"{p}_dot" for p in params))),
+    }
+    for helper in prim.scope.values():
+        helper.user = True  # no rules: differentiating a recursive derivative again fails clearly
+    _RECURSION_PRIMITIVES[key] = prim
+    return prim
+
+
+def derivative_names(function_name: str) -> tuple:
+    """Namespace names of a recursive function's generated VJP and JVP (with respect to all
+    of its arguments; distinct from the name of any function s2sad generates)."""
+    return f"{function_name}_vjp_all", f"{function_name}_jvp_all"
+
+
 # --------------------------------------------------------------------------------- templates
 _TEMPLATE_SCOPE = {**TEMPLATE_MODULES, **runtime.HELPERS}
 
@@ -1068,9 +1127,26 @@ def _template_resolve(name):
     return _TEMPLATE_SCOPE.get(name, MISSING)
 
 
-def lower_template(template, env: dict, names: NameSource, loc=None, target=None):
+class _TemplateLowerer(Lowerer):
+    """Lowers rule templates; `scope` adds primitives of the rule's own (recursion helpers)."""
+
+    def __init__(self, names, env, loc, scope):
+        super().__init__(names, lambda name: scope.get(name, _template_resolve(name)),
+                         lambda node: loc, env)
+        self.scope = scope
+
+    def expr_Call(self, node, target):
+        func = node.func
+        if isinstance(func, gast.Name) and isinstance(self.scope.get(func.id), Primitive):
+            prim = self.scope[func.id]
+            args = tuple(self.expr(a) for a in node.args)
+            return self.emit(prim, args, (), node, target)
+        return super().expr_Call(node, target)
+
+
+def lower_template(template, env: dict, names: NameSource, loc=None, target=None, scope=None):
     """Lower a rule template with its names bound to atoms; return (statements, result atom)."""
-    lowerer = Lowerer(names, _template_resolve, lambda node: loc, env)
+    lowerer = _TemplateLowerer(names, env, loc, scope or {})
     lowerer.loc_override = loc
     lowerer.simplify = True
     result = lowerer.expr(template, target)

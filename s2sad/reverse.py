@@ -198,7 +198,8 @@ class _Adjoint:
                 env["x"] = arg
                 env["index"] = Const(op.kwarg("layout").value[position])
             stmts, contribution = lower_template(prim.template("vjp", argname), env,
-                                                 self.names, op.loc)
+                                                 self.names, op.loc,
+                                                 scope=getattr(prim, "scope", None))
             self.out.extend(stmts)
             oversized = g_oversized or (
                 prim.broadcasts and not _other_args_are_scalar_constants(op, position))

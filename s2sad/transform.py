@@ -129,7 +129,7 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
     ir = lower_function(parsed)
     ret = ir.body[-1]
     meta = {"n_out": len(ret.values), "tuple_out": ret.is_tuple, "params": ir.params,
-            "wrt": list(request.wrt)}
+            "wrt": list(request.wrt), "recursions": list(getattr(ir, "recursions", []))}
     if request.mode == "ssa":
         result = ir
     else:

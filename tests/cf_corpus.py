@@ -420,6 +420,22 @@ def call_methods(x, y):
     return x.sum() + x.T.dot(y).sum() + x.reshape(-1).mean()
 
 
+def power_recursive(x, n):
+    if n == 0:
+        return 1.0
+    return x * power_recursive(x, n - 1)
+
+
+def halve_recursive(x):
+    if x < 1.0:
+        return x * x
+    return halve_recursive(x / 2.0) + np.sin(x)
+
+
+def call_recursive(x):
+    return power_recursive(x, 3) * 2.0 + halve_recursive(x * 4.0)
+
+
 CORPUS = [
     (branch_if_else, [(1.3,), (-0.7,)], (0,)),
     (branch_elif, [(-1.5,), (0.3,), (2.0,)], (0,)),
@@ -479,4 +495,7 @@ CORPUS = [
     (call_nested_function_with_branch, [(0.1,), (0.9,)], (0,)),
     (call_star_args, [(0.4, 1.5)], (0, 1)),
     (call_methods, [(M23, np.array([0.2, -0.3]))], (0, 1)),
+    (power_recursive, [(1.5, 0), (1.5, 1), (1.5, 4)], (0,)),
+    (halve_recursive, [(0.5,), (3.0,)], (0,)),
+    (call_recursive, [(0.9,), (0.1,)], (0,)),
 ]

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cf_corpus import branch_if_else, loop_polynomial, loop_while
 from seed_functions import lecture_f, neuron_loss
 
 import s2sad
@@ -20,6 +21,13 @@ CASES = {
     "lecture_grad_unoptimized": lambda: s2sad.source(lecture_f, wrt=(0, 1), optimize=False),
     "lecture_vjp": lambda: s2sad.source(lecture_f, mode="vjp", wrt=(0, 1)),
     "neuron_grad": lambda: s2sad.source(neuron_loss, wrt=("w", "b")),
+    "lecture_jvp": lambda: s2sad.source(lecture_f, mode="forward", wrt=(0, 1)),
+    "lecture_hessian": lambda: s2sad.source(s2sad.grad(lecture_f, wrt=(0, 1)), mode="forward",
+                                            wrt=(0, 1)),
+    "loop_grad": lambda: s2sad.source(loop_polynomial),
+    "while_grad": lambda: s2sad.source(loop_while),
+    "branch_grad": lambda: s2sad.source(branch_if_else),
+    "loop_jvp": lambda: s2sad.source(loop_polynomial, mode="forward"),
 }
 
 
