@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from .api import (  # noqa: E402
     Differentiable,
+    check_grad,
     differentiate,
     grad,
     hessian,
@@ -29,6 +30,8 @@ from .errors import (  # noqa: E402
     UnsupportedSyntaxError,
 )
 from .loader import clear_cache  # noqa: E402
+from .rules.user import defjvp, defvjp, primitive  # noqa: E402
+from .runtime import stop_gradient  # noqa: E402
 
 __all__ = [
     "Differentiable",
@@ -39,14 +42,19 @@ __all__ = [
     "NonScalarOutputError",
     "S2sadError",
     "UnsupportedSyntaxError",
+    "check_grad",
     "clear_cache",
+    "defjvp",
+    "defvjp",
     "differentiate",
     "grad",
     "hessian",
     "hvp",
     "jacobian",
     "jvp",
+    "primitive",
     "source",
+    "stop_gradient",
     "value_and_grad",
     "vjp",
 ]

@@ -253,8 +253,9 @@ def vjp(f, *args, wrt=None):
     is a tuple with one entry per argument in `wrt` (default: every positional argument).
     """
     fn = _unwrap(f)
-    if wrt is None:
-        wrt = tuple(range(len(args)))
+    everything = wrt is None
+    if everything:  # every floating argument; ints, bools, strings get None
+        wrt = tuple(i for i, a in enumerate(args) if _is_float_like(a))
     built = _build(fn, "vjp", wrt)
     values = _guarded(lambda: built.bind(args, {}))
     generated = built.function
@@ -268,7 +269,11 @@ def vjp(f, *args, wrt=None):
         if len(seeds) != n_out:
             raise S2sadError(f"vjp_fn expects {n_out} cotangents, got {len(seeds)}")
         out = generated(*values, *seeds)
-        return tuple(out[n_out:])
+        grads = tuple(out[n_out:])
+        if everything:
+            by_position = dict(zip(wrt, grads))
+            return tuple(by_position.get(i) for i in range(len(args)))
+        return grads
 
     return value, vjp_fn
 
@@ -294,10 +299,13 @@ def jvp(f, primals, tangents):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
-                         hint="give one tangent per primal argument")
-    built = _build(f, "jvp", tuple(range(len(primals))))
+                         hint="give one tangent per primal argument (None: not perturbed)")
+    # Arguments that are not floating point, or whose tangent is None, are held constant.
+    wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
+                if t is not None and _is_float_like(p))
+    built = _build(f, "jvp", wrt)
     values = _guarded(lambda: built.bind(primals, {}))
-    dots = _guarded(lambda: [_tangent_like(t, p) for t, p in zip(tangents, values)])
+    dots = _guarded(lambda: [_tangent_like(tangents[i], values[i]) for i in wrt])
     result = built.function(*values, *dots)
     n_out = built.n_out
     if built.tuple_out:
@@ -389,16 +397,76 @@ def hessian(f, wrt=0):
     return jacobian(grad(f, wrt), wrt, mode="forward")
 
 
-def hvp(f, x, v):
+def hvp(f, x, v, *args):
     """The Hessian-vector product of scalar `f` at `x` along `v` (forward over reverse).
 
-    `x` and `v` are one argument and its direction, or tuples with one entry per argument.
+    `x` and `v` are one argument and its direction, or tuples with one entry per argument;
+    `args` are further arguments of `f`, held constant (data).
     """
     if isinstance(x, tuple):
-        _, tangent = jvp(grad(f, tuple(range(len(x)))), x, v)
+        n = len(x)
+        _, tangent = jvp(grad(f, tuple(range(n))), (*x, *args), (*v, *([None] * len(args))))
         return tangent
-    _, tangent = jvp(grad(f, 0), (x,), (v,))
+    _, tangent = jvp(grad(f, 0), (x, *args), (v, *([None] * len(args))))
     return tangent
+
+
+def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8,
+               seed: int = 0) -> float:
+    """Check s2sad's reverse and forward derivatives of `f` at `args` against central finite
+    differences (along random directions, with a random cotangent for non-scalar outputs).
+
+    Returns the largest relative error; raises ``AssertionError`` listing the arguments whose
+    derivatives disagree by more than ``atol + rtol * |expected|``.
+    """
+    rng = np.random.default_rng(seed)
+    if wrt is None:
+        wrt = tuple(i for i, a in enumerate(args) if _is_float_like(a))
+    wrt = (wrt,) if isinstance(wrt, int) else tuple(wrt)
+    value, vjp_fn = vjp(f, *args, wrt=wrt)
+    outputs = value if isinstance(value, tuple) else (value,)
+    cotangent = [_random_like(rng, o) for o in outputs]
+    cotangents = vjp_fn(tuple(cotangent) if isinstance(value, tuple) else cotangent[0])
+    fn = _unwrap(f)
+    worst, failures = 0.0, []
+    for k, index in enumerate(wrt):
+        direction = _random_like(rng, args[index])
+        up, down = list(args), list(args)
+        up[index] = args[index] + eps * direction
+        down[index] = args[index] - eps * direction
+        hi, lo = fn(*up), fn(*down)
+        hi = hi if isinstance(hi, tuple) else (hi,)
+        lo = lo if isinstance(lo, tuple) else (lo,)
+        numeric = sum(float(np.sum(c * (a - b))) for c, a, b in zip(cotangent, hi, lo)) / (2 * eps)
+        reverse_value = float(np.sum(np.asarray(cotangents[k]) * direction))
+        tangents = [direction if i == index else None for i in range(len(args))]
+        forward_out = jvp(f, args, tangents)[1]
+        forward_out = forward_out if isinstance(forward_out, tuple) else (forward_out,)
+        forward_value = sum(float(np.sum(c * t)) for c, t in zip(cotangent, forward_out))
+        for mode, got in (("reverse", reverse_value), ("forward", forward_value)):
+            error = abs(got - numeric)
+            worst = max(worst, error / max(abs(numeric), atol))
+            if error > atol + rtol * abs(numeric):
+                failures.append(f"argument {index} ({mode} mode): {got!r} vs finite "
+                                f"differences {numeric!r}")
+    if failures:
+        raise AssertionError("s2sad derivative disagrees with finite differences:\n  "
+                             + "\n  ".join(failures))
+    return worst
+
+
+def _is_float_like(value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "fc"
+    return isinstance(value, (float, complex, np.floating, np.complexfloating))
+
+
+def _random_like(rng, value):
+    if np.ndim(value) == 0:
+        return float(rng.standard_normal())
+    return rng.standard_normal(np.shape(value))
 
 
 class Differentiable:

@@ -21,6 +21,7 @@ examples:
   s2sad show examples/lecture.py:f --wrt x1,x2     gradient with respect to x1 and x2
   s2sad show examples/lecture.py:f --ssa           the SSA trace of f itself
   s2sad show examples/lecture.py:f --no-optimize   the adjoint before optimization
+  s2sad show examples/lecture.py:f --mode forward  tangent (forward-mode) code
   s2sad show mypackage.model:loss --mode vjp       vector-Jacobian product code
 """
 
@@ -50,6 +51,8 @@ def load_function(address: str):
         finally:
             sys.path.pop(0)
     else:
+        if os.getcwd() not in sys.path:  # the console script does not put it there itself
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
@@ -79,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print the generated code of a function",
                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     show.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
-    show.add_argument("--mode", choices=("reverse", "vjp"), default="reverse",
-                      help="reverse: gradient code (default); vjp: with an explicit cotangent")
+    show.add_argument("--mode", choices=("reverse", "forward", "vjp"), default="reverse",
+                      help="reverse: gradient code (default); forward: tangent (JVP) code; "
+                      "vjp: reverse mode with an explicit cotangent")
     show.add_argument("--wrt", help="comma-separated parameter names or positions (default 0)")
     show.add_argument("--ssa", action="store_true", help="print the SSA trace of the function")
     show.add_argument("--no-optimize", action="store_true", help="print unoptimized code")

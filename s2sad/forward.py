@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gast
 
+from .errors import MissingRuleError
 from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While, walk
 from .lower import lower_template
 from .reverse import active_names
@@ -48,6 +49,12 @@ class _Tangent:
         contributions, all_active, covers_shape = [], True, False
         for position, arg in enumerate(op.args):
             argname = prim.argnames[position]
+            if getattr(prim, "user", False) and argname not in prim.jvp and isinstance(
+                arg, Var
+            ) and arg.name in self.active:
+                raise MissingRuleError(
+                    f"{prim.spelling} has no JVP rule for its argument {argname!r}",
+                    op.loc, "give it one with s2sad.defjvp")
             if not (isinstance(arg, Var) and arg.name in self.active) or argname not in prim.jvp:
                 if argname in prim.jvp and not (isinstance(arg, Const)
                                                 and isinstance(arg.value, (int, float))):

@@ -104,10 +104,12 @@ def _no_source(fn, why: str) -> NoSourceError:
 def _find_lambda(tree, fn) -> gast.FunctionDef:
     code = fn.__code__
     argnames = list(code.co_varnames[: code.co_argcount])
-    for node in gast.walk(tree):
-        if isinstance(node, gast.Lambda):
-            names = [a.id for a in node.args.args]
-            if names == argnames:
+    candidates = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)
+                  and [a.id for a in n.args.args] == argnames]
+    if len(candidates) > 1:
+        raise _no_source(fn, "several lambdas with the same parameters share its source line")
+    for node in candidates:
+        if True:
                 func = gast.FunctionDef(
                     name="lambda_",
                     args=node.args,
@@ -151,6 +153,11 @@ def parse_function(fn) -> ParsedFunction:
         return parse_source(text, scope, filename, fn)
     if not inspect.isfunction(fn):
         raise _no_source(fn, "it is not a Python function (builtin, method or callable object)")
+    if (getattr(fn, "__module__", "") or "").split(".")[0] == "s2sad":
+        raise NoSourceError(
+            f"{fn.__qualname__!r} is a function of s2sad itself, not user code",
+            hint="only s2sad.grad(f) results can be differentiated again; for\n"
+            "value_and_grad, jacobian or hessian results, differentiate s2sad.grad(f) instead")
     try:
         lines, first_line = inspect.getsourcelines(fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename

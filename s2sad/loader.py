@@ -60,7 +60,9 @@ class Loaded:
 
 def base_namespace() -> dict:
     """What every generated function can refer to, besides the user's own names."""
-    return {"np": np, "math": math, **runtime.HELPERS}
+    from .rules.user import USER_FUNCTIONS
+
+    return {**USER_FUNCTIONS, "np": np, "math": math, **runtime.HELPERS}
 
 
 def compile_generated(generated: Generated, user_namespace: dict, defaults=None) -> Loaded:

@@ -1124,7 +1124,12 @@ _TEMPLATE_SCOPE = {**TEMPLATE_MODULES, **runtime.HELPERS}
 
 
 def _template_resolve(name):
-    return _TEMPLATE_SCOPE.get(name, MISSING)
+    found = _TEMPLATE_SCOPE.get(name, MISSING)
+    if found is MISSING:
+        from .rules.user import USER_FUNCTIONS
+
+        found = USER_FUNCTIONS.get(name, MISSING)
+    return found
 
 
 class _TemplateLowerer(Lowerer):

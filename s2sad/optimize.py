@@ -96,51 +96,112 @@ def _substitute(stmt, mapping: dict):
     return stmt
 
 
+def _rank(name: str) -> tuple:
+    """How good a name is to keep: user names before versioned ones (x_1), temporaries last;
+    adjoints and tangents rank as their primal."""
+    base, version = name, 0
+    while True:
+        suffix = re.search(r"_(\d+)$", base)
+        if suffix:
+            version = max(version, int(suffix.group(1)))
+            base = base[: suffix.start()]
+        elif base.endswith(("_bar", "_dot")):
+            base = base[:-4]
+        else:
+            break
+    return (bool(_TEMP.match(name)), bool(_TEMP.match(base)), version, len(name))
+
+
+def _rename(stmts, old: str, new: str) -> list:
+    """`stmts` with every occurrence of the variable `old` (reads and writes) named `new`."""
+    mapping = {old: Var(new)}
+    out = []
+    for stmt in stmts:
+        stmt = _substitute(stmt, mapping)
+        if isinstance(stmt, (Op, Copy)) and stmt.target == old:
+            stmt.target = new
+        elif isinstance(stmt, Pop):
+            stmt.targets = tuple(new if t == old else t for t in stmt.targets)
+        elif isinstance(stmt, Push) and stmt.stack == old:
+            stmt.stack = new
+        elif isinstance(stmt, For) and stmt.target == old:
+            stmt.target = new
+        for block in children(stmt):
+            block[:] = _rename(block, old, new)
+        if isinstance(stmt, Copy) and isinstance(stmt.value, Var) and (
+            stmt.value.name == stmt.target
+        ):
+            continue  # x = x
+        out.append(stmt)
+    return out
+
+
 def coalesce_copies(fn: Function) -> bool:
-    """``t = expr; a = t`` -> ``a = expr`` when `t` is a temporary read only there."""
+    """``b = expr; a = b`` with `b` read only there: one name instead of two.
+
+    The better name is kept (see `_rank`): ``t9 = g * x2; x1_bar = t9`` becomes
+    ``x1_bar = g * x2``, and ``s = 0.0; s_1 = s`` (before a loop) makes the loop use ``s``.
+    """
     uses = _use_counts(fn.body)
     assigned = _assign_counts(fn)
-    changed = False
     for body in _blocks(fn.body):
         for i, stmt in enumerate(body):
-            if not (isinstance(stmt, Copy) and isinstance(stmt.value, Var)) or stmt.carry:
+            if not (isinstance(stmt, Copy) and isinstance(stmt.value, Var)):
                 continue
-            t = stmt.value.name
-            if uses[t] != 1 or assigned[t] != 1 or t in fn.params:
+            a, b = stmt.target, stmt.value.name
+            if a == b or uses[b] != 1 or a in fn.params:
+                continue
+            if b in fn.params:
+                if assigned[b] != 1 or body is not fn.body or any(
+                    a in _names_in(s) for s in body[:i]
+                ):
+                    continue
+                if _rank(b) <= _rank(a):
+                    fn.body = _rename(fn.body, a, b)
+                    return True
+                continue
+            if assigned[b] != 1:
                 continue
             for j in range(i - 1, -1, -1):
                 prev = body[j]
-                if prev is None:  # a copy coalesced earlier in this pass
-                    continue
-                if children(prev) or isinstance(prev, (Pop, Push, Break)):
-                    break
-                if getattr(prev, "target", None) == t:
-                    if isinstance(prev, Op):
-                        body[j] = Op(stmt.target, prev.prim, prev.args, prev.kwargs, prev.loc)
+                if getattr(prev, "target", None) == b and isinstance(prev, (Op, Copy)):
+                    if _rank(b) <= _rank(a) and assigned[a] > 1:
+                        fn.body = _rename(fn.body, a, b)
+                    elif isinstance(prev, Op):
+                        body[j] = Op(a, prev.prim, prev.args, prev.kwargs, prev.loc)
+                        del body[i]
                     else:
-                        body[j] = Copy(stmt.target, prev.value, prev.loc)
-                    body[i] = None
-                    changed = True
-                    break
-                # `a` must not be read or written between the definition of t and the copy.
-                if getattr(prev, "target", None) == stmt.target or any(
-                    isinstance(a, Var) and a.name == stmt.target for a in prev.atoms()
+                        body[j] = Copy(a, prev.value, prev.loc, prev.carry)
+                        del body[i]
+                    return True
+                if children(prev) or isinstance(prev, (Pop, Push, Break)) or (
+                    a in _names_in(prev)
                 ):
                     break
-        body[:] = [s for s in body if s is not None]
-    return changed
+    return False
+
+
+def _names_in(stmt) -> set:
+    names = {a.name for s in walk([stmt]) for a in s.atoms() if isinstance(a, Var)}
+    for s in walk([stmt]):
+        names.update(targets(s))
+    return names
 
 
 def propagate_copies(fn: Function) -> bool:
     """Replace reads of ``a`` by ``b`` after ``a = b`` when both are single-assignment."""
     assigned = _assign_counts(fn)
+    uses = _use_counts(fn.body)
     mapping: dict = {}
     for stmt in walk(fn.body):
         if isinstance(stmt, Copy) and not stmt.carry and assigned[stmt.target] == 1 and (
             stmt.target not in fn.params
         ):
             value = stmt.value
-            if (isinstance(value, Var) and assigned[value.name] <= 1) or (
+            # A copy whose source is read only here is left to coalescing, which keeps the
+            # better of the two names.
+            if (isinstance(value, Var) and assigned[value.name] <= 1 and (
+                    uses[value.name] > 1 or _rank(value.name) <= _rank(stmt.target))) or (
                 isinstance(value, Const) and _TEMP.match(stmt.target)
             ):
                 mapping[stmt.target] = value

@@ -84,6 +84,11 @@ def setitem(x, index, v):
     return out
 
 
+def stop_gradient(x):
+    """`x` itself, seen by s2sad as a constant: no derivative flows through it."""
+    return x
+
+
 def transpose_inverse(axes):
     """The axes permutation that undoes ``np.transpose(x, axes)``; None stays None."""
     if axes is None:
@@ -165,6 +170,7 @@ HELPERS = {
     "zeros_like": zeros_like,
     "scatter_like": scatter_like,
     "setitem": setitem,
+    "stop_gradient": stop_gradient,
     "list_append": list_append,
     "transpose_inverse": transpose_inverse,
     "matmul_adjoint_x": matmul_adjoint_x,

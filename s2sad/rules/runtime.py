@@ -46,4 +46,5 @@ defprim("dot_adjoint_y", "dot_adjoint_y", objects=(rt.dot_adjoint_y,),
         jvp={"g_": "dot_adjoint_y(g__dot, x, y)", "x": "dot_adjoint_y(g_, x_dot, y)"})
 
 nondiff("zeros_like", "zeros_like", rt.zeros_like)
+nondiff("stop_gradient", "stop_gradient", rt.stop_gradient)
 nondiff("transpose_inverse", "transpose_inverse", rt.transpose_inverse)

@@ -7,6 +7,5 @@ def loop_polynomial_jvp(x, n, x_dot):
         t3 = s_1_dot * x
         t4 = s_1 * x_dot
         s_1_dot = t3 + t4
-        s_2 = t1 + 1.0
-        s_1 = s_2
+        s_1 = t1 + 1.0
     return (s_1, s_1_dot)

@@ -14,8 +14,8 @@ def neuron_loss_grad(w, x, b, t):
     y_bar = t9 * t5
     t11 = -y_bar
     t12 = t11 * y
-    t3_bar = t12 / t4
-    t2_bar = t3_bar * t3
+    t4_bar = t12 / t4
+    t2_bar = t4_bar * t3
     z_bar = -t2_bar
     b_bar = z_bar
     w_bar = z_bar * x
