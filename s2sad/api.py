@@ -21,7 +21,7 @@ from .errors import (
     NonScalarOutputError,
     S2sadError,
 )
-from .frontend import parse_function
+from .frontend import parse_function, user_function
 from .lower import derivative_names
 from .rules import REGISTRY
 from .transform import Request, dependencies, generate, resolve_wrt
@@ -96,6 +96,8 @@ def _unwrap(f):
 
 
 def _describe(obj) -> str:
+    if obj is None or isinstance(obj, (bool, int, float, complex, str)):
+        return f"const:{obj!r}"
     prim = REGISTRY.lookup(obj)
     if prim is not None:
         return "primitive:" + prim.name
@@ -129,10 +131,17 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         namespace, callee_sources = dependencies(parsed)
         key = (parsed.source_hash, parsed.node.name, request.key(), tuple(callee_sources),
                tuple(sorted((k, _describe(v)) for k, v in namespace.items())))
-        identity = tuple(sorted((k, id(v)) for k, v in namespace.items()))
+        # Globals of the function's own module are read live by the generated code; the rest
+        # (closure values, other modules' globals) is bound when it is compiled.
+        live = getattr(fn, "__globals__", None) if user_function(fn) is fn and not hasattr(
+            fn, "__s2sad_source__") else None
+        snapshot = {k: v for k, v in namespace.items()
+                    if live is None or k not in live or live[k] is not v}
+        identity = tuple(sorted((k, id(v)) for k, v in snapshot.items()))
         defaults = fn.__defaults__ if mode == "grad" else None
+        links = [link for name in namespace for link in derivative_names(name)]
         loaded = loader.get_or_build(fn, key, identity, lambda: generate(parsed, request),
-                                     namespace, defaults)
+                                     snapshot, defaults, live, links)
         _link_recursions(loaded, namespace, (fn, mode, wrt_names))
         return _Built(fn, parsed, loaded, wrt_names, namespace)
 
@@ -159,7 +168,6 @@ def _link_recursions(loaded, namespace: dict, building) -> None:
         return
     in_progress.add(key)
     try:
-        scope = loaded.function.__globals__
         for name in names:
             callee = namespace.get(name)
             params = inspect.signature(callee).parameters
@@ -167,7 +175,7 @@ def _link_recursions(loaded, namespace: dict, building) -> None:
             vjp_name, jvp_name = derivative_names(name)
             for kind, link in (("vjp", vjp_name), ("jvp", jvp_name)):
                 if link in loaded.source:
-                    scope[link] = _build(callee, kind, positions).function
+                    loaded.link(link, _build(callee, kind, positions).function)
     finally:
         in_progress.discard(key)
 

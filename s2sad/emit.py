@@ -93,6 +93,8 @@ def op_expr(op: Op):
         return gast.Compare(left=args[0], ops=[prim.compare_op()], comparators=[args[1]])
     if prim.form == "attribute":
         return gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
+    if prim.form == "getattr":
+        return gast.Attribute(value=args[0], attr=op.kwarg("name").value, ctx=gast.Load())
     if prim.form == "subscript":
         return gast.Subscript(value=args[0], slice=atom_expr(op.kwarg("index"), True),
                               ctx=gast.Load())

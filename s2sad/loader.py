@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import linecache
@@ -20,6 +21,7 @@ import math
 import os
 import tempfile
 import threading
+import types
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,6 +51,13 @@ class Loaded:
     generated: Generated
     function: object
 
+    def link(self, name: str, value) -> None:
+        """Bind the free name `name` of the generated code (a recursive function's
+        derivative, known only once this function exists)."""
+        code = self.function.__code__
+        if name in code.co_freevars:
+            self.function.__closure__[code.co_freevars.index(name)].cell_contents = value
+
     @property
     def source(self) -> str:
         return self.generated.source
@@ -65,16 +74,35 @@ def base_namespace() -> dict:
     return {**USER_FUNCTIONS, "np": np, "math": math, **runtime.HELPERS}
 
 
-def compile_generated(generated: Generated, user_namespace: dict, defaults=None) -> Loaded:
-    """Compile `generated` with `user_namespace` (the names the original function read)."""
+_FACTORY = "__s2sad_factory__"
+
+
+def compile_generated(generated: Generated, snapshot: dict, live_globals: dict | None = None,
+                      defaults=None, links=()) -> Loaded:
+    """Compile `generated` into a function.
+
+    Names in `snapshot` (s2sad's helpers, closure values, globals of inlined functions from
+    other modules) are bound once, as closure cells of a factory around the generated `def`.
+    Every other name is looked up at call time in `live_globals`, the differentiated function's
+    own module globals, so rebinding a global after taking a derivative is seen, as it is by
+    the original function. `links` are names bound later with :meth:`Loaded.link`.
+    """
+    bound = {**snapshot, **base_namespace()}
+    for name in links:
+        bound.setdefault(name, None)
+    names = sorted(n for n in bound if n.isidentifier())
+    body = "".join("    " + line if line.strip() else line
+                   for line in generated.source.splitlines(True))
+    text = f"def {_FACTORY}({', '.join(names)}):\n{body}    return {generated.name}\n"
     digest = hashlib.sha256(generated.source.encode()).hexdigest()[:12]
     filename = f"<s2sad {generated.name} {digest}>"
-    code = compile(generated.source, filename, "exec")
-    linecache.cache[filename] = (len(generated.source), None,
-                                 generated.source.splitlines(True), filename)
-    namespace = {**user_namespace, **base_namespace()}
-    exec(code, namespace)  # noqa: S102 - this is the point: run the code we generated
-    function = namespace[generated.name]
+    code = compile(text, filename, "exec")
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    scope = live_globals if live_globals is not None else {"__builtins__": builtins}
+    namespace: dict = {}
+    exec(code, {"__builtins__": builtins}, namespace)  # noqa: S102 - run what we generated
+    factory = types.FunctionType(namespace[_FACTORY].__code__, scope, _FACTORY)
+    function = factory(*(bound[n] for n in names))
     if defaults is not None and function.__defaults__ is None and defaults:
         function.__defaults__ = defaults
     return Loaded(generated, function)
@@ -186,12 +214,13 @@ def clear_cache() -> None:
 
 
 def get_or_build(fn, key: tuple, identity: tuple, build, namespace: dict,
-                 defaults=None) -> Loaded:
+                 defaults=None, live_globals: dict | None = None, links=()) -> Loaded:
     """The compiled function for (`fn`, `key`), building it with `build()` at most once.
 
     `key` describes the generated text (it also keys the disk cache); `identity` adds what only
     matters in this process (the identity of the global objects the code reads). `build()` is
-    called only when both caches miss; `namespace` holds the user names the code may read.
+    called only when both caches miss; `namespace` holds the names bound once (see
+    :func:`compile_generated`), `live_globals` the dict where the others are looked up.
     """
     mem_key = (key, identity)
     try:
@@ -215,6 +244,6 @@ def get_or_build(fn, key: tuple, identity: tuple, build, namespace: dict,
             generated = build()
             stats["transforms"] += 1
             write_disk(dkey, generated)
-        loaded = compile_generated(generated, namespace, defaults)
+        loaded = compile_generated(generated, namespace, live_globals, defaults, links)
         per_fn[mem_key] = loaded
         return loaded

@@ -154,6 +154,11 @@ class Lowerer:
             return getattr(base, node.attr, MISSING)
         return MISSING
 
+    def module_attribute(self, node) -> bool:
+        """Whether `node` is ``module.attr`` (a constant of a module such as math.pi)."""
+        return isinstance(node, gast.Attribute) and isinstance(
+            self.static_object(node.value), types.ModuleType)
+
     @staticmethod
     def dotted(node) -> str:
         if isinstance(node, gast.Name):
@@ -184,8 +189,6 @@ class Lowerer:
         return self.assign(self.global_value(node.id, obj, node), target, node)
 
     def global_value(self, name, obj, node):
-        if isinstance(obj, bool) or obj is None:
-            return Const(obj)
         if isinstance(obj, types.ModuleType) or callable(obj) and not isinstance(obj, np.ndarray):
             raise self.error(UnsupportedSyntaxError, node,
                              f"{name!r} is used as a value, but it is a module or function",
@@ -200,12 +203,17 @@ class Lowerer:
     def expr_Attribute(self, node, target):
         obj = self.static_object(node)
         if obj is not MISSING:
-            if _is_number(obj) or obj is None:
-                return self.assign(Const(obj), target, node)
+            if (_is_number(obj) or obj is None) and self.module_attribute(node):
+                return self.assign(Const(obj), target, node)  # math.pi, np.newaxis
+            if not self.module_attribute(node) and not callable(obj):
+                # cfg.alpha: read when the derivative runs, like the original does
+                base = self.expr(node.value)
+                return self.emit(REGISTRY.by_name["getattr"], (base,),
+                                 (("name", Const(node.attr)),), node, target)
             raise self.error(UnsupportedSyntaxError, node,
                              f"'{self.dotted(node)}' is used as a value",
-                             "only numeric module constants (math.pi, np.e ...) can be used as "
-                             "values; pass other values in as arguments")
+                             "only numeric module constants (math.pi, np.e ...) and attributes "
+                             "of global objects can be used as values")
         prim = REGISTRY.attributes.get(node.attr)
         if prim is None:
             raise self.error(MissingRuleError, node, f"the attribute '.{node.attr}' has no rule",

@@ -81,6 +81,9 @@ defprim("float", "float", objects=(float,), elementwise=True, vjp={"x": "g"}, jv
 nondiff("slice", "slice", slice, argnames=("start", "stop", "step"))
 nondiff("new_list", "[]", None, argnames=(), form="list")
 nondiff("shape_attr", "shape", None, attribute="shape", form="attribute")
+# cfg.alpha of a global object: a constant as far as derivatives go, read at run time.
+nondiff("getattr", "getattr", getattr, params=(("name", None),), required_params=1,
+        form="getattr")
 nondiff("size_attr", "size", None, attribute="size", form="attribute")
 nondiff("ndim_attr", "ndim", None, attribute="ndim", form="attribute")
 # (a, b, ...) built from atoms, for shapes such as np.zeros((n, 3)).
