@@ -11,6 +11,7 @@ import functools
 import inspect
 import threading
 import types
+import weakref
 
 import numpy as np
 
@@ -121,9 +122,39 @@ def _guarded(call):
         ) from exc
 
 
+# fn -> {(mode, wrt, optimize): (code object, [(globals, name, object)], _Built)}: taking the
+# same derivative again skips reading and parsing the source while nothing it used changed.
+_recent: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+loader.on_clear.append(_recent.clear)
+
+
+def _still_valid(fn, entry) -> bool:
+    code, checks, _ = entry
+    return getattr(fn, "__code__", None) is code and all(
+        scope.get(name) is obj for scope, name, obj in checks)
+
+
 def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
     fn = _unwrap(f)
+    memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize)
+    try:
+        entry = _recent.get(fn, {}).get(memo_key)
+    except TypeError:
+        entry = None
+    if entry is not None and _still_valid(fn, entry):
+        return entry[2]
+    built = _build_now(fn, mode, wrt, optimize)
+    live = built.live
+    checks = [(live, name, obj) for name, obj in built.namespace.items()
+              if live is not None and name in live]
+    try:
+        _recent.setdefault(fn, {})[memo_key] = (getattr(fn, "__code__", None), checks, built)
+    except TypeError:
+        pass
+    return built
 
+
+def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
     def run():
         parsed = parse_function(fn)
         wrt_names = () if mode == "ssa" else resolve_wrt(parsed, wrt)
@@ -143,7 +174,9 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         loaded = loader.get_or_build(fn, key, identity, lambda: generate(parsed, request),
                                      snapshot, defaults, live, links)
         _link_recursions(loaded, namespace, (fn, mode, wrt_names))
-        return _Built(fn, parsed, loaded, wrt_names, namespace)
+        built = _Built(fn, parsed, loaded, wrt_names, namespace)
+        built.live = live
+        return built
 
     return _guarded(run)
 

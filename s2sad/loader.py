@@ -205,8 +205,14 @@ def _lock_for(key) -> threading.Lock:
         return lock
 
 
+#: Called by clear_cache: the API's own memo of recent builds registers itself here.
+on_clear: list = []
+
+
 def clear_cache() -> None:
     """Forget every compiled function held in memory (the disk cache is left alone)."""
+    for hook in on_clear:
+        hook()
     with _locks_guard:
         _memory.clear()
         _unhashable_memory.clear()

@@ -134,13 +134,34 @@ def _matmul_adjoint_y(g, x, y, product):
     return unbroadcast(out, y)
 
 
+def _ndims(g, x, y):
+    nd = np.ndim
+    return (g.ndim if type(g) is np.ndarray else nd(g),
+            x.ndim if type(x) is np.ndarray else nd(x),
+            y.ndim if type(y) is np.ndarray else nd(y))
+
+
 def matmul_adjoint_x(g, x, y):
     """x-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    dims = _ndims(g, x, y)
+    if dims == (2, 2, 2):  # the common cases first: one matrix product, no reshaping
+        return g @ y.T
+    if dims == (1, 2, 1):
+        return np.outer(g, y)
+    if dims == (1, 1, 2):
+        return y @ g
     return _matmul_adjoint_x(g, x, y, np.matmul)
 
 
 def matmul_adjoint_y(g, x, y):
     """y-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    dims = _ndims(g, x, y)
+    if dims == (2, 2, 2):
+        return x.T @ g
+    if dims == (1, 2, 1):
+        return g @ x
+    if dims == (1, 1, 2):
+        return np.outer(x, g)
     return _matmul_adjoint_y(g, x, y, np.matmul)
 
 
@@ -152,14 +173,27 @@ def _check_dot(x, y):
 
 def dot_adjoint_x(g, x, y):
     """x-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
+    if _ndims(g, x, y) in ((2, 2, 2), (1, 2, 1), (1, 1, 2)):
+        return matmul_adjoint_x(g, x, y)
     _check_dot(x, y)
     return _matmul_adjoint_x(g, x, y, np.matmul)
 
 
 def dot_adjoint_y(g, x, y):
     """y-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
+    if _ndims(g, x, y) in ((2, 2, 2), (1, 2, 1), (1, 1, 2)):
+        return matmul_adjoint_y(g, x, y)
     _check_dot(x, y)
     return _matmul_adjoint_y(g, x, y, np.matmul)
+
+
+def reduced_size(x, axis=None):
+    """How many entries of `x` a reduction over `axis` combines into each result entry."""
+    shape = _shape(x)
+    if axis is None:
+        return int(np.prod(shape)) if shape else 1
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return int(np.prod([shape[a] for a in axes]))
 
 
 #: The names generated code may use, mapped to their objects (the loader's namespace).
@@ -173,6 +207,7 @@ HELPERS = {
     "stop_gradient": stop_gradient,
     "list_append": list_append,
     "transpose_inverse": transpose_inverse,
+    "reduced_size": reduced_size,
     "matmul_adjoint_x": matmul_adjoint_x,
     "matmul_adjoint_y": matmul_adjoint_y,
     "dot_adjoint_x": dot_adjoint_x,

@@ -15,7 +15,7 @@ defprim("sum", "np.sum", objects=(np.sum,), params=REDUCE, methods=("sum",),
         jvp={"x": "np.sum(x_dot, axis=axis, keepdims=keepdims)"})
 
 defprim("mean", "np.mean", objects=(np.mean,), params=REDUCE, methods=("mean",),
-        vjp={"x": "broadcast_reduced(g, x, axis, keepdims) * (np.size(ans) / np.size(x))"},
+        vjp={"x": "broadcast_reduced(g / reduced_size(x, axis), x, axis, keepdims)"},
         jvp={"x": "np.mean(x_dot, axis=axis, keepdims=keepdims)"})
 
 # d prod / d x_i = prod / x_i: exact for nonzero entries (the usual trade-off, as in autograd).

@@ -48,3 +48,4 @@ defprim("dot_adjoint_y", "dot_adjoint_y", objects=(rt.dot_adjoint_y,),
 nondiff("zeros_like", "zeros_like", rt.zeros_like)
 nondiff("stop_gradient", "stop_gradient", rt.stop_gradient)
 nondiff("transpose_inverse", "transpose_inverse", rt.transpose_inverse)
+nondiff("reduced_size", "reduced_size", rt.reduced_size, params=(("axis", None),))
