@@ -15,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from . import loader
+from . import fence, loader
 from .errors import (
     InternalError,
     NonDifferentiableError,
@@ -55,7 +55,8 @@ class _Built:
                 bound = self.signature.bind(*args, **kwargs)
             except TypeError as exc:
                 raise S2sadError(f"bad arguments for {self.name}: {exc}",
-                                 self.parsed.location(self.parsed.node)) from None
+                                 self.parsed.location(self.parsed.node),
+                                 f"call it as {self.name}{self.signature}") from None
             bound.apply_defaults()
             values = list(bound.args)
         for position in self.wrt_positions:
@@ -90,6 +91,19 @@ class _Built:
                 self.parsed.location(self.parsed.node),
                 "use s2sad.vjp for a vector-Jacobian product, or s2sad.jacobian for the full "
                 "Jacobian")
+
+
+def _distinct(grads, seeds) -> tuple:
+    """`grads` with copies where two results (or a result and a cotangent the caller passed)
+    are the same memory: writing into one returned array must not change another."""
+    out, seen = [], [s for s in seeds if isinstance(s, np.ndarray)]
+    for g in grads:
+        if isinstance(g, np.ndarray) and any(np.may_share_memory(g, other) for other in seen):
+            g = g.copy()
+        if isinstance(g, np.ndarray):
+            seen.append(g)
+        out.append(g)
+    return tuple(out)
 
 
 def _unwrap(f):
@@ -157,6 +171,7 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
 def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
     def run():
         parsed = parse_function(fn)
+        fence.check(parsed)  # syntax errors first, before wrt is matched to parameters
         wrt_names = () if mode == "ssa" else resolve_wrt(parsed, wrt)
         request = Request(mode, wrt_names, optimize)
         namespace, callee_sources = dependencies(parsed)
@@ -249,7 +264,7 @@ def _grad_function(f, wrt, with_value: bool):
         if n_out != 1 or built.tuple_out or np.ndim(value) != 0:
             built.check_scalar(result[:n_out] if built.tuple_out else value)
         grads = result[n_out:]
-        grads = grads[0] if single else tuple(grads)
+        grads = grads[0] if single else _distinct(grads, ())
         return (value, grads) if with_value else grads
 
     fn = _unwrap(f)
@@ -306,11 +321,16 @@ def vjp(f, *args, wrt=None):
         value = tuple(value)
 
     def vjp_fn(cotangent):
+        if built.tuple_out and not isinstance(cotangent, (tuple, list)):
+            raise S2sadError(f"{built.name} returns a tuple of {n_out} values, so vjp_fn "
+                             f"needs a tuple of {n_out} cotangents",
+                             hint="pass one cotangent per output, e.g. vjp_fn((g1, g2))")
         seeds = tuple(cotangent) if built.tuple_out else (cotangent,)
         if len(seeds) != n_out:
-            raise S2sadError(f"vjp_fn expects {n_out} cotangents, got {len(seeds)}")
+            raise S2sadError(f"vjp_fn expects {n_out} cotangents, got {len(seeds)}",
+                             hint="pass one cotangent per output of the function")
         out = generated(*values, *seeds)
-        grads = tuple(out[n_out:])
+        grads = _distinct(tuple(out[n_out:]), seeds)
         if everything:
             by_position = dict(zip(wrt, grads))
             return tuple(by_position.get(i) for i in range(len(args)))

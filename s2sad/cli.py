@@ -35,10 +35,14 @@ def load_function(address: str):
     if ":" not in address:
         raise CliError(f"expected FILE.py:FUNC or package.module:FUNC, got {address!r}")
     target, _, name = address.rpartition(":")
-    if target.endswith(".py") or os.sep in target or "/" in target:
+    if not target or not name:
+        raise CliError(f"expected FILE.py:FUNC or package.module:FUNC, got {address!r}")
+    if target.endswith(".py") or os.sep in target or "/" in target or os.path.exists(target):
         path = os.path.abspath(target)
         if not os.path.exists(path):
             raise CliError(f"no such file: {target}")
+        if not os.path.isfile(path) or not path.endswith(".py"):
+            raise CliError(f"{target} is not a Python file (FILE.py:FUNC)")
         module_name = "_s2sad_cli_" + os.path.splitext(os.path.basename(path))[0]
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
@@ -55,8 +59,8 @@ def load_function(address: str):
             sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(target)
-        except ImportError as exc:
-            raise CliError(f"cannot import {target!r}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any failure of the user's module
+            raise CliError(f"cannot import {target!r}: {type(exc).__name__}: {exc}") from None
     obj = module
     for part in name.split("."):
         if not hasattr(obj, part):

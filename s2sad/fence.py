@@ -123,14 +123,15 @@ class _Fence(gast.NodeVisitor):
         op = type(node.op)
         if op not in _OPERATORS:
             symbol = _OPERATOR_NAMES.get(op, op.__name__)
-            self.fail(node, f"the operator '{symbol}' and its kind",
-                      "it is piecewise constant or integer-valued; compute it outside the "
-                      "function or use np.floor / np.mod explicitly")
+            self.fail(node, f"bitwise operators such as '{symbol}'",
+                      "they are not differentiable; compute them outside the function")
         self.generic_visit(node)
 
     def visit_AugAssign(self, node):
         if type(node.op) not in _OPERATORS:
-            self.visit_BinOp(gast.BinOp(left=node.target, op=node.op, right=node.value))
+            symbol = _OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)
+            self.fail(node, f"augmented assignments with '{symbol}='",
+                      "it is not differentiable; compute it outside the function")
         if isinstance(node.target, gast.Subscript):
             self._check_target(node.target)
         elif not isinstance(node.target, gast.Name):

@@ -9,6 +9,7 @@ resolved here, once, at transformation time.
 from __future__ import annotations
 
 import builtins
+import dis
 import hashlib
 import inspect
 import sys
@@ -125,6 +126,43 @@ def _find_lambda(tree, fn) -> gast.FunctionDef:
     raise _no_source(fn, "its lambda could not be located in the source line")
 
 
+def _find_code(code, name: str):
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_name == name:
+                return const
+            found = _find_code(const, name)
+            if found is not None:
+                return found
+    return None
+
+
+def _fingerprint(code) -> tuple:
+    """What a source edit changes in compiled code, and a context-dependent compilation does
+    not (LOAD_METHOD versus LOAD_ATTR, caches): names, constants, variables, operators."""
+    operators = sorted(i.argrepr for i in dis.get_instructions(code)
+                       if i.opname in ("BINARY_OP", "COMPARE_OP", "UNARY_NEGATIVE",
+                                       "BINARY_SUBSCR", "CALL", "CALL_FUNCTION"))
+    consts = tuple(repr(c) for c in code.co_consts if not isinstance(c, types.CodeType))
+    return (tuple(sorted(code.co_names)), code.co_varnames, consts, tuple(operators))
+
+
+def _check_source_matches(fn, source: str, first_line: int) -> None:
+    """Refuse a source file edited after `fn` was defined: its derivative would be of code
+    that is not the code that runs."""
+    try:
+        module = compile("\n" * (first_line - 1) + source, fn.__code__.co_filename, "exec")
+    except SyntaxError:
+        return  # reported by the parser with a location
+    compiled = _find_code(module, fn.__code__.co_name)
+    if compiled is not None and _fingerprint(compiled) != _fingerprint(fn.__code__):
+        raise NoSourceError(
+            f"the source of {fn.__qualname__!r} changed after it was defined",
+            Location(fn.__code__.co_filename, first_line, 0),
+            "reload the module (importlib.reload) or restart, so the function that runs is "
+            "the one in the file")
+
+
 def parse_source(text: str, scope: dict, filename: str, fn=None) -> ParsedFunction:
     """Parse generated code (a single ``def``) so it can be transformed again."""
     node = gast.parse(text).body[0]
@@ -192,6 +230,8 @@ def parse_function(fn) -> ParsedFunction:
         node = tree.body[0]
         if not isinstance(node, gast.FunctionDef):
             raise _no_source(fn, "its source is not a plain `def`")
+    if not is_lambda:
+        _check_source_matches(fn, source, first_line)
     node.decorator_list = []
     parsed = ParsedFunction(
         fn=fn,

@@ -145,6 +145,12 @@ def _path(key: str) -> Path | None:
     return None if folder is None else folder / f"{key}.py"
 
 
+def _content_hash(name, meta, body: str) -> str:
+    """SHA-256 of everything an entry holds, so no part of it can change unnoticed."""
+    header = json.dumps({"name": name, "meta": meta}, sort_keys=True)
+    return hashlib.sha256((header + "\n" + body).encode()).hexdigest()
+
+
 def read_disk(key: str) -> Generated | None:
     """The cached entry for `key`, or None if absent, unreadable or corrupt."""
     path = _path(key)
@@ -157,12 +163,13 @@ def read_disk(key: str) -> Generated | None:
         if not header.startswith(prefix):
             raise ValueError("no header")
         info = json.loads(header[len(prefix):])
-        if info.get("sha256") != hashlib.sha256(body.encode()).hexdigest() or info.get(
-            "key") != key:
+        if info.get("sha256") != _content_hash(info.get("name"), info.get("meta"), body) or (
+            info.get("key") != key
+        ):
             raise ValueError("content hash mismatch")
         compile(body, str(path), "exec")  # a matching hash of broken text is still rejected
         return Generated(info["name"], body, info.get("meta", {}))
-    except (OSError, ValueError, KeyError, SyntaxError, UnicodeDecodeError):
+    except (OSError, ValueError, KeyError, TypeError, SyntaxError, UnicodeDecodeError):
         stats["disk_corrupt"] += 1
         return None
 
@@ -173,7 +180,7 @@ def write_disk(key: str, generated: Generated) -> None:
     if path is None:
         return
     info = {"key": key, "name": generated.name, "meta": generated.meta,
-            "sha256": hashlib.sha256(generated.source.encode()).hexdigest()}
+            "sha256": _content_hash(generated.name, generated.meta, generated.source)}
     text = "# s2sad-cache " + json.dumps(info, sort_keys=True) + "\n" + generated.source
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -432,7 +432,8 @@ class Lowerer:
         missing += [n for n, _ in prim.params[: prim.required_params] if n not in bound]
         if missing:
             raise self.error(UnsupportedSyntaxError, node,
-                             f"{prim.spelling} is missing the argument {missing[0]!r}")
+                             f"{prim.spelling} is missing the argument {missing[0]!r}",
+                             f"it takes ({', '.join(signature)})")
         args = tuple(self.expr(bound[n]) for n in prim.argnames)
         kwargs = []
         required = {n for n, _ in prim.params[: prim.required_params]}
@@ -446,12 +447,14 @@ class Lowerer:
 
     def call_array(self, prim, arg_nodes, keywords, node, target):
         if len(arg_nodes) != 1:
-            raise self.error(UnsupportedSyntaxError, node, "np.array takes one list argument")
+            raise self.error(UnsupportedSyntaxError, node, "np.array takes one list argument "
+                             "here", "pass the dtype by keyword: np.array([...], dtype=float)")
         kwargs = []
         for kw in keywords:
             if kw.arg != "dtype":
                 raise self.error(UnsupportedSyntaxError, kw.value,
-                                 f"unsupported keyword {kw.arg!r} for np.array")
+                                 f"unsupported keyword {kw.arg!r} for np.array",
+                                 "s2sad supports np.array(values, dtype=...)")
             kwargs.append(("dtype", self.expr(kw.value)))
         data = arg_nodes[0]
         if not isinstance(data, (gast.List, gast.Tuple)):
@@ -770,6 +773,10 @@ class FunctionLowerer(Lowerer):
         )
         result = self.lower_body()
         loc = self.parsed.location(node.body[-1])
+        parts = result if isinstance(result, Multiple) else (result,)
+        if any(isinstance(p, LocalFunction) for p in parts):
+            raise UnsupportedSyntaxError(f"{node.name!r} returns a function", loc,
+                             "differentiate the returned function itself, or return its value")
         if isinstance(result, Multiple):
             self.out.append(Return(tuple(result), True, loc))
         else:
@@ -924,7 +931,7 @@ class FunctionLowerer(Lowerer):
         for kw in node.keywords:
             if kw.arg not in params or kw.arg in bound:
                 raise self.error(S2sadError, kw.value, f"unexpected keyword {kw.arg!r} for "
-                                 f"{name}")
+                                 f"{name}", f"its parameters are ({', '.join(params)})")
             bound[kw.arg] = kw.value
         first_default = len(params) - len(defaults)
         for i, p in enumerate(params):
@@ -937,7 +944,8 @@ class FunctionLowerer(Lowerer):
             elif i >= first_default:
                 child.env[p] = self.default_atom(defaults[i - first_default], p, node)
             else:
-                raise self.error(S2sadError, node, f"{name}() is missing the argument {p!r}")
+                raise self.error(S2sadError, node, f"{name}() is missing the argument {p!r}",
+                                 f"its parameters are ({', '.join(params)})")
         child.env.update(extra)
 
     # ------------------------------------------------------------------ local functions
@@ -966,7 +974,7 @@ class FunctionLowerer(Lowerer):
         if isinstance(node, gast.Constant):
             return node.value
         raise self.error(UnsupportedSyntaxError, node, "default values of local functions must "
-                         "be constants")
+                         "be constants", "pass the value as an argument instead")
 
     def derivative_call(self, node, target):
         """``s2sad.grad(h, wrt)(args)`` inside differentiated code.

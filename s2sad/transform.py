@@ -64,7 +64,8 @@ def resolve_wrt(parsed: ParsedFunction, wrt) -> tuple:
                     parsed.location(parsed.node), f"the parameters are {', '.join(params)}")
             names.append(item)
     if len(set(names)) != len(names):
-        raise NonDifferentiableError("wrt names a parameter twice", parsed.location(parsed.node))
+        raise NonDifferentiableError("wrt names a parameter twice", parsed.location(parsed.node),
+                                     "list each parameter once")
     return tuple(names)
 
 
