@@ -297,6 +297,9 @@ def grad(f, wrt=0):
     return _grad_function(f, wrt, with_value=False)
 
 
+grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code is inlined
+
+
 def value_and_grad(f, wrt=0):
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass."""
     return _grad_function(f, wrt, with_value=True)

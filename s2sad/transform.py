@@ -124,10 +124,16 @@ def dependencies(parsed: ParsedFunction) -> tuple:
     return namespace, sources
 
 
+def _gradient_source(parsed: ParsedFunction, wrt) -> tuple:
+    """Gradient code of `parsed` (for s2sad.grad calls inside differentiated code)."""
+    generated = generate(parsed, Request("grad", resolve_wrt(parsed, wrt)))
+    return generated.source, generated.name
+
+
 def generate(parsed: ParsedFunction, request: Request) -> Generated:
     """Run the stages for `request` on an already parsed function."""
     fence.check(parsed)
-    ir = lower_function(parsed)
+    ir = lower_function(parsed, derive=_gradient_source)
     ret = ir.body[-1]
     meta = {"n_out": len(ret.values), "tuple_out": ret.is_tuple, "params": ir.params,
             "wrt": list(request.wrt), "recursions": list(getattr(ir, "recursions", []))}
