@@ -17,6 +17,7 @@ from .api import (  # noqa: E402
     jacobian,
     jvp,
     source,
+    trace,
     value_and_grad,
     vjp,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "primitive",
     "source",
     "stop_gradient",
+    "trace",
     "value_and_grad",
     "vjp",
 ]

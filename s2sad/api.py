@@ -533,6 +533,36 @@ def _random_like(rng, value):
     return rng.standard_normal(np.shape(value))
 
 
+def trace(f, *args, cotangent=None):
+    """The SSA trace of `f` at `args` with every forward value and every adjoint: print it to
+    see the lecture's forward evaluation and reverse adjoint tables.
+
+    For a non-scalar output give the `cotangent` to propagate (default: ones).
+    """
+    from .teaching import build_trace, instrumented
+
+    fn = _unwrap(f)
+    wrt = tuple(i for i, a in enumerate(args) if _is_float_like(a))
+    ssa = _build(fn, "ssa", 0).loaded
+    built = _build(fn, "vjp", wrt, optimize=False)
+    values = _guarded(lambda: built.bind(args, {}))
+    value = fn(*values)
+    outputs = value if built.tuple_out else (value,)
+    if cotangent is None:
+        seeds = [np.ones_like(o, dtype=float) if np.ndim(o) else 1.0 for o in outputs]
+    else:
+        seeds = list(cotangent) if built.tuple_out else [cotangent]
+    text = instrumented(built.loaded.source)
+    generated = loader.Generated(built.loaded.generated.name, text, built.loaded.meta)
+    live = getattr(built, "live", None)
+    compiled = loader.compile_generated(generated, built.namespace, live)
+    local, _ = compiled.function(*values, *seeds)
+    body = [line for line in ssa.source.splitlines()[1:] if line.startswith("    ")
+            and not line.startswith("     ") and " = " in line]
+    names = {v: f"{v}_bar" for v in local}
+    return build_trace(built.name, body, built.params, values, local, names)
+
+
 class Differentiable:
     """What ``@s2sad.differentiate`` returns: `f` itself, plus its derivatives on demand."""
 

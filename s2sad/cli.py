@@ -23,6 +23,7 @@ examples:
   s2sad show examples/lecture.py:f --no-optimize   the adjoint before optimization
   s2sad show examples/lecture.py:f --mode forward  tangent (forward-mode) code
   s2sad show mypackage.model:loss --mode vjp       vector-Jacobian product code
+  s2sad trace examples/lecture.py:f --at 2,5       forward values and adjoints at (2, 5)
 """
 
 
@@ -92,7 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--wrt", help="comma-separated parameter names or positions (default 0)")
     show.add_argument("--ssa", action="store_true", help="print the SSA trace of the function")
     show.add_argument("--no-optimize", action="store_true", help="print unoptimized code")
+    trace = sub.add_parser("trace", help="print the SSA trace with values and adjoints",
+                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    trace.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
+    trace.add_argument("--at", required=True,
+                       help="comma-separated scalar arguments, e.g. --at 2,5")
     return parser
+
+
+def _point(text: str) -> tuple:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise CliError(f"--at takes comma-separated numbers, got {text!r}") from None
 
 
 def main(argv=None) -> int:
@@ -103,8 +116,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         fn = load_function(args.function)
-        text = api.source(fn, mode=args.mode, wrt=_wrt(args.wrt),
-                          optimize=not args.no_optimize, ssa=args.ssa)
+        if args.command == "trace":
+            text = str(api.trace(fn, *_point(args.at))) + "\n"
+        else:
+            text = api.source(fn, mode=args.mode, wrt=_wrt(args.wrt),
+                              optimize=not args.no_optimize, ssa=args.ssa)
     except CliError as exc:
         print(f"s2sad: error: {exc}", file=sys.stderr)
         return 2
