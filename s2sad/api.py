@@ -21,6 +21,7 @@ from .errors import (
     NonDifferentiableError,
     NonScalarOutputError,
     S2sadError,
+    UnsupportedSyntaxError,
 )
 from .frontend import parse_function, user_function
 from .lower import derivative_names
@@ -393,7 +394,8 @@ def jacobian(f, wrt=0, mode: str = "auto"):
     The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
     ``S + T``. For a tuple `wrt` the result is a tuple over inputs; for a tuple output, a tuple
     over outputs (of tuples over inputs when both are tuples). ``mode="reverse"`` builds it row
-    by row (one VJP per output entry), ``mode="forward"`` column by column (one JVP per input
+    by row (one forward sweep, then one reverse sweep per output entry, in one generated call
+    for loop-free code), ``mode="forward"`` column by column (one JVP per input
     entry), and ``"auto"`` picks whichever needs fewer passes.
     """
     if mode not in ("auto", "reverse", "forward"):
@@ -417,7 +419,15 @@ def jacobian(f, wrt=0, mode: str = "auto"):
             n_out = sum(o.size for o in outputs)
             chosen = "forward" if n_in <= n_out else "reverse"
         blocks = [[None] * len(inputs) for _ in outputs]
-        if chosen == "reverse":
+        batch = _batch_vjp(f, wrt) if chosen == "reverse" and not probe.tuple_out else None
+        if batch is not None:
+            # One forward sweep, the reverse sweep once per row (vectorised seeding).
+            o = outputs[0]
+            seeds = np.eye(o.size).reshape((o.size, *o.shape))
+            rows = batch.function(*values, seeds)[1:]
+            for j, x in enumerate(inputs):
+                blocks[0][j] = np.asarray(rows[j], dtype=float).reshape(o.shape + np.shape(x))
+        elif chosen == "reverse":
             reverse_built = reverse_built or _build(f, "vjp", wrt)
             run = reverse_built.function
             for k, o in enumerate(outputs):
@@ -451,6 +461,15 @@ def jacobian(f, wrt=0, mode: str = "auto"):
         return per_output[0] if not probe.tuple_out else tuple(per_output)
 
     return jac
+
+
+def _batch_vjp(f, wrt):
+    """The batched VJP of `f` (one forward sweep, many cotangents), or None for code that
+    needs loop stacks (those are used up by one reverse sweep)."""
+    try:
+        return _build(f, "vjp_batch", wrt)
+    except UnsupportedSyntaxError:
+        return None
 
 
 def hessian(f, wrt=0):

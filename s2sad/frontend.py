@@ -144,7 +144,9 @@ def _fingerprint(code) -> tuple:
                        if i.opname in ("BINARY_OP", "COMPARE_OP", "UNARY_NEGATIVE",
                                        "BINARY_SUBSCR", "CALL", "CALL_FUNCTION"))
     consts = tuple(repr(c) for c in code.co_consts if not isinstance(c, types.CodeType))
-    return (tuple(sorted(code.co_names)), code.co_varnames, consts, tuple(operators))
+    # A nested function's free variables are globals when its text is compiled on its own.
+    names = set(code.co_names) | set(code.co_freevars)
+    return (tuple(sorted(names)), code.co_varnames, consts, tuple(operators))
 
 
 def _check_source_matches(fn, source: str, first_line: int) -> None:

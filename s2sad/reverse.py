@@ -383,6 +383,23 @@ def _always_breaks(block) -> bool:
     return False
 
 
+def _batched(sweep, results, batch, seed, names):
+    """Wrap a reverse sweep in a loop over a batch of cotangents, stacking the adjoints."""
+    index = names.derived("k")
+    size = names.temp()
+    lists = [names.derived(f"{r.name}s") for r in results]
+    before = [Op(size, REGISTRY.by_name["len"], (Var(batch),))]
+    before += [Op(name, REGISTRY.by_name["new_list"], ()) for name in lists]
+    loop_body = [Op(seed, REGISTRY.by_name["getitem"], (Var(batch),), (("index", Var(index)),))]
+    loop_body += sweep
+    loop_body += [Op(name, REGISTRY.by_name["list_append"], (Var(name), result))
+                  for name, result in zip(lists, results)]
+    stacked = [names.derived(f"{r.name}_rows") for r in results]
+    after = [Op(name, REGISTRY.by_name["stack"], (Var(lst),)) for name, lst in zip(stacked,
+                                                                                  lists)]
+    return before + [For(index, (Var(size),), loop_body)] + after, [Var(n) for n in stacked]
+
+
 def reverse(fn: Function, spec: AdjointSpec) -> Function:
     """The adjoint program of `fn` as described by `spec`."""
     names = NameSource(fn.source_names | set(fn.params))
@@ -403,6 +420,15 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
             seed = names.derived(f"{out.name}_bar")
             adj.adjoint[out.name] = seed
             adj.out.append(Copy(seed, Const(1.0)))
+    elif spec.kind == "vjp_batch":
+        # One forward sweep, then the reverse sweep once per cotangent of a batch (the rows of
+        # a Jacobian): `cotangents` stacks them along a new first axis.
+        out = ret.values[0]
+        batch = names.derived("cotangents")
+        params.append(batch)
+        seed = names.derived(f"{out.name if isinstance(out, Var) else 'out'}_bar")
+        if isinstance(out, Var) and out.name in active:
+            adj.adjoint[out.name] = seed
     else:
         for i, out in enumerate(ret.values):
             base = out.name if isinstance(out, Var) else f"out{i}"
@@ -424,12 +450,18 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
             adj.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (Var(w),)))
             results.append(Var(zero))
 
-    body = [Comment("forward sweep"), *forward, Comment("reverse sweep"), *adj.out]
+    reverse_sweep = adj.out
+    if spec.kind == "vjp_batch":
+        if adj.stacks:
+            raise UnsupportedSyntaxError("a batch of cotangents needs loop-free code", None,
+                                         "use one vjp per cotangent")
+        reverse_sweep, results = _batched(reverse_sweep, results, batch, seed, names)
+    body = [Comment("forward sweep"), *forward, Comment("reverse sweep"), *reverse_sweep]
     if spec.kind == "grad":
         body.append(Return(tuple(results), len(results) > 1))
     else:
         body.append(Return(tuple(ret.values) + tuple(results), True))
-    suffix = "_grad" if spec.kind == "grad" else "_vjp"
+    suffix = {"grad": "_grad", "vjp": "_vjp", "vjp_batch": "_vjp_batch"}[spec.kind]
     # Cotangent parameters follow the primal ones, so only the gradient keeps the defaults.
     defaults = fn.defaults if spec.kind == "grad" else ()
     result = Function(spec.name or fn.name + suffix, params, body, defaults)

@@ -20,7 +20,7 @@ from .lower import lower_function
 from .optimize import optimize as run_optimizer
 from .reverse import AdjointSpec, reverse
 
-MODES = ("ssa", "grad", "vjp", "jvp")
+MODES = ("ssa", "grad", "vjp", "vjp_batch", "jvp")
 
 
 @dataclass(frozen=True)

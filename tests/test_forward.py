@@ -146,3 +146,28 @@ def test_decorated_function_has_jvp_and_forward_source():
     f = s2sad.differentiate(tutorial_cubic)
     assert f.jvp((1.5,), (1.0,))[1] == pytest.approx(5.25)
     assert "x_dot" in f.source(mode="forward")
+
+
+def test_reverse_jacobian_uses_one_forward_sweep_for_loop_free_code(rng):
+    import s2sad.api as api
+
+    x, A = rng.standard_normal(3), rng.standard_normal((4, 3))
+    batch = api._build(vector_function, "vjp_batch", 0)
+    assert "for k in range(" in batch.loaded.source
+    rows = s2sad.jacobian(vector_function, mode="reverse")(x, A)
+    columns = s2sad.jacobian(vector_function, mode="forward")(x, A)
+    np.testing.assert_allclose(rows, columns, rtol=1e-12, atol=1e-14)
+
+
+def test_reverse_jacobian_of_a_loop_falls_back_to_one_vjp_per_row():
+    from cf_corpus import loop_carries_array
+
+    W = np.array([[0.5, -0.2, 0.1], [0.3, 0.4, -0.6], [0.2, 0.1, 0.9]])
+    x = np.array([0.3, -0.7, 1.1])
+
+    def vector_loop(v):
+        return np.tanh(W @ v) * loop_carries_array(v, W)
+
+    rows = s2sad.jacobian(vector_loop, mode="reverse")(x)
+    columns = s2sad.jacobian(vector_loop, mode="forward")(x)
+    np.testing.assert_allclose(rows, columns, rtol=1e-10, atol=1e-12)
