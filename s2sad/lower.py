@@ -603,8 +603,10 @@ class FunctionLowerer(Lowerer):
                                  "assigned differently in the two branches")
             merged = self.version(name)
             for block, env in paths:
-                if env.get(name) is not None:
-                    block.append(Copy(merged, env[name], self.parsed.location(stmt)))
+                # A name the other branch never assigns is None there, as in an unset
+                # variable: generated code must never fail with a NameError.
+                value = env.get(name, Const(None))
+                block.append(Copy(merged, value, self.parsed.location(stmt)))
             self.env[name] = Var(merged)
         self.out.append(If(test, body, orelse, self.parsed.location(stmt)))
 
@@ -647,8 +649,9 @@ class FunctionLowerer(Lowerer):
                                  f"{name!r} is a function or tuple reassigned in a loop")
             if before is not None or name in outside:
                 carried[name] = self.version(name)
-                if before is not None:
-                    self.out.append(Copy(carried[name], before, self.parsed.location(loop)))
+                # Defined before the loop, or None (the loop may run zero times).
+                self.out.append(Copy(carried[name], before if before is not None else Const(None),
+                                     self.parsed.location(loop)))
         return carried
 
     def write_back(self, node):

@@ -436,6 +436,14 @@ def call_recursive(x):
     return power_recursive(x, 3) * 2.0 + halve_recursive(x * 4.0)
 
 
+def loop_defines_a_name_used_after(x, n):
+    for i in range(n):
+        last = x * (i + 1)
+    if x > 0:
+        unused_on_the_other_path = x * 2.0
+    return last * x if n > 0 else x * unused_on_the_other_path if x > 0 else -x
+
+
 CORPUS = [
     (branch_if_else, [(1.3,), (-0.7,)], (0,)),
     (branch_elif, [(-1.5,), (0.3,), (2.0,)], (0,)),
@@ -498,4 +506,5 @@ CORPUS = [
     (power_recursive, [(1.5, 0), (1.5, 1), (1.5, 4)], (0,)),
     (halve_recursive, [(0.5,), (3.0,)], (0,)),
     (call_recursive, [(0.9,), (0.1,)], (0,)),
+    (loop_defines_a_name_used_after, [(2.0, 3), (2.0, 0), (-1.0, 0)], (0,)),
 ]
