@@ -18,6 +18,8 @@ import copy
 
 import gast
 
+from .ir import NameSource
+
 
 def _name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
@@ -91,18 +93,13 @@ class _Returns:
 
     def __init__(self, fn, taken: set):
         self.fn = fn
-        self.taken = taken
+        self.names = NameSource(taken)
         self.arity = None
         self.results: list = []
         self.flag = None
 
     def fresh(self, base):
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
+        return self.names.derived(base)
 
     def result_names(self, value, node):
         arity = len(value.elts) if isinstance(value, gast.Tuple) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gast
 
 from .errors import MissingRuleError
-from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While, walk
+from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While
 from .lower import lower_template
 from .reverse import active_names
 from .rules import REGISTRY
@@ -148,11 +148,7 @@ class _Tangent:
 
 def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
     """The tangent program of `fn`: returns the outputs followed by their tangents."""
-    names = NameSource(fn.source_names | set(fn.params))
-    for stmt in walk(fn.body):
-        target = getattr(stmt, "target", None)
-        if isinstance(target, str):
-            names.reserve(target)
+    names = NameSource.for_function(fn)
     ret = fn.body[-1]
     primal = fn.body[:-1]
     active = active_names(primal, wrt)

@@ -250,6 +250,11 @@ class NameSource:
         self.taken = set(taken)
         self.counter = 0
 
+    @classmethod
+    def for_function(cls, fn: Function) -> NameSource:
+        """Names that avoid everything `fn` already uses (its source names and variables)."""
+        return cls(fn.source_names | set(fn.params) | assigned(fn.body))
+
     def reserve(self, name: str) -> None:
         self.taken.add(name)
 

@@ -402,11 +402,7 @@ def _batched(sweep, results, batch, seed, names):
 
 def reverse(fn: Function, spec: AdjointSpec) -> Function:
     """The adjoint program of `fn` as described by `spec`."""
-    names = NameSource(fn.source_names | set(fn.params))
-    for stmt in walk(fn.body):
-        target = getattr(stmt, "target", None)
-        if isinstance(target, str):
-            names.reserve(target)
+    names = NameSource.for_function(fn)
     ret = fn.body[-1]
     assert isinstance(ret, Return), "lowering guarantees a final return"
     primal = fn.body[:-1]
