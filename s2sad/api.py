@@ -251,8 +251,25 @@ def _grad_function(f, wrt, with_value: bool):
     single = not isinstance(wrt, (tuple, list))
     n_out = built.n_out
 
+    n_params = len(built.params)
+    positions = built.wrt_positions
+    scalar_types = (float, np.float64)
+
+    def ready(args) -> bool:
+        """Fast path: all arguments given positionally, every wrt one already floating."""
+        for p in positions:
+            a = args[p]
+            kind = type(a)
+            if kind is not float and kind is not np.float64 and not (
+                kind is np.ndarray and a.dtype.kind == "f"
+            ):
+                return False
+        return True
+
     def call(*args, **kwargs):
-        values = built.bind(args, kwargs)
+        if kwargs or len(args) != n_params or not ready(args):
+            args = built.bind(args, kwargs)
+        values = args
         try:
             result = generated(*values, 1.0)
         except Exception:
@@ -262,7 +279,9 @@ def _grad_function(f, wrt, with_value: bool):
             built.check_scalar(out[0] if built.tuple_out and len(out) == 1 else out)
             raise
         value = result[0]
-        if n_out != 1 or built.tuple_out or np.ndim(value) != 0:
+        if type(value) not in scalar_types and (
+            n_out != 1 or built.tuple_out or np.ndim(value) != 0
+        ):
             built.check_scalar(result[:n_out] if built.tuple_out else value)
         grads = result[n_out:]
         grads = grads[0] if single else _distinct(grads, ())

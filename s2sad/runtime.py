@@ -18,7 +18,8 @@ def _shape(x) -> tuple:
 
 def unbroadcast(v, like):
     """Sum `v` down to the shape of `like` (undoes NumPy broadcasting in an adjoint)."""
-    if type(v) in _SCALARS:
+    kind = type(v)
+    if kind is float or kind is np.float64 or kind in _SCALARS:
         return v
     shape = _shape(like)
     vshape = np.shape(v)
