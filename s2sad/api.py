@@ -245,8 +245,29 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     return _build(f, kinds[mode], wrt, optimize).loaded.source
 
 
+_wrappers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _grad_function(f, wrt, with_value: bool):
+    """The gradient function of `f`; the same object again while its build is current, so
+    derivatives of it (hvp, hessian) are not rebuilt on every call."""
     built = _build(f, "vjp", wrt)
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    try:
+        known = _wrappers.get(f, {}).get(key)
+    except TypeError:
+        known = None
+    if known is not None and known[0] is built:
+        return known[1]
+    wrapper = _new_grad_function(f, wrt, with_value, built)
+    try:
+        _wrappers.setdefault(f, {})[key] = (built, wrapper)
+    except TypeError:
+        pass
+    return wrapper
+
+
+def _new_grad_function(f, wrt, with_value: bool, built):
     generated = built.function
     single = not isinstance(wrt, (tuple, list))
     n_out = built.n_out
@@ -384,9 +405,10 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="give one tangent per primal argument (None: not perturbed)")
-    # Arguments that are not floating point, or whose tangent is None, are held constant.
+    # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
+    # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
-                if t is not None and _is_float_like(p))
+                if t is not None and (_is_float_like(p) or (_is_integer_like(p) and np.any(t))))
     built = _build(f, "jvp", wrt)
     values = _guarded(lambda: built.bind(primals, {}))
     dots = _guarded(lambda: [_tangent_like(tangents[i], values[i]) for i in wrt])
@@ -482,12 +504,26 @@ def jacobian(f, wrt=0, mode: str = "auto"):
     return jac
 
 
+_unbatchable: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _batch_vjp(f, wrt):
     """The batched VJP of `f` (one forward sweep, many cotangents), or None for code that
     needs loop stacks (those are used up by one reverse sweep)."""
+    fn = _unwrap(f)
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(fn, "__code__", None))
+    try:
+        if key in _unbatchable.get(fn, ()):
+            return None
+    except TypeError:
+        pass
     try:
         return _build(f, "vjp_batch", wrt)
     except UnsupportedSyntaxError:
+        try:
+            _unbatchable.setdefault(fn, set()).add(key)
+        except TypeError:
+            pass
         return None
 
 
@@ -563,6 +599,14 @@ def _is_float_like(value) -> bool:
     if isinstance(value, np.ndarray):
         return value.dtype.kind in "fc"
     return isinstance(value, (float, complex, np.floating, np.complexfloating))
+
+
+def _is_integer_like(value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "iu"
+    return isinstance(value, (int, np.integer))
 
 
 def _random_like(rng, value):

@@ -331,6 +331,8 @@ class Lowerer:
             parts = [Const(None) if p is None else self.expr(p)
                      for p in (node.lower, node.upper, node.step)]
             return self.emit(REGISTRY.by_name["slice"], parts, (), node)
+        if isinstance(node, gast.List):  # x[[0, 2]]: an integer array, not a tuple index
+            return self.call_array(REGISTRY.by_name["array"], [node], [], node, None)
         if isinstance(node, gast.Tuple):
             return self.pack([self.index(e) for e in node.elts], node, None)
         return self.expr(node)

@@ -165,7 +165,7 @@ def coalesce_copies(fn: Function) -> bool:
             for j in range(i - 1, -1, -1):
                 prev = body[j]
                 if getattr(prev, "target", None) == b and isinstance(prev, (Op, Copy)):
-                    if _rank(b) <= _rank(a) and assigned[a] > 1:
+                    if _rank(b) <= _rank(a):
                         fn.body = _rename(fn.body, a, b)
                     elif isinstance(prev, Op):
                         body[j] = Op(a, prev.prim, prev.args, prev.kwargs, prev.loc)

@@ -298,6 +298,10 @@ class _Adjoint:
             # iterations of every outer iteration are popped in exactly the reverse order.
             stack = self.names.derived("_stack")
             self.stacks.append(Op(stack, REGISTRY.by_name["new_list"], ()))
+            # A loop-local value assigned on some paths only starts each iteration as None,
+            # so the push saves this iteration's value or None, never a stale one.
+            partial = [n for n in saved if n in local and n not in _block_assigned(body)]
+            body = [Copy(n, Const(None)) for n in partial] + body
             body = _insert_push(body, stack, saved, local, set(), top=True)
         if isinstance(stmt, For):
             forward_loop = For(stmt.target, stmt.bounds, body, stmt.loc, stmt.reverse, stmt.limit)
@@ -436,6 +440,18 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     forward = adj.block(primal)
     adj.settle_zeros()
     forward = adj.stacks + forward
+    outputs = tuple(ret.values)
+    restored = {t for stmt in walk(adj.out) if isinstance(stmt, Pop) for t in stmt.targets}
+    if spec.kind != "grad" and any(isinstance(o, Var) and o.name in restored for o in outputs):
+        # The reverse sweep pops loop values back into these names: keep the results.
+        kept = []
+        for out in outputs:
+            if isinstance(out, Var) and out.name in restored:
+                name = names.derived(f"{out.name}_out")
+                forward.append(Copy(name, out))
+                out = Var(name)
+            kept.append(out)
+        outputs = tuple(kept)
 
     results = []
     for w in spec.wrt:
@@ -456,7 +472,7 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     if spec.kind == "grad":
         body.append(Return(tuple(results), len(results) > 1))
     else:
-        body.append(Return(tuple(ret.values) + tuple(results), True))
+        body.append(Return(outputs + tuple(results), True))
     suffix = {"grad": "_grad", "vjp": "_vjp", "vjp_batch": "_vjp_batch"}[spec.kind]
     # Cotangent parameters follow the primal ones, so only the gradient keeps the defaults.
     defaults = fn.defaults if spec.kind == "grad" else ()

@@ -444,6 +444,18 @@ def loop_defines_a_name_used_after(x, n):
     return last * x if n > 0 else x * unused_on_the_other_path if x > 0 else -x
 
 
+def loop_branch_without_else(x):
+    s = 0.0
+    for i in range(3):
+        if i > 0:
+            s = s + np.sin(x * i)
+    return s
+
+
+def index_with_list_literal(x):
+    return np.sum(x[[0, 1]] * 2.0) + np.sum(x[[1, 1]])
+
+
 CORPUS = [
     (branch_if_else, [(1.3,), (-0.7,)], (0,)),
     (branch_elif, [(-1.5,), (0.3,), (2.0,)], (0,)),
@@ -507,4 +519,6 @@ CORPUS = [
     (halve_recursive, [(0.5,), (3.0,)], (0,)),
     (call_recursive, [(0.9,), (0.1,)], (0,)),
     (loop_defines_a_name_used_after, [(2.0, 3), (2.0, 0), (-1.0, 0)], (0,)),
+    (loop_branch_without_else, [(0.5,)], (0,)),
+    (index_with_list_literal, [(M23,), (V3,)], (0,)),
 ]

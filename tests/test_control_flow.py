@@ -123,3 +123,11 @@ def test_caller_arrays_are_not_mutated_by_subscript_assignment():
     g = s2sad.grad(writes)(x)
     np.testing.assert_array_equal(x, original)
     np.testing.assert_allclose(g, [0.0, 2 * 10.0 * 5.0 + 2 * 2.0, 6.0])
+
+
+def test_value_and_grad_returns_the_loop_result_not_a_restored_value():
+    from cf_corpus import loop_polynomial
+
+    value, grad = s2sad.value_and_grad(loop_polynomial)(0.7, 3)
+    assert value == pytest.approx(1 + 0.7 + 0.49, rel=1e-15)
+    assert grad == pytest.approx(1 + 2 * 0.7, rel=1e-15)

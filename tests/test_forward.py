@@ -171,3 +171,14 @@ def test_reverse_jacobian_of_a_loop_falls_back_to_one_vjp_per_row():
     rows = s2sad.jacobian(vector_loop, mode="reverse")(x)
     columns = s2sad.jacobian(vector_loop, mode="forward")(x)
     np.testing.assert_allclose(rows, columns, rtol=1e-10, atol=1e-12)
+
+
+def test_jvp_promotes_an_integer_with_a_tangent_and_holds_zero_tangent_integers_constant():
+    value, dot = s2sad.jvp(lecture_f, (2, 5.0), (1.0, 0.0))
+    assert dot == pytest.approx(5.5)
+
+    def power(x, n):
+        return x ** n
+
+    assert s2sad.jvp(power, (-2.0, 3), (1.0, 0))[1] == pytest.approx(12.0)
+    assert s2sad.jvp(power, (-2.0, 3.0), (1.0, None))[1] == pytest.approx(12.0)

@@ -121,3 +121,14 @@ def test_gradient_of_module_level_gradient_inside_a_function():
 
     # x * (9x^2 - 10x) -> 27x^2 - 20x
     assert s2sad.grad(uses)(1.5) == pytest.approx(27 * 1.5**2 - 20 * 1.5, rel=1e-14)
+
+
+def test_repeated_hvp_calls_do_not_transform_again(rng):
+    from s2sad import loader
+
+    x, v = np.array([-1.2, 1.0, 0.5]), rng.standard_normal(3)
+    s2sad.hvp(rosenbrock, x, v)
+    before = loader.stats["transforms"]
+    for _ in range(5):
+        s2sad.hvp(rosenbrock, x, v)
+    assert loader.stats["transforms"] == before
