@@ -8,7 +8,9 @@ checks them, and unpacks the generated function's flat result.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
+import json
 import threading
 import types
 import weakref
@@ -26,6 +28,7 @@ from .errors import (
 from .frontend import parse_function, user_function
 from .lower import derivative_names
 from .rules import REGISTRY
+from .rules import user as user_rules
 from .transform import Request, dependencies, generate, resolve_wrt
 
 
@@ -116,6 +119,9 @@ def _describe(obj) -> str:
         return f"const:{obj!r}"
     prim = REGISTRY.lookup(obj)
     if prim is not None:
+        if getattr(prim, "user", False):  # its rules are part of what the code depends on
+            rules = json.dumps([prim.vjp, prim.jvp], sort_keys=True)
+            return f"primitive:{prim.name}:{hashlib.sha256(rules.encode()).hexdigest()[:16]}"
         return "primitive:" + prim.name
     if isinstance(obj, types.ModuleType):
         return "module:" + obj.__name__
@@ -144,9 +150,12 @@ loader.on_clear.append(_recent.clear)
 
 
 def _still_valid(fn, entry) -> bool:
-    code, checks, _ = entry
-    return getattr(fn, "__code__", None) is code and all(
-        scope.get(name) is obj for scope, name, obj in checks)
+    code, checks, built = entry
+    if getattr(fn, "__code__", None) is not code:
+        return False
+    if built.rules_version != user_rules.RULES_VERSION:
+        return False
+    return all(scope.get(name) is obj for scope, name, obj in checks)
 
 
 def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
@@ -159,9 +168,9 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
     if entry is not None and _still_valid(fn, entry):
         return entry[2]
     built = _build_now(fn, mode, wrt, optimize)
-    live = built.live
-    checks = [(live, name, obj) for name, obj in built.namespace.items()
-              if live is not None and name in live]
+    built.rules_version = user_rules.RULES_VERSION
+    checks = [(origin, name, built.namespace[name])
+              for name, origin in built.origins.items() if name in built.namespace]
     try:
         _recent.setdefault(fn, {})[memo_key] = (getattr(fn, "__code__", None), checks, built)
     except TypeError:
@@ -175,7 +184,7 @@ def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
         fence.check(parsed)  # syntax errors first, before wrt is matched to parameters
         wrt_names = () if mode == "ssa" else resolve_wrt(parsed, wrt)
         request = Request(mode, wrt_names, optimize)
-        namespace, callee_sources = dependencies(parsed)
+        namespace, callee_sources, origins = dependencies(parsed)
         key = (parsed.source_hash, parsed.node.name, request.key(), tuple(callee_sources),
                tuple(sorted((k, _describe(v)) for k, v in namespace.items())))
         # Globals of the function's own module are read live by the generated code; the rest
@@ -192,6 +201,7 @@ def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
         _link_recursions(loaded, namespace, (fn, mode, wrt_names))
         built = _Built(fn, parsed, loaded, wrt_names, namespace)
         built.live = live
+        built.origins = origins
         return built
 
     return _guarded(run)

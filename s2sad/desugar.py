@@ -91,8 +91,9 @@ def _loops_restructured(stmt):
 class _Returns:
     """Turns every ``return`` into assignments to result variables, then one final return."""
 
-    def __init__(self, fn, taken: set):
+    def __init__(self, fn, taken: set, locate=None):
         self.fn = fn
+        self.locate = locate or (lambda node: None)
         self.names = NameSource(taken)
         self.arity = None
         self.results: list = []
@@ -108,7 +109,7 @@ class _Returns:
 
             raise UnsupportedSyntaxError(
                 "the function returns tuples of different lengths on different paths",
-                None, "return values of the same shape on every path")
+                self.locate(node), "return values of the same shape on every path")
         if not self.results:
             self.arity = arity
             count = 1 if arity is None else arity
@@ -185,7 +186,7 @@ def _walk_own(node):
             yield from _walk_own(child)
 
 
-def single_exit(fn) -> None:
+def single_exit(fn, locate=None) -> None:
     """Rewrite `fn` (a gast FunctionDef) in place so it has one return, at the end."""
     body = fn.body
     returns = [n for s in body if not isinstance(s, gast.FunctionDef)
@@ -193,7 +194,7 @@ def single_exit(fn) -> None:
     if len(returns) <= 1 and body and isinstance(body[-1], gast.Return):
         return
     taken = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
-    rewriter = _Returns(fn, taken)
+    rewriter = _Returns(fn, taken, locate)
     new_body = rewriter.block(body, in_loop=False)
     if not rewriter.results:
         return  # no return at all: the lowering reports it
@@ -222,8 +223,9 @@ def _augassign_subscripts(fn) -> None:
                                                     type_comment=None), stmt)
 
 
-def desugar(fn) -> None:
-    """Rewrite the FunctionDef `fn` in place into the structured subset (see module doc)."""
+def desugar(fn, locate=None) -> None:
+    """Rewrite the FunctionDef `fn` in place into the structured subset (see module doc);
+    `locate(node)` gives the location for errors."""
     _augassign_subscripts(fn)
-    single_exit(fn)
+    single_exit(fn, locate)
     fn.body = [_loops_restructured(s) for s in fn.body]

@@ -104,6 +104,8 @@ class _Fence(gast.NodeVisitor):
         is_append = (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
                      and call.func.attr == "append" and isinstance(call.func.value, gast.Name)
                      and len(call.args) == 1 and not call.keywords)
+        if isinstance(call, (gast.Yield, gast.YieldFrom, gast.Await)):
+            self.visit(call)
         if not (is_docstring or is_append):
             self.fail(node, "expression statements (calls for their side effects)",
                       "assign the result to a name, or move the call out of the function")
@@ -170,7 +172,8 @@ class _Fence(gast.NodeVisitor):
 
     def visit_UnaryOp(self, node):
         if isinstance(node.op, gast.Invert):
-            self.fail(node, "'~'", "bitwise operators are not differentiable")
+            self.fail(node, "bitwise inversions ('~')", "bitwise operators are not "
+                      "differentiable; use 'not' for a condition")
         self.generic_visit(node)
 
     def visit_Assign(self, node):

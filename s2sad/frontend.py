@@ -230,6 +230,13 @@ def parse_function(fn) -> ParsedFunction:
         node = _find_lambda(tree, fn)
     else:
         node = tree.body[0]
+        if isinstance(node, gast.AsyncFunctionDef):
+            line = first_line + node.lineno - 1
+            raise UnsupportedSyntaxError(
+                "async functions are not supported",
+                Location(filename, line, indent, file_lines[line - 1] if 0 < line <= len(
+                    file_lines) else ""),
+                "differentiate a plain 'def' function")
         if not isinstance(node, gast.FunctionDef):
             raise _no_source(fn, "its source is not a plain `def`")
     if not is_lambda:

@@ -372,6 +372,11 @@ class Lowerer:
             return self.call(prim, [func.value, *node.args], node.keywords, node, target)
         obj = self.static_object(func)
         name = self.dotted(func)
+        if obj is MISSING and name.endswith(("_vjp_all", "_jvp_all")):
+            raise self.error(UnsupportedSyntaxError, func,
+                             "derivatives of derivatives through a recursive call are not "
+                             "supported", "write the recursion as a loop to differentiate it "
+                             "twice")
         if obj is MISSING:
             raise self.error(S2sadError, func, f"cannot resolve the function {name!r}",
                              "call functions by a module-level name (np.exp, math.sin ...)")
@@ -545,7 +550,7 @@ class FunctionLowerer(Lowerer):
         node = node or self.parsed.node
         if isinstance(node, gast.Lambda):
             return self.expr(node.body)
-        desugar(node)
+        desugar(node, self.parsed.location)
         result = self.statements(node.body)
         if result is None:
             raise S2sadError(f"{node.name!r} does not return a value",
@@ -1113,7 +1118,7 @@ def _all_names(node) -> set:
 
 def lower_function(parsed: ParsedFunction, derive=None) -> Function:
     """The SSA IR of a fenced function (`derive` generates gradients of nested calls)."""
-    desugar(parsed.node)  # before collecting names: it introduces `result`, `returned`
+    desugar(parsed.node, parsed.location)  # first: it introduces `result`, `returned`
     names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
     return FunctionLowerer(parsed, names, derive=derive).lower()
 

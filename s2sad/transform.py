@@ -89,20 +89,25 @@ def _static(parsed: ParsedFunction, node, local: set):
 def dependencies(parsed: ParsedFunction) -> tuple:
     """What the generated code depends on besides the function's own text.
 
-    Returns ``(namespace, sources)``: the objects of the free names that the function and every
-    function it calls (which the lowering inlines) read, and the source hashes of those callees,
-    so that editing a callee invalidates the caller's cached derivative.
+    Returns ``(namespace, sources, origins)``: the objects of the free names that the function
+    and every function it calls (which the lowering inlines) read, the source hashes of those
+    callees (editing a callee invalidates the caller's cached derivative), and for each global
+    name the module globals it comes from.
     """
     namespace: dict = {}
     sources: list = []
+    origins: dict = {}  # name -> the module globals it was found in (to revalidate builds)
     seen: set = set()
     pending = [parsed]
     while pending:
         current = pending.pop()
         local = _local_names(current)
+        module_globals = getattr(current.fn, "__globals__", None)
         for node in gast.walk(current.node):
             if isinstance(node, gast.Name) and node.id not in local and node.id in current.scope:
                 obj = current.scope[node.id]
+                if module_globals is not None and module_globals.get(node.id) is obj:
+                    origins.setdefault(node.id, module_globals)
                 if node.id in namespace and namespace[node.id] is not obj:
                     raise UnsupportedSyntaxError(
                         f"the name {node.id!r} means different objects in "
@@ -121,7 +126,7 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                         continue  # reported with its location when the call is lowered
                     sources.append(inner.source_hash)
                     pending.append(inner)
-    return namespace, sources
+    return namespace, sources, origins
 
 
 def _gradient_source(parsed: ParsedFunction, wrt) -> tuple:

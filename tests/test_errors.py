@@ -733,3 +733,22 @@ def test_vjp_results_do_not_alias_the_callers_cotangent(fn, shapes, rng):
     assert _snapshot([cotangent]) == before
     assert not np.shares_memory(gx, cotangent) and not np.shares_memory(gy, cotangent)
     assert not np.shares_memory(gx, gy)
+
+
+def case_yield_statement(x):
+    yield x * x
+
+
+def test_a_yield_statement_is_reported_as_a_generator():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="yield"):
+        s2sad.grad(case_yield_statement)
+
+
+async def case_async(x):
+    return x
+
+
+def test_an_async_function_is_rejected_by_the_fence_with_its_location():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="async") as info:
+        s2sad.grad(case_async)
+    assert "test_errors.py:" in str(info.value)

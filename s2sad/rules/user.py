@@ -17,6 +17,27 @@ from .registry import REGISTRY, Primitive
 
 #: spelling -> function, for the loader's namespace and for rule templates.
 USER_FUNCTIONS: dict = {}
+#: Bumped whenever a rule changes, so that derivatives built before are not reused.
+RULES_VERSION = 0
+
+
+def _check_names(prim, kind: str, argname: str, template: str) -> None:
+    """Reject a template that uses a name it cannot see, when the rule is given."""
+    from .. import runtime
+    from .registry import TEMPLATE_MODULES
+
+    allowed = set(prim.argnames) | {"ans"} | set(TEMPLATE_MODULES) | set(runtime.HELPERS)
+    allowed |= set(USER_FUNCTIONS)
+    allowed |= {"g"} if kind == "vjp" else {f"{a}_dot" for a in prim.argnames}
+    builtin_rules = {"abs", "max", "min", "len", "float", "int", "slice"}
+    for node in gast.walk(gast.parse(template, mode="eval")):
+        if isinstance(node, gast.Name) and node.id not in allowed | builtin_rules:
+            raise S2sadError(
+                f"the {kind} rule for {argname!r} of {prim.spelling} uses the unknown name "
+                f"{node.id!r}",
+                hint=f"a {kind} template may use {', '.join(sorted(prim.argnames))}, "
+                + ("g (the cotangent), " if kind == "vjp" else "<argument>_dot, ")
+                + "ans (the result), np, math, and other primitives by name")
 
 
 def _params(fn) -> tuple:
@@ -47,8 +68,13 @@ def primitive(fn=None, *, elementwise: bool = False):
     while spelling in USER_FUNCTIONS:
         k += 1
         spelling = f"{base}_{k}"
-    prim = Primitive(name=f"user:{getattr(fn, '__module__', '')}.{fn.__qualname__}:{id(fn)}",
-                     spelling=spelling, argnames=_params(fn), impl=fn, elementwise=elementwise)
+    name = f"user:{getattr(fn, '__module__', '')}.{fn.__qualname__}"
+    unique, k = name, 1
+    while unique in REGISTRY.by_name:  # the same function defined again (a reload)
+        k += 1
+        unique = f"{name}#{k}"
+    prim = Primitive(name=unique, spelling=spelling, argnames=_params(fn), impl=fn,
+                     elementwise=elementwise)
     prim.user = True
     REGISTRY.add(prim, objects=(fn,))
     USER_FUNCTIONS[spelling] = fn
@@ -71,8 +97,11 @@ def _set_rules(kind: str, fn, rules: dict) -> None:
         except SyntaxError as exc:
             raise S2sadError(f"the {kind} rule for {argname!r} is not a Python expression: "
                              f"{exc.msg}", hint=f"got {template!r}") from None
+        _check_names(prim, kind, argname, template)
         table[argname] = template
         prim._parsed.pop((kind, argname), None)
+    global RULES_VERSION
+    RULES_VERSION += 1
 
 
 def defvjp(fn, **rules) -> None:
