@@ -291,8 +291,11 @@ class Lowerer:
         return Var(merged)
 
     def expr_Tuple(self, node, target):
-        items = [self.expr(elt) for elt in node.elts]
-        return self.pack(items, node, target)
+        """A tuple value: a constant, or (holding variables) a list, which is differentiable
+        (``stack.append((s, t))`` in generated code differentiated again)."""
+        if not node.elts or all(self.const_index(e) is not MISSING for e in node.elts):
+            return self.pack([self.expr(elt) for elt in node.elts], node, target)
+        return self.expr_List(node, target)
 
     def expr_List(self, node, target):
         """A list literal: a constant, or a list built by appends (differentiable)."""
@@ -363,6 +366,17 @@ class Lowerer:
             return self.inline_local(self.env[func.id], node, target)
         if isinstance(func, gast.Call) and self.is_derivative_operator(func.func):
             return self.derivative_call(node, target)
+        if (isinstance(func, gast.Attribute) and func.attr == "pop" and not node.args
+                and isinstance(func.value, gast.Name) and func.value.id in self.env
+                and hasattr(self, "version")):
+            # items.pop(): the last item; the list becomes a new version without it.
+            name = func.value.id
+            items = self.env[name]
+            getitem = REGISTRY.by_name["getitem"]
+            last = self.emit(getitem, (items,), (("index", Const(-1)),), node, target)
+            self.env[name] = self.emit(getitem, (items,), (("index", Const(slice(None, -1))),),
+                                       node, self.version(name))
+            return last
         if isinstance(func, gast.Attribute) and self.static_object(func) is MISSING:
             prim = REGISTRY.methods.get(func.attr)
             if prim is None:
@@ -445,7 +459,9 @@ class Lowerer:
         required = {n for n, _ in prim.params[: prim.required_params]}
         for pname, default in prim.params:
             if pname in bound:
-                value = self.expr(bound[pname])
+                param = bound[pname]
+                value = (self.pack([self.expr(e) for e in param.elts], param, None)
+                         if isinstance(param, gast.Tuple) else self.expr(param))
                 if pname in required or not (isinstance(value, Const)
                                              and value == Const(default)):
                     kwargs.append((pname, value))
@@ -629,12 +645,11 @@ class FunctionLowerer(Lowerer):
                     isinstance(node.value, gast.Name)
                 ):
                     name = node.value.id
-                elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call) and (
-                    isinstance(node.value.func, gast.Attribute)
-                    and node.value.func.attr == "append"
-                    and isinstance(node.value.func.value, gast.Name)
+                elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and (
+                    node.func.attr in ("append", "pop")
+                    and isinstance(node.func.value, gast.Name)
                 ):
-                    name = node.value.func.value.id
+                    name = node.func.value.id
                 if name is not None and name not in names:
                     names.append(name)
         return names

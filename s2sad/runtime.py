@@ -59,7 +59,7 @@ def zeros_like(x):
     A list (of equally shaped values) gets a zero array of the stacked shape: that is how the
     adjoint of a list is represented.
     """
-    if type(x) in _SCALARS:
+    if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_)):
         return 0.0
     if isinstance(x, list):
         return np.zeros(np.shape(x))

@@ -132,3 +132,21 @@ def test_repeated_hvp_calls_do_not_transform_again(rng):
     for _ in range(5):
         s2sad.hvp(rosenbrock, x, v)
     assert loader.stats["transforms"] == before
+
+
+def test_hessians_of_loops_transform_the_stacks_again():
+    from cf_corpus import branch_in_loop, loop_carries_array, loop_polynomial
+
+    x = 0.7
+    expected = sum(k * (k - 1) * x ** (k - 2) for k in range(2, 5))
+    assert s2sad.hessian(loop_polynomial)(x, 5) == pytest.approx(expected, rel=1e-12)
+    assert s2sad.hessian(branch_in_loop)(0.3) == pytest.approx(12.0, rel=1e-12)
+    assert s2sad.hessian(branch_in_loop)(0.8) == pytest.approx(
+        (s2sad.grad(branch_in_loop)(0.8 + 1e-6) - s2sad.grad(branch_in_loop)(0.8 - 1e-6))
+        / 2e-6, rel=1e-6)
+    W = np.array([[0.5, -0.2, 0.1], [0.3, 0.4, -0.6], [0.2, 0.1, 0.9]])
+    v = np.array([1.0, 2.0, -1.0])
+    point = np.array([0.3, -0.7, 1.1])
+    g = s2sad.grad(loop_carries_array)
+    fd = (g(point + 1e-6 * v, W) - g(point - 1e-6 * v, W)) / 2e-6
+    np.testing.assert_allclose(s2sad.hvp(loop_carries_array, point, v, W), fd, rtol=1e-6)
