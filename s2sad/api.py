@@ -36,7 +36,8 @@ class _Built:
     """A compiled derivative plus what is needed to call it."""
 
     def __init__(self, fn, parsed, loaded, wrt_names, namespace):
-        self.fn = fn
+        # Weakly: builds are cached per function, and must not keep the function alive.
+        self._fn = weakref.ref(fn)
         self.namespace = namespace
         self.parsed = parsed
         self.loaded = loaded
@@ -49,6 +50,11 @@ class _Built:
         self.wrt_positions = [self.params.index(w) for w in wrt_names]
         self.signature = inspect.signature(fn)
         self.name = getattr(fn, "__name__", "f")
+
+    @property
+    def fn(self):
+        """The differentiated function."""
+        return self._fn()
 
     def bind(self, args, kwargs) -> list:
         """Positional arguments for the generated function (defaults filled in)."""
@@ -199,6 +205,9 @@ def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
         loaded = loader.get_or_build(fn, key, identity, lambda: generate(parsed, request),
                                      snapshot, defaults, live, links)
         _link_recursions(loaded, namespace, (fn, mode, wrt_names))
+        # Kept for error locations only: the build must not hold fn (or a copy of its
+        # module's globals, which may hold fn) alive.
+        parsed.fn, parsed.scope = None, {}
         built = _Built(fn, parsed, loaded, wrt_names, namespace)
         built.live = live
         built.origins = origins
@@ -284,6 +293,7 @@ def _new_grad_function(f, wrt, with_value: bool, built):
 
     n_params = len(built.params)
     positions = built.wrt_positions
+    tuple_out = built.tuple_out
     scalar_types = (float, np.float64)
 
     def ready(args) -> bool:
@@ -310,9 +320,7 @@ def _new_grad_function(f, wrt, with_value: bool, built):
             built.check_scalar(out[0] if built.tuple_out and len(out) == 1 else out)
             raise
         value = result[0]
-        if type(value) not in scalar_types and (
-            n_out != 1 or built.tuple_out or np.ndim(value) != 0
-        ):
+        if tuple_out or n_out != 1 or (type(value) not in scalar_types and np.ndim(value) != 0):
             built.check_scalar(result[:n_out] if built.tuple_out else value)
         grads = result[n_out:]
         grads = grads[0] if single else _distinct(grads, ())
@@ -331,9 +339,10 @@ def _new_grad_function(f, wrt, with_value: bool, built):
 
 def _source_provider(f, wrt):
     """What lets s2sad differentiate a gradient again: its generated source and names."""
+    function = weakref.ref(f)  # the cached wrapper must not keep f alive
 
     def provide():
-        built = _build(f, "grad", wrt)
+        built = _build(function(), "grad", wrt)
         scope = {**built.namespace, **loader.base_namespace()}
         return built.loaded.source, scope, f"<s2sad {built.loaded.generated.name}>"
 

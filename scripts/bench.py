@@ -1,13 +1,18 @@
-"""Benchmark s2sad gradients against the primal, hand-written NumPy gradients and peers.
+"""Benchmark s2sad derivatives against the primal, hand-written NumPy code and peers.
 
-Run ``python scripts/bench.py`` (30-60 s) or ``python scripts/bench.py --quick`` (a few
-seconds: fewer and shorter repeats, same workloads and checks).
+Run ``python scripts/bench.py`` (about 1.5 minutes; 3.5 with autograd, JAX and PyTorch
+installed) or ``python scripts/bench.py --quick`` (5 s; about 20 s with the three peers: fewer
+and shorter repeats, same workloads and checks).
 
-Workloads (all straight-line NumPy, the code s2sad is built for):
+Workloads (straight-line NumPy, the code s2sad is built for, then loops):
 
 1. lecture  -- ``f(x1, x2) = log(x1) + x1*x2 - sin(x2)`` at (2, 5), gradient wrt x1 and x2;
 2. logreg   -- mean cross-entropy of ``sigmoid(X @ w)``, n=100 samples, d=10 features, wrt w;
-3. mlp      -- mean squared error of a 10 -> 32 -> 1 tanh network, n=100, wrt W1 and W2.
+3. mlp      -- mean squared error of a 10 -> 32 -> 1 tanh network, n=100, wrt W1 and W2;
+4. rosenbrock -- ``sum(100 (x[1:] - x[:-1]**2)**2 + (1 - x[:-1])**2)``, n=100 (HVP only);
+5. tanh_map -- ``tanh(A @ x)``, A of shape (m, n), n=20, m=5 and m=50 (Jacobians only);
+6. poly, clipped -- scalar loops of N=100 and N=1000 trips, the second with a branch on the
+   carried value, gradient wrt x (control flow).
 
 What is measured, per workload, in one process and one run:
 
@@ -23,14 +28,27 @@ What is measured, per workload, in one process and one run:
   ``S2SAD_CACHE_DIR``, so the user's cache is not touched) and from the memory cache;
 - the warm overhead of ``@s2sad.differentiate``: the decorated ``f(*args)`` against ``f``
   itself, and ``f.grad(*args, wrt=...)`` against the ``s2sad.grad(f, wrt)`` function;
-- the gradients of autograd, JAX (jitted, float64) and PyTorch (float64) when they can be
-  imported, checked against the hand gradient and timed against it.
+- forward mode: ``s2sad.jvp(f, primals, tangents)`` (value and tangent, along the weights,
+  data held constant) against a hand-written tangent; target jvp <= 1.3x hand;
+- Hessian-vector products: ``s2sad.hvp(f, x, v, *data)`` against a hand-written H v, and the
+  same forward-over-reverse product with ``s2sad.grad(f)`` built once; target hvp <= 2x hand;
+- Jacobians: ``s2sad.jacobian(f, mode=...)`` in reverse, forward and auto modes against the
+  hand Jacobian ``diag(1 - tanh^2) @ A``; s2sad runs one generated call per row or column, so
+  the target compares one of its passes with one hand-written VJP row / JVP column (<= 1.5x);
+- control flow: ``s2sad.grad`` of the loops against a hand-written reverse pass (a forward
+  pass storing the carried values in a list, then the reverse pass); target <= 1.5x hand;
+- the same quantities from autograd, JAX (jitted, float64; not jitted for the loops, whose
+  Python branches need concrete values) and PyTorch (float64) when they can be imported,
+  checked against the hand-written results and timed against them.
+
+Every s2sad result is checked against the hand-written one (``np.allclose``) before timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import statistics
 import sys
@@ -38,7 +56,7 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,13 +67,13 @@ try:
     import autograd
     import autograd.numpy as anp
 except ImportError:
-    autograd = None
+    autograd = anp = None
 
 try:
     import jax
     import jax.numpy as jnp
 except ImportError:
-    jax = None
+    jax = jnp = None
 else:
     jax.config.update("jax_enable_x64", True)  # compare float64 with float64
 
@@ -65,6 +83,10 @@ except ImportError:
     torch = None
 
 TARGET = 1.5  # s2sad grad may take at most this many times the hand-written gradient
+TARGET_JVP = 1.3  # s2sad.jvp against a hand-written tangent (value and JVP)
+TARGET_HVP = 2.0  # s2sad.hvp against a hand-written Hessian-vector product
+TARGET_JACOBIAN = 1.5  # s2sad.jacobian per pass against one hand-written VJP row / JVP column
+TARGET_LOOP = TARGET  # gradients of loops: same as straight-line code
 
 
 # --------------------------------------------------------------------------------- workloads
@@ -98,8 +120,126 @@ def mlp_hand(W1, W2, X, y):
     return X.T @ (h_bar * (1.0 - h * h)), h.T @ out_bar
 
 
+# Forward mode: each hand tangent returns (value, tangent), as s2sad.jvp does.
+def lecture_tangent(x1, x2, x1_dot, x2_dot):
+    value = np.log(x1) + x1 * x2 - np.sin(x2)
+    return value, x1_dot / x1 + x1_dot * x2 + x1 * x2_dot - np.cos(x2) * x2_dot
+
+
+def logreg_tangent(w, X, y, w_dot):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    value = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+    return value, np.mean((p - y) * (X @ w_dot))
+
+
+def mlp_tangent(W1, W2, X, y, W1_dot, W2_dot):
+    h = np.tanh(X @ W1)
+    r = h @ W2 - y
+    h_dot = (X @ W1_dot) * (1.0 - h * h)
+    return np.mean(r ** 2), 2.0 * np.mean(r * (h_dot @ W2 + h @ W2_dot))
+
+
+# Hessian-vector products.
+def logreg_hvp_hand(w, v, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return X.T @ (p * (1.0 - p) * (X @ v)) / y.size
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosenbrock_hvp_hand(x, v):
+    """The Hessian is tridiagonal: -400 x[i] off the diagonal, and on it
+    1200 x[i]^2 - 400 x[i+1] + 2 (all but the last entry) + 200 (all but the first)."""
+    a, b = x[:-1], x[1:]
+    off = -400.0 * a
+    diagonal = np.zeros_like(x)
+    diagonal[:-1] = 1200.0 * a * a - 400.0 * b + 2.0
+    diagonal[1:] += 200.0
+    hv = diagonal * v
+    hv[:-1] += off * v[1:]
+    hv[1:] += off * v[:-1]
+    return hv
+
+
+def hvp_with_built_grad(grad_fn, x, v, *data):
+    """What s2sad.hvp computes, over a ``grad_fn = s2sad.grad(f)`` the caller built once."""
+    return s2sad.jvp(grad_fn, (x, *data), (v, *[None] * len(data)))[1]
+
+
+# Jacobians of a map R^n -> R^m.
+def tanh_map(x, A):
+    return np.tanh(A @ x)
+
+
+def tanh_map_jacobian(x, A):
+    t = np.tanh(A @ x)
+    return (1.0 - t * t)[:, None] * A
+
+
+def tanh_map_vjp_hand(x, A, u):
+    """One row of the Jacobian (`u` one-hot), as a reverse-mode Jacobian computes it."""
+    t = np.tanh(A @ x)
+    return (u * (1.0 - t * t)) @ A
+
+
+def tanh_map_jvp_hand(x, A, v):
+    """One column of the Jacobian (`v` one-hot), as a forward-mode Jacobian computes it."""
+    t = np.tanh(A @ x)
+    return (1.0 - t * t) * (A @ v)
+
+
+# Control flow: scalar loops, gradient wrt x, and their gradients written by hand (a forward
+# pass that stores what the reverse pass needs in a list, then the reverse pass).
+def poly(x, n):
+    s = 0.0
+    for i in range(n):  # noqa: B007 - the loop written as a user writes it
+        s = s * x + 1.0
+    return s
+
+
+def poly_hand(x, n):
+    s, saved = 0.0, []
+    for _ in range(n):
+        saved.append(s)
+        s = s * x + 1.0
+    s_bar, x_bar = 1.0, 0.0
+    for s in reversed(saved):
+        x_bar += s_bar * s
+        s_bar *= x
+    return x_bar
+
+
+def clipped(x, n):
+    s = 0.0
+    for i in range(n):  # noqa: B007
+        if s < 1.0:
+            s = s + x * x
+        else:
+            s = s * x
+    return s
+
+
+def clipped_hand(x, n):
+    s, saved = 0.0, []
+    for _ in range(n):
+        below = s < 1.0
+        saved.append((s, below))
+        s = s + x * x if below else s * x
+    s_bar, x_bar = 1.0, 0.0
+    for s, below in reversed(saved):
+        if below:
+            x_bar += 2.0 * x * s_bar
+        else:
+            x_bar += s_bar * s
+            s_bar *= x
+    return x_bar
+
+
 def peer_functions(xp) -> dict:
-    """The three workloads again, written against the NumPy-like module `xp` of a peer."""
+    """The workloads again, written against the NumPy-like module `xp` of a peer (the loops
+    are plain Python arithmetic: the same functions serve every peer)."""
 
     def lecture(x1, x2):
         return xp.log(x1) + x1 * x2 - xp.sin(x2)
@@ -112,7 +252,14 @@ def peer_functions(xp) -> dict:
         h = xp.tanh(X @ W1)
         return xp.mean((h @ W2 - y) ** 2)
 
-    return {"lecture": lecture, "logreg": logreg, "mlp": mlp}
+    def rosenbrock(x):
+        return xp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    def tanh_map(x, A):
+        return xp.tanh(A @ x)
+
+    return {"lecture": lecture, "logreg": logreg, "mlp": mlp, "rosenbrock": rosenbrock,
+            "tanh_map": tanh_map, "poly": poly, "clipped": clipped}
 
 
 @dataclass
@@ -140,6 +287,67 @@ def make_workloads(seed: int = 0) -> list[Workload]:
         Workload("mlp", f"mlp {d}-{hidden}-1 n={n}", mlp, mlp_hand, (W1, W2, X, targets),
                  ("W1", "W2")),
     ]
+
+
+@dataclass
+class Case:
+    """One row of the forward-mode, Hessian-vector-product and loop tables: the same quantity
+    from the primal (for scale), written by hand, and through s2sad's public API."""
+
+    name: str  # the key of peer_functions
+    label: str
+    primal: tuple  # (fn, args): the function itself
+    hand: tuple  # (fn, args): hand-written NumPy
+    s2sad: tuple  # (fn, args): s2sad
+    peers: Callable | None = None  # peer name -> {label: (run, args)}, the same quantity
+    extra: dict = field(default_factory=dict)  # more s2sad variants: label -> (fn, args)
+
+
+def make_forward_cases(workloads: list[Workload], seed: int = 1) -> list[Case]:
+    """s2sad.jvp along a random tangent of the weights (lecture: of x1 and x2); data fixed."""
+    rng = np.random.default_rng(seed)
+    hands = {"lecture": lecture_tangent, "logreg": logreg_tangent, "mlp": mlp_tangent}
+    cases = []
+    for work in workloads:
+        wrt = positions(work)
+        tangents = tuple((rng.normal(size=np.shape(a)) if np.ndim(a) else float(rng.normal()))
+                         if i in wrt else None for i, a in enumerate(work.args))
+        dots = tuple(t for t in tangents if t is not None)
+        cases.append(Case(work.name, work.label, (work.fn, work.args),
+                          (hands[work.name], (*work.args, *dots)),
+                          (s2sad.jvp, (work.fn, work.args, tangents)),
+                          peers=functools.partial(peer_jvp, name=work.name, primals=work.args,
+                                                  tangents=tangents)))
+    return cases
+
+
+def make_hvp_cases(workloads: list[Workload], seed: int = 2) -> list[Case]:
+    """s2sad.hvp(f, x, v, *data) for logreg (wrt w) and the Rosenbrock function (n=100)."""
+    rng = np.random.default_rng(seed)
+    w, X, y = next(work for work in workloads if work.name == "logreg").args
+    x = 1.0 + 0.5 * rng.normal(size=100)
+    cases = []
+    for name, label, fn, hand, point, data in (
+            ("logreg", f"logreg n={y.size} d={w.size}", logreg, logreg_hvp_hand, w, (X, y)),
+            ("rosenbrock", f"rosenbrock n={x.size}", rosenbrock, rosenbrock_hvp_hand, x, ())):
+        v = rng.normal(size=point.shape)
+        cases.append(Case(name, label, (fn, (point, *data)), (hand, (point, v, *data)),
+                          (s2sad.hvp, (fn, point, v, *data)),
+                          peers=functools.partial(peer_hvp, name=name, args=(point, v, *data)),
+                          extra={"jvp(grad f), grad built once":
+                                 (hvp_with_built_grad, (s2sad.grad(fn), point, v, *data))}))
+    return cases
+
+
+def make_loop_cases(sizes=(100, 1000), x: float = 0.9) -> list[Case]:
+    """Gradients wrt x of the scalar loops, for N trips (clipped: both branches are taken)."""
+    cases = []
+    for name, fn, hand in (("poly", poly, poly_hand), ("clipped", clipped, clipped_hand)):
+        for n in sizes:
+            cases.append(Case(name, f"{name} N={n}", (fn, (x, n)), (hand, (x, n)),
+                              (s2sad.grad(fn), (x, n)),
+                              peers=functools.partial(peer_loop_grad, name=name, x=x, n=n)))
+    return cases
 
 
 def as_arrays(result) -> tuple:
@@ -235,6 +443,107 @@ PEERS = {"autograd": (autograd, autograd_gradient), "jax": (jax, jax_gradient),
          "torch": (torch, torch_gradient)}
 
 
+# The peers of the forward-mode, HVP, Jacobian and loop tables. Each returns {label: (run,
+# args)}: the quantity is ``run(*args)`` (inputs converted once, outside the timed region) and
+# `to_numpy` turns it into what the hand-written code returns. JAX is jitted and float64.
+def peer_module(peer: str):
+    return {"autograd": anp, "jax": jnp, "torch": torch}[peer]
+
+
+def peer_args(peer: str, args: tuple) -> tuple:
+    """`args` as `peer`'s arrays (float64); ints (loop trip counts) stay ints."""
+    if peer == "jax":
+        convert = lambda a: jnp.asarray(a, dtype=jnp.float64)
+    elif peer == "torch":
+        convert = lambda a: torch.tensor(a, dtype=torch.float64)
+    else:
+        convert = lambda a: a
+    return tuple(a if isinstance(a, int) else convert(a) for a in args)
+
+
+def to_numpy(result):
+    """A peer's result (an array, a tensor, or a tuple of them) as NumPy arrays."""
+    if isinstance(result, (tuple, list)):
+        return tuple(to_numpy(r) for r in result)
+    if torch is not None and isinstance(result, torch.Tensor):
+        return result.detach().numpy()
+    return np.asarray(result)
+
+
+def jax_compiled(fn, args: tuple) -> tuple:
+    """(run, args) for a jitted JAX function, compiled here, outside the timed region."""
+    run = lambda *a: jax.block_until_ready(fn(*a))
+    run(*args)
+    return run, args
+
+
+def merged(f, wrt: list[int], arity: int):
+    """`f` as ``g(params, data)``: `params` go to the positions `wrt`, `data` to the others."""
+
+    def g(params, data):
+        params, data = iter(params), iter(data)
+        return f(*[next(params) if i in wrt else next(data) for i in range(arity)])
+
+    return g
+
+
+def peer_jvp(peer: str, name: str, primals: tuple, tangents: tuple) -> dict:
+    wrt = [i for i, t in enumerate(tangents) if t is not None]
+    args = peer_args(peer, primals)
+    params = tuple(args[i] for i in wrt)
+    dots = peer_args(peer, tuple(tangents[i] for i in wrt))
+    data = tuple(a for i, a in enumerate(args) if i not in wrt)
+    g = merged(peer_functions(peer_module(peer))[name], wrt, len(args))
+    if peer == "autograd":  # make_jvp perturbs one argument: the tuple of the weights
+        return {peer: (lambda p, d, data: autograd.make_jvp(lambda q: g(q, data))(p)(d),
+                       (params, dots, data))}
+    if peer == "jax":
+        return {peer: jax_compiled(jax.jit(lambda p, d, data: jax.jvp(
+            lambda *q: g(q, data), p, d)), (params, dots, data))}
+    return {peer: (lambda p, d, data: torch.func.jvp(lambda *q: g(q, data), p, d),
+                   (params, dots, data))}
+
+
+def peer_hvp(peer: str, name: str, args: tuple) -> dict:
+    """Forward over reverse where the peer has forward mode (autograd: reverse over reverse)."""
+    f = peer_functions(peer_module(peer))[name]
+    x, v, *data = peer_args(peer, args)
+    args = (x, v, tuple(data))
+    if peer == "autograd":
+        hvp = autograd.hessian_vector_product(f)
+        return {peer: (lambda x, v, data: hvp(x, *data, v), args)}
+    if peer == "jax":
+        return {peer: jax_compiled(jax.jit(lambda x, v, data: jax.jvp(
+            lambda z: jax.grad(f)(z, *data), (x,), (v,))[1]), args)}
+    return {peer: (lambda x, v, data: torch.func.jvp(
+        lambda z: torch.func.grad(f)(z, *data), (x,), (v,))[1], args)}
+
+
+def peer_jacobian(peer: str, name: str, args: tuple) -> dict:
+    """autograd: one VJP per row on one tape; JAX and PyTorch: vmapped jacrev and jacfwd."""
+    f = peer_functions(peer_module(peer))[name]
+    args = peer_args(peer, args)
+    if peer == "autograd":
+        return {peer: (autograd.jacobian(f), args)}
+    if peer == "jax":
+        return {"jax rev": jax_compiled(jax.jit(jax.jacrev(f)), args),
+                "jax fwd": jax_compiled(jax.jit(jax.jacfwd(f)), args)}
+    return {"torch rev": (torch.func.jacrev(f), args), "torch fwd": (torch.func.jacfwd(f), args)}
+
+
+def peer_loop_grad(peer: str, name: str, x: float, n: int) -> dict:
+    """Python loops and branches on values: taped (autograd, PyTorch), JAX not jitted
+    (``if s < 1.0`` on a traced value cannot be jitted without rewriting it with lax.cond)."""
+    f = peer_functions(peer_module(peer))[name]
+    if peer == "autograd":
+        return {peer: (autograd.grad(f), (x, n))}
+    if peer == "jax":
+        return {peer: (lambda x, n: jax.block_until_ready(jax.grad(f)(x, n)),
+                       (jnp.asarray(x, dtype=jnp.float64), n))}
+    leaf = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    return {peer: (lambda x, n: torch.autograd.grad(f(x, n), x)[0], (leaf, n))}
+
+
 # ---------------------------------------------------------------------------- the benchmark
 @dataclass
 class Row:
@@ -266,15 +575,30 @@ def print_gradients(rows: list[Row]) -> None:
               f"{'OK' if ratio <= TARGET else 'over'}")
 
 
-def bench_peers(workloads: list[Workload], timing: Timing) -> None:
+def available_peers() -> list[str]:
+    """The peers that can be imported; says which cannot."""
     available = [name for name, (module, _) in PEERS.items() if module is not None]
     skipped = [name for name in PEERS if name not in available]
     if skipped:
         print(f"peers skipped (not installed): {', '.join(skipped)}")
-    if not available:
-        return
+    return available
+
+
+def small(ratio: float) -> str:
+    """`ratio` with two decimals, or two significant digits when that would show 0.00."""
+    return f"{ratio:.2f}" if ratio >= 0.095 else f"{ratio:.2g}"
+
+
+def print_peer_header() -> None:
     print(f"{'workload':<22}{'peer':<10}{'peer us':>11}{'hand us':>11}{'s2sad us':>11}"
           f"{'peer/hand':>11}{'s2sad/peer':>12}")
+
+
+def bench_peers(workloads: list[Workload], timing: Timing) -> None:
+    available = available_peers()
+    if not available:
+        return
+    print_peer_header()
     for work in workloads:
         expected = work.hand(*work.args)
         calls = {"hand": (work.hand, work.args),
@@ -287,7 +611,98 @@ def bench_peers(workloads: list[Workload], timing: Timing) -> None:
         for name in available:
             print(f"{work.label:<22}{name:<10}{times[name]:>11.2f}{times['hand']:>11.2f}"
                   f"{times['s2sad']:>11.2f}{times[name] / times['hand']:>10.2f}x"
-                  f"{times['s2sad'] / times[name]:>11.2f}x")
+                  f"{small(times['s2sad'] / times[name]):>11}x")
+
+
+def bench_cases(cases: list[Case], timing: Timing, what: str, target: float) -> None:
+    """Check each case's s2sad result (and its extra variants) against the hand-written one,
+    time them all interleaved, and print the ratios against the primal and the hand code."""
+    print(f"target: s2sad {what} <= {target:g}x hand {what}")
+    print(f"{'workload':<22}{'primal us':>11}{'hand us':>11}{'s2sad us':>11}"
+          f"{what + '/primal':>13}{what + '/hand':>11}  target")
+    for case in cases:
+        expected = case.hand[0](*case.hand[1])
+        calls = {"primal": case.primal, "hand": case.hand, "s2sad": case.s2sad, **case.extra}
+        for label in ("s2sad", *case.extra):
+            fn, args = calls[label]
+            check_close(f"{case.name}: {label} vs hand", fn(*args), expected)
+        times = measure(calls, timing)
+        ratio = times["s2sad"] / times["hand"]
+        print(f"{case.label:<22}{times['primal']:>11.2f}{times['hand']:>11.2f}"
+              f"{times['s2sad']:>11.2f}{times['s2sad'] / times['primal']:>12.2f}x"
+              f"{ratio:>10.2f}x  {'OK' if ratio <= target else 'over'}")
+        for label in case.extra:
+            ratio = times[label] / times["hand"]
+            print(f"  {label + ':':<42}{times[label]:>11.2f}{'':>13}{ratio:>10.2f}x  "
+                  f"{'OK' if ratio <= target else 'over'}")
+
+
+def bench_case_peers(cases: list[Case], timing: Timing, note: str = "") -> None:
+    """The peers of `cases`, checked against the hand-written result and timed against it."""
+    available = available_peers()
+    if not available:
+        return
+    if note:
+        print(note)
+    print_peer_header()
+    for case in cases:
+        expected = case.hand[0](*case.hand[1])
+        calls = {"hand": case.hand, "s2sad": case.s2sad}
+        for name in available:
+            for label, (run, args) in case.peers(name).items():
+                check_close(f"{case.name}: {label} vs hand", to_numpy(run(*args)), expected)
+                calls[label] = (run, args)
+        times = measure(calls, timing)
+        for label in [label for label in calls if label not in ("hand", "s2sad")]:
+            print(f"{case.label:<22}{label:<10}{times[label]:>11.2f}{times['hand']:>11.2f}"
+                  f"{times['s2sad']:>11.2f}{times[label] / times['hand']:>10.2f}x"
+                  f"{small(times['s2sad'] / times[label]):>11}x")
+
+
+def bench_jacobians(timing: Timing, sizes=((20, 5), (20, 50)), seed: int = 3) -> list[Case]:
+    """s2sad.jacobian of tanh(A @ x), A of shape (m, n), in each mode; returns the cases of
+    the peer table (s2sad: mode='auto')."""
+    rng = np.random.default_rng(seed)
+    print(f"target: s2sad jacobian per pass <= {TARGET_JACOBIAN:g}x one hand-written pass "
+          "(reverse: a VJP row, forward: a JVP column)")
+    print(f"{'workload':<18}{'mode':<9}{'passes':>6}{'hand J us':>11}{'s2sad us':>11}"
+          f"{'J/hand J':>10}{'us/pass':>9}{'hand pass':>11}{'pass/hand':>11}  target")
+    cases = []
+    for n, m in sizes:
+        A = rng.normal(size=(m, n)) / np.sqrt(n)
+        x = rng.normal(size=n)
+        expected = tanh_map_jacobian(x, A)
+        u, v = np.eye(m)[0], np.eye(n)[0]
+        check_close("tanh_map: hand VJP vs row 0", tanh_map_vjp_hand(x, A, u), expected[0])
+        check_close("tanh_map: hand JVP vs column 0", tanh_map_jvp_hand(x, A, v), expected[:, 0])
+        calls = {"hand": (tanh_map_jacobian, (x, A)),
+                 "reverse pass": (tanh_map_vjp_hand, (x, A, u)),
+                 "forward pass": (tanh_map_jvp_hand, (x, A, v))}
+        for mode in ("reverse", "forward", "auto"):
+            jac = s2sad.jacobian(tanh_map, wrt=0, mode=mode)
+            check_close(f"tanh_map: jacobian mode={mode} vs hand", jac(x, A), expected)
+            calls[mode] = (jac, (x, A))
+        times = measure(calls, timing)
+        label = f"tanh(A@x) {n}->{m}"
+        for mode in ("reverse", "forward", "auto"):
+            chosen = mode if mode != "auto" else "forward" if n <= m else "reverse"
+            passes = m if chosen == "reverse" else n
+            per_pass = times[mode] / passes
+            ratio = per_pass / times[f"{chosen} pass"]
+            name = mode if mode != "auto" else "auto/" + chosen[:3].replace("for", "fwd")
+            print(f"{label:<18}{name:<9}{passes:>6}{times['hand']:>11.2f}{times[mode]:>11.2f}"
+                  f"{times[mode] / times['hand']:>9.2f}x{per_pass:>9.2f}"
+                  f"{times[f'{chosen} pass']:>11.2f}{ratio:>10.2f}x  "
+                  f"{'OK' if ratio <= TARGET_JACOBIAN else 'over'}")
+        cases.append(Case("tanh_map", label, (tanh_map, (x, A)), calls["hand"], calls["auto"],
+                          peers=functools.partial(peer_jacobian, name="tanh_map", args=(x, A))))
+    print("note: s2sad.jacobian loops in Python over rows or columns, one pass each. Reverse "
+          "mode: one\ngenerated call (loop-free code), one forward sweep, then a loop of m "
+          "reverse sweeps over an\nidentity batch of cotangents; forward mode: a loop of n "
+          "generated JVP calls, one per column.\nNo pass is vectorised across rows or columns, "
+          "as the hand Jacobian is (J/hand J); the target\ncompares one pass with one "
+          "hand-written pass (pass/hand), which recomputes tanh(A @ x).")
+    return cases
 
 
 @contextlib.contextmanager
@@ -305,13 +720,18 @@ def environment(**values: str):
                 os.environ[key] = value
 
 
-def timed_build(work: Workload, counter: str) -> float:
-    """Seconds to build ``s2sad.grad(work.fn, work.wrt)``; `counter` must go up by one."""
-    before = stats[counter]
+def timed_build(work: Workload, counter: str | None) -> float:
+    """Seconds to build ``s2sad.grad(work.fn, work.wrt)``; `counter` ("transforms" or
+    "disk_hits") must go up by one and the other not at all; None: neither may (a memory hit,
+    which s2sad's API may serve without asking the loader, so no counter counts it)."""
+    before = {name: stats[name] for name in ("transforms", "disk_hits")}
     start = time.perf_counter()
     s2sad.grad(work.fn, wrt=work.wrt)
     elapsed = time.perf_counter() - start
-    assert stats[counter] == before + 1, f"{work.name}: the build was not a {counter[:-1]}"
+    counted = {name: stats[name] - before[name] for name in before}
+    expected = {name: int(name == counter) for name in before}
+    assert counted == expected, \
+        f"{work.name}: the build was not a {counter or 'memory hit'} ({counted})"
     return elapsed
 
 
@@ -327,7 +747,7 @@ def bench_builds(workloads: list[Workload], rounds: int) -> None:
             with environment(S2SAD_CACHE="0"):
                 s2sad.clear_cache()
                 cold.append(timed_build(work, "transforms"))
-                memory.append(timed_build(work, "memory_hits"))
+                memory.append(timed_build(work, None))
             with tempfile.TemporaryDirectory() as folder, \
                     environment(S2SAD_CACHE="1", S2SAD_CACHE_DIR=folder):
                 s2sad.clear_cache()
@@ -379,6 +799,18 @@ def main(argv=None) -> int:
         print("# s2sad.grad runs the vjp code below and drops the value it also returns")
         for work in workloads:
             print(s2sad.source(work.fn, mode="vjp", wrt=work.wrt))
+        print("# s2sad.jvp runs the tangent code")
+        for work in workloads:
+            print(s2sad.source(work.fn, mode="forward", wrt=tuple(positions(work))))
+        print("# s2sad.hvp runs the tangent code of the gradient code")
+        for fn in (logreg, rosenbrock):
+            print(s2sad.source(s2sad.grad(fn), mode="forward"))
+        print("# s2sad.jacobian runs these once per row (reverse) or column (forward)")
+        print(s2sad.source(tanh_map, mode="vjp"))
+        print(s2sad.source(tanh_map, mode="forward"))
+        print("# gradients of the loops (vjp code, seeded with 1.0)")
+        for fn in (poly, clipped):
+            print(s2sad.source(fn, mode="vjp"))
     print()
     rows = bench_gradients(workloads, timing)
     print_gradients(rows)
@@ -388,6 +820,28 @@ def main(argv=None) -> int:
     bench_builds(workloads, rounds=3 if args.quick else 10)
     print()
     bench_decorator(workloads, timing)
+    print()
+    print("forward mode: s2sad.jvp(f, primals, tangents) -> (value, tangent) against a hand-written"
+          "\ntangent returning both; tangents of the weights (lecture: x1 and x2), data fixed")
+    cases = make_forward_cases(workloads)
+    bench_cases(cases, timing, "jvp", TARGET_JVP)
+    bench_case_peers(cases, timing)
+    print()
+    print("Hessian-vector products: s2sad.hvp(f, x, v, *data) against a hand-written H v")
+    cases = make_hvp_cases(workloads)
+    bench_cases(cases, timing, "hvp", TARGET_HVP)
+    bench_case_peers(cases, timing)
+    print()
+    print("Jacobians: s2sad.jacobian(f, wrt=0, mode=...) of f(x, A) = tanh(A @ x), x in R^n, "
+          "A of shape (m, n),\nagainst the hand Jacobian diag(1 - tanh^2) @ A")
+    cases = bench_jacobians(timing)
+    bench_case_peers(cases, timing, note="peers: s2sad us is s2sad.jacobian(mode='auto')")
+    print()
+    print("control flow: s2sad.grad(f)(x, N) of scalar loops (wrt x) against a hand-written "
+          "reverse pass\n(forward pass storing s in a list, then the reverse pass)")
+    cases = make_loop_cases()
+    bench_cases(cases, timing, "grad", TARGET_LOOP)
+    bench_case_peers(cases, timing)
     return 0
 
 

@@ -504,3 +504,25 @@ def test_generated_source_does_not_depend_on_the_hash_seed(tmp_path):
             assert done.returncode == 0, done.stderr
             outputs.add((tuple(flags), done.stdout))
     assert len(outputs) == 3
+
+
+def test_caches_do_not_keep_differentiated_functions_alive():
+    import gc
+    import weakref
+
+    def make(a):
+        def g(x):
+            return a * x * x
+
+        return g
+
+    refs = []
+    for i in range(20):
+        g = make(float(i))
+        s2sad.grad(g)(1.0)
+        s2sad.value_and_grad(g)(1.0)
+        s2sad.hvp(g, 1.0, 1.0)
+        refs.append(weakref.ref(g))
+    del g
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0

@@ -752,3 +752,12 @@ def test_an_async_function_is_rejected_by_the_fence_with_its_location():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="async") as info:
         s2sad.grad(case_async)
     assert "test_errors.py:" in str(info.value)
+
+
+def one_tuple(x):
+    return (x * x,)
+
+
+def test_grad_of_a_one_element_tuple_output_is_a_non_scalar_error():
+    with pytest.raises(s2sad.NonScalarOutputError):
+        s2sad.grad(one_tuple)(2.0)
