@@ -403,6 +403,8 @@ def vjp(f, *args, wrt=None):
 
 
 def _tangent_like(value, primal):
+    if type(value) is float and type(primal) is float:
+        return value
     if np.shape(value) != np.shape(primal):
         raise S2sadError(f"a tangent of shape {np.shape(value)} was given for an argument of "
                          f"shape {np.shape(primal)}",
@@ -511,8 +513,10 @@ def jacobian(f, wrt=0, mode: str = "auto"):
                             for i, y in enumerate(inputs)]
                     tangents = run(*values, *dots)[len(outputs):]
                     for k, t in enumerate(tangents):
-                        columns[k].append(np.broadcast_to(np.asarray(t, dtype=float),
-                                                          outputs[k].shape))
+                        t = np.asarray(t, dtype=float)
+                        if t.shape != outputs[k].shape:  # a constant output's zero tangent
+                            t = np.broadcast_to(t, outputs[k].shape)
+                        columns[k].append(t)
                 for k, o in enumerate(outputs):
                     stacked = np.stack(columns[k], axis=-1)
                     blocks[k][j] = stacked.reshape(o.shape + np.shape(x))
@@ -613,6 +617,9 @@ def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: 
 
 
 def _is_float_like(value) -> bool:
+    kind = type(value)
+    if kind is float or kind is np.float64:
+        return True
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, np.ndarray):

@@ -121,6 +121,11 @@ class Lowerer:
             raise self.error(UnsupportedSyntaxError, node,
                              "a tuple returned by a call can only be unpacked or returned",
                              "write 'a, b = g(x)' and use a and b")
+        if self.simplify and prim.name == "mul":
+            # In rules, `g * 2` with an int from the user's `x ** 2`: multiply by a float
+            # (NumPy multiplies arrays by a Python float faster than by an int).
+            args = tuple(Const(float(a.value)) if isinstance(a, Const) and type(a.value) is int
+                         else a for a in args)
         folded = fold(prim, args, kwargs)
         if folded is None and self.simplify:
             folded = identity(prim, args)

@@ -45,6 +45,8 @@ def broadcast_like(v, like):
 def broadcast_reduced(v, like, axis=None, keepdims=False):
     """Spread `v`, the result of a reduction of `like` over `axis`, back to `like`'s shape."""
     shape = _shape(like)
+    if type(v) in _SCALARS:
+        return np.full(shape, v) if shape else v
     if not keepdims and axis is not None and shape:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         v = np.expand_dims(v, tuple(a % len(shape) for a in axes))
@@ -74,8 +76,16 @@ def list_append(items, value):
 def scatter_like(v, index, like):
     """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
     out = np.zeros(np.shape(like), dtype=np.result_type(like, v, 1.0))
-    np.add.at(out, index, v)
+    if _basic_index(index):
+        out[index] = v  # ints and slices select each entry once: no accumulation needed
+    else:
+        np.add.at(out, index, v)  # an index array may repeat entries
     return out
+
+
+def _basic_index(index) -> bool:
+    parts = index if type(index) is tuple else (index,)
+    return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)
 
 
 def setitem(x, index, v):
@@ -190,9 +200,9 @@ def dot_adjoint_y(g, x, y):
 
 def reduced_size(x, axis=None):
     """How many entries of `x` a reduction over `axis` combines into each result entry."""
-    shape = _shape(x)
     if axis is None:
-        return int(np.prod(shape)) if shape else 1
+        return x.size if type(x) is np.ndarray else int(np.size(x))
+    shape = _shape(x)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return int(np.prod([shape[a] for a in axes]))
 

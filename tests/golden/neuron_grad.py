@@ -10,7 +10,7 @@ def neuron_loss_grad(w, x, b, t):
     # reverse sweep
     t7_bar = 1.0
     t6_bar = t7_bar / 2
-    t9 = t6_bar * 2
+    t9 = t6_bar * 2.0
     y_bar = t9 * t5
     t11 = -y_bar
     t12 = t11 * y
