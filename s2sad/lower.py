@@ -519,6 +519,33 @@ class Multiple(tuple):
     inlined call), so that ``u, v = g(x)`` keeps each part differentiable."""
 
 
+def _append_on_fallthrough(block: list, stmts: list) -> None:
+    """Append `stmts` to every path through `block` that does not end in ``break``: a loop's
+    write-backs belong to the iterations that reach the end of the body, so that the reverse
+    sweep replays them on exactly those paths."""
+    if not stmts:
+        return
+    if block and isinstance(block[-1], Break):
+        return
+    if block and isinstance(block[-1], If) and (
+        _ends_in_break(block[-1].body) or _ends_in_break(block[-1].orelse)
+    ):
+        for branch in (block[-1].body, block[-1].orelse):
+            _append_on_fallthrough(branch, [Copy(c.target, c.value, c.loc, c.carry)
+                                            for c in stmts])
+        return
+    block.extend(stmts)
+
+
+def _ends_in_break(block: list) -> bool:
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, Break):
+        return True
+    return isinstance(last, If) and (_ends_in_break(last.body) or _ends_in_break(last.orelse))
+
+
 class FunctionLowerer(Lowerer):
     """Lowers a whole user function, renaming reassigned variables to keep SSA form.
 
@@ -705,9 +732,9 @@ class FunctionLowerer(Lowerer):
             self.out, self.env = [], dict(saved_env)
             start()
             self.statements(loop.body)
-            if not (self.out and isinstance(self.out[-1], Break)):
-                self.write_back(loop)
-            body = self.out
+            body, self.out = self.out, []
+            self.write_back(loop)
+            _append_on_fallthrough(body, self.out)
             self.out, self.env = saved_out, saved_env
         finally:
             self.loops.pop()

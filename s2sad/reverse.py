@@ -241,7 +241,13 @@ class _Adjoint:
         """Reverse each block of a compound statement in its own scope.
 
         Returns (forward blocks, reverse blocks, zero-initialisations for before it)."""
-        self.settle_zeros()
+        # An adjoint known to be zero stays so into the branches of an `if` (each branch
+        # assigns it, or zeroes it at its end); a loop needs it materialised first.
+        pending = {}
+        if isinstance(compound, If):
+            pending, self.zeroed = dict(self.zeroed), {}
+        else:
+            self.settle_zeros()
         local = assigned(blocks_of(compound)) - _assigned_outside(self.fn.body, compound)
         scope = _Scope(local)
         self.scopes.append(scope)
@@ -251,6 +257,7 @@ class _Adjoint:
         existing = set(self.adjoint)
         for block in blocks:
             saved_out, self.out = self.out, []
+            self.zeroed = {name: len(self.scopes) for name in pending}
             forwards.append(self.block(block))
             self.settle_zeros(len(self.scopes) - 1)
             reverses.append(self.out)
