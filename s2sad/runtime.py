@@ -64,18 +64,29 @@ def zeros_like(x):
     if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_)):
         return 0.0
     if isinstance(x, list):
-        return np.zeros(np.shape(x))
+        # An empty list's elements have no known shape: a scalar zero broadcasts to any.
+        return np.zeros(np.shape(x)) if x else 0.0
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
 def list_append(items, value):
-    """A new list: `items` followed by `value` (the old list stays as it was)."""
+    """A new list: `items` followed by `value` (the old list stays as it was). A scalar zero
+    for `items` is the zero tangent of an empty list."""
+    if not isinstance(items, (list, tuple, np.ndarray)):
+        return [value]
     return [*items, value]
 
 
 def scatter_like(v, index, like):
     """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
-    out = np.zeros(np.shape(like), dtype=np.result_type(like, v, 1.0))
+    like_dtype = like.dtype if isinstance(like, np.ndarray) else np.float64
+    value_dtype = v.dtype if isinstance(v, np.ndarray) else np.float64
+    if isinstance(like, list):  # a list's adjoint: its elements' adjoints, stacked
+        element = np.shape(v)[1:] if isinstance(index, slice) else np.shape(v)
+        shape = (len(like), *element)
+    else:
+        shape = np.shape(like)
+    out = np.zeros(shape, dtype=np.result_type(like_dtype, value_dtype, 1.0))
     if _basic_index(index):
         out[index] = v  # ints and slices select each entry once: no accumulation needed
     else:

@@ -150,3 +150,14 @@ def test_hessians_of_loops_transform_the_stacks_again():
     g = s2sad.grad(loop_carries_array)
     fd = (g(point + 1e-6 * v, W) - g(point - 1e-6 * v, W)) / 2e-6
     np.testing.assert_allclose(s2sad.hvp(loop_carries_array, point, v, W), fd, rtol=1e-6)
+
+
+def test_grad_of_grad_of_loops_agrees_with_the_hessian():
+    from cf_corpus import branch_in_loop, loop_break, loop_polynomial
+
+    assert s2sad.grad(s2sad.grad(loop_polynomial))(0.7, 5) == pytest.approx(
+        s2sad.hessian(loop_polynomial)(0.7, 5), rel=1e-12)
+    for fn, x in ((branch_in_loop, 0.3), (branch_in_loop, 0.8), (loop_break, 0.3)):
+        g = s2sad.grad(fn)
+        fd = (g(x + 1e-6) - g(x - 1e-6)) / 2e-6
+        assert s2sad.grad(g)(x) == pytest.approx(fd, rel=1e-6, abs=1e-8)
