@@ -522,28 +522,52 @@ class Multiple(tuple):
 def _append_on_fallthrough(block: list, stmts: list) -> None:
     """Append `stmts` to every path through `block` that does not end in ``break``: a loop's
     write-backs belong to the iterations that reach the end of the body, so that the reverse
-    sweep replays them on exactly those paths."""
-    if not stmts:
-        return
+    sweep replays them on exactly those paths. The merge copies that follow an ``if``
+    containing a ``break`` move into its branches with them."""
     if block and isinstance(block[-1], Break):
         return
-    if block and isinstance(block[-1], If) and (
-        _ends_in_break(block[-1].body) or _ends_in_break(block[-1].orelse)
-    ):
-        for branch in (block[-1].body, block[-1].orelse):
-            _append_on_fallthrough(branch, [Copy(c.target, c.value, c.loc, c.carry)
-                                            for c in stmts])
+    k = last_breaking_if(block)
+    if k is None:
+        block.extend(stmts)
         return
-    block.extend(stmts)
+    tail = block[k + 1:]
+    del block[k + 1:]
+    for branch in (block[k].body, block[k].orelse):
+        if not _always_breaks(branch):
+            _append_on_fallthrough(branch, [_copy_stmt(s) for s in tail + stmts])
 
 
-def _ends_in_break(block: list) -> bool:
+def last_breaking_if(block: list):
+    """Index of the last ``if`` of `block` with a ``break`` inside (not in a nested loop)."""
+    for k in range(len(block) - 1, -1, -1):
+        if isinstance(block[k], If) and _contains_break(block[k]):
+            return k
+    return None
+
+
+def _contains_break(stmt) -> bool:
+    if isinstance(stmt, Break):
+        return True
+    if isinstance(stmt, If):
+        return any(_contains_break(s) for s in stmt.body + stmt.orelse)
+    return False
+
+
+def _always_breaks(block: list) -> bool:
     if not block:
         return False
     last = block[-1]
     if isinstance(last, Break):
         return True
-    return isinstance(last, If) and (_ends_in_break(last.body) or _ends_in_break(last.orelse))
+    return isinstance(last, If) and _always_breaks(last.body) and _always_breaks(last.orelse)
+
+
+def _copy_stmt(stmt):
+    if isinstance(stmt, Copy):
+        return Copy(stmt.target, stmt.value, stmt.loc, stmt.carry)
+    if isinstance(stmt, Op):
+        return Op(stmt.target, stmt.prim, stmt.args, stmt.kwargs, stmt.loc)
+    raise TypeError(f"cannot move {stmt!r} into a branch")
 
 
 class FunctionLowerer(Lowerer):

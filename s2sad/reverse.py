@@ -37,7 +37,7 @@ from .ir import (
     reads,
     walk,
 )
-from .lower import lower_template
+from .lower import last_breaking_if, lower_template
 from .rules import REGISTRY
 
 
@@ -206,8 +206,8 @@ class _Adjoint:
             self.accumulate(arg.name, contribution, op.loc, oversized)
 
     def copy(self, stmt: Copy):
-        if stmt.target not in self.adjoint:
-            return
+        if stmt.target not in self.adjoint or stmt.target in self.zeroed:
+            return  # no adjoint, or one known to be zero here: nothing flows back
         g = self.adjoint[stmt.target]
         if isinstance(stmt.value, Var) and stmt.value.name in self.active:
             self.accumulate(stmt.value.name, Var(g), stmt.loc, stmt.target in self.oversized)
@@ -341,16 +341,22 @@ def _walk_no_loops(body):
 def _insert_push(block, stack, saved, local, defined, top=False) -> list:
     """Put ``stack.append(saved values)`` at every exit of a loop iteration in `block`.
 
-    An exit is the end of the body or a ``break``; the push goes before the write-backs of
-    carried variables, so it saves their values from the start of the iteration. A loop-local
-    value not yet assigned on the path to an exit is saved as None (its reverse never reads it).
+    An exit is a ``break`` or the end of a path that falls through the body (the lowering puts
+    the write-backs of carried variables on each such path); the push goes before the
+    write-backs, so it saves their values from the start of the iteration. A loop-local value
+    not yet assigned on the path to an exit is saved as None (its reverse never reads it).
     """
     defined = set(defined)
+    breaking = last_breaking_if(block) if top else None
     out = []
-    for stmt in block:
+    for k, stmt in enumerate(block):
         if isinstance(stmt, If):
-            stmt = If(stmt.test, _insert_push(stmt.body, stack, saved, local, defined),
-                      _insert_push(stmt.orelse, stack, saved, local, defined), stmt.loc)
+            # The fall-through paths of a body ending in an `if` with a `break` end inside it.
+            exits_inside = k == breaking
+            stmt = If(stmt.test,
+                      _insert_push(stmt.body, stack, saved, local, defined, exits_inside),
+                      _insert_push(stmt.orelse, stack, saved, local, defined, exits_inside),
+                      stmt.loc)
             defined |= _definitely_assigned(stmt)
         else:
             target = getattr(stmt, "target", None)
@@ -360,7 +366,8 @@ def _insert_push(block, stack, saved, local, defined, top=False) -> list:
                 defined.add(target)
         out.append(stmt)
     ends_in_break = bool(out) and isinstance(out[-1], Break)
-    if ends_in_break or (top and not _always_breaks(out)):
+    falls_through = top and breaking is None and not _always_breaks(out)
+    if ends_in_break or falls_through:
         position = len(out) - (1 if ends_in_break else 0)
         while position > 0 and isinstance(out[position - 1], Copy) and out[position - 1].carry:
             position -= 1

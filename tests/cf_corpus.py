@@ -456,6 +456,39 @@ def index_with_list_literal(x):
     return np.sum(x[[0, 1]] * 2.0) + np.sum(x[[1, 1]])
 
 
+def loop_break_after_update(x):
+    s = 1.0
+    for i in range(10):
+        s = s * x + 0.1
+        if s > 5.0:
+            break
+    return s
+
+
+def loop_break_in_nested_if(x):
+    s = 0.0
+    for i in range(10):
+        if i > 0:
+            s = s + x
+            if s > 1.0:
+                break
+    return s
+
+
+def while_break_in_branch(x):
+    y = x
+    k = 0
+    while k < 20:
+        k = k + 1
+        if y > 2.0:
+            y = y * 0.5 + x
+            if y > 2.5:
+                break
+        else:
+            y = y * 1.5
+    return y * x
+
+
 CORPUS = [
     (branch_if_else, [(1.3,), (-0.7,)], (0,)),
     (branch_elif, [(-1.5,), (0.3,), (2.0,)], (0,)),
@@ -521,4 +554,7 @@ CORPUS = [
     (loop_defines_a_name_used_after, [(2.0, 3), (2.0, 0), (-1.0, 0)], (0,)),
     (loop_branch_without_else, [(0.5,)], (0,)),
     (index_with_list_literal, [(M23,), (V3,)], (0,)),
+    (loop_break_after_update, [(1.5,), (0.5,)], (0,)),
+    (loop_break_in_nested_if, [(0.3,), (0.05,)], (0,)),
+    (while_break_in_branch, [(0.7,), (1.3,)], (0,)),
 ]
