@@ -155,9 +155,20 @@ _recent: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 loader.on_clear.append(_recent.clear)
 
 
+def _cells(fn) -> tuple:
+    """Identities of the values in `fn`'s closure cells (a nonlocal rebinding changes one)."""
+    ids = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            ids.append(id(cell.cell_contents))
+        except ValueError:  # an empty cell
+            ids.append(None)
+    return tuple(ids)
+
+
 def _still_valid(fn, entry) -> bool:
     code, checks, built = entry
-    if getattr(fn, "__code__", None) is not code:
+    if getattr(fn, "__code__", None) is not code or built.cells != _cells(fn):
         return False
     if built.rules_version != user_rules.RULES_VERSION:
         return False
@@ -175,6 +186,7 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         return entry[2]
     built = _build_now(fn, mode, wrt, optimize)
     built.rules_version = user_rules.RULES_VERSION
+    built.cells = _cells(fn)
     checks = [(origin, name, built.namespace[name])
               for name, origin in built.origins.items() if name in built.namespace]
     try:
@@ -677,17 +689,15 @@ class Differentiable:
     def __init__(self, fn):
         self.__s2sad_function__ = fn
         functools.update_wrapper(self, fn)
-        self._grads: dict = {}
 
     def __call__(self, *args, **kwargs):
         return self.__s2sad_function__(*args, **kwargs)
 
     def _cached(self, kind, wrt):
-        key = (kind, wrt)
-        if key not in self._grads:
-            maker = grad if kind == "grad" else value_and_grad
-            self._grads[key] = maker(self.__s2sad_function__, wrt)
-        return self._grads[key]
+        # s2sad.grad returns the same function while its build is current, and a new one when
+        # a rule, a global or the function changed: ask every time.
+        maker = grad if kind == "grad" else value_and_grad
+        return maker(self.__s2sad_function__, wrt)
 
     def grad(self, *args, wrt=0, **kwargs):
         """The gradient of f at `args` with respect to `wrt` (default: the first parameter)."""

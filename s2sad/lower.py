@@ -1233,7 +1233,8 @@ def derivative_names(function_name: str) -> tuple:
 
 
 # --------------------------------------------------------------------------------- templates
-_TEMPLATE_SCOPE = {**TEMPLATE_MODULES, **runtime.HELPERS}
+_TEMPLATE_SCOPE = {**TEMPLATE_MODULES, **runtime.HELPERS, "abs": abs, "max": max, "min": min,
+                   "len": len, "float": float, "int": int, "slice": slice}
 
 
 def _user_functions() -> dict:

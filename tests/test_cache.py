@@ -526,3 +526,26 @@ def test_caches_do_not_keep_differentiated_functions_alive():
     del g
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
+
+
+def test_a_rebound_closure_variable_is_seen_by_a_new_derivative():
+    def make():
+        c = 2.0
+
+        def h(x):
+            return c * x * x
+
+        def set_c(value):
+            nonlocal c
+            c = value
+
+        return h, set_c
+
+    h, set_c = make()
+    assert s2sad.grad(h)(1.0) == pytest.approx(4.0)
+    set_c(5.0)
+    assert s2sad.grad(h)(1.0) == pytest.approx(10.0)
+    decorated = s2sad.differentiate(h)
+    assert decorated.grad(1.0) == pytest.approx(10.0)
+    set_c(1.0)
+    assert decorated.grad(1.0) == pytest.approx(2.0)

@@ -104,3 +104,18 @@ def test_check_grad_reports_a_wrong_rule():
 
     with pytest.raises(AssertionError, match="reverse mode"):
         s2sad.check_grad(uses, 1.5)
+
+
+def test_rule_templates_may_use_builtin_primitives():
+    @s2sad.primitive
+    def magnitude(x):
+        return abs(x)
+
+    s2sad.defvjp(magnitude, x="g * np.sign(x) * float(1)")
+    s2sad.defjvp(magnitude, x="x_dot * np.sign(x) * abs(1.0)")
+
+    def uses(x):
+        return magnitude(x) * 2.0
+
+    assert s2sad.grad(uses)(-1.5) == pytest.approx(-2.0)
+    assert s2sad.jvp(uses, (-1.5,), (1.0,))[1] == pytest.approx(-2.0)
