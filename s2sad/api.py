@@ -26,7 +26,7 @@ from .errors import (
     UnsupportedSyntaxError,
 )
 from .frontend import parse_function, user_function
-from .lower import derivative_names
+from .lower_function import derivative_names
 from .rules import REGISTRY
 from .rules import user as user_rules
 from .transform import Request, dependencies, generate, resolve_wrt
@@ -450,10 +450,6 @@ def jvp(f, primals, tangents):
     if built.tuple_out:
         return tuple(result[:n_out]), tuple(result[n_out:])
     return result[0], result[1]
-
-
-def _positions(built: _Built) -> list:
-    return built.wrt_positions
 
 
 def _one_hot(like, index):

@@ -275,3 +275,28 @@ class NameSource:
             name = f"{base}_{k}"
         self.taken.add(name)
         return name
+
+
+def last_breaking_if(block: list):
+    """Index of the last ``if`` of `block` with a ``break`` inside (not in a nested loop)."""
+    for k in range(len(block) - 1, -1, -1):
+        if isinstance(block[k], If) and contains_break(block[k]):
+            return k
+    return None
+
+
+def contains_break(stmt) -> bool:
+    if isinstance(stmt, Break):
+        return True
+    if isinstance(stmt, If):
+        return any(contains_break(s) for s in stmt.body + stmt.orelse)
+    return False
+
+
+def always_breaks(block: list) -> bool:
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, Break):
+        return True
+    return isinstance(last, If) and always_breaks(last.body) and always_breaks(last.orelse)

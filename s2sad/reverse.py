@@ -32,12 +32,14 @@ from .ir import (
     Return,
     Var,
     While,
+    always_breaks,
     assigned,
     children,
+    last_breaking_if,
     reads,
     walk,
 )
-from .lower import last_breaking_if, lower_template
+from .lower import lower_template
 from .rules import REGISTRY
 
 
@@ -366,7 +368,7 @@ def _insert_push(block, stack, saved, local, defined, top=False) -> list:
                 defined.add(target)
         out.append(stmt)
     ends_in_break = bool(out) and isinstance(out[-1], Break)
-    falls_through = top and breaking is None and not _always_breaks(out)
+    falls_through = top and breaking is None and not always_breaks(out)
     if ends_in_break or falls_through:
         position = len(out) - (1 if ends_in_break else 0)
         while position > 0 and isinstance(out[position - 1], Copy) and out[position - 1].carry:
@@ -388,17 +390,6 @@ def _block_assigned(block) -> set:
     for stmt in block:
         names |= _definitely_assigned(stmt)
     return names
-
-
-def _always_breaks(block) -> bool:
-    if not block:
-        return False
-    last = block[-1]
-    if isinstance(last, Break):
-        return True
-    if isinstance(last, If):
-        return _always_breaks(last.body) and _always_breaks(last.orelse)
-    return False
 
 
 def _batched(sweep, results, batch, seed, names):

@@ -16,7 +16,7 @@ from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .forward import forward
 from .frontend import ParsedFunction, parse_function, user_function
 from .loader import Generated
-from .lower import lower_function
+from .lower_function import lower_function
 from .optimize import optimize as run_optimizer
 from .reverse import AdjointSpec, reverse
 
