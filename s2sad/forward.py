@@ -12,7 +12,7 @@ import gast
 
 from .errors import MissingRuleError
 from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While
-from .lower import lower_template
+from .lower import lower_rule, rule_env
 from .reverse import active_names
 from .rules import REGISTRY
 
@@ -42,10 +42,7 @@ class _Tangent:
             return self.array(op)
         if getattr(prim, "jvp_all", None):
             return self.all_at_once(op)
-        env = {"ans": Var(op.target)}
-        env.update(zip(prim.argnames, op.args))
-        for pname, default in prim.params:
-            env[pname] = op.kwarg(pname, Const(default))
+        env = rule_env(op)
         contributions, all_active, covers_shape = [], True, False
         for position, arg in enumerate(op.args):
             argname = prim.argnames[position]
@@ -64,7 +61,7 @@ class _Tangent:
             template = prim.template("jvp", argname)
             used = _template_names(template)
             covers_shape |= "ans" in used or bool(used & (set(prim.argnames) - {argname}))
-            stmts, value = lower_template(template, env, self.names, op.loc)
+            stmts, value = lower_rule(op, template, env, self.names)
             self.out.extend(stmts)
             contributions.append(value)
         if not contributions:  # only shape-supplying arguments are active: a zero tangent
@@ -84,16 +81,13 @@ class _Tangent:
         """Rules whose tangent is one expression of every argument's tangent (list_append):
         inactive arguments get zero tangents."""
         prim = op.prim
-        env = {"ans": Var(op.target)}
-        env.update(zip(prim.argnames, op.args))
+        env = rule_env(op)
         for name, arg in zip(prim.argnames, op.args):
             if isinstance(arg, Var) and arg.name in self.active:
                 env[f"{name}_dot"] = Var(self.name_for(arg.name))
             else:
                 env[f"{name}_dot"] = Var(self._emit(REGISTRY.by_name["zeros_like"], (arg,), op))
-        template = gast.parse(prim.jvp_all, mode="eval").body
-        stmts, value = lower_template(template, env, self.names, op.loc,
-                                      scope=getattr(prim, "scope", None))
+        stmts, value = lower_rule(op, prim.template("jvp_all"), env, self.names)
         self.out.extend(stmts)
         self.out.append(Copy(self.name_for(op.target), value, op.loc))
 

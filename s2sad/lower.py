@@ -555,6 +555,21 @@ class _TemplateLowerer(Lowerer):
         return super().expr_Call(node, target)
 
 
+def rule_env(op) -> dict:
+    """What a rule template of `op`'s primitive sees: its result ``ans``, its arguments, and
+    its parameters (defaults where the call left them out)."""
+    env = {"ans": Var(op.target)}
+    env.update(zip(op.prim.argnames, op.args))
+    for pname, default in op.prim.params:
+        env[pname] = op.kwarg(pname, Const(default))
+    return env
+
+
+def lower_rule(op, template, env: dict, names: NameSource):
+    """Lower one of `op`'s rule templates (with the primitive's own helpers in scope)."""
+    return lower_template(template, env, names, op.loc, scope=getattr(op.prim, "scope", None))
+
+
 def lower_template(template, env: dict, names: NameSource, loc=None, target=None, scope=None):
     """Lower a rule template with its names bound to atoms; return (statements, result atom)."""
     lowerer = _TemplateLowerer(names, env, loc, scope or {})

@@ -39,7 +39,7 @@ from .ir import (
     reads,
     walk,
 )
-from .lower import lower_template
+from .lower import lower_rule, rule_env
 from .rules import REGISTRY
 
 
@@ -182,6 +182,7 @@ class _Adjoint:
         else:
             g = self.exact(op.target, op.loc)
             g_oversized = False
+        env = {**rule_env(op), "g": g}
         for position, arg in enumerate(op.args):
             if not (isinstance(arg, Var) and arg.name in self.active):
                 continue
@@ -192,16 +193,11 @@ class _Adjoint:
                         f"{prim.spelling} has no VJP rule for its argument {argname!r}",
                         op.loc, "give it one with s2sad.defvjp")
                 continue  # an argument that only supplies a shape: zero derivative
-            env = {"g": g, "ans": Var(op.target)}
-            env.update(zip(prim.argnames, op.args))
-            for pname, default in prim.params:
-                env[pname] = op.kwarg(pname, Const(default))
-            if prim.form == "array":
+            if prim.form == "array":  # one rule for every element: g[its position]
                 env["x"] = arg
                 env["index"] = Const(op.kwarg("layout").value[position])
-            stmts, contribution = lower_template(prim.template("vjp", argname), env,
-                                                 self.names, op.loc,
-                                                 scope=getattr(prim, "scope", None))
+            stmts, contribution = lower_rule(op, prim.template("vjp", argname), env,
+                                             self.names)
             self.out.extend(stmts)
             oversized = g_oversized or (
                 prim.broadcasts and not _other_args_are_scalar_constants(op, position))

@@ -48,11 +48,15 @@ class Primitive:
     order: tuple = ()  # positional order when params come first (np.full(shape, fill_value))
     _parsed: dict = field(default_factory=dict, repr=False)
 
-    def template(self, kind: str, argname: str):
-        """The parsed gast expression of the `kind` ('vjp'/'jvp') rule for `argname`."""
+    def template(self, kind: str, argname: str | None = None):
+        """The parsed gast expression of the `kind` ('vjp'/'jvp') rule for `argname`, or of
+        the one-expression tangent rule ``jvp_all`` (kind 'jvp_all')."""
         key = (kind, argname)
         if key not in self._parsed:
-            text = (self.vjp if kind == "vjp" else self.jvp)[argname]
+            if kind == "jvp_all":
+                text = self.jvp_all
+            else:
+                text = (self.vjp if kind == "vjp" else self.jvp)[argname]
             self._parsed[key] = gast.parse(text, mode="eval").body
         return self._parsed[key]
 
