@@ -74,19 +74,11 @@ class _Built:
         return values
 
     def check_differentiable(self, value, position):
-        kind = type(value)
-        if kind is float or kind is np.float64:
+        """`value` as a wrt argument: floating values as they are, integers as floats."""
+        if _is_float_like(value):
             return value
-        if kind is np.ndarray:
-            dtype = value.dtype.kind
-            if dtype in "fc":
-                return value
-            if dtype in "iu":
-                return value.astype(float)
-        elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-            return float(value)
-        elif isinstance(value, (float, np.floating, complex, np.complexfloating)):
-            return value
+        if _is_integer_like(value):
+            return value.astype(float) if isinstance(value, np.ndarray) else float(value)
         name = self.params[position]
         raise NonDifferentiableError(
             f"cannot differentiate with respect to {name!r}: it is a {type(value).__name__}",
