@@ -367,21 +367,6 @@ class Lowerer:
 
     def expr_Call(self, node, target):
         func = node.func
-        if isinstance(func, gast.Name) and isinstance(self.env.get(func.id), LocalFunction):
-            return self.inline_local(self.env[func.id], node, target)
-        if isinstance(func, gast.Call) and self.is_derivative_operator(func.func):
-            return self.derivative_call(node, target)
-        if (isinstance(func, gast.Attribute) and func.attr == "pop" and not node.args
-                and isinstance(func.value, gast.Name) and func.value.id in self.env
-                and hasattr(self, "version")):
-            # items.pop(): the last item; the list becomes a new version without it.
-            name = func.value.id
-            items = self.env[name]
-            getitem = REGISTRY.by_name["getitem"]
-            last = self.emit(getitem, (items,), (("index", Const(-1)),), node, target)
-            self.env[name] = self.emit(getitem, (items,), (("index", Const(slice(None, -1))),),
-                                       node, self.version(name))
-            return last
         if isinstance(func, gast.Attribute) and self.static_object(func) is MISSING:
             prim = REGISTRY.methods.get(func.attr)
             if prim is None:
@@ -413,11 +398,10 @@ class Lowerer:
         return self.call(prim, node.args, node.keywords, node, target)
 
     def callee_of(self, obj):
-        return None  # rule templates never call user functions
+        """The Python function to inline for a call of `obj` (none in expressions alone;
+        FunctionLowerer inlines user functions)."""
+        return None
 
-    def is_derivative_operator(self, node) -> bool:
-        return hasattr(self, "derivative_call") and getattr(
-            self.static_object(node), "__s2sad_operator__", None) == "grad"
 
     def missing_rule(self, obj, name, node):
         return self.error(

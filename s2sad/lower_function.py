@@ -453,6 +453,28 @@ class FunctionLowerer(Lowerer):
         self.env[name] = self.emit(prim, (current, value), (), stmt, self.version(name))
 
     # ------------------------------------------------------------------------- inlining
+    def expr_Call(self, node, target):
+        """Calls that only a function body has: of a local function, of ``s2sad.grad(h)``,
+        and ``items.pop()``; everything else is a primitive call or an inlined callee."""
+        func = node.func
+        if isinstance(func, gast.Name) and isinstance(self.env.get(func.id), LocalFunction):
+            return self.inline_local(self.env[func.id], node, target)
+        if isinstance(func, gast.Call) and getattr(
+            self.static_object(func.func), "__s2sad_operator__", None
+        ) == "grad":
+            return self.derivative_call(node, target)
+        if (isinstance(func, gast.Attribute) and func.attr == "pop" and not node.args
+                and isinstance(func.value, gast.Name) and func.value.id in self.env):
+            # items.pop(): the last item; the list becomes a new version without it.
+            name = func.value.id
+            items = self.env[name]
+            getitem = REGISTRY.by_name["getitem"]
+            last = self.emit(getitem, (items,), (("index", Const(-1)),), node, target)
+            self.env[name] = self.emit(getitem, (items,), (("index", Const(slice(None, -1))),),
+                                       node, self.version(name))
+            return last
+        return super().expr_Call(node, target)
+
     def callee_of(self, obj):
         """The plain Python function behind `obj` if a call to it should be inlined."""
         return user_function(obj)
