@@ -238,7 +238,8 @@ class _Adjoint:
     def compound(self, compound, blocks, prepare=None):
         """Reverse each block of a compound statement in its own scope.
 
-        Returns (forward blocks, reverse blocks, zero-initialisations for before it)."""
+        Returns (forward blocks, reverse blocks, its scope: local names and the
+        zero-initialisations to place before it)."""
         # An adjoint known to be zero stays so into the branches of an `if` (each branch
         # assigns it, or zeroes it at its end); a loop needs it materialised first.
         pending = {}
@@ -263,11 +264,12 @@ class _Adjoint:
             for name in [n for n in self.adjoint if n in local and n not in existing]:
                 del self.adjoint[name]  # adjoints of the compound's locals end with it
         self.scopes.pop()
-        return forwards, reverses, scope.inits
+        return forwards, reverses, scope
 
     def branch(self, stmt: If):
-        (body, orelse), (body_rev, orelse_rev), inits = self.compound(stmt, [stmt.body,
+        (body, orelse), (body_rev, orelse_rev), scope = self.compound(stmt, [stmt.body,
                                                                            stmt.orelse])
+        inits = scope.inits
         self.out.extend(inits)
         if body_rev or orelse_rev:
             self.out.append(If(stmt.test, body_rev, orelse_rev, stmt.loc))
@@ -282,8 +284,8 @@ class _Adjoint:
                 if name in self.active:
                     self.ensure(name)  # the back edge carries its adjoint between iterations
 
-        (body,), (body_rev,), inits = self.compound(stmt, [stmt.body], prepare)
-        local = assigned(blocks_of(stmt)) - _assigned_outside(self.fn.body, stmt)
+        (body,), (body_rev,), scope = self.compound(stmt, [stmt.body], prepare)
+        inits, local = scope.inits, scope.local
         index = stmt.target if isinstance(stmt, For) else None
         needs_trips = isinstance(stmt, While) or any(
             isinstance(s, Break) for s in _walk_no_loops(stmt.body))
