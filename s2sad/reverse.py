@@ -104,6 +104,22 @@ class _Scope:
 
     local: set
     inits: list = field(default_factory=list)
+    is_branch: bool = False
+
+
+class _Shape:
+    """What is known of an adjoint's shape compared with its primal's (see ``_Adjoint.shape``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+EXACT = _Shape("EXACT")  # the primal's shape
+ZERO = _Shape("ZERO")  # still the zeros_like(primal) it was initialised with
+UNKNOWN = _Shape("UNKNOWN")  # any shape the primal broadcasts to
 
 
 class _Adjoint:
@@ -112,10 +128,14 @@ class _Adjoint:
         self.names = names
         self.active = active
         self.adjoint: dict = {}  # primal name -> name of the variable holding its adjoint
-        # Adjoints that may still carry broadcast dimensions. Elementwise VJPs accept them
-        # (summing later is the same by linearity), so `unbroadcast` runs only where the exact
-        # shape matters: before a non-elementwise VJP and for the adjoints returned.
-        self.oversized: set = set()
+        # The shape of each adjoint's current value. A broadcasting VJP gives a contribution
+        # the shape of the operation's result, which may be larger than the argument: summing
+        # it down (`unbroadcast`) is only needed where the exact shape matters, and two such
+        # contributions may be added first and summed down once, by linearity, *if they have
+        # the same shape*. So a contribution carries a witness: EXACT, ZERO, UNKNOWN, or the
+        # name of the primal whose shape it has; only equal witnesses are added unsummed.
+        self.shape: dict = {}
+        self.init_shape: dict = {}  # shape of a zero-initialised adjoint where its init sits
         self.out: list = []
         self.scopes = [_Scope(set(fn.params) | assigned(fn.body))]
         self.stacks: list = []  # stack creations, hoisted to the start of the forward sweep
@@ -127,11 +147,20 @@ class _Adjoint:
     def exact(self, name: str, loc=None) -> Var:
         """The adjoint of `name`, summed down to `name`'s shape if it might be larger."""
         bar = self.adjoint[name]
-        if name in self.oversized:
-            self.oversized.discard(name)
+        if self.shape.get(name, EXACT) not in (EXACT, ZERO):
+            self.shape[name] = EXACT
             self.out.append(Op(bar, REGISTRY.by_name["unbroadcast"], (Var(bar), Var(name)),
                                (), loc))
         return Var(bar)
+
+    def _summed_down(self, name: str, contribution, shape, loc):
+        """`contribution` to `name`'s adjoint, summed down to `name`'s shape if needed."""
+        if shape in (EXACT, ZERO):
+            return contribution
+        exact = self.names.temp()
+        self.out.append(Op(exact, REGISTRY.by_name["unbroadcast"], (contribution, Var(name)),
+                           (), loc))
+        return Var(exact)
 
     def ensure(self, name: str) -> str:
         """The adjoint variable of `name`, zero-initialised before the enclosing compound
@@ -143,7 +172,13 @@ class _Adjoint:
         depth = max(i for i, scope in enumerate(self.scopes) if name in scope.local)
         self.scopes[depth + 1].inits.append(Op(bar, REGISTRY.by_name["zeros_like"],
                                                (Var(name),)))
-        self.oversized.add(name)
+        # Inside branches only, the adjoint is still that zero at the first contribution; a
+        # loop between the init and here makes it the sum of earlier iterations.
+        if all(scope.is_branch for scope in self.scopes[depth + 1:]):
+            self.init_shape[name] = ZERO
+        else:
+            self.init_shape[name] = EXACT
+        self.shape[name] = self.init_shape[name]
         return bar
 
     def settle_zeros(self, deeper_than: int = -1):
@@ -152,24 +187,37 @@ class _Adjoint:
             if depth > deeper_than:
                 bar = self.adjoint[name]
                 self.out.append(Op(bar, REGISTRY.by_name["zeros_like"], (Var(name),)))
+                self.shape[name] = EXACT
                 del self.zeroed[name]
 
-    def accumulate(self, name: str, contribution, loc=None, oversized=False):
+    def accumulate(self, name: str, contribution, loc=None, shape=EXACT):
+        """Add `contribution`, whose shape is `shape` (a witness), to the adjoint of `name`."""
         if self.zeroed.get(name) == len(self.scopes):
             del self.zeroed[name]
             self.out.append(Copy(self.adjoint[name], contribution, loc))
-            if oversized:
-                self.oversized.add(name)
+            self.shape[name] = shape
             return
         if name not in self.adjoint and name in self.scopes[-1].local:
             bar = self.names.derived(f"{name}_bar")
             self.adjoint[name] = bar
             self.out.append(Copy(bar, contribution, loc))
-        else:
-            bar = self.ensure(name)
-            self.out.append(Op(bar, REGISTRY.by_name["add"], (Var(bar), contribution), (), loc))
-        if oversized:
-            self.oversized.add(name)
+            self.shape[name] = shape
+            return
+        bar = self.ensure(name)
+        current = self.shape.get(name, EXACT)
+        if current is ZERO:
+            pass  # zero plus a contribution has the contribution's shape
+        elif current is EXACT or shape is EXACT:
+            # Make both exact, so that neither is counted once per broadcast entry.
+            self.exact(name, loc)
+            contribution = self._summed_down(name, contribution, shape, loc)
+            shape = EXACT
+        elif current is UNKNOWN or current != shape:
+            self.exact(name, loc)
+            contribution = self._summed_down(name, contribution, shape, loc)
+            shape = EXACT
+        self.out.append(Op(bar, REGISTRY.by_name["add"], (Var(bar), contribution), (), loc))
+        self.shape[name] = shape
 
     # ------------------------------------------------------------------ statements
     def op(self, op: Op):
@@ -178,10 +226,12 @@ class _Adjoint:
         prim = op.prim
         if prim.elementwise:
             g = Var(self.adjoint[op.target])
-            g_oversized = op.target in self.oversized
+            g_shape = self.shape.get(op.target, EXACT)
+            if g_shape is ZERO:
+                g_shape = EXACT
         else:
             g = self.exact(op.target, op.loc)
-            g_oversized = False
+            g_shape = EXACT
         env = {**rule_env(op), "g": g}
         for position, arg in enumerate(op.args):
             if not (isinstance(arg, Var) and arg.name in self.active):
@@ -199,21 +249,24 @@ class _Adjoint:
             stmts, contribution = lower_rule(op, prim.template("vjp", argname), env,
                                              self.names)
             self.out.extend(stmts)
-            oversized = g_oversized or (
-                prim.broadcasts and not _other_args_are_scalar_constants(op, position))
-            self.accumulate(arg.name, contribution, op.loc, oversized)
+            shape = g_shape
+            if shape is EXACT and prim.broadcasts and not _other_args_are_scalar_constants(
+                    op, position):
+                shape = op.target  # the result's shape, which `arg` may broadcast to
+            self.accumulate(arg.name, contribution, op.loc, shape)
 
     def copy(self, stmt: Copy):
         if stmt.target not in self.adjoint or stmt.target in self.zeroed:
             return  # no adjoint, or one known to be zero here: nothing flows back
         g = self.adjoint[stmt.target]
         if isinstance(stmt.value, Var) and stmt.value.name in self.active:
-            self.accumulate(stmt.value.name, Var(g), stmt.loc, stmt.target in self.oversized)
+            shape = self.shape.get(stmt.target, EXACT)
+            self.accumulate(stmt.value.name, Var(g), stmt.loc, EXACT if shape is ZERO else shape)
         if stmt.carry:
             # The carried variable's value before this write-back is another value: its
             # adjoint starts again from zero for the reads earlier in the iteration.
             self.zeroed[stmt.target] = len(self.scopes)
-            self.oversized.discard(stmt.target)
+            self.shape.pop(stmt.target, None)
 
     def block(self, stmts) -> list:
         """Forward sweep of `stmts` (instrumented) while emitting their reverse into self.out."""
@@ -235,7 +288,7 @@ class _Adjoint:
                 raise TypeError(f"cannot reverse {stmt!r}")
         return list(reversed(forward))
 
-    def compound(self, compound, blocks, prepare=None):
+    def compound(self, compound, blocks, prepare=None, carried=()):
         """Reverse each block of a compound statement in its own scope.
 
         Returns (forward blocks, reverse blocks, its scope: local names and the
@@ -243,28 +296,68 @@ class _Adjoint:
         # An adjoint known to be zero stays so into the branches of an `if` (each branch
         # assigns it, or zeroes it at its end); a loop needs it materialised first.
         pending = {}
-        if isinstance(compound, If):
+        is_branch = isinstance(compound, If)
+        if is_branch:
             pending, self.zeroed = dict(self.zeroed), {}
         else:
             self.settle_zeros()
         local = assigned(blocks_of(compound)) - _assigned_outside(self.fn.body, compound)
-        scope = _Scope(local)
+        scope = _Scope(local, is_branch=is_branch)
         self.scopes.append(scope)
         if prepare is not None:
             prepare()
-        forwards, reverses = [], []
+        if not is_branch:
+            self._enter_loop(compound, carried)
+        before = dict(self.shape)  # for a loop: the shapes every reverse iteration starts from
+        forwards, reverses, ends = [], [], []
         existing = set(self.adjoint)
         for block in blocks:
             saved_out, self.out = self.out, []
             self.zeroed = {name: len(self.scopes) for name in pending}
+            # Each branch starts from the state before the `if`; adjoints that an earlier
+            # branch created are still their zero initialisation here.
+            self.shape = {**{n: self.init_shape[n] for n in self.adjoint if n not in existing},
+                          **before}
             forwards.append(self.block(block))
             self.settle_zeros(len(self.scopes) - 1)
+            if not is_branch:
+                self._leave_loop_body(before, local, carried)
+            ends.append(self.shape)
             reverses.append(self.out)
             self.out = saved_out
             for name in [n for n in self.adjoint if n in local and n not in existing]:
                 del self.adjoint[name]  # adjoints of the compound's locals end with it
         self.scopes.pop()
+        self.shape = {name: _merged([end.get(name, EXACT) for end in ends])
+                      for name in self.adjoint}
+        if not is_branch:
+            for name in carried:
+                if name in self.shape:
+                    self.shape[name] = UNKNOWN  # this iteration's value, or the one before
         return forwards, reverses, scope
+
+    def _enter_loop(self, loop, carried):
+        """Make the adjoints' shapes hold at the start of every reverse iteration.
+
+        An adjoint the body adds to is made exact before the loop (and kept exact by the
+        body), so no broadcast contribution is summed once per iteration; a carried adjoint is
+        reassigned by each iteration, so its shape is not known."""
+        touched = reads(loop.body if isinstance(loop, For) else [*loop.test_body, *loop.body])
+        for name, shape in list(self.shape.items()):
+            if name in carried:
+                self.shape[name] = UNKNOWN
+            elif shape is ZERO:
+                self.shape[name] = EXACT
+            elif name in touched and shape is not EXACT:
+                self.exact(name, loop.loc)
+
+    def _leave_loop_body(self, entry, local, carried):
+        """At the end of a reverse iteration, restore the shapes the iteration started from."""
+        for name, shape in list(self.shape.items()):
+            if name in local or name in carried or shape in (EXACT, ZERO):
+                continue
+            if name in self.adjoint and shape is not entry.get(name, EXACT):
+                self.exact(name)
 
     def branch(self, stmt: If):
         (body, orelse), (body_rev, orelse_rev), scope = self.compound(stmt, [stmt.body,
@@ -284,7 +377,8 @@ class _Adjoint:
                 if name in self.active:
                     self.ensure(name)  # the back edge carries its adjoint between iterations
 
-        (body,), (body_rev,), scope = self.compound(stmt, [stmt.body], prepare)
+        (body,), (body_rev,), scope = self.compound(stmt, [stmt.body], prepare,
+                                                    set(carried))
         inits, local = scope.inits, scope.local
         index = stmt.target if isinstance(stmt, For) else None
         needs_trips = isinstance(stmt, While) or any(
@@ -324,6 +418,15 @@ class _Adjoint:
         if body_rev:
             self.out.append(reverse_loop)
         return forward_before + [forward_loop]
+
+
+def _merged(shapes) -> object:
+    """The shape of an adjoint after a compound statement, from its shape at each block end."""
+    if all(shape is shapes[0] or shape == shapes[0] for shape in shapes):
+        return shapes[0]
+    if all(shape in (EXACT, ZERO) for shape in shapes):
+        return EXACT
+    return UNKNOWN
 
 
 def blocks_of(stmt) -> list:

@@ -15,6 +15,6 @@ def loop_polynomial_grad(x, n):
         s_2_bar = s_1_bar
         s_1_bar = s_2_bar * x
         t3 = s_2_bar * s
-        x_bar = x_bar + t3
-    x_bar = unbroadcast(x_bar, x)
+        t4 = unbroadcast(t3, x)
+        x_bar = x_bar + t4
     return x_bar
