@@ -387,6 +387,8 @@ class _Adjoint:
             raise UnsupportedSyntaxError(
                 "'break' inside a reversed or sliced range loop cannot be differentiated yet",
                 stmt.loc, "loop forwards over range(...) and index from the end instead")
+        # Names the instrumented body introduced (a nested loop's trip count) are local too.
+        local = local | (assigned(body) - self.scopes[0].local)
         saved = sorted((reads(body_rev) & (assigned(body) | local)) - {index})
         forward_before, trips = [], None
         if needs_trips:

@@ -121,3 +121,47 @@ def test_loop_carried_value_broadcast_against_a_matrix_matches_fd():
     A = np.array([[1.0, 2.0], [3.0, 4.0]])
     check_both_modes(f, (0.8, A, 3))
     check_both_modes(f, (0.8, A, 3), wrt=1)
+
+
+# ------------------------------------------------------------------ loops skipped on some paths
+def halve_in_branch(a):
+    for _ in range(2):
+        if a > 10.0:
+            while a > 10.0:
+                a = a * 0.5
+    return a
+
+
+def halve_after_continue(a, c):
+    for i in range(3):
+        if i == c:
+            continue
+        while a > 10.0:
+            a = a * 0.5
+        a = a * 3.0
+    return a
+
+
+def halve_after_break(a, c):
+    for i in range(3):
+        if i == c:
+            break
+        while a > 10.0:
+            a = a * 0.5
+        a = a * 3.0
+    return a
+
+
+@pytest.mark.parametrize("a", [0.5, 30.0])
+def test_while_inside_a_branch_of_a_for_matches_fd(a):
+    check_both_modes(halve_in_branch, (a,))
+
+
+@pytest.mark.parametrize("a, c", [(0.5, 1), (30.0, 0), (30.0, 2), (7.0, 1)])
+def test_while_after_a_continue_matches_fd(a, c):
+    check_both_modes(halve_after_continue, (a, c))
+
+
+@pytest.mark.parametrize("a, c", [(0.5, 1), (30.0, 0), (30.0, 2), (7.0, 1)])
+def test_while_after_a_break_matches_fd(a, c):
+    check_both_modes(halve_after_break, (a, c))
