@@ -41,6 +41,7 @@ from .ir import (
 )
 from .lower import lower_rule, rule_env
 from .rules import REGISTRY
+from .shapes import same_shape, shapes_of
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class _Adjoint:
         # the same shape*. So a contribution carries a witness: EXACT, ZERO, UNKNOWN, or the
         # name of the primal whose shape it has; only equal witnesses are added unsummed.
         self.shape: dict = {}
+        self.static = shapes_of(fn)  # shapes provably equal in every execution
         self.init_shape: dict = {}  # shape of a zero-initialised adjoint where its init sits
         self.out: list = []
         self.scopes = [_Scope(set(fn.params) | assigned(fn.body))]
@@ -190,8 +192,15 @@ class _Adjoint:
                 self.shape[name] = EXACT
                 del self.zeroed[name]
 
+    def _same(self, a, b) -> bool:
+        """Whether witnesses `a` and `b` (primal names) give the same shape."""
+        return isinstance(a, str) and isinstance(b, str) and (
+            a == b or same_shape(self.static, a, b))
+
     def accumulate(self, name: str, contribution, loc=None, shape=EXACT):
         """Add `contribution`, whose shape is `shape` (a witness), to the adjoint of `name`."""
+        if isinstance(shape, str) and same_shape(self.static, shape, name):
+            shape = EXACT  # the shape analysis proves the broadcast did not enlarge it
         if self.zeroed.get(name) == len(self.scopes):
             del self.zeroed[name]
             self.out.append(Copy(self.adjoint[name], contribution, loc))
@@ -207,12 +216,8 @@ class _Adjoint:
         current = self.shape.get(name, EXACT)
         if current is ZERO:
             pass  # zero plus a contribution has the contribution's shape
-        elif current is EXACT or shape is EXACT:
+        elif not (current is shape or self._same(current, shape)):
             # Make both exact, so that neither is counted once per broadcast entry.
-            self.exact(name, loc)
-            contribution = self._summed_down(name, contribution, shape, loc)
-            shape = EXACT
-        elif current is UNKNOWN or current != shape:
             self.exact(name, loc)
             contribution = self._summed_down(name, contribution, shape, loc)
             shape = EXACT

@@ -11,5 +11,4 @@ def branch_if_else_grad(x):
     else:
         t4 = y_2_bar * -3.0
         x_bar = x_bar + t4
-    x_bar = unbroadcast(x_bar, x)
     return x_bar

@@ -15,6 +15,5 @@ def loop_polynomial_grad(x, n):
         s_2_bar = s_1_bar
         s_1_bar = s_2_bar * x
         t3 = s_2_bar * s
-        t4 = unbroadcast(t3, x)
-        x_bar = x_bar + t4
+        x_bar = x_bar + t3
     return x_bar
