@@ -733,6 +733,9 @@ def recursion_primitive(callee, params) -> Primitive:
         jvp={p: f"{jvp_name}({arglist}, {dots})[1]" for p in params},
     )
     prim.jvp_all = f"{jvp_name}({arglist}, {dots})[1]"
+    # Every argument's adjoint comes from one call: `lower_rule` emits it once per operation
+    # (the per-argument templates above index it), or recursion would take exponential time.
+    prim.vjp_all = f"{vjp_name}({arglist}, g)"
     prim.impl = callee
     prim.scope = {
         vjp_name: Primitive(name=vjp_name, spelling=vjp_name, argnames=(*params, "g")),

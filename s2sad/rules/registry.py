@@ -50,11 +50,12 @@ class Primitive:
 
     def template(self, kind: str, argname: str | None = None):
         """The parsed gast expression of the `kind` ('vjp'/'jvp') rule for `argname`, or of
-        the one-expression tangent rule ``jvp_all`` (kind 'jvp_all')."""
+        the one-expression rules ``jvp_all`` (the tangent from every argument's tangent) and
+        ``vjp_all`` (every argument's adjoint at once, as a tuple) for those kinds."""
         key = (kind, argname)
         if key not in self._parsed:
-            if kind == "jvp_all":
-                text = self.jvp_all
+            if kind in ("jvp_all", "vjp_all"):
+                text = getattr(self, kind)
             else:
                 text = (self.vjp if kind == "vjp" else self.jvp)[argname]
             self._parsed[key] = gast.parse(text, mode="eval").body
