@@ -97,11 +97,17 @@ class _Tangent:
         return name
 
     def array(self, op: Op):
-        elements = tuple(
-            Var(self.name_for(a.name)) if isinstance(a, Var) and a.name in self.active
-            else Const(0.0)
-            for a in op.args
-        )
+        """``np.array([a, b, ...])``: the array of the elements' tangents. An inactive element
+        may itself be an array (a row), so its zero tangent has its shape, not 0.0."""
+        elements = []
+        for a in op.args:
+            if isinstance(a, Var) and a.name in self.active:
+                elements.append(Var(self.name_for(a.name)))
+            elif isinstance(a, Var):
+                elements.append(Var(self._emit(REGISTRY.by_name["zeros_like"], (a,), op)))
+            else:
+                elements.append(Const(0.0))  # a number written in the list
+        elements = tuple(elements)
         self.out.append(Op(self.name_for(op.target), op.prim, elements, op.kwargs, op.loc))
 
     def copy(self, stmt: Copy):
