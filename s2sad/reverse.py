@@ -144,6 +144,7 @@ class _Adjoint:
         # Adjoints known to be zero right now (after a carried variable's write-back), with the
         # scope depth where that holds: the next contribution at that depth just assigns.
         self.zeroed: dict = {}
+        self.loop_end: dict = {}  # adjoint shapes at the end of the last loop body reversed
 
     # ------------------------------------------------------------------ accumulation
     def exact(self, name: str, loc=None) -> Var:
@@ -326,6 +327,7 @@ class _Adjoint:
             forwards.append(self.block(block))
             self.settle_zeros(len(self.scopes) - 1)
             if not is_branch:
+                self.loop_end = dict(self.shape)
                 self._leave_loop_body(before, local, carried)
             ends.append(self.shape)
             reverses.append(self.out)
@@ -341,16 +343,59 @@ class _Adjoint:
                     self.shape[name] = UNKNOWN  # this iteration's value, or the one before
         return forwards, reverses, scope
 
+    def _carried_sources(self, loop, carried) -> dict:
+        """Each carried name mapped to the one value written back to it, if that value is
+        assigned on every path through the body and provably keeps one shape; else None."""
+        sources = {}
+        for stmt in _walk_no_loops(loop.body):
+            if isinstance(stmt, Copy) and stmt.carry:
+                value = stmt.value.name if isinstance(stmt.value, Var) else None
+                sources.setdefault(stmt.target, set()).add(value)
+        everywhere = _block_assigned(loop.body)
+        promises = {}
+        for name in carried:
+            (value, *others) = sources[name]
+            fixed = (not others and value in everywhere
+                     and same_shape(self.static, value, value))
+            promises[name] = value if fixed else None
+        return promises
+
+    def _kept(self, shape, value) -> bool:
+        """Whether a carried adjoint ending an iteration with `shape` has `value`'s shape
+        for the next one (EXACT: the shape of the carried value at the iteration's start,
+        which is the value written back by the iteration before)."""
+        return shape in (EXACT, ZERO) or self._same(shape, value)
+
+    def _snapshot(self):
+        return (set(self.names.taken), self.names.counter, dict(self.adjoint), dict(self.shape),
+                dict(self.init_shape), dict(self.zeroed), len(self.stacks), len(self.out),
+                [(scope, len(scope.inits)) for scope in self.scopes])
+
+    def _restore(self, snapshot):
+        (taken, counter, adjoint, shape, init_shape, zeroed, n_stacks, n_out, scopes) = snapshot
+        self.names.taken, self.names.counter = set(taken), counter
+        self.adjoint, self.shape = dict(adjoint), dict(shape)
+        self.init_shape, self.zeroed = dict(init_shape), dict(zeroed)
+        del self.stacks[n_stacks:]
+        del self.out[n_out:]
+        for scope, n_inits in scopes:
+            del scope.inits[n_inits:]
+
     def _enter_loop(self, loop, carried):
         """Make the adjoints' shapes hold at the start of every reverse iteration.
 
         An adjoint the body adds to is made exact before the loop (and kept exact by the
         body), so no broadcast contribution is summed once per iteration; a carried adjoint is
-        reassigned by each iteration, so its shape is not known."""
+        reassigned by each iteration: it has the shape its promise names, or an unknown one."""
         touched = reads(loop.body if isinstance(loop, For) else [*loop.test_body, *loop.body])
+        for name, value in carried.items():
+            if name in self.adjoint:
+                before = self.shape.get(name, EXACT)
+                kept = value is not None and self._kept(before, value)
+                self.shape[name] = value if kept else UNKNOWN
         for name, shape in list(self.shape.items()):
             if name in carried:
-                self.shape[name] = UNKNOWN
+                continue
             elif shape is ZERO:
                 self.shape[name] = EXACT
             elif name in touched and shape is not EXACT:
@@ -382,8 +427,20 @@ class _Adjoint:
                 if name in self.active:
                     self.ensure(name)  # the back edge carries its adjoint between iterations
 
-        (body,), (body_rev,), scope = self.compound(stmt, [stmt.body], prepare,
-                                                    set(carried))
+        # A carried adjoint's shape at the start of a reverse iteration is that of the value
+        # written back (exact while the loop still runs), if that value provably keeps one
+        # shape; the assumption is checked at the end of the body, and dropped if it fails.
+        promises = self._carried_sources(stmt, carried)
+        snapshot = self._snapshot()
+        while True:
+            self.loop_end = {}
+            (body,), (body_rev,), scope = self.compound(stmt, [stmt.body], prepare, promises)
+            broken = {c for c, v in promises.items()
+                      if v is not None and not self._kept(self.loop_end.get(c, EXACT), v)}
+            if not broken:
+                break
+            self._restore(snapshot)
+            promises = {c: None if c in broken else v for c, v in promises.items()}
         inits, local = scope.inits, scope.local
         index = stmt.target if isinstance(stmt, For) else None
         needs_trips = isinstance(stmt, While) or any(

@@ -165,3 +165,42 @@ def test_while_after_a_continue_matches_fd(a, c):
 @pytest.mark.parametrize("a, c", [(0.5, 1), (30.0, 0), (30.0, 2), (7.0, 1)])
 def test_while_after_a_break_matches_fd(a, c):
     check_both_modes(halve_after_break, (a, c))
+
+
+# ------------------------------------------------------------------ carried adjoint shapes
+def sum_of_broadcast_carried(x, B, n):
+    s = x
+    for _ in range(n):
+        t = s * B
+        s = np.sum(t) * 0.5
+    return s
+
+
+def run_printed_gradient(f, *args):
+    """Compile and run the gradient code `s2sad.source` prints (the 'grad' program)."""
+    from s2sad import runtime
+
+    namespace = {**vars(runtime), "np": np}
+    exec(s2sad.source(f), namespace)
+    return namespace[f"{f.__name__}_grad"](*args)
+
+
+def test_printed_gradient_of_a_loop_whose_carried_adjoint_broadcasts_matches_fd():
+    B = np.array([[1.0, 2.0, 3.0], [0.5, 0.1, -1.0]])
+    expected = numeric_grad(sum_of_broadcast_carried, [0.3, B, 3], 0)
+    assert run_printed_gradient(sum_of_broadcast_carried, 0.3, B, 3) == pytest.approx(expected)
+    check_both_modes(sum_of_broadcast_carried, (0.3, B, 3))
+    check_both_modes(sum_of_broadcast_carried, (0.3, B, 3), wrt=1)
+
+
+def test_carried_value_that_changes_shape_in_the_first_iteration_matches_fd():
+    def f(x, A, n):
+        s = 0.0
+        for _ in range(n):
+            s = s * x + A
+        return np.sum(s * s)
+
+    A = np.array([[0.5, -0.3], [0.2, 0.1]])
+    check_both_modes(f, (0.7, A, 3))
+    check_both_modes(f, (0.7, A, 3), wrt=1)
+    check_both_modes(f, (np.array([0.7, 0.2]), A, 3))
