@@ -28,6 +28,7 @@ from .errors import (  # noqa: E402
     NonScalarOutputError,
     NoSourceError,
     S2sadError,
+    StaleSourceError,
     UnsupportedSyntaxError,
 )
 from .loader import clear_cache  # noqa: E402
@@ -42,6 +43,7 @@ __all__ = [
     "NonDifferentiableError",
     "NonScalarOutputError",
     "S2sadError",
+    "StaleSourceError",
     "UnsupportedSyntaxError",
     "check_grad",
     "clear_cache",

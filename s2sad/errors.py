@@ -70,3 +70,7 @@ class NonScalarOutputError(S2sadError):
 
 class InternalError(S2sadError):
     """A bug in s2sad itself; please report it with the function that triggered it."""
+
+
+class StaleSourceError(NoSourceError):
+    """The function's source file no longer holds the code that runs (edited after import)."""

@@ -7,11 +7,15 @@ resolved here, once, at transformation time.
 """
 
 from __future__ import annotations
+import __future__
 
 import builtins
-import dis
+import functools
 import hashlib
 import inspect
+import keyword
+import linecache
+import symtable
 import sys
 import textwrap
 import types
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import Location, NoSourceError, UnsupportedSyntaxError
+from .errors import Location, NoSourceError, StaleSourceError, UnsupportedSyntaxError
 
 _MISSING = object()
 
@@ -126,43 +130,179 @@ def _find_lambda(tree, fn) -> gast.FunctionDef:
     raise _no_source(fn, "its lambda could not be located in the source line")
 
 
-def _find_code(code, name: str):
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+# What must be equal for two code objects to be the same code: everything but the line
+# numbers, which are compared separately (the reproduction may sit at other lines).
+_CODE_FIELDS = ("co_name", "co_filename", "co_argcount", "co_posonlyargcount",
+                "co_kwonlyargcount", "co_nlocals", "co_stacksize", "co_flags", "co_code",
+                "co_names", "co_varnames", "co_freevars", "co_cellvars", "co_linetable",
+                "co_exceptiontable")
+
+
+def _same_code(compiled, original, shift: int) -> bool:
+    """Whether `compiled` (from the source text, its lines moved down by `shift`) is the code
+    object `original`, recursively through nested functions, lambdas and comprehensions."""
+    if compiled.co_firstlineno - shift != original.co_firstlineno:
+        return False
+    for name in _CODE_FIELDS:
+        if getattr(compiled, name, None) != getattr(original, name, None):
+            return False
+    if len(compiled.co_consts) != len(original.co_consts):
+        return False
+    for a, b in zip(compiled.co_consts, original.co_consts):
+        if isinstance(a, types.CodeType) or isinstance(b, types.CodeType):
+            if not (isinstance(a, types.CodeType) and isinstance(b, types.CodeType)
+                    and _same_code(a, b, shift)):
+                return False
+        elif type(a) is not type(b) or repr(a) != repr(b):
+            return False
+    return True
+
+
+def _enclosing_scopes(fn) -> list:
+    """``[(kind, name)]``, outermost first: the functions (``"def"``) and classes around `fn`,
+    read from its qualified name (``outer.<locals>.C.method``). A lambda or comprehension
+    around `fn` is ``("inline", ...)``: it usually sits on the same line as `fn` itself."""
+    qualname = getattr(fn.__code__, "co_qualname", None) or fn.__qualname__
+    parts = qualname.split(".")[:-1]
+    scopes, i = [], 0
+    while i < len(parts):
+        name = parts[i]
+        local = i + 1 < len(parts) and parts[i + 1] == "<locals>"
+        if not name.isidentifier():
+            scopes.append(("inline", name))
+        else:
+            scopes.append(("def" if local else "class", name))
+        i += 2 if local else 1
+    return scopes
+
+
+@functools.lru_cache(maxsize=64)
+def _imported_names(module_text: str) -> tuple:
+    """Names bound by ``import`` statements at the top level of a module: CPython 3.11 compiles
+    ``name.attr(...)`` differently when ``name`` is one (LOAD_ATTR instead of LOAD_METHOD)."""
+    try:
+        table = symtable.symtable(module_text, "<module>", "exec")
+    except (SyntaxError, ValueError):
+        return ()
+    return tuple(sorted(s.get_name() for s in table.get_symbols() if s.is_imported()))
+
+
+def _walk_code(code):
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            if const.co_name == name:
-                return const
-            found = _find_code(const, name)
-            if found is not None:
-                return found
-    return None
+            yield const
+            yield from _walk_code(const)
 
 
-def _fingerprint(code) -> tuple:
-    """What a source edit changes in compiled code, and a context-dependent compilation does
-    not (LOAD_METHOD versus LOAD_ATTR, caches): names, constants, variables, operators."""
-    operators = sorted(i.argrepr for i in dis.get_instructions(code)
-                       if i.opname in ("BINARY_OP", "COMPARE_OP", "UNARY_NEGATIVE",
-                                       "BINARY_SUBSCR", "CALL", "CALL_FUNCTION"))
-    consts = tuple(repr(c) for c in code.co_consts if not isinstance(c, types.CodeType))
-    # A nested function's free variables are globals when its text is compiled on its own.
-    names = set(code.co_names) | set(code.co_freevars)
-    return (tuple(sorted(names)), code.co_varnames, consts, tuple(operators))
+def _reproductions(fn, lines: list, first_line: int, in_parentheses: bool):
+    """Texts that should compile to `fn`'s code: its source lines, with their own indentation
+    and line numbers, under ``def``/``class`` headers reproducing its enclosing scopes.
+
+    Yields ``(text, shift, header names)``; `shift` is how many lines further down the source
+    sits in the text. The innermost enclosing ``def`` takes `fn`'s free variables as
+    parameters, so that they compile as free variables again. Enclosing lambdas and
+    comprehensions are tried both ways: as a dummy ``def`` header, and as part of the source
+    line itself (where they usually are)."""
+    code = fn.__code__
+    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    imported = [n for n in _imported_names("".join(linecache.getlines(code.co_filename)))
+                if n.isidentifier() and not keyword.iskeyword(n)]
+    found = _enclosing_scopes(fn)
+    has_class = any(kind == "class" for kind, _ in found)
+    free = [v for v in code.co_freevars if not (v == "__class__" and has_class)]
+    variants = [[("def" if kind == "inline" else kind, name) for kind, name in found]]
+    if any(kind == "inline" for kind, _ in found):
+        variants.append([scope for scope in found if scope[0] != "inline"])
+    for scopes in variants:
+        if free and not any(kind == "def" for kind, _ in scopes) and len(variants) == 1:
+            scopes = [("def", "_s2sad_scope"), *scopes]
+        if not scopes and (indent or in_parentheses):
+            scopes = [("if", "")]  # an indented block at module level
+        innermost_def = max((i for i, (kind, _) in enumerate(scopes) if kind == "def"),
+                            default=-1)
+        header = ["import " + ", ".join(imported)] if imported else []
+        names = []
+        for depth, (kind, name) in enumerate(scopes):
+            pad = " " * depth
+            if kind == "def":
+                name = name if name.isidentifier() else "_s2sad_scope"
+                params = ", ".join(free) if depth == innermost_def else ""
+                header.append(f"{pad}def {name}({params}):")
+                names.append(name)
+            elif kind == "class":
+                header.append(f"{pad}class {name}:")
+                names.append(name)
+            else:
+                header.append(f"{pad}if 1:")
+        body = "".join(lines)
+        if in_parentheses:  # the lambda is part of a larger expression: parenthesize it
+            header[-1] += " ("
+            body = body.rstrip().rstrip(",;") + "\n)\n"
+        # The source at its own line numbers when there is room above it for the header.
+        padding = max(first_line - 1 - len(header), 0)
+        text = "\n".join(header) + "\n" * (padding + bool(header)) + body
+        yield text, len(header) + padding + 1 - first_line, names
 
 
-def _check_source_matches(fn, source: str, first_line: int) -> None:
+def _stale(fn, filename: str, first_line: int, why: str) -> StaleSourceError:
+    lines = linecache.getlines(filename)
+    text = lines[first_line - 1] if 0 < first_line <= len(lines) else ""
+    return StaleSourceError(
+        f"the source of {fn.__qualname__!r} changed after it was imported: {why}",
+        Location(filename, first_line, 0, text),
+        "reload the module (importlib.reload) or restart Python, so that the function that "
+        "runs is the one in the file;\ns2sad differentiates the source text, and refuses "
+        "when that text is not the code that runs")
+
+
+def _check_source_matches(fn, lines: list, first_line: int, filename: str,
+                          in_parentheses: bool) -> None:
     """Refuse a source file edited after `fn` was defined: its derivative would be of code
-    that is not the code that runs."""
-    try:
-        module = compile("\n" * (first_line - 1) + source, fn.__code__.co_filename, "exec")
-    except SyntaxError:
-        return  # reported by the parser with a location
-    compiled = _find_code(module, fn.__code__.co_name)
-    if compiled is not None and _fingerprint(compiled) != _fingerprint(fn.__code__):
-        raise NoSourceError(
-            f"the source of {fn.__qualname__!r} changed after it was defined",
-            Location(fn.__code__.co_filename, first_line, 0),
-            "reload the module (importlib.reload) or restart, so the function that runs is "
-            "the one in the file")
+    that is not the code that runs.
+
+    The check is exact: the source lines are compiled again (see :func:`_reproductions`) with
+    the function's file name and future flags, and the code object found there must equal
+    ``fn.__code__``: bytecode, constants (nested code objects included), names, variables,
+    flags, line and column tables.
+    """
+    code = fn.__code__
+    is_lambda = code.co_name == "<lambda>"
+    params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    why = None
+    for text, shift, names in _reproductions(fn, lines, first_line, in_parentheses):
+        try:
+            container = compile(text, code.co_filename, "exec",
+                                flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            why = why or "its source text does not compile as it stands in the file"
+            continue
+        for name in names:
+            inner = [c for c in container.co_consts
+                     if isinstance(c, types.CodeType) and c.co_name == name]
+            container = inner[0] if len(inner) == 1 else None
+            if container is None:
+                break
+        if container is None:
+            why = why or "its source text does not compile as it was"
+            continue
+        if is_lambda:
+            candidates = [c for c in _walk_code(container) if c.co_name == "<lambda>"
+                          and c.co_varnames[: c.co_argcount + c.co_kwonlyargcount] == params]
+        else:
+            candidates = [c for c in container.co_consts
+                          if isinstance(c, types.CodeType) and c.co_name == code.co_name]
+        if len(candidates) != 1:
+            what = "lambda" if is_lambda else f"def {code.co_name}"
+            why = why or f"line {first_line} no longer holds its {what}"
+        elif _same_code(candidates[0], code, shift):
+            return
+        else:
+            why = why or f"the text at line {first_line} is not the code that runs"
+    raise _stale(fn, filename, first_line, why)
 
 
 def parse_source(text: str, scope: dict, filename: str, fn=None) -> ParsedFunction:
@@ -198,6 +338,12 @@ def parse_function(fn) -> ParsedFunction:
             f"{fn.__qualname__!r} is a function of s2sad itself, not user code",
             hint="only s2sad.grad(f) results can be differentiated again; for\n"
             "value_and_grad, jacobian or hessian results, differentiate s2sad.grad(f) instead")
+    if inspect.unwrap(fn) is not fn:
+        raise NoSourceError(
+            f"{fn.__qualname__!r} wraps another function (it has __wrapped__, as functools.wraps "
+            "sets): its source is the wrapped function's, not the code that runs",
+            hint="differentiate the undecorated function, or make the wrapper a primitive with "
+            "@s2sad.primitive and s2sad.defvjp / s2sad.defjvp")
     try:
         lines, first_line = inspect.getsourcelines(fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
@@ -216,6 +362,7 @@ def parse_function(fn) -> ParsedFunction:
         file_lines = [""] * (first_line - 1) + lines
     is_lambda = fn.__name__ == "<lambda>"
     text = source.strip() if is_lambda else source
+    in_parentheses = False
     try:
         tree = gast.parse(text)
     except SyntaxError:
@@ -226,6 +373,7 @@ def parse_function(fn) -> ParsedFunction:
             tree = gast.parse("(" + text.rstrip(",;") + ")")
         except SyntaxError:
             raise _no_source(fn, "its lambda is not a self-contained expression") from None
+        in_parentheses = True
     if is_lambda:
         node = _find_lambda(tree, fn)
     else:
@@ -239,8 +387,7 @@ def parse_function(fn) -> ParsedFunction:
                 "differentiate a plain 'def' function")
         if not isinstance(node, gast.FunctionDef):
             raise _no_source(fn, "its source is not a plain `def`")
-    if not is_lambda:
-        _check_source_matches(fn, source, first_line)
+    _check_source_matches(fn, lines, first_line, filename, in_parentheses)
     node.decorator_list = []
     parsed = ParsedFunction(
         fn=fn,
