@@ -60,7 +60,9 @@ class _Tangent:
             env[f"{argname}_dot"] = Var(self.name_for(arg.name))
             template = prim.template("jvp", argname)
             used = _template_names(template)
-            covers_shape |= "ans" in used or bool(used & (set(prim.argnames) - {argname}))
+            # The tangent has the result's shape if its template reads the result or every
+            # other operand (np.where(c, 0.0, y_dot) lacks x's shape in where(c, x, y)).
+            covers_shape |= "ans" in used or set(prim.argnames) - {argname} <= used
             stmts, value = lower_rule(op, template, env, self.names)
             self.out.extend(stmts)
             contributions.append(value)

@@ -204,3 +204,28 @@ def test_carried_value_that_changes_shape_in_the_first_iteration_matches_fd():
     check_both_modes(f, (0.7, A, 3))
     check_both_modes(f, (0.7, A, 3), wrt=1)
     check_both_modes(f, (np.array([0.7, 0.2]), A, 3))
+
+
+# ------------------------------------------------------------------ forward: broadcast tangents
+def where_with_a_constant_branch_of_another_shape(y):
+    return np.sum(np.where(np.zeros(3) > 0.0, np.full((2, 1), 0.5), y), axis=0)
+
+
+def test_tangent_of_where_keeps_the_shape_of_its_inactive_branch():
+    y = np.array([[0.1, 0.2, 0.3]])
+    _, dot = s2sad.jvp(where_with_a_constant_branch_of_another_shape, (y,), (np.ones((1, 3)),))
+    np.testing.assert_allclose(dot, [2.0, 2.0, 2.0])
+
+    def f(y):
+        return np.sum(where_with_a_constant_branch_of_another_shape(y) ** 2)
+
+    check_both_modes(f, (y,))
+
+
+def test_tangent_of_where_broadcast_by_its_constant_branch_has_the_value_shape():
+    def f(p):
+        return np.where(p > 0.5, np.full((3,), 0.5), p)
+
+    value, dot = s2sad.jvp(f, (np.zeros((2, 1)),), (np.ones((2, 1)),))
+    assert np.shape(dot) == np.shape(value) == (2, 3)
+    np.testing.assert_allclose(dot, np.ones((2, 3)))
