@@ -7,14 +7,17 @@ checks them, and unpacks the generated function's flat result.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import inspect
 import json
 import threading
+import traceback
 import types
 import weakref
 
+import gast
 import numpy as np
 
 from . import fence, loader
@@ -56,8 +59,9 @@ class _Built:
         """The differentiated function."""
         return self._fn()
 
-    def bind(self, args, kwargs) -> list:
-        """Positional arguments for the generated function (defaults filled in)."""
+    def bind(self, args, kwargs, convert: bool = True) -> list:
+        """Positional arguments for the generated function (defaults filled in); with
+        `convert`, the wrt arguments are checked and integers among them made floats."""
         if not kwargs and len(args) == len(self.params):
             values = list(args)
         else:
@@ -69,20 +73,35 @@ class _Built:
                                  f"call it as {self.name}{self.signature}") from None
             bound.apply_defaults()
             values = list(bound.args)
-        for position in self.wrt_positions:
-            values[position] = self.check_differentiable(values[position], position)
+        if convert:
+            for position in self.wrt_positions:
+                values[position] = self.check_differentiable(values[position], position)
         return values
 
     def check_differentiable(self, value, position):
         """`value` as a wrt argument: floating values as they are, integers as floats."""
+        kind = type(value)
+        if kind is float or kind is np.float64:
+            return value
+        name = self.params[position]
+        if _is_complex(value):
+            raise NonDifferentiableError(
+                f"cannot differentiate with respect to {name!r}: it is complex "
+                f"({type(value).__name__}{_dtype(value)})",
+                self.parsed.location(self.parsed.node),
+                "s2sad differentiates real functions only (complex derivatives are not "
+                "designed yet);\npass the real and imaginary parts as separate float arguments")
         if _is_float_like(value):
             return value
         if _is_integer_like(value):
             return value.astype(float) if isinstance(value, np.ndarray) else float(value)
-        name = self.params[position]
+        container = isinstance(value, (tuple, list, dict))
         raise NonDifferentiableError(
             f"cannot differentiate with respect to {name!r}: it is a {type(value).__name__}",
             self.parsed.location(self.parsed.node),
+            ("tuples, lists and dicts are not differentiable (yet): pass their numbers as "
+             "separate float arguments or as one array,\nor leave this argument out of wrt")
+            if container else
             "pass a float or a floating-point array, or leave this argument out of wrt")
 
     def check_scalar(self, value):
@@ -94,18 +113,214 @@ class _Built:
                 "use s2sad.vjp for a vector-Jacobian product, or s2sad.jacobian for the full "
                 "Jacobian")
 
+    def integer_misuse(self, exc, raw_values, rerun):
+        """The error to raise for `exc` (raised with the wrt integers converted to floats) if
+        the integers are to blame: `rerun(raw_values)` (the same call with the integers as
+        given) succeeds. None when they are not."""
+        if not isinstance(exc, (TypeError, IndexError)):
+            return None
+        names = [self.params[p] for p in self.wrt_positions
+                 if p < len(raw_values) and _is_integer_like(raw_values[p])]
+        if not names:
+            return None
+        try:
+            rerun(raw_values)
+        except Exception:  # noqa: BLE001 - not the conversion's fault: the caller re-raises
+            return None
+        name, node = _integer_use(self.parsed, names, exc)
+        err = NonDifferentiableError(
+            f"{name!r} is an integer used as an index or a count, but it is in wrt, so it was "
+            f"converted to a float ({type(exc).__name__}: {exc})",
+            self.parsed.location(node if node is not None else self.parsed.node),
+            f"leave {name!r} out of wrt: an index or a loop bound has no derivative")
+        err.integer_argument = name
+        return err
 
-def _distinct(grads, seeds) -> tuple:
-    """`grads` with copies where two results (or a result and a cotangent the caller passed)
-    are the same memory: writing into one returned array must not change another."""
-    out, seen = [], [s for s in seeds if isinstance(s, np.ndarray)]
-    for g in grads:
-        if isinstance(g, np.ndarray) and any(np.may_share_memory(g, other) for other in seen):
-            g = g.copy()
-        if isinstance(g, np.ndarray):
-            seen.append(g)
-        out.append(g)
+    def seed(self, value, like, what: str):
+        """`value` checked as a cotangent or tangent for `like` (an output or an argument):
+        real numbers of the same shape (a Python number for a 0-d `like`), integers made
+        floats."""
+        kind = type(value)
+        if kind is float and type(like) in _REAL_SCALARS:
+            return value
+        if kind is np.ndarray and type(like) is np.ndarray and value.dtype.kind == "f" and (
+                value.shape == like.shape):
+            return value
+        problem = None
+        if value is None or isinstance(value, (bool, np.bool_, str, bytes, dict)):
+            problem = f"a {type(value).__name__}"
+        elif _is_complex(value):
+            problem = "complex"
+        else:
+            if isinstance(value, (tuple, list)):
+                try:
+                    value = np.asarray(value)
+                except ValueError:
+                    problem = "a ragged sequence"
+            if problem is None and np.ndim(value) == 0 and not isinstance(
+                    value, (int, float, np.integer, np.floating, np.ndarray)):
+                problem = f"a {type(value).__name__}"
+            elif problem is None and isinstance(value, np.ndarray) and (
+                    value.dtype.kind not in "iuf"):
+                problem = f"an array of {value.dtype}"
+        if problem is not None:
+            raise S2sadError(f"{what} must be real numbers, but it is {problem}",
+                             self.parsed.location(self.parsed.node),
+                             "pass a float, or a floating-point array of the same shape")
+        if np.shape(value) != np.shape(like):
+            raise S2sadError(
+                f"{what} has shape {np.shape(value)}, but it must have shape {np.shape(like)}",
+                self.parsed.location(self.parsed.node),
+                "give it the shape of the value it seeds (a float for a scalar)")
+        if isinstance(value, np.ndarray) and value.dtype.kind != "f":
+            return value.astype(float)
+        if isinstance(value, (int, np.integer)):
+            return float(value)
+        return value
+
+
+def _diagnosed(built, fn, raw, values, err):
+    """The error to raise for `err`, raised by hessian's or hvp's generated code (which is
+    not the user's): an integer in wrt used as an index or a count, pointed at in the user's
+    own function `fn`, when calling `fn` with the converted values fails and calling it with
+    the integers does not; `err` itself otherwise."""
+    if isinstance(err, S2sadError) and not getattr(err, "integer_argument", None):
+        return err
+    try:
+        _call_original(built, fn, raw, values)
+    except NonDifferentiableError as better:
+        if getattr(better, "integer_argument", None):
+            return better
+    except Exception:  # noqa: BLE001, S110 - keep the error found first
+        pass
+    return err
+
+
+_REAL_SCALARS = (float, np.float64, int)
+
+
+def _integer_use(parsed, names, exc):
+    """(name, node): where the function uses one of `names` as an index or a count; the line
+    that failed when the traceback shows it (in the user's file or in generated code)."""
+    failing_line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == parsed.filename:
+            failing_line = lineno - parsed.line_offset
+    uses = []
+    for node in gast.walk(parsed.node):
+        spots = ()
+        if isinstance(node, gast.Subscript):
+            spots = (node.slice,)
+        elif isinstance(node, gast.Call):
+            spots = (*node.args, *(k.value for k in node.keywords))
+        for spot in spots:
+            for inner in gast.walk(spot):
+                if isinstance(inner, gast.Name) and inner.id in names:
+                    uses.append((getattr(node, "lineno", 0), getattr(node, "col_offset", 0),
+                                 inner.id, node))
+    uses.sort(key=lambda u: u[:2])
+    on_line = [u for u in uses if u[0] == failing_line]
+    for _, _, name, node in on_line or uses:
+        if isinstance(node, gast.Subscript) or (
+                isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and node.func.id == "range") or on_line:
+            return name, node
+    return names[0], None
+
+
+def _is_complex(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c"
+    return isinstance(value, (complex, np.complexfloating))
+
+
+def _dtype(value) -> str:
+    return f" of {value.dtype}" if isinstance(value, np.ndarray) else ""
+
+
+def _private(value):
+    """`value` with its arrays copied, through tuples, lists and dicts: what the user's own
+    function is given, so that an in-place update in it cannot change the caller's arrays."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if type(value) in (float, int, bool, str) or value is None:
+        return value
+    if isinstance(value, tuple):
+        items = [_private(v) for v in value]
+        return type(value)._make(items) if hasattr(type(value), "_make") else (
+            tuple(items) if type(value) is tuple else type(value)(items))
+    if isinstance(value, list):
+        out = copy.copy(value)
+        out[:] = [_private(v) for v in value]
+        return out
+    if isinstance(value, dict):
+        out = copy.copy(value)
+        for k, v in value.items():
+            out[k] = _private(v)
+        return out
+    return value
+
+
+def _arrays(value) -> list:
+    """The arrays in `value`, through tuples, lists and dicts."""
+    found, pending = [], [value]
+    while pending:
+        v = pending.pop()
+        kind = type(v)
+        if kind is float or kind is int or v is None:
+            continue
+        if kind is np.ndarray or isinstance(v, np.ndarray):
+            found.append(v)
+        elif kind is tuple or kind is list or isinstance(v, (tuple, list)):
+            pending.extend(v)
+        elif isinstance(v, dict):
+            pending.extend(v.values())
+    return found
+
+
+def _shares(array, others) -> bool:
+    """Whether `array` may share memory with one of `others`. An array that owns its memory
+    (a result computed by s2sad) can only do so by being one of them."""
+    if array.base is None:
+        return any(array is other for other in others)
+    return any(np.may_share_memory(array, other) for other in others)
+
+
+def _separate(results, *inputs):
+    """`results` (a value or a tuple of them) with copies where an array could share memory
+    with an array among `inputs` (the caller's arguments, cotangents, tangents) or with
+    another result: writing into a returned array must change nothing else."""
+    if isinstance(results, np.ndarray):
+        return results.copy() if _shares(results, _arrays(inputs)) else results
+    if type(results) is not tuple:
+        return results
+    for r in results:
+        if isinstance(r, (np.ndarray, tuple)):
+            break
+    else:
+        return results  # numbers only
+    seen = _arrays(inputs)
+    out = []
+    for r in results:
+        if isinstance(r, tuple):
+            r = _separate(r, *seen)
+        elif isinstance(r, np.ndarray) and _shares(r, seen):
+            r = r.copy()
+        seen.extend(_arrays(r))
+        out.append(r)
     return tuple(out)
+
+
+def _call_original(built, fn, raw, values):
+    """`fn(*values)` on private copies of the arrays; an integer in wrt that `fn` uses as an
+    index or a count (TypeError, IndexError once it is a float) is reported as such."""
+    try:
+        return fn(*_private(values))
+    except (TypeError, IndexError) as exc:
+        err = built.integer_misuse(exc, raw, lambda v: fn(*_private(v)))
+        if err is None:
+            raise
+        raise err from None
 
 
 def _unwrap(f):
@@ -268,7 +483,25 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     return _build(f, kinds[mode], wrt, optimize).loaded.source
 
 
-_wrappers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_GRADIENTS = "__s2sad_gradients__"
+
+
+def _gradients_of(f):
+    """The gradient functions made for `f`, kept on `f` itself (None if it takes no
+    attributes). A gradient function holds `f` (it must: it is differentiated again from
+    `f`'s code), so a global table holding them would keep `f` alive forever; on `f`, the two
+    form a cycle that the garbage collector frees with `f`."""
+    attributes = getattr(f, "__dict__", None)
+    if attributes is None:
+        return None
+    table = attributes.get(_GRADIENTS)
+    if table is None or table.get("owner") != id(f):  # a copy made by functools.wraps
+        table = {"owner": id(f)}
+        try:
+            attributes[_GRADIENTS] = table
+        except TypeError:
+            return None
+    return table
 
 
 def _grad_function(f, wrt, with_value: bool):
@@ -276,15 +509,17 @@ def _grad_function(f, wrt, with_value: bool):
     derivatives of it (hvp, hessian) are not rebuilt on every call."""
     built = _build(f, "vjp", wrt)
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    table = _gradients_of(f)
     try:
-        known = _wrappers.get(f, {}).get(key)
+        known = table.get(key) if table is not None else None
     except TypeError:
         known = None
     if known is not None and known[0] is built:
         return known[1]
     wrapper = _new_grad_function(f, wrt, with_value, built)
     try:
-        _wrappers.setdefault(f, {})[key] = (built, wrapper)
+        if table is not None:
+            table[key] = (built, wrapper)
     except TypeError:
         pass
     return wrapper
@@ -294,6 +529,7 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     generated = built.function
     single = not isinstance(wrt, (tuple, list))
     n_out = built.n_out
+    fn = _unwrap(f)  # held: the gradient function may outlive every other reference to f
 
     n_params = len(built.params)
     positions = built.wrt_positions
@@ -312,26 +548,33 @@ def _new_grad_function(f, wrt, with_value: bool, built):
         return True
 
     def call(*args, **kwargs):
+        given = args
         if kwargs or len(args) != n_params or not ready(args):
             args = built.bind(args, kwargs)
-        values = args
         try:
-            result = generated(*values, 1.0)
-        except Exception:
-            # A non-scalar output seeded with 1.0 can break shape logic before the check
-            # below runs; report the real problem rather than the broadcasting error.
-            out = built.fn(*values)
-            built.check_scalar(out[0] if built.tuple_out and len(out) == 1 else out)
+            result = generated(*args, 1.0)
+        except Exception as exc:
+            _explain_failure(built, fn, generated, given, kwargs, args, exc)
             raise
         value = result[0]
         if tuple_out or n_out != 1 or (type(value) not in scalar_types and np.ndim(value) != 0):
             built.check_scalar(result[:n_out] if built.tuple_out else value)
         grads = result[n_out:]
-        grads = grads[0] if single else _distinct(grads, ())
-        return (value, grads) if with_value else grads
+        inputs = args if args is given else (args, given)
+        if single:
+            grads = grads[0]
+            if isinstance(grads, np.ndarray):  # it must not be (a view of) an argument
+                grads = _separate(grads, inputs)
+        else:
+            grads = _separate(grads, inputs)
+        if with_value:
+            if isinstance(value, np.ndarray):
+                value = _separate(value, inputs, grads)
+            return value, grads
+        return grads
 
-    fn = _unwrap(f)
     functools.update_wrapper(call, fn)
+    call.__dict__.pop(_GRADIENTS, None)
     call.__name__ = built.name + ("_value_and_grad" if with_value else "_grad")
     call.__qualname__ = call.__name__
     del call.__wrapped__  # inspect must not mistake f's source for this wrapper's
@@ -341,12 +584,31 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     return call
 
 
+def _explain_failure(built, fn, generated, given, kwargs, values, exc) -> None:
+    """Raise the s2sad error behind `exc`, raised by a gradient's generated code, if there is
+    one: an integer in wrt used as an index or a count, or a non-scalar output (seeding it
+    with 1.0 can break shape logic before the output is checked). Returns otherwise."""
+    try:
+        raw = built.bind(given, kwargs, convert=False)
+    except S2sadError:
+        raw = values
+    err = built.integer_misuse(exc, raw, lambda v: generated(*v, 1.0))
+    if err is not None:
+        raise err from None
+    try:
+        out = fn(*_private(values))
+    except S2sadError:
+        raise  # fn is a gradient function: its own diagnosis is the better one
+    except Exception:  # noqa: BLE001 - the generated code's own error is the one to report
+        return
+    built.check_scalar(out[0] if built.tuple_out and len(out) == 1 else out)
+
+
 def _source_provider(f, wrt):
     """What lets s2sad differentiate a gradient again: its generated source and names."""
-    function = weakref.ref(f)  # the cached wrapper must not keep f alive
 
     def provide():
-        built = _build(function(), "grad", wrt)
+        built = _build(f, "grad", wrt)
         scope = {**built.namespace, **loader.base_namespace()}
         return built.loaded.source, scope, f"<s2sad {built.loaded.generated.name}>"
 
@@ -383,21 +645,35 @@ def vjp(f, *args, wrt=None):
     values = _guarded(lambda: built.bind(args, {}))
     generated = built.function
     n_out = built.n_out
-    value = fn(*values)
+    value = _call_original(built, fn, built.bind(args, {}, convert=False), values)
     if built.tuple_out:
         value = tuple(value)
+    outputs = value if built.tuple_out else (value,)
+    value = _separate(value, args)
 
     def vjp_fn(cotangent):
+        """The cotangents of the arguments for `cotangent`, which has the output's shape."""
         if built.tuple_out and not isinstance(cotangent, (tuple, list)):
             raise S2sadError(f"{built.name} returns a tuple of {n_out} values, so vjp_fn "
                              f"needs a tuple of {n_out} cotangents",
-                             hint="pass one cotangent per output, e.g. vjp_fn((g1, g2))")
-        seeds = tuple(cotangent) if built.tuple_out else (cotangent,)
-        if len(seeds) != n_out:
-            raise S2sadError(f"vjp_fn expects {n_out} cotangents, got {len(seeds)}",
-                             hint="pass one cotangent per output of the function")
-        out = generated(*values, *seeds)
-        grads = _distinct(tuple(out[n_out:]), seeds)
+                             built.parsed.location(built.parsed.node),
+                             "pass one cotangent per output, e.g. vjp_fn((g1, g2))")
+        given = tuple(cotangent) if built.tuple_out else (cotangent,)
+        if len(given) != n_out:
+            raise S2sadError(f"vjp_fn expects {n_out} cotangents, got {len(given)}",
+                             built.parsed.location(built.parsed.node),
+                             "pass one cotangent per output of the function")
+        seeds = [built.seed(g, o, "the cotangent" + (f" of output {k}" if n_out > 1 else ""))
+                 for k, (g, o) in enumerate(zip(given, outputs))]
+        try:
+            out = generated(*values, *seeds)
+        except (TypeError, IndexError) as exc:
+            raw = built.bind(args, {}, convert=False)
+            err = built.integer_misuse(exc, raw, lambda v: generated(*v, *seeds))
+            if err is None:
+                raise
+            raise err from None
+        grads = _separate(tuple(out[n_out:]), args, given)
         if everything:
             by_position = dict(zip(wrt, grads))
             return tuple(by_position.get(i) for i in range(len(args)))
@@ -406,18 +682,38 @@ def vjp(f, *args, wrt=None):
     return value, vjp_fn
 
 
-def _tangent_like(value, primal):
-    if type(value) is float and type(primal) is float:
-        return value
-    if np.shape(value) != np.shape(primal):
-        raise S2sadError(f"a tangent of shape {np.shape(value)} was given for an argument of "
-                         f"shape {np.shape(primal)}",
-                         hint="each tangent must have the shape of its primal")
-    if isinstance(value, np.ndarray) and value.dtype.kind not in "fc":
-        return value.astype(float)
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return float(value)
-    return value
+def _nonzero(tangent) -> bool:
+    """Whether `tangent` asks for a derivative: anything but None and numeric zeros."""
+    if tangent is None:
+        return False
+    if type(tangent) is float:
+        return tangent != 0.0
+    if isinstance(tangent, (tuple, list)):
+        return any(_nonzero(t) for t in tangent)
+    if isinstance(tangent, dict):
+        return any(_nonzero(t) for t in tangent.values())
+    if isinstance(tangent, (int, float, complex, np.number, np.bool_)) or (
+            isinstance(tangent, np.ndarray) and tangent.dtype.kind in "biufc"):
+        return bool(np.any(tangent))
+    return True
+
+
+def _check_constant_tangents(built, primals, tangents, wrt) -> None:
+    """A nonzero tangent for an argument that cannot carry one (a container, a bool, None, a
+    string...) is an error: dropping it would give a wrong derivative."""
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        if i in wrt or _is_integer_like(p) or _is_float_like(p) or not _nonzero(t):
+            continue
+        name = built.params[i] if i < len(built.params) else f"argument {i}"
+        container = isinstance(p, (tuple, list, dict))
+        kind = "None" if p is None else f"a {type(p).__name__}"
+        raise NonDifferentiableError(
+            f"jvp was given a nonzero tangent for {name!r}, which is {kind}: "
+            "s2sad cannot differentiate with respect to it",
+            built.parsed.location(built.parsed.node),
+            ("tuples, lists and dicts are not differentiable (yet): pass their numbers as "
+             "separate float arguments or as one array;\n" if container else "")
+            + "give this argument the tangent None to hold it constant")
 
 
 def jvp(f, primals, tangents):
@@ -433,15 +729,26 @@ def jvp(f, primals, tangents):
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
     # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
-                if t is not None and (_is_float_like(p) or (_is_integer_like(p) and np.any(t))))
+                if t is not None and (_is_float_like(p) or (_is_integer_like(p) and _nonzero(t))))
     built = _build(f, "jvp", wrt)
     values = _guarded(lambda: built.bind(primals, {}))
-    dots = _guarded(lambda: [_tangent_like(tangents[i], values[i]) for i in wrt])
-    result = built.function(*values, *dots)
+    _check_constant_tangents(built, primals, tangents, wrt)
+    dots = [built.seed(tangents[i], values[i], f"the tangent of {built.params[i]!r}")
+            for i in wrt]
+    try:
+        result = built.function(*values, *dots)
+    except (TypeError, IndexError) as exc:
+        raw = built.bind(primals, {}, convert=False)
+        err = built.integer_misuse(exc, raw, lambda v: built.function(*v, *dots))
+        if err is None:
+            raise
+        raise err from None
     n_out = built.n_out
     if built.tuple_out:
-        return tuple(result[:n_out]), tuple(result[n_out:])
-    return result[0], result[1]
+        out = (tuple(result[:n_out]), tuple(result[n_out:]))
+    else:
+        out = (result[0], result[1])
+    return _separate(out, primals, tangents)
 
 
 def _one_hot(like, index):
@@ -473,7 +780,7 @@ def jacobian(f, wrt=0, mode: str = "auto"):
         values = _guarded(lambda: probe.bind(args, kwargs))
         positions = probe.wrt_positions
         inputs = [values[p] for p in positions]
-        out = probe.fn(*values)
+        out = _call_original(probe, _unwrap(f), probe.bind(args, kwargs, convert=False), values)
         outputs = [np.asarray(o) for o in (out if probe.tuple_out else (out,))]
         chosen = mode
         if chosen == "auto":
@@ -522,7 +829,8 @@ def jacobian(f, wrt=0, mode: str = "auto"):
                     blocks[k][j] = stacked.reshape(o.shape + np.shape(x))
         blocks = [[float(b) if b.ndim == 0 else b for b in row] for row in blocks]
         per_output = [row[0] if single_in else tuple(row) for row in blocks]
-        return per_output[0] if not probe.tuple_out else tuple(per_output)
+        result = per_output[0] if not probe.tuple_out else tuple(per_output)
+        return _separate(result, args, kwargs, values)
 
     return jac
 
@@ -555,7 +863,22 @@ def hessian(f, wrt=0):
 
     For an input of shape ``T`` the Hessian has shape ``T + T``.
     """
-    return jacobian(grad(f, wrt), wrt, mode="forward")
+    jac = jacobian(grad(f, wrt), wrt, mode="forward")
+
+    def hess(*args, **kwargs):
+        # Arguments checked against f itself, so errors point at f and not at its gradient.
+        built = _build(f, "vjp", wrt)
+        values = _guarded(lambda: built.bind(args, kwargs))
+        try:
+            return jac(*args, **kwargs)
+        except (TypeError, IndexError, NonDifferentiableError) as err:
+            raw = built.bind(args, kwargs, convert=False)
+            better = _diagnosed(built, _unwrap(f), raw, values, err)
+            if better is err:
+                raise
+            raise better from None
+
+    return hess
 
 
 def hvp(f, x, v, *args):
@@ -564,12 +887,27 @@ def hvp(f, x, v, *args):
     `x` and `v` are one argument and its direction, or tuples with one entry per argument;
     `args` are further arguments of `f`, held constant (data).
     """
-    if isinstance(x, tuple):
-        n = len(x)
-        _, tangent = jvp(grad(f, tuple(range(n))), (*x, *args), (*v, *([None] * len(args))))
-        return tangent
-    _, tangent = jvp(grad(f, 0), (x, *args), (v, *([None] * len(args))))
-    return tangent
+    several = isinstance(x, tuple)
+    xs, vs = (x, v) if several else ((x,), (v,))
+    if several and (not isinstance(v, (tuple, list)) or len(v) != len(x)):
+        raise S2sadError(f"hvp got {len(x)} arguments but a direction that is not a tuple of "
+                         f"{len(x)}", hint="give one direction per argument in x")
+    positions = tuple(range(len(xs)))
+    # Arguments and directions checked against f itself, so errors point at f.
+    built = _build(f, "vjp", positions)
+    values = _guarded(lambda: built.bind((*xs, *args), {}))
+    vs = [built.seed(d, values[i], f"the direction of {built.params[i]!r}")
+          for i, d in enumerate(vs)]
+    gradient = grad(f, positions if several else 0)
+    try:
+        _, tangent = jvp(gradient, (*xs, *args), (*vs, *([None] * len(args))))
+    except (TypeError, IndexError, NonDifferentiableError) as err:
+        raw = built.bind((*xs, *args), {}, convert=False)
+        better = _diagnosed(built, _unwrap(f), raw, values, err)
+        if better is err:
+            raise
+        raise better from None
+    return _separate(tangent, x, v, args)
 
 
 def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8,
@@ -595,7 +933,7 @@ def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: 
         up, down = list(args), list(args)
         up[index] = args[index] + eps * direction
         down[index] = args[index] - eps * direction
-        hi, lo = fn(*up), fn(*down)
+        hi, lo = fn(*_private(up)), fn(*_private(down))
         hi = hi if isinstance(hi, tuple) else (hi,)
         lo = lo if isinstance(lo, tuple) else (lo,)
         numeric = sum(float(np.sum(c * (a - b))) for c, a, b in zip(cotangent, hi, lo)) / (2 * eps)
@@ -654,17 +992,23 @@ def trace(f, *args, cotangent=None):
     ssa = _build(fn, "ssa", 0).loaded
     built = _build(fn, "vjp", wrt, optimize=False)
     values = _guarded(lambda: built.bind(args, {}))
-    value = fn(*values)
+    value = _call_original(built, fn, built.bind(args, {}, convert=False), values)
     outputs = value if built.tuple_out else (value,)
     if cotangent is None:
         seeds = [np.ones_like(o, dtype=float) if np.ndim(o) else 1.0 for o in outputs]
     else:
-        seeds = list(cotangent) if built.tuple_out else [cotangent]
+        given = list(cotangent) if built.tuple_out else [cotangent]
+        if len(given) != len(outputs):
+            raise S2sadError(f"trace expects {len(outputs)} cotangents, got {len(given)}",
+                             built.parsed.location(built.parsed.node),
+                             "pass one cotangent per output of the function")
+        seeds = [built.seed(g, o, "the cotangent") for g, o in zip(given, outputs)]
     text = instrumented(built.loaded.source)
     generated = loader.Generated(built.loaded.generated.name, text, built.loaded.meta)
     live = getattr(built, "live", None)
     compiled = loader.compile_generated(generated, built.namespace, live)
-    local, _ = compiled.function(*values, *seeds)
+    values = _private(values)  # the trace's tables must not hold the caller's arrays
+    local, _ = compiled.function(*values, *_private(seeds))
     body = [line for line in ssa.source.splitlines()[1:] if line.startswith("    ")
             and not line.startswith("     ") and " = " in line]
     names = {v: f"{v}_bar" for v in local}
