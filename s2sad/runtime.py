@@ -99,6 +99,32 @@ def _basic_index(index) -> bool:
     return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)
 
 
+def gather_last(x, index):
+    """``x[index]``, with zeros where a later position of the index names the same entry.
+
+    The adjoint of `v` in ``x[index] = v``: when an index array repeats an entry, NumPy keeps
+    the value written last (in the order of the result), so only that position of `v`
+    reaches the result. Basic indices and boolean masks name each entry once.
+    """
+    out = x[index]
+    if _basic_index(index) or _boolean_index(index):
+        return out
+    slots = np.arange(np.size(x)).reshape(np.shape(x))[index].ravel()
+    if np.unique(slots).size == slots.size:
+        return out
+    # The last occurrence of each slot is the first one in the reversed order.
+    _, first = np.unique(slots[::-1], return_index=True)
+    keep = np.zeros(slots.size, dtype=bool)
+    keep[slots.size - 1 - first] = True
+    return np.where(keep.reshape(np.shape(out)), out, 0.0)
+
+
+def _boolean_index(index) -> bool:
+    parts = index if type(index) is tuple else (index,)
+    return any(np.asarray(p).dtype == bool for p in parts
+               if not (p is None or p is Ellipsis or type(p) in (int, slice)))
+
+
 def setitem(x, index, v):
     """A copy of `x` with ``x[index] = v`` (generated code never writes an existing array)."""
     out = np.array(x, dtype=np.result_type(x, v, 1.0) if np.ndim(x) else None, copy=True)
@@ -226,6 +252,7 @@ HELPERS = {
     "zeros_like": zeros_like,
     "scatter_like": scatter_like,
     "setitem": setitem,
+    "gather_last": gather_last,
     "stop_gradient": stop_gradient,
     "list_append": list_append,
     "transpose_inverse": transpose_inverse,

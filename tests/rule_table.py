@@ -343,6 +343,12 @@ def setitem(x, v):
     return y * x
 
 
+def setitem_repeated(x, v):
+    y = x * 1.0
+    y[[2, 0, 2], 1] = v[:3] * 2.0  # the adjoint of v keeps the last write (gather_last)
+    return y * x
+
+
 def mod(x, y):
     return x % y
 
@@ -440,6 +446,7 @@ CASES = [
     Case("max", builtin_max, [(S, S)]),
     Case("min", builtin_min, [(S, S)]),
     Case("setitem", setitem, [((3, 4), (4,))]),
+    Case("gather_last", setitem_repeated, [((3, 4), (4,))]),
     Case("mod", mod, [(S, S), (V, V)], "pos"),
     Case("float", to_float, [(S,)]),
     Case("stack", stack_and_moveaxis, [(V, V), (M, M)]),

@@ -101,3 +101,120 @@ def test_array_of_inactive_arrays_with_an_array_argument():
     direction = np.array([0.7, -0.4])
     _, tangent = s2sad.jvp(array_of_arrays, (x,), (direction,))
     assert tangent == pytest.approx(float(numeric @ direction), rel=1e-6)
+
+
+# --------------------------------------------- 11: repeated indices in an index assignment
+
+IDX = np.array([0, 0, 2, 1])
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+W2 = np.arange(1.0, 13.0).reshape(3, 4)
+
+
+def write_array_index(x):
+    y = np.zeros(3)
+    y[IDX] = x
+    return np.sum(y * WEIGHTS)
+
+
+def add_array_index(x):
+    y = np.zeros(3)
+    y[IDX] += x
+    return np.sum(y * WEIGHTS)
+
+
+def write_list_index(x):
+    y = np.ones(3)
+    y[[2, 0, 2, 1]] = x * x
+    return np.sum(y * WEIGHTS)
+
+
+def add_into_active_array(x):
+    y = x[:3] * 2.0
+    y[[1, 1, 0, 1]] += x
+    return np.sum(y * y * WEIGHTS)
+
+
+def write_scalar_to_repeats(x):
+    y = np.zeros(3)
+    y[[1, 1, 2]] = x[0]
+    return np.sum(y * WEIGHTS) + x[1]
+
+
+def write_2d_fancy(x):
+    y = np.zeros((3, 4))
+    y[np.array([[0, 1], [0, 1]])] = np.reshape(x, (2, 2, 4))
+    return np.sum(y * W2)
+
+
+def write_index_tuple(x):
+    y = np.zeros((3, 4))
+    y[np.array([0, 2, 0, 0]), np.array([1, 3, 1, 2])] = x
+    return np.sum(y * W2)
+
+
+def write_rows_and_slice(x):
+    y = np.zeros((3, 4))
+    y[[2, 2], 1:3] = np.reshape(x[:4], (2, 2))
+    return np.sum(y * W2)
+
+
+def write_boolean_mask(x):
+    y = np.zeros(4)
+    y[np.array([True, False, True, True])] = x[:3]
+    return np.sum(y * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def write_slice_broadcast_scalar(x):
+    y = np.zeros(3)
+    y[0:2] = x[0]
+    return np.sum(y * W2[:, :3])
+
+
+def test_repeated_index_keeps_only_the_last_write_in_reverse_mode():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    truth = np.array([0.0, 1.0, 3.0, 2.0])  # entry 0 is overwritten by entry 1
+    np.testing.assert_allclose(s2sad.grad(write_array_index)(x), truth)
+    np.testing.assert_allclose(s2sad.grad(add_array_index)(x), truth)
+
+
+def test_repeated_index_keeps_only_the_last_write_in_forward_mode():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    direction = np.array([1.0, 10.0, 100.0, 1000.0])
+    for f in (write_array_index, add_array_index):
+        value, tangent = s2sad.jvp(f, (x,), (direction,))
+        assert value == pytest.approx(f(x))
+        assert tangent == pytest.approx(10.0 * 1 + 1000.0 * 2 + 100.0 * 3)
+
+
+REPEATED = [
+    (write_array_index, (4,)),
+    (add_array_index, (4,)),
+    (write_list_index, (4,)),
+    (add_into_active_array, (4,)),
+    (write_scalar_to_repeats, (2,)),
+    (write_2d_fancy, (16,)),
+    (write_index_tuple, (4,)),
+    (write_rows_and_slice, (5,)),
+    (write_boolean_mask, (3,)),
+    (write_slice_broadcast_scalar, (2,)),
+]
+
+
+@pytest.mark.parametrize("f, shape", REPEATED, ids=[f.__name__ for f, _ in REPEATED])
+def test_index_assignment_against_finite_differences(f, shape, rng):
+    x = rng.standard_normal(shape)
+    numeric = numeric_grad(f, [x], 0)
+    value, grad = s2sad.value_and_grad(f)(x)
+    assert value == pytest.approx(f(x))
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+    direction = rng.standard_normal(shape)
+    _, tangent = s2sad.jvp(f, (x,), (direction,))
+    assert tangent == pytest.approx(float(numeric @ direction), rel=1e-6, abs=1e-8)
+
+
+def test_repeated_index_second_derivatives():
+    x = np.array([0.5, -1.0, 2.0, 0.3])
+    hessian = np.asarray(s2sad.hessian(add_into_active_array)(x))
+    numeric = np.array([numeric_grad(lambda v, i=i: s2sad.grad(add_into_active_array)(v)[i],
+                                     [x], 0) for i in range(4)])
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-6)

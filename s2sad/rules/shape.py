@@ -25,12 +25,23 @@ defprim("getitem", "[]", form="subscript", params=(("index", None),), required_p
         jvp={"x": "x_dot[index]"})
 
 # y[index] = v as a new array (the caller's array is never written): the adjoint of y is the
-# cotangent with the slot zeroed, the adjoint of v what was in the slot.
-defprim("setitem", "setitem", objects=(rt.setitem,), argnames=("x", "v"),
-        params=(("index", None),), required_params=1, order=("x", "index", "v"),
-        broadcasts=True,
-        vjp={"x": "setitem(g, index, 0.0)", "v": "g[index]"},
-        jvp={"x": "setitem(x_dot, index, 0.0)", "v": "setitem(zeros_like(ans), index, v_dot)"})
+# cotangent with the slot zeroed, the adjoint of v what was in the slot (only for the last
+# write to a slot an index array repeats: NumPy keeps that one).
+setitem = defprim("setitem", "setitem", objects=(rt.setitem,), argnames=("x", "v"),
+                  params=(("index", None),), required_params=1, order=("x", "index", "v"),
+                  broadcasts=True,
+                  vjp={"x": "setitem(g, index, 0.0)", "v": "gather_last(g, index)"},
+                  jvp={"x": "setitem(x_dot, index, 0.0)",
+                       "v": "setitem(zeros_like(ans), index, v_dot)"})
+# Broadcasting only from v into the slots: g must have ans's exact shape before it is indexed.
+setitem.elementwise = False
+
+# g[index] keeping only the last position of each repeated slot (see runtime.gather_last).
+# Its adjoint writes into zeros, where the last write wins too: the same positions.
+defprim("gather_last", "gather_last", objects=(rt.gather_last,), params=(("index", None),),
+        required_params=1,
+        vjp={"x": "setitem(zeros_like(x), index, g)"},
+        jvp={"x": "gather_last(x_dot, index)"})
 
 # Lists built with append. The adjoint of a list is the array of its elements' adjoints,
 # stacked along axis 0 (so np.stack's adjoint is just the cotangent, moved to axis 0).
