@@ -298,10 +298,11 @@ class Lowerer:
 
     def expr_Tuple(self, node, target):
         """A tuple value: a constant, or (holding variables) a list, which is differentiable
-        (``stack.append((s, t))`` in generated code differentiated again)."""
+        (``stack.append((s, t))`` in generated code differentiated again), made a tuple."""
         if not node.elts or all(self.const_index(e) is not MISSING for e in node.elts):
             return self.pack([self.expr(elt) for elt in node.elts], node, target)
-        return self.expr_List(node, target)
+        items = self.expr_List(node, None)
+        return self.emit(REGISTRY.by_name["as_tuple"], (items,), (), node, target)
 
     def expr_List(self, node, target):
         """A list literal: a constant, or a list built by appends (differentiable)."""

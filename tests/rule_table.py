@@ -367,6 +367,12 @@ def list_literal_array(x, y):
     return np.array(items) * 2.0
 
 
+def tuple_of_variables(x, y):
+    pair = (x * y, y)
+    first, second = pair
+    return np.stack(pair) * first + second
+
+
 CASES = [
     Case("add", add, BINARY_SHAPES),
     Case("sub", sub, BINARY_SHAPES),
@@ -453,4 +459,5 @@ CASES = [
     Case("moveaxis", stack_and_moveaxis, [(V, V)]),
     Case("list_append", list_literal_array, [(S, S), (V, V)]),
     Case("asarray", list_literal_array, [(S, S)]),
+    Case("as_tuple", tuple_of_variables, [(S, S), (V, V)]),
 ]

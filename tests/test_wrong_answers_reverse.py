@@ -229,3 +229,25 @@ def test_tangent_of_where_broadcast_by_its_constant_branch_has_the_value_shape()
     value, dot = s2sad.jvp(f, (np.zeros((2, 1)),), (np.ones((2, 1)),))
     assert np.shape(dot) == np.shape(value) == (2, 3)
     np.testing.assert_allclose(dot, np.ones((2, 3)))
+
+
+# ------------------------------------------------------------------ tuples held in variables
+def element_at_a_tuple_index(x, i, j):
+    idx = (i, j)
+    return np.sum(x[idx] * 2.0)
+
+
+def test_a_tuple_index_held_in_a_variable_selects_one_element():
+    x = np.arange(9.0).reshape(3, 3)
+    expected = np.zeros((3, 3))
+    expected[1, 2] = 2.0
+    np.testing.assert_allclose(s2sad.grad(element_at_a_tuple_index)(x, 1, 2), expected)
+    check_both_modes(element_at_a_tuple_index, (x, 1, 2))
+
+
+def test_hessian_through_a_slice_and_list_index_matches_fd():
+    def f(p):
+        return np.sum(p * np.ones((1, 3))[:, [2, 0, 1]] * p)
+
+    H = s2sad.hessian(f)(np.ones((2, 3)))
+    np.testing.assert_allclose(H.reshape(6, 6), 2.0 * np.eye(6))

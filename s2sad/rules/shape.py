@@ -51,6 +51,13 @@ defprim("list_append", "list_append", objects=(rt.list_append,), argnames=("item
              "value": "list_append(items_dot, value_dot)"})
 REGISTRY.by_name["list_append"].jvp_all = "list_append(items_dot, value_dot)"
 
+# A tuple of variables is built as a list (differentiable), then made a tuple so that it
+# means what a tuple means: x[(i, j)] is one element, where x[[i, j]] would be two rows. Its
+# adjoint and tangent are those of the list.
+defprim("as_tuple", "tuple", objects=(tuple,),
+        vjp={"x": "g"},
+        jvp={"x": "x_dot"})
+
 defprim("stack", "np.stack", objects=(np.stack,), params=(("axis", 0),),
         vjp={"x": "np.moveaxis(g, axis, 0)"},
         jvp={"x": "np.stack(x_dot, axis=axis)"})
