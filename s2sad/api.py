@@ -99,8 +99,8 @@ class _Built:
         raise NonDifferentiableError(
             f"cannot differentiate with respect to {name!r}: it is a {type(value).__name__}",
             self.parsed.location(self.parsed.node),
-            ("tuples, lists and dicts are not differentiable (yet): pass their numbers as "
-             "separate float arguments or as one array,\nor leave this argument out of wrt")
+            ("tuples, lists and dicts are not differentiable (yet): pass their numbers\n"
+             "as separate float arguments or as one array, or leave this argument out of wrt")
             if container else
             "pass a float or a floating-point array, or leave this argument out of wrt")
 
@@ -711,8 +711,8 @@ def _check_constant_tangents(built, primals, tangents, wrt) -> None:
             f"jvp was given a nonzero tangent for {name!r}, which is {kind}: "
             "s2sad cannot differentiate with respect to it",
             built.parsed.location(built.parsed.node),
-            ("tuples, lists and dicts are not differentiable (yet): pass their numbers as "
-             "separate float arguments or as one array;\n" if container else "")
+            ("tuples, lists and dicts are not differentiable (yet): pass their numbers\n"
+             "as separate float arguments or as one array, or " if container else "")
             + "give this argument the tangent None to hold it constant")
 
 

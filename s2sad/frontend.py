@@ -198,7 +198,7 @@ def _walk_code(code):
             yield from _walk_code(const)
 
 
-def _reproductions(fn, lines: list, first_line: int, in_parentheses: bool):
+def _reproductions(fn, lines: list, first_line: int, filename: str, in_parentheses: bool):
     """Texts that should compile to `fn`'s code: its source lines, with their own indentation
     and line numbers, under ``def``/``class`` headers reproducing its enclosing scopes.
 
@@ -209,7 +209,7 @@ def _reproductions(fn, lines: list, first_line: int, in_parentheses: bool):
     line itself (where they usually are)."""
     code = fn.__code__
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
-    imported = [n for n in _imported_names("".join(linecache.getlines(code.co_filename)))
+    imported = [n for n in _imported_names("".join(linecache.getlines(filename)))
                 if n.isidentifier() and not keyword.iskeyword(n)]
     found = _enclosing_scopes(fn)
     has_class = any(kind == "class" for kind, _ in found)
@@ -218,8 +218,8 @@ def _reproductions(fn, lines: list, first_line: int, in_parentheses: bool):
     if any(kind == "inline" for kind, _ in found):
         variants.append([scope for scope in found if scope[0] != "inline"])
     for scopes in variants:
-        if free and not any(kind == "def" for kind, _ in scopes) and len(variants) == 1:
-            scopes = [("def", "_s2sad_scope"), *scopes]
+        if free and scopes is variants[0] and not any(kind == "def" for kind, _ in scopes):
+            scopes = [("def", "_s2sad_scope"), *scopes]  # free variables from nowhere known
         if not scopes and (indent or in_parentheses):
             scopes = [("if", "")]  # an indented block at module level
         innermost_def = max((i for i, (kind, _) in enumerate(scopes) if kind == "def"),
@@ -273,7 +273,7 @@ def _check_source_matches(fn, lines: list, first_line: int, filename: str,
     is_lambda = code.co_name == "<lambda>"
     params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
     why = None
-    for text, shift, names in _reproductions(fn, lines, first_line, in_parentheses):
+    for text, shift, names in _reproductions(fn, lines, first_line, filename, in_parentheses):
         try:
             container = compile(text, code.co_filename, "exec",
                                 flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
