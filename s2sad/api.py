@@ -866,6 +866,7 @@ def hessian(f, wrt=0):
     jac = jacobian(grad(f, wrt), wrt, mode="forward")
 
     def hess(*args, **kwargs):
+        """The Hessian of f at `args` with respect to `wrt`."""
         # Arguments checked against f itself, so errors point at f and not at its gradient.
         built = _build(f, "vjp", wrt)
         values = _guarded(lambda: built.bind(args, kwargs))
