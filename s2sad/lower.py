@@ -73,7 +73,19 @@ def identity(prim: Primitive, args: tuple):
             return args[1]
     if prim.name in ("truediv", "pow") and _is_one(args[1]):
         return args[0]
+    if getattr(prim, "compare_op", None) and all(
+        isinstance(a, Const) and _is_number(a.value) for a in args
+    ):  # `x == 0.0` of a constant x: a Python bool (NumPy's would not fold)
+        return Const(bool(prim.impl(args[0].value, args[1].value)))
+    if prim.name == "where" and isinstance(args[0], Const) and isinstance(args[0].value, bool):
+        chosen, other = (args[1], args[2]) if args[0].value else (args[2], args[1])
+        if isinstance(other, Const) and _is_number(other.value):
+            return chosen  # a number in the other branch cannot change the shape
     return None
+
+
+def _nonnegative_constant(atom) -> bool:
+    return isinstance(atom, Const) and _is_number(atom.value) and atom.value >= 0
 
 
 def _fold_static(prim, args, kwargs):
@@ -127,6 +139,11 @@ class Lowerer:
             # (NumPy multiplies arrays by a Python float faster than by an int).
             args = tuple(Const(float(a.value)) if isinstance(a, Const) and type(a.value) is int
                          else a for a in args)
+        if self.simplify and prim.name == "scaled_pow" and _nonnegative_constant(args[2]):
+            # x ** p is finite for a constant p >= 0, so c * x ** p needs no guard: the
+            # derivative of x ** 2 stays g * 2.0 * x.
+            power = self.emit(REGISTRY.by_name["pow"], (args[1], args[2]), (), node)
+            return self.emit(REGISTRY.by_name["mul"], (args[0], power), (), node, target)
         folded = fold(prim, args, kwargs)
         if folded is None and self.simplify:
             folded = identity(prim, args)

@@ -69,6 +69,34 @@ def zeros_like(x):
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
+def reciprocal(x):
+    """``1.0 / x``, with NumPy's semantics for a Python number too: at 0.0 it is inf (NumPy
+    warns) where Python raises ZeroDivisionError. A float stays a float elsewhere."""
+    if type(x) is float and x != 0.0:
+        return 1.0 / x
+    return np.divide(1.0, x)
+
+
+def scaled_pow(c, x, p):
+    """``c * x ** p``, exactly zero where `c` is zero (even where ``x ** p`` is inf), with
+    NumPy's semantics for Python numbers too (``0.0 ** -0.5`` is inf, not an error).
+
+    The derivative of ``x ** y`` is ``scaled_pow(y, x, y - 1.0)``: zero for y = 0 also at
+    x = 0, where ``y * x ** (y - 1.0)`` would be ``0 * inf = nan``.
+    """
+    if type(c) in _SCALARS:
+        if c != 0:
+            return c * np.power(x, p)
+        shape = np.broadcast_shapes(np.shape(x), np.shape(p))
+        return np.zeros(shape) if shape else 0.0
+    zero = c == 0
+    if not zero.any():
+        return c * np.power(x, p)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 * inf where c = 0: replaced
+        out = np.where(zero, 0.0, c * np.power(x, p))
+    return out[()] if out.ndim == 0 else out
+
+
 def list_append(items, value):
     """A new list: `items` followed by `value` (the old list stays as it was). A scalar zero
     for `items` is the zero tangent of an empty list."""
@@ -250,6 +278,8 @@ HELPERS = {
     "broadcast_like": broadcast_like,
     "broadcast_reduced": broadcast_reduced,
     "zeros_like": zeros_like,
+    "reciprocal": reciprocal,
+    "scaled_pow": scaled_pow,
     "scatter_like": scatter_like,
     "setitem": setitem,
     "gather_last": gather_last,

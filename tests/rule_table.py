@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from s2sad import runtime as rt
+
 S, V, M = (), (3,), (2, 3)
 UNARY_SHAPES = [(S,), (V,), (M,)]
 BINARY_SHAPES = [(S, S), (V, V), (M, M), (M, V), (V, M), (S, M), (M, S), ((2, 1), (1, 3))]
@@ -349,6 +351,14 @@ def setitem_repeated(x, v):
     return y * x
 
 
+def reciprocal(x):
+    return rt.reciprocal(x)  # the derivative of log
+
+
+def scaled_pow(c, x, p):
+    return rt.scaled_pow(c, x, p)  # the derivative of x ** y
+
+
 def mod(x, y):
     return x % y
 
@@ -453,6 +463,8 @@ CASES = [
     Case("min", builtin_min, [(S, S)]),
     Case("setitem", setitem, [((3, 4), (4,))]),
     Case("gather_last", setitem_repeated, [((3, 4), (4,))]),
+    Case("reciprocal", reciprocal, UNARY_SHAPES, "nonzero"),
+    Case("scaled_pow", scaled_pow, [(S, S, S), (V, V, V), (M, V, S), (S, M, V)], "pos"),
     Case("mod", mod, [(S, S), (V, V)], "pos"),
     Case("float", to_float, [(S,)]),
     Case("stack", stack_and_moveaxis, [(V, V), (M, M)]),

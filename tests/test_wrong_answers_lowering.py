@@ -4,6 +4,9 @@ Each case is checked in reverse mode (grad / vjp) and forward mode (jvp) where t
 applies, against central finite differences and against the true value worked out by hand.
 """
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 from fd import numeric_grad
@@ -218,3 +221,133 @@ def test_repeated_index_second_derivatives():
     numeric = np.array([numeric_grad(lambda v, i=i: s2sad.grad(add_into_active_array)(v)[i],
                                      [x], 0) for i in range(4)])
     np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------- 8: x ** y and log at 0, Python floats as NumPy's
+
+def pow_zero(x):
+    return x**0.0
+
+
+def pow_three(x):
+    return x**3
+
+
+def pow_half(x):
+    return x**0.5
+
+
+def pow_xy(x, y):
+    return x**y
+
+
+def log_of(x):
+    return np.log(x)
+
+
+def log2_of(x):
+    return np.log2(x) + np.log10(x) + np.log1p(x - 1.0)
+
+
+def math_sqrt_of(x):
+    return math.sqrt(x)
+
+
+def total_pow_zero(x):
+    return np.sum(x**0.0)
+
+
+def total_pow_three(x):
+    return np.sum(x**3)
+
+
+def total_pow_xy(x, y):
+    return np.sum(x**y)
+
+
+ZEROS = [0.0, np.float64(0.0), np.array(0.0), np.array([0.0, 0.0])]
+ZERO_IDS = ["float", "float64", "0-d", "1-d"]
+
+
+def reverse_and_forward(f, args, wrt=0):
+    """The adjoint (cotangent ones) and the tangent (direction ones) for argument `wrt`."""
+    value, vjp_fn = s2sad.vjp(f, *args)
+    ones = np.ones_like(value) if np.ndim(value) else 1.0
+    adjoint = vjp_fn(ones)[wrt]
+    tangents = [np.zeros_like(a) if np.ndim(a) else 0.0 for a in args]
+    tangents[wrt] = np.ones_like(args[wrt]) if np.ndim(args[wrt]) else 1.0
+    _, tangent = s2sad.jvp(f, tuple(args), tuple(tangents))
+    return adjoint, tangent
+
+
+@pytest.mark.parametrize("zero", ZEROS, ids=ZERO_IDS)
+def test_power_zero_has_zero_derivative_at_zero(zero):
+    adjoint, tangent = reverse_and_forward(pow_zero, [zero])
+    np.testing.assert_array_equal(adjoint, np.zeros_like(zero))
+    np.testing.assert_array_equal(tangent, np.zeros_like(zero))
+
+
+@pytest.mark.parametrize("zero", ZEROS, ids=ZERO_IDS)
+def test_derivative_in_the_exponent_at_zero_base(zero):
+    adjoint, tangent = reverse_and_forward(pow_xy, [zero, 2.0], wrt=1)
+    assert adjoint == 0.0
+    np.testing.assert_array_equal(tangent, np.zeros_like(zero))
+    # and the derivative in the base: 2 x = 0
+    adjoint, tangent = reverse_and_forward(pow_xy, [zero, 2.0], wrt=0)
+    np.testing.assert_array_equal(adjoint, np.zeros_like(zero))
+    np.testing.assert_array_equal(tangent, np.zeros_like(zero))
+
+
+@pytest.mark.parametrize("f", [pow_half, log_of, log2_of, math_sqrt_of],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("zero", ZEROS, ids=ZERO_IDS)
+def test_infinite_derivative_at_zero_is_inf_not_an_error(f, zero):
+    if f is math_sqrt_of and np.ndim(zero) and np.size(zero) > 1:
+        pytest.skip("math.sqrt takes scalars")
+    if f is log2_of:
+        zero = zero + 0.0  # log1p(x - 1) is singular at the same point
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's divide-by-zero warning
+        adjoint, tangent = reverse_and_forward(f, [zero])
+    assert np.all(np.isposinf(adjoint)) and np.all(np.isposinf(tangent))
+
+
+@pytest.mark.parametrize("f", [pow_half, log_of, math_sqrt_of], ids=lambda f: f.__name__)
+def test_python_float_gives_what_a_float64_gives(f):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for point in (0.0, 0.25, 2.0):
+            as_float = reverse_and_forward(f, [point])
+            as_numpy = reverse_and_forward(f, [np.float64(point)])
+            assert as_float == as_numpy
+
+
+def test_second_derivatives_of_powers_at_zero():
+    assert s2sad.hessian(pow_three)(0.0) == 0.0
+    assert s2sad.hessian(pow_zero)(0.0) == 0.0
+    np.testing.assert_array_equal(s2sad.hessian(total_pow_zero)(np.zeros(2)), np.zeros((2, 2)))
+    assert s2sad.hessian(pow_three)(2.0) == pytest.approx(12.0)
+    hvp = s2sad.jvp(s2sad.grad(total_pow_three), (np.zeros(3),), (np.ones(3),))[1]
+    np.testing.assert_array_equal(hvp, np.zeros(3))
+
+
+@pytest.mark.parametrize("x, y", [(0.7, 0.0), (0.7, 2.5), (1.3, -1.5), (2.0, 0.5)])
+def test_power_rules_against_finite_differences(x, y):
+    for wrt in (0, 1):
+        numeric = numeric_grad(pow_xy, [x, y], wrt)
+        adjoint, tangent = reverse_and_forward(pow_xy, [x, y], wrt)
+        assert adjoint == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+        assert tangent == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+    hessian = np.asarray(s2sad.hessian(pow_xy, wrt=(0, 1))(x, y), dtype=float)
+    numeric = np.array([[numeric_grad(lambda a, b, i=i: s2sad.grad(pow_xy, wrt=(0, 1))(a, b)[i],
+                                      [x, y], j) for j in (0, 1)] for i in (0, 1)])
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_power_of_arrays_with_array_exponents(rng):
+    x = rng.uniform(0.5, 2.0, (2, 3))
+    y = rng.standard_normal(3)
+    f = total_pow_xy
+    for wrt in (0, 1):
+        numeric = numeric_grad(f, [x, y], wrt)
+        np.testing.assert_allclose(s2sad.grad(f, wrt=wrt)(x, y), numeric, rtol=1e-6)

@@ -32,10 +32,15 @@ truediv = defprim("truediv", "/", form="binop", binop=gast.Div, argnames=("x", "
                   vjp={"x": "g / y", "y": "-g * ans / y"},
                   jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
 
+# d/dx is y * x ** (y - 1.0), written scaled_pow(y, x, y - 1.0): 0 where y = 0 (not 0 * inf at
+# x = 0), and no ZeroDivisionError for a Python 0.0 (the lowering writes it c * x ** p when p
+# is a constant >= 0). d/dy is ans * log(x), 0 at x = 0, where x ** y is constant for y > 0.
 power = defprim("pow", "**", form="binop", binop=gast.Pow, argnames=("x", "y"), broadcasts=True,
                 objects=(np.power, operator.pow), impl=operator.pow,
-                vjp={"x": "g * y * x ** (y - 1.0)", "y": "g * ans * np.log(x)"},
-                jvp={"x": "x_dot * y * x ** (y - 1.0)", "y": "y_dot * ans * np.log(x)"})
+                vjp={"x": "scaled_pow(g * y, x, y - 1.0)",
+                     "y": "g * ans * np.log(np.where(x == 0.0, 1.0, x))"},
+                jvp={"x": "scaled_pow(x_dot * y, x, y - 1.0)",
+                     "y": "y_dot * ans * np.log(np.where(x == 0.0, 1.0, x))"})
 
 mod = defprim("mod", "%", form="binop", binop=gast.Mod, argnames=("x", "y"), broadcasts=True,
               objects=(np.mod, np.remainder, operator.mod), impl=operator.mod,

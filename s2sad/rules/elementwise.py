@@ -15,24 +15,26 @@ import numpy as np
 from .registry import defprim, nondiff
 
 # NumPy name -> derivative. Calls inside a derivative name NumPy functions; the math family
-# rewrites them to their math spelling (see MATH_NAMES).
+# rewrites them to their math spelling (see MATH_NAMES). Division by a value that can be 0
+# goes through reciprocal (a runtime helper): 1.0 / x raises ZeroDivisionError for a Python
+# 0.0, where NumPy gives inf, and float code must behave as 0-d arrays do.
 DERIVATIVES = {
     "exp": "ans",
     "expm1": "ans + 1.0",
-    "log": "1.0 / x",
-    "log1p": "1.0 / (1.0 + x)",
-    "log2": "1.0 / (x * 0.6931471805599453)",  # ln 2
-    "log10": "1.0 / (x * 2.302585092994046)",  # ln 10
+    "log": "reciprocal(x)",
+    "log1p": "reciprocal(1.0 + x)",
+    "log2": "reciprocal(x * 0.6931471805599453)",  # ln 2
+    "log10": "reciprocal(x * 2.302585092994046)",  # ln 10
     "sin": "cos(x)",
     "cos": "-sin(x)",
     "tan": "1.0 + ans * ans",
-    "arcsin": "1.0 / sqrt(1.0 - x * x)",
-    "arccos": "-1.0 / sqrt(1.0 - x * x)",
+    "arcsin": "reciprocal(sqrt(1.0 - x * x))",
+    "arccos": "-reciprocal(sqrt(1.0 - x * x))",
     "arctan": "1.0 / (1.0 + x * x)",
     "sinh": "cosh(x)",
     "cosh": "sinh(x)",
     "tanh": "1.0 - ans * ans",
-    "sqrt": "0.5 / ans",
+    "sqrt": "0.5 * reciprocal(ans)",
     "abs": "sign(x)",
 }
 
@@ -40,13 +42,17 @@ DERIVATIVES = {
 MATH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "abs": "fabs"}
 # Functions math lacks: the math family uses the NumPy one (np.sign of a float is a float).
 NUMPY_ONLY = {"sign"}
+# Runtime helpers, called by their own name in both families.
+HELPERS = {"reciprocal"}
 
 
 def _qualify(derivative: str, module: str) -> str:
     """Spell the calls in `derivative` as `module.name(...)`."""
     tree = gast.parse(derivative, mode="eval")
     for node in gast.walk(tree):
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and (
+            node.func.id not in HELPERS
+        ):
             name = node.func.id
             mod = "np" if module == "np" or name in NUMPY_ONLY else "math"
             if mod == "math":

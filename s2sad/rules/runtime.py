@@ -24,6 +24,20 @@ defprim("scatter_like", "scatter_like", objects=(rt.scatter_like,), argnames=("x
         vjp={"x": "g[index]"},
         jvp={"x": "scatter_like(x_dot, index, like)"})
 
+# 1 / x and c * x ** p that do not raise on a Python 0.0 (see runtime.py): the derivatives of
+# log and of ** use them. Their own derivatives are themselves again, so the set stays closed.
+defprim("reciprocal", "reciprocal", objects=(rt.reciprocal,), elementwise=True,
+        vjp={"x": "-g * ans * ans"},
+        jvp={"x": "-x_dot * ans * ans"})
+
+# The p rule avoids log(0): where x is 0, x ** p is constant in p (0, or 1 at p = 0).
+defprim("scaled_pow", "scaled_pow", objects=(rt.scaled_pow,), argnames=("c", "x", "p"),
+        broadcasts=True,
+        vjp={"c": "scaled_pow(g, x, p)", "x": "scaled_pow(g * c * p, x, p - 1.0)",
+             "p": "g * ans * np.log(np.where(x == 0.0, 1.0, x))"},
+        jvp={"c": "scaled_pow(c_dot, x, p)", "x": "scaled_pow(x_dot * c * p, x, p - 1.0)",
+             "p": "p_dot * ans * np.log(np.where(x == 0.0, 1.0, x))"})
+
 # Adjoints of the products, linear in (g, the other operand); see runtime.py.
 defprim("matmul_adjoint_x", "matmul_adjoint_x", objects=(rt.matmul_adjoint_x,),
         argnames=("g_", "x", "y"),

@@ -19,7 +19,7 @@ def lecture_f_grad(x1, x2):
     x1_bar = t9
     t10 = t2_bar * x1
     x2_bar = x2_bar + t10
-    t11 = 1.0 / x1
+    t11 = reciprocal(x1)
     t12 = t1_bar * t11
     x1_bar = x1_bar + t12
     x1_bar = unbroadcast(x1_bar, x1)

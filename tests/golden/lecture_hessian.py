@@ -13,10 +13,10 @@ def lecture_f_grad_jvp(x1, x2, x1_dot, x2_dot):
     t10_dot = t5_bar * x1_dot
     x2_bar_1 = x2_bar + t10
     x2_bar_1_dot = x2_bar_dot + t10_dot
-    t11 = 1.0 / x1
+    t11 = reciprocal(x1)
     t9 = -x1_dot
     t13 = t9 * t11
-    t11_dot = t13 / x1
+    t11_dot = t13 * t11
     t12 = t5_bar * t11
     t12_dot = t5_bar * t11_dot
     x1_bar_1 = x1_bar + t12

@@ -1,6 +1,6 @@
 def lecture_f_jvp(x1, x2, x1_dot, x2_dot):
     t1 = np.log(x1)
-    t6 = 1.0 / x1
+    t6 = reciprocal(x1)
     t1_dot = x1_dot * t6
     t2 = x1 * x2
     t8 = x1_dot * x2

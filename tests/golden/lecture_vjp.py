@@ -12,7 +12,7 @@ def lecture_f_vjp(x1, x2, t5_bar):
     x1_bar = t5_bar * x2
     t10 = t5_bar * x1
     x2_bar = x2_bar + t10
-    t11 = 1.0 / x1
+    t11 = reciprocal(x1)
     t12 = t5_bar * t11
     x1_bar = x1_bar + t12
     x1_bar = unbroadcast(x1_bar, x1)
