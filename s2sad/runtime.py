@@ -16,10 +16,53 @@ def _shape(x) -> tuple:
     return () if type(x) in _SCALARS else np.shape(x)
 
 
+class RaggedAdjoint(np.ndarray):
+    """The adjoint (or tangent) of a list whose elements do not stack into one array: a 1-d
+    object array holding each element's adjoint.
+
+    A list of equally shaped values has the stacked array of its elements' adjoints as its
+    adjoint; a list of lists of different lengths (the stacks of a loop's derivative, saved
+    again when that derivative is differentiated) cannot. Slicing keeps the type; ``+`` adds
+    entry by entry, and treats a stacked array of the same length as its rows, never
+    broadcasting one representation against the other.
+    """
+
+    @classmethod
+    def of(cls, entries) -> RaggedAdjoint:
+        out = np.empty(len(entries), dtype=object).view(cls)
+        for k, entry in enumerate(entries):
+            out[k] = entry
+        return out
+
+    def _rows(self, other):
+        if isinstance(other, np.ndarray) and not isinstance(other, RaggedAdjoint) and other.ndim:
+            if len(other) != len(self):
+                raise ValueError(f"list adjoints of lengths {len(self)} and {len(other)}")
+            return RaggedAdjoint.of(list(other))
+        return other
+
+    def __add__(self, other):
+        return np.ndarray.__add__(self, self._rows(other))
+
+    def __radd__(self, other):
+        return np.ndarray.__radd__(self, self._rows(other))
+
+
+def _ragged(items) -> bool:
+    """Whether the list `items` does not stack into one array."""
+    try:
+        np.shape(items)
+    except ValueError:
+        return True
+    return False
+
+
 def unbroadcast(v, like):
     """Sum `v` down to the shape of `like` (undoes NumPy broadcasting in an adjoint)."""
     kind = type(v)
     if kind is float or kind is np.float64 or kind in _SCALARS:
+        return v
+    if kind is RaggedAdjoint:
         return v
     shape = _shape(like)
     vshape = np.shape(v)
@@ -36,9 +79,13 @@ def unbroadcast(v, like):
 
 def broadcast_like(v, like):
     """`v` broadcast to the shape of `like`, as a new writable array (or `v` if already so)."""
+    if type(v) is RaggedAdjoint:
+        return v
     shape = _shape(like)
     if _shape(v) == shape:
         return v
+    if not shape and isinstance(v, np.ndarray) and v.size == 0:
+        return 0.0  # the adjoint of an empty list, where the scalar zero stands for it
     return np.array(np.broadcast_to(v, shape))
 
 
@@ -63,9 +110,15 @@ def zeros_like(x):
     """
     if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_)):
         return 0.0
-    if isinstance(x, list):
+    if isinstance(x, (list, tuple)):
         # An empty list's elements have no known shape: a scalar zero broadcasts to any.
-        return np.zeros(np.shape(x)) if x else 0.0
+        if not x:
+            return 0.0
+        if _ragged(x):
+            return RaggedAdjoint.of([zeros_like(item) for item in x])
+        return np.zeros(np.shape(x))
+    if type(x) is RaggedAdjoint:
+        return RaggedAdjoint.of([zeros_like(item) for item in x])
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
@@ -107,9 +160,24 @@ def list_append(items, value):
 
 def scatter_like(v, index, like):
     """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
+    if isinstance(like, (list, tuple)) and (_ragged(like) or type(v) is RaggedAdjoint):
+        out = zeros_like(like)
+        if type(out) is not RaggedAdjoint:
+            out = RaggedAdjoint.of(list(out))
+        if isinstance(index, slice):
+            positions = range(len(like))[index]
+            if type(v) is not RaggedAdjoint and np.ndim(v) == 0:
+                for k in positions:  # a scalar (the zero adjoint of an empty list) broadcasts
+                    out[k] = out[k] + v
+            else:
+                for k, entry in zip(positions, v):
+                    out[k] = entry
+        else:
+            out[index] = v
+        return out
     like_dtype = like.dtype if isinstance(like, np.ndarray) else np.float64
     value_dtype = v.dtype if isinstance(v, np.ndarray) else np.float64
-    if isinstance(like, list):  # a list's adjoint: its elements' adjoints, stacked
+    if isinstance(like, (list, tuple)):  # a list's adjoint: its elements' adjoints, stacked
         element = np.shape(v)[1:] if isinstance(index, slice) else np.shape(v)
         shape = (len(like), *element)
     else:
