@@ -217,7 +217,7 @@ class _Adjoint:
         current = self.shape.get(name, EXACT)
         if current is ZERO:
             pass  # zero plus a contribution has the contribution's shape
-        elif not (current is shape or self._same(current, shape)):
+        elif not (current is EXACT and shape is EXACT or self._same(current, shape)):
             # Make both exact, so that neither is counted once per broadcast entry.
             self.exact(name, loc)
             contribution = self._summed_down(name, contribution, shape, loc)

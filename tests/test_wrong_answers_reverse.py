@@ -251,3 +251,23 @@ def test_hessian_through_a_slice_and_list_index_matches_fd():
 
     H = s2sad.hessian(f)(np.ones((2, 3)))
     np.testing.assert_allclose(H.reshape(6, 6), 2.0 * np.eye(6))
+
+
+# ------------------------------------------------------------------ unknown shapes never match
+def summed_down_in_one_branch_only(p0, p1):
+    p0 = p0 * 0.5 + (p1 + np.zeros((3,)))
+    if np.sum(-(p0 + np.zeros((2, 3)))) < 0.0:
+        items = [np.zeros((3,))]
+        for _ in reversed(range(0)):
+            unused = p1  # noqa: F841 - reads p1 inside the branch, as the fuzzer's program did
+        v = np.sum(np.array(items), axis=0)
+        for _ in range(0):
+            p0 = p0 * 0.5 + v
+    return np.sum(p1 + np.zeros((3,)))
+
+
+def test_two_adjoints_of_unknown_shape_are_summed_down_before_they_are_added():
+    # Found by the random-program tester: f = 3 * p1, the gradient was 9.
+    args = (np.zeros((1, 3)), 1.0)
+    assert s2sad.grad(summed_down_in_one_branch_only, wrt=1)(*args) == pytest.approx(3.0)
+    check_both_modes(summed_down_in_one_branch_only, args, wrt=1)
