@@ -1,0 +1,941 @@
+"""Random programs for s2sad, and the oracle that checks their derivatives.
+
+`programs(output="scalar" | "array" | "any")` is a Hypothesis strategy of small Python/NumPy
+modules (source text) defining a function `f` and sometimes a helper it calls. They mix
+scalars and arrays of broadcast-compatible shapes, elementwise functions, reductions,
+indexing, item assignment, branches, `for` and `while` loops, early returns and helper calls.
+`arguments(program)` draws values for `f`'s parameters.
+
+`check(mode, program, args, seed)` differentiates `f` with s2sad and compares the result with
+finite differences of the plain function (or, for ``mode="jacobian"``, reverse mode with
+forward mode). Its outcomes:
+
+- returns ``None``: the derivative is right;
+- raises `Refused`: s2sad rejected the program with one of its own errors (acceptable);
+- raises `Unusable`: the example cannot be checked by finite differences (a step would cross
+  a branch, or values are too large); the tests discard it;
+- raises `WrongDerivative` / `InternalFailure` (both AssertionError): a bug, with the full
+  program, the arguments and both numbers in the message.
+
+Finite differences run a *traced* copy of the program, in which every comparison and every
+kink (`abs`, `max`, `np.maximum`, ...) records which side it took. An example counts only if
+every point of the stencil takes the same path as the base point, so the plain function is
+smooth along the stencil and the finite-difference reference can be trusted.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import importlib.util
+import itertools
+import linecache
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import s2sad
+from s2sad.errors import InternalError, S2sadError
+
+# ---- shapes ---------------------------------------------------------------------------------
+# Every value of a generated program has one of these shapes. (2,) does not broadcast with
+# (3,), so parameters never have it; it appears inside programs through indexing,
+# reductions and products.
+SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (2,)]
+PARAM_SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1)]
+
+
+def broadcast(*shapes):
+    """The broadcast shape, or None when the shapes do not broadcast together."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        return None
+
+
+def _result_shape(template: str, shape: tuple):
+    """The shape `template` (with E standing for an array of `shape`) produces, or None."""
+    try:
+        out = eval(template.replace("E", "value"), {"np": np, "value": np.ones(shape)})  # noqa: S307
+    except (IndexError, ValueError, TypeError, np.exceptions.AxisError):
+        return None
+    out_shape = tuple(np.shape(out))
+    return out_shape if out_shape in SHAPES else None
+
+
+def _table(templates, input_shapes):
+    """{output shape: [(template, input shape)]} of every template valid on an input shape."""
+    table: dict = {}
+    for template, shape in itertools.product(templates, input_shapes):
+        out = _result_shape(template, shape)
+        if out is not None:
+            table.setdefault(out, []).append((template, shape))
+    return table
+
+
+REDUCTION_TEMPLATES = [
+    "np.sum(E)", "np.mean(E)", "E.sum()",
+    "np.sum(E, axis=0)", "np.sum(E, axis=1)", "np.sum(E, axis=-1)",
+    "np.mean(E, axis=0)", "np.mean(E, axis=-1)",
+    "np.sum(E, axis=0, keepdims=True)", "np.sum(E, axis=1, keepdims=True)",
+    "np.mean(E, axis=-1, keepdims=True)", "np.sum(E, axis=(0, 1))",
+]
+INDEX_TEMPLATES = [
+    "E[0]", "E[1]", "E[-1]", "E[1:]", "E[:2]", "E[::-1]", "E[..., 0]", "E[:, 0]", "E[0:1]",
+    "E[:, :1]", "E[:, 1:2]", "E[None, :]", "E[:, None]", "E[1, 2]", "E[0, -1]", "E[..., -1:]",
+    "E[[0, 2, 2]]", "E[[1, 0]]", "E[:, [2, 0, 1]]", "E.T[0]", "E.reshape((3,))",
+    "E.reshape((2, 3))", "E.reshape((1, 3))",
+]
+REDUCTIONS = _table(REDUCTION_TEMPLATES, [s for s in SHAPES if s])
+INDEXINGS = _table(INDEX_TEMPLATES, [s for s in SHAPES if s])
+# Matrix and dot products: (template with L and R, left shape, right shape, output shape).
+PRODUCTS = [
+    ("L @ R", (2, 3), (3,), (2,)), ("L @ R", (3,), (3,), ()), ("L @ R", (2,), (2, 3), (3,)),
+    ("np.dot(L, R)", (3,), (3,), ()), ("np.dot(L, R)", (2, 3), (3,), (2,)),
+]
+
+UNARY_ANY = ["(-E)", "np.sin(E)", "np.cos(E)", "np.tanh(E)", "np.exp(E)", "np.arctan(E)",
+             "np.expm1(E)", "np.abs(E)", "np.sinh(E)", "np.arcsin(0.9 * np.tanh(E))", "(+E)"]
+# Functions of positive values: P stands for an expression that is always >= 0.5 or exp(.).
+UNARY_POSITIVE = ["np.log(P)", "np.sqrt(P)", "np.log1p(P)", "np.log2(P)", "P ** 0.5",
+                  "P ** -1.5", "1.0 / P"]
+UNARY_FLOAT = ["math.sin(E)", "math.exp(E)", "math.tanh(E)", "abs(E)", "float(E)",
+               "math.log(P)", "math.sqrt(P)"]
+POSITIVE_FORMS = ["(E * E + 0.5)", "np.exp(E)", "np.cosh(E)"]
+POWERS = ["E ** 2", "E ** 3", "E ** 1", "E ** 0", "E ** 2.0"]
+CONSTANTS = ["0.5", "2.0", "-1.5", "0.25", "3.0", "-0.75", "1.0"]
+THRESHOLDS = ["0.0", "0.5", "-0.5", "1.0", "-1.0", "2.0"]
+
+
+@dataclass
+class Program:
+    """A generated module: its source, the function to differentiate and its signature."""
+
+    source: str
+    params: list
+    param_shapes: list
+    output: str  # "scalar" or "array"
+    features: set = field(default_factory=set)
+
+    def __repr__(self) -> str:  # what Hypothesis prints for a falsifying example
+        return "Program(source=\n" + self.source + ")"
+
+
+class _Scope:
+    """The names a block of generated code may read, with their shapes."""
+
+    def __init__(self):
+        self.values: dict = {}  # name -> shape of a float or float array
+        self.counters: dict = {}  # loop counter name -> exclusive upper bound
+        self.owned: set = set()  # arrays made by this function, so `v[i] = ...` is safe
+
+    def child(self) -> _Scope:
+        scope = _Scope()
+        scope.values = dict(self.values)
+        scope.counters = dict(self.counters)
+        scope.owned = set(self.owned)
+        return scope
+
+
+class _Builder:
+    """Draws one program. Every choice goes through `draw`, so Hypothesis can shrink it:
+    the first entry of each list of alternatives is the simplest one."""
+
+    def __init__(self, draw, output: str, in_place: bool = True):
+        self.draw = draw
+        self.output = output
+        self.in_place = in_place
+        self.names = itertools.count()
+        self.features: set = set()
+        self.helper = None  # (name, parameter shapes, result shape)
+        self.output_shape = ()
+
+    # -- choices ----------------------------------------------------------------------------
+    def pick(self, options):
+        return self.draw(st.sampled_from(options))
+
+    def chance(self, percent: int) -> bool:
+        return self.draw(st.integers(0, 99)) < percent
+
+    def new_name(self, prefix: str) -> str:
+        return f"{prefix}{next(self.names)}"
+
+    # -- expressions ------------------------------------------------------------------------
+    def expr(self, shape: tuple, scope: _Scope, depth: int) -> str:
+        """Source of an expression of the given shape."""
+        kinds = ["leaf"]
+        if depth > 0:
+            kinds += ["binary", "binary", "unary", "positive", "divide", "power"]
+            if shape in REDUCTIONS:
+                kinds.append("reduce")
+            if shape in INDEXINGS:
+                kinds.append("index")
+            if any(out == shape for _, _, _, out in PRODUCTS):
+                kinds.append("product")
+            if shape == ():
+                kinds += ["float_function", "builtin_minmax"]
+            if self.helper is not None and self.helper[2] == shape:
+                kinds += ["helper", "helper"]
+            if any(len(s) >= 1 for s in scope.values.values()) and scope.counters:
+                kinds.append("counter_index")
+            kinds += ["where", "conditional", "maximum"]
+        kind = self.pick(kinds)
+        sub = depth - 1
+        if kind == "leaf":
+            return self.leaf(shape, scope)
+        if kind == "binary":
+            left, right = self.broadcast_pair(shape)
+            op = self.pick(["+", "*", "-"])
+            return f"({self.expr(left, scope, sub)} {op} {self.expr(right, scope, sub)})"
+        if kind == "unary":
+            template = self.pick(UNARY_ANY)
+            return template.replace("E", self.expr(shape, scope, sub))
+        if kind == "positive":
+            template = self.pick(UNARY_POSITIVE)
+            return "(" + template.replace("P", self.positive(shape, scope, sub)) + ")"
+        if kind == "divide":
+            left, right = self.broadcast_pair(shape)
+            if self.chance(30):
+                return f"({self.expr(shape, scope, sub)} / {self.pick(CONSTANTS[1:])})"
+            return f"({self.expr(left, scope, sub)} / {self.positive(right, scope, sub)})"
+        if kind == "power":
+            if self.chance(25):  # a variable exponent, on a positive base
+                self.features.add("variable exponent")
+                left, right = self.broadcast_pair(shape)
+                if self.chance(30):
+                    return f"(2.0 ** {self.expr(shape, scope, sub)})"
+                return f"({self.positive(left, scope, sub)} ** {self.expr(right, scope, sub)})"
+            return "(" + self.pick(POWERS).replace("E", self.expr(shape, scope, sub)) + ")"
+        if kind == "reduce":
+            template, source_shape = self.pick(REDUCTIONS[shape])
+            self.features.add("reduction")
+            return template.replace("E", self.expr(source_shape, scope, sub))
+        if kind == "index":
+            template, source_shape = self.pick(INDEXINGS[shape])
+            self.features.add("indexing")
+            inner = self.expr(source_shape, scope, sub)
+            return template.replace("E", inner if inner.isidentifier() else f"({inner})")
+        if kind == "product":
+            template, left, right, _ = self.pick([p for p in PRODUCTS if p[3] == shape])
+            self.features.add("matmul")
+            return "(" + template.replace("L", self.expr(left, scope, sub)).replace(
+                "R", self.expr(right, scope, sub)) + ")"
+        if kind == "float_function":
+            template = self.pick(UNARY_FLOAT)
+            if "P" in template:
+                return template.replace("P", self.positive((), scope, sub))
+            return template.replace("E", self.expr((), scope, sub))
+        if kind == "builtin_minmax":
+            self.features.add("max/min")
+            name = self.pick(["max", "min"])
+            return f"{name}({self.expr((), scope, sub)}, {self.expr((), scope, sub)})"
+        if kind == "helper":
+            name, param_shapes, _ = self.helper
+            self.features.add("helper call")
+            args = ", ".join(self.expr(s, scope, sub) for s in param_shapes)
+            return f"{name}({args})"
+        if kind == "counter_index":
+            return self.counter_index(shape, scope, sub)
+        if kind == "where":
+            self.features.add("np.where")
+            cond_shape, left = self.broadcast_pair(shape)
+            right = self.pick([s for s in SHAPES if broadcast(s, cond_shape, left) == shape])
+            return (f"np.where({self.expr(cond_shape, scope, sub)} > {self.pick(THRESHOLDS)}, "
+                    f"{self.expr(left, scope, sub)}, {self.expr(right, scope, sub)})")
+        if kind == "conditional":
+            self.features.add("conditional expression")
+            return (f"({self.expr(shape, scope, sub)} if {self.condition(scope, sub)} "
+                    f"else {self.expr(shape, scope, sub)})")
+        if kind == "maximum":
+            self.features.add("np.maximum/minimum")
+            left, right = self.broadcast_pair(shape)
+            name = self.pick(["np.maximum", "np.minimum"])
+            return f"{name}({self.expr(left, scope, sub)}, {self.expr(right, scope, sub)})"
+        raise AssertionError(kind)
+
+    def leaf(self, shape: tuple, scope: _Scope) -> str:
+        names = sorted(n for n, s in scope.values.items() if s == shape)
+        options = names + ([self.pick(CONSTANTS)] if shape == () else [])
+        if shape == () and scope.counters:
+            counter = self.pick(sorted(scope.counters))
+            options.append(f"({counter} * 0.5)")
+        if not options:  # no value of this shape yet: broadcast one that fits
+            fitting = sorted(n for n, s in scope.values.items() if broadcast(s, shape) == shape)
+            if fitting:
+                return f"({self.pick(fitting)} + np.zeros({shape}))"
+            return f"np.full({shape}, {self.pick(CONSTANTS)})"
+        return self.pick(options)
+
+    def positive(self, shape: tuple, scope: _Scope, depth: int) -> str:
+        """An expression of `shape` whose entries are all positive (never near zero, or an
+        exponential), so logs, roots and divisions stay well defined."""
+        return self.pick(POSITIVE_FORMS).replace("E", self.expr(shape, scope, depth))
+
+    def broadcast_pair(self, shape: tuple):
+        """Two operand shapes that broadcast to `shape` (a scalar and an array mixed, ...)."""
+        left = self.pick([shape] + [s for s in SHAPES
+                                    if s != shape and broadcast(s, shape) == shape])
+        right = self.pick([s for s in [shape] + SHAPES if broadcast(left, s) == shape])
+        if left != right:
+            self.features.add("broadcasting")
+        return left, right
+
+    def counter_index(self, shape: tuple, scope: _Scope, depth: int) -> str:
+        """`value[i]` with a loop counter `i` in range of the value's first axis."""
+        options = [(name, bound, s) for name, bound in sorted(scope.counters.items())
+                   for s in SHAPES if s and s[0] >= bound and s[1:] == shape]
+        if not options:
+            return self.leaf(shape, scope)
+        counter, _, source_shape = self.pick(options)
+        self.features.add("indexing by loop counter")
+        inner = self.expr(source_shape, scope, depth)
+        return f"{inner if inner.isidentifier() else '(' + inner + ')'}[{counter}]"
+
+    def condition(self, scope: _Scope, depth: int) -> str:
+        """A scalar condition on values (ties are caught by the traced run)."""
+        self.features.add("branch")
+        op = self.pick([">", "<", ">=", "<="])
+        shape = self.pick([(), (3,), (2, 3)])
+        value = self.expr(shape, scope, max(depth, 0))
+        if shape != ():
+            value = f"np.sum({value})"
+        test = f"{value} {op} {self.pick(THRESHOLDS)}"
+        if depth > 0 and self.chance(15):
+            other = self.condition(scope, depth - 1)
+            test = f"({test}) {self.pick(['and', 'or'])} ({other})"
+        elif self.chance(10):
+            test = f"not ({test})"
+        return test
+
+    # -- statements -------------------------------------------------------------------------
+    def block(self, scope: _Scope, depth: int, count: int, top: bool) -> list:
+        """Lines of `count` statements. Nested blocks keep every outer value's shape, since
+        a branch or loop may not run."""
+        lines = []
+        for _ in range(count):
+            lines += self.statement(scope, depth, top)
+        return lines or ["pass"]
+
+    def statement(self, scope: _Scope, depth: int, top: bool) -> list:
+        kinds = ["assign", "assign", "update", "update"]
+        if depth > 0:
+            kinds += ["if", "for", "while"]
+        if top:
+            kinds += ["reshape_variable"] + (["alias"] if self.in_place else [])
+        if any(n in scope.owned and s for n, s in scope.values.items()):
+            kinds.append("setitem")
+        if depth > 0 and self.output is not None:
+            kinds.append("early_return")
+        kind = self.pick(kinds)
+        expr_depth = self.draw(st.integers(0, 2))
+        if kind == "assign":
+            name = self.new_name("v")
+            shape = self.pick(SHAPES)
+            value = self.expr(shape, scope, expr_depth)
+            scope.values[name] = shape
+            if value.startswith(("(", "np.")) and " if " not in value:
+                scope.owned.add(name)  # a new array (arithmetic or a ufunc), not a view
+            return [f"{name} = {value}"]
+        if kind == "update":
+            name = self.pick(sorted(scope.values))
+            shape = scope.values[name]
+            op = self.pick(["=", "+=", "*=", "-="])
+            fits = [s for s in SHAPES if broadcast(s, shape) == shape]
+            value = self.expr(self.pick(fits), scope, expr_depth)
+            if op == "=":
+                return [f"{name} = {name} * 0.5 + {value}"]
+            self.features.add("augmented assignment")
+            if not self.in_place and shape:  # spelled out: no array is updated in place
+                return [f"{name} = {name} {op[0]} {value}"]
+            return [f"{name} {op} {value}"]
+        if kind == "reshape_variable":
+            # Rebind a name to a value of another shape: its adjoint changes shape too.
+            name = self.pick(sorted(scope.values))
+            shape = self.pick(SHAPES)
+            self.features.add("rebinding to another shape")
+            value = self.expr(shape, scope, expr_depth)
+            scope.values[name] = shape
+            scope.owned.discard(name)
+            return [f"{name} = {value}"]
+        if kind == "alias":
+            source = self.pick(sorted(scope.values))
+            name = self.new_name("v")
+            scope.values[name] = scope.values[source]
+            if source in scope.owned:
+                scope.owned.add(name)
+            self.features.add("alias")
+            return [f"{name} = {source}"]
+        if kind == "setitem":
+            name = self.pick(sorted(n for n, s in scope.values.items()
+                                    if n in scope.owned and s))
+            shape = scope.values[name]
+            index = self.pick(["[0]", "[-1]", "[1:]", "[..., 0]", "[0:1]"])
+            target = _result_shape("E" + index, shape)
+            if target is None:
+                index, target = "[0]", shape[1:]
+            op = self.pick(["=", "+=", "*="])
+            self.features.add("item assignment")
+            fits = [s for s in SHAPES if broadcast(s, target) == target]
+            return [f"{name}{index} {op} {self.expr(self.pick(fits), scope, expr_depth)}"]
+        if kind == "early_return":
+            self.features.add("early return")
+            inner = scope.child()
+            return [f"if {self.condition(scope, 1)}:",
+                    *_indent(self.block(inner, 0, self.draw(st.integers(0, 1)), False)),
+                    f"    return {self.result(inner)}"]
+        if kind == "if":
+            lines = [f"if {self.condition(scope, 1)}:"]
+            lines += _indent(self.block(scope.child(), depth - 1, self.draw(st.integers(1, 2)),
+                                        False))
+            if self.chance(40):
+                lines.append(f"elif {self.condition(scope, 1)}:")
+                lines += _indent(self.block(scope.child(), depth - 1, 1, False))
+            if self.chance(60):
+                lines.append("else:")
+                lines += _indent(self.block(scope.child(), depth - 1,
+                                            self.draw(st.integers(1, 2)), False))
+            return lines
+        if kind == "for":
+            return self.for_loop(scope, depth)
+        if kind == "while":
+            return self.while_loop(scope, depth)
+        raise AssertionError(kind)
+
+    def for_loop(self, scope: _Scope, depth: int) -> list:
+        self.features.add("for loop")
+        inner = scope.child()
+        lines = []
+        form = self.pick(["range", "range", "reversed", "rows"])
+        if form == "rows":  # iterate over an array's first axis: the row is differentiable
+            array_shape = self.pick([(2, 3), (3,), (2, 1)])
+            row = self.new_name("row")
+            lines.append(f"for {row} in {self.expr(array_shape, scope, 1)}:")
+            inner.values[row] = array_shape[1:]
+            self.features.add("loop over array")
+        else:
+            counter = self.new_name("i")
+            trips = self.draw(st.integers(0, 3))
+            inner.counters[counter] = trips
+            loop = f"range({trips})" if form == "range" else f"reversed(range({trips}))"
+            lines.append(f"for {counter} in {loop}:")
+        items = None
+        if self.chance(15):
+            items = self.new_name("items")
+            shape = self.pick(SHAPES)
+            lines.insert(0, f"{items} = [np.zeros({shape})]")
+            lines.append(f"    {items}.append({self.expr(shape, inner, 1)})")
+            self.features.add("list append")
+        exit_lines = []  # drawn before the body, so it reads only values defined before it
+        if form != "reversed" and self.chance(25):
+            exit_kind = self.pick(["break", "continue"])
+            self.features.add(exit_kind)
+            exit_lines = [f"if {self.condition(inner, 0)}:", f"    {exit_kind}"]
+        body = exit_lines + self.block(inner, depth - 1, self.draw(st.integers(1, 2)), False)
+        lines += _indent(body)
+        if items is not None:
+            # Stacked entries are summed back to the entry's shape (the list starts with zeros,
+            # so a loop of no trips still gives one).
+            name = self.new_name("v")
+            lines.append(f"{name} = np.sum(np.array({items}), axis=0)")
+            scope.values[name] = shape
+        return lines
+
+    def while_loop(self, scope: _Scope, depth: int) -> list:
+        self.features.add("while loop")
+        counter = self.new_name("k")
+        trips = self.draw(st.integers(0, 3))
+        test = f"{counter} < {trips}"
+        if self.chance(40):
+            test += f" and {self.condition(scope, 0)}"
+        inner = scope.child()
+        exit_lines = []
+        if self.chance(15):
+            self.features.add("break")
+            exit_lines = [f"if {self.condition(inner, 0)}:", "    break"]
+        body = exit_lines + self.block(inner, depth - 1, self.draw(st.integers(1, 2)), False)
+        return [f"{counter} = 0", f"while {test}:", *_indent(body),
+                f"    {counter} = {counter} + 1"]
+
+    def result(self, scope: _Scope) -> str:
+        """The returned expression: a scalar for grad/hessian, else of the output shape."""
+        if self.output_shape == ():
+            shape = self.pick([(), (3,), (2, 3), (2, 1)])
+            value = self.expr(shape, scope, 2)
+            return value if shape == () else f"np.sum({value})"
+        return self.expr(self.output_shape, scope, 2)
+
+    # -- functions --------------------------------------------------------------------------
+    def function(self, name: str, params: list, shapes: list, body_depth: int) -> list:
+        scope = _Scope()
+        scope.values = dict(zip(params, shapes))
+        lines = [f"def {name}({', '.join(params)}):"]
+        body = self.block(scope, body_depth, self.draw(st.integers(1, 3)), True)
+        body.append(f"return {self.result(scope)}")
+        return lines + _indent(body)
+
+    def module(self) -> Program:
+        lines = ["import math", "", "import numpy as np", "", ""]
+        if self.chance(30):
+            helper_shapes = [self.pick(PARAM_SHAPES) for _ in range(self.draw(st.integers(1, 2)))]
+            result_shape = self.pick(SHAPES)
+            helper_params = [f"q{i}" for i in range(len(helper_shapes))]
+            saved_output, self.output_shape = self.output_shape, result_shape
+            lines += self.function("helper", helper_params, helper_shapes, 1)
+            lines += ["", ""]
+            self.output_shape = saved_output
+            self.helper = ("helper", helper_shapes, result_shape)
+        shapes = [self.pick(PARAM_SHAPES) for _ in range(self.draw(st.integers(1, 3)))]
+        params = [f"p{i}" for i in range(len(shapes))]
+        lines += self.function("f", params, shapes, 2)
+        return Program("\n".join(lines) + "\n", params, shapes,
+                       "scalar" if self.output_shape == () else "array", self.features)
+
+
+def _indent(lines: list) -> list:
+    return ["    " + line for line in lines]
+
+
+@st.composite
+def programs(draw, output: str = "scalar", in_place: bool = True) -> Program:
+    """Programs whose `f` returns a scalar ("scalar"), an array ("array"), or either.
+
+    With `in_place=False`, no array is updated in place through a name another name shares
+    (no `v = w` aliases, `x += v` on arrays written `x = x + v`); item assignment into arrays
+    the function made itself remains. The tests use the default; scripts/fuzz.py can turn it
+    off to look past the in-place bug class."""
+    builder = _Builder(draw, output, in_place)
+    if output == "array":
+        builder.output_shape = draw(st.sampled_from([(3,), (2, 3), (2,), (2, 1)]))
+    elif output == "any":
+        builder.output_shape = draw(st.sampled_from([(), (3,), (2, 3), (2,)]))
+    return builder.module()
+
+
+def arguments(program: Program):
+    """A strategy of argument tuples for `program.f`: floats in [-2, 2], arrays of them."""
+    elements = st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False)
+    parts = [elements if shape == () else hnp.arrays(np.float64, shape, elements=elements)
+             for shape in program.param_shapes]
+    return st.tuples(*parts)
+
+
+# ---- loading --------------------------------------------------------------------------------
+_DIRECTORY = Path(tempfile.mkdtemp(prefix="s2sad-random-programs-"))
+_loaded = itertools.count()
+
+
+class _PathRecorder(ast.NodeTransformer):
+    """Rewrites comparisons and kinks into calls that record which side each one took."""
+
+    KINKS = {"abs": "_kink_abs", "max": "_kink_max", "min": "_kink_min"}
+    NUMPY_KINKS = {"abs": "_kink_abs", "maximum": "_kink_max", "minimum": "_kink_min",
+                   "sign": "_kink_abs", "floor": "_kink_floor"}
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) != 1:
+            raise NotImplementedError("chained comparison in a generated program")
+        op = type(node.ops[0]).__name__
+        return ast.Call(ast.Name("_compare", ast.Load()),
+                        [ast.Constant(op), node.left, node.comparators[0]], [])
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        name = None
+        if isinstance(func, ast.Name) and func.id in self.KINKS:
+            name = self.KINKS[func.id]
+        elif (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+              and func.value.id == "np" and func.attr in self.NUMPY_KINKS):
+            name = self.NUMPY_KINKS[func.attr]
+        elif isinstance(func, ast.Attribute) and func.attr == "fabs":
+            name = "_kink_abs"
+        if name is not None:
+            node.func = ast.Name(name, ast.Load())
+        return node
+
+
+def _traced_namespace(path_log: list) -> dict:
+    """The functions the traced copy calls: each records a signature of its branch."""
+    operators = {"Gt": np.greater, "Lt": np.less, "GtE": np.greater_equal,
+                 "LtE": np.less_equal, "Eq": np.equal, "NotEq": np.not_equal}
+
+    def record(value):
+        path_log.append(np.asarray(value).tobytes())
+
+    def compare(op, left, right):
+        record(np.sign(np.subtract(left, right)))
+        return operators[op](left, right)
+
+    def kink_abs(x):
+        record(np.sign(x))
+        return np.abs(x) if isinstance(x, np.ndarray) else abs(x)
+
+    def kink_max(x, y):
+        record(np.sign(np.subtract(x, y)))
+        return np.maximum(x, y) if isinstance(x, np.ndarray) or isinstance(
+            y, np.ndarray) else max(x, y)
+
+    def kink_min(x, y):
+        record(np.sign(np.subtract(x, y)))
+        return np.minimum(x, y) if isinstance(x, np.ndarray) or isinstance(
+            y, np.ndarray) else min(x, y)
+
+    def kink_floor(x):
+        record(np.floor(x))
+        return np.floor(x)
+
+    return {"_compare": compare, "_kink_abs": kink_abs, "_kink_max": kink_max,
+            "_kink_min": kink_min, "_kink_floor": kink_floor}
+
+
+class Loaded:
+    """A program imported from a real file (s2sad reads the source with `inspect`), and a
+    traced copy of it that records the path each call takes."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        index = next(_loaded)
+        self.module_name = f"s2sad_random_program_{index}"
+        self.path = _DIRECTORY / f"{self.module_name}.py"
+        self.path.write_text(program.source)
+        spec = importlib.util.spec_from_file_location(self.module_name, self.path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[self.module_name] = module  # inspect.getmodule finds the file's lines
+        spec.loader.exec_module(module)
+        self.fn = module.f
+        self.path_log: list = []
+        tree = _PathRecorder().visit(ast.parse(program.source))
+        ast.fix_missing_locations(tree)
+        namespace = _traced_namespace(self.path_log)
+        exec(compile(tree, f"<traced {self.module_name}>", "exec"), namespace)  # noqa: S102
+        self.traced = namespace["f"]
+
+    def close(self) -> None:
+        sys.modules.pop(self.module_name, None)
+        linecache.cache.pop(str(self.path), None)
+        self.path.unlink(missing_ok=True)
+
+    def run(self, args):
+        """f(*args) on copies of the arguments (a program may write into its arrays), with
+        the path it took."""
+        self.path_log.clear()
+        try:
+            # An overflow or a nan anywhere on the way (even one a later step hides, as in
+            # 1 / exp(1000)) makes derivatives meaningless: such points are not judged.
+            with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+                value = self.traced(*copy.deepcopy(list(args)))
+        except (FloatingPointError, OverflowError, ZeroDivisionError) as error:
+            raise Unusable(f"{type(error).__name__}: {error}") from None
+        return np.array(value, dtype=float), tuple(self.path_log)
+
+
+# ---- outcomes -------------------------------------------------------------------------------
+class Refused(Exception):
+    """s2sad rejected the program with one of its own errors: acceptable, but counted."""
+
+    def __init__(self, error: S2sadError, api: str):
+        super().__init__(f"{api}: {type(error).__name__}: {error}")
+        self.error_type = type(error).__name__
+        self.api = api
+
+
+class Unusable(Exception):
+    """Finite differences cannot judge this example (a branch is crossed, values overflow)."""
+
+
+class InvalidProgram(AssertionError):
+    """The generated program itself fails when run: a bug of this generator."""
+
+
+class WrongDerivative(AssertionError):
+    """s2sad computed a different number than the reference."""
+
+
+class InternalFailure(AssertionError):
+    """s2sad raised something other than a deliberate S2sadError: a bug."""
+
+
+def _describe_args(args) -> str:
+    with np.printoptions(precision=17, floatmode="unique"):
+        return "(" + ", ".join(repr(a) for a in args) + ",)"
+
+
+def _report(kind: str, api: str, program: Program, args, details: str) -> str:
+    return (f"{kind} from {api}\n{details}\n--- program ---\n{program.source}"
+            f"--- arguments ---\n{_describe_args(args)}")
+
+
+# ---- the oracle -----------------------------------------------------------------------------
+FIRST_STEP = 1e-3  # fourth-order stencil: truncation ~ h**4, rounding ~ 1e-16 / h
+SECOND_STEP = 2e-3
+RTOL = 1e-5
+ATOL = 1e-6
+LARGEST = 1e5  # values and derivatives beyond this are not well conditioned enough to judge
+STENCIL = ((-2, 1.0 / 12), (-1, -8.0 / 12), (1, 8.0 / 12), (2, -1.0 / 12))
+
+
+class _Oracle:
+    """Evaluates the plain program along directions, refusing stencils that change path."""
+
+    def __init__(self, loaded: Loaded, args):
+        self.loaded = loaded
+        self.args = [a if isinstance(a, float) else np.asarray(a, float) for a in args]
+        self.value, self.path = loaded.run(self.args)
+        if not np.all(np.isfinite(self.value)) or np.max(np.abs(self.value), initial=0) > LARGEST:
+            raise Unusable("value not finite or too large")
+
+    def at(self, directions, step: float):
+        """f at args + step * directions, on the same path as the base point."""
+        moved = [a + step * d if isinstance(a, np.ndarray) else a + step * float(d)
+                 for a, d in zip(self.args, directions)]
+        value, path = self.loaded.run(moved)
+        if path != self.path:
+            raise Unusable("a finite-difference step crosses a branch or kink")
+        return value
+
+    def derivative(self, directions, step: float = FIRST_STEP):
+        """d/dt f(args + t * directions) at t = 0, a fourth-order central difference."""
+        total = sum(weight * self.at(directions, k * step) for k, weight in STENCIL)
+        return total / step
+
+    def second(self, u, w, step: float = SECOND_STEP):
+        """d2/ds dt f(args + s u + t w): the stencil applied twice (a scalar f)."""
+        total = 0.0
+        for (ks, ws), (kt, wt) in itertools.product(STENCIL, STENCIL):
+            mixed = [ks * step * a + kt * step * b for a, b in zip(u, w)]
+            total += ws * wt * float(self.at(mixed, 1.0))
+        return total / (step * step)
+
+    def unit(self, index: int, entry):
+        directions = [np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0 for a in self.args]
+        if isinstance(self.args[index], np.ndarray):
+            directions[index][entry] = 1.0
+        else:
+            directions[index] = 1.0
+        return directions
+
+    def gradient(self, index: int, cotangent=None):
+        """The gradient of <cotangent, f> with respect to args[index], entry by entry."""
+        arg = self.args[index]
+        cotangent = np.ones_like(self.value) if cotangent is None else cotangent
+        if not isinstance(arg, np.ndarray):
+            return float(np.sum(cotangent * self.derivative(self.unit(index, None))))
+        out = np.zeros_like(arg)
+        for entry in np.ndindex(arg.shape):
+            out[entry] = np.sum(cotangent * self.derivative(self.unit(index, entry)))
+        return out
+
+
+def _random_like(rng, value):
+    return float(rng.standard_normal()) if np.ndim(value) == 0 and not isinstance(
+        value, np.ndarray) else rng.standard_normal(np.shape(value))
+
+
+def _call_s2sad(api: str, call, program: Program, args):
+    """Run an s2sad call: its own errors are refusals, anything else is a bug."""
+    try:
+        with np.errstate(all="ignore"):
+            return call()
+    except InternalError as error:
+        raise InternalFailure(_report("InternalError", api, program, args, str(error))) from error
+    except S2sadError as error:
+        raise Refused(error, api) from None
+    except Exception as error:  # noqa: BLE001 - any other exception is the bug we look for
+        raise InternalFailure(_report(f"internal {type(error).__name__}", api, program, args,
+                                      f"{type(error).__name__}: {error}")) from error
+
+
+def _compare(api: str, expected, got, program: Program, args, what: str, rtol=RTOL, atol=ATOL):
+    expected_array = np.asarray(expected, dtype=float)
+    try:
+        got_array = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        got_array = None
+    if got_array is not None and got_array.shape != expected_array.shape:
+        if got_array.size == expected_array.size == 1:
+            got_array = got_array.reshape(expected_array.shape)
+        else:
+            got_array = None
+    if got_array is None:
+        raise WrongDerivative(_report("wrong result type or shape", api, program, args,
+                                      f"{what}: expected shape {expected_array.shape}, "
+                                      f"got {got!r}"))
+    if np.max(np.abs(expected_array), initial=0) > LARGEST:
+        raise Unusable("derivative too large to judge by finite differences")
+    scale = max(1.0, float(np.max(np.abs(expected_array), initial=0)))
+    close = np.allclose(got_array, expected_array, rtol=rtol, atol=atol * scale, equal_nan=False)
+    if not close:
+        with np.printoptions(precision=10):
+            details = f"{what}\n  expected: {expected_array!r}\n  got:      {got_array!r}"
+        raise WrongDerivative(_report("wrong derivative", api, program, args, details))
+
+
+def _inner(a, b) -> float:
+    return float(sum(np.sum(np.asarray(x) * np.asarray(y)) for x, y in zip(a, b)))
+
+
+def check(mode: str, program: Program, args, seed: int = 0) -> None:
+    """Check one derivative of `program` at `args` (see the module docstring)."""
+    loaded = Loaded(program)
+    try:
+        try:
+            with np.errstate(all="ignore"):
+                oracle = _Oracle(loaded, args)
+        except Unusable:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported with the program
+            raise InvalidProgram(_report(f"generated program fails: {type(error).__name__}",
+                                         "the program itself", program, args,
+                                         str(error))) from error
+        CHECKS[mode](loaded, oracle, np.random.default_rng(seed))
+    finally:
+        loaded.close()
+
+
+def _check_grad(loaded: Loaded, oracle: _Oracle, rng) -> None:
+    program, args, n = loaded.program, oracle.args, len(oracle.args)
+    wrt = tuple(i for i in range(n) if rng.random() < 0.7) or (int(rng.integers(n)),)
+    single = len(wrt) == 1 and rng.random() < 0.5
+    api = f"s2sad.value_and_grad(f, wrt={wrt[0] if single else wrt})"
+    value, grads = _call_s2sad(api, lambda: s2sad.value_and_grad(
+        loaded.fn, wrt=wrt[0] if single else wrt)(*_copied(args)), program, args)
+    _compare(api, oracle.value, value, program, args, "value")
+    grads = (grads,) if single else grads
+    for index, gradient in zip(wrt, grads):
+        with np.errstate(all="ignore"):
+            expected = oracle.gradient(index)
+        _compare(api, expected, gradient, program, args, f"gradient wrt {program.params[index]}")
+
+
+def _check_jvp(loaded: Loaded, oracle: _Oracle, rng) -> None:
+    program, args = loaded.program, oracle.args
+    tangents = [_random_like(rng, a) for a in args]
+    api = "s2sad.jvp(f, args, tangents)"
+    value, tangent_out = _call_s2sad(api, lambda: s2sad.jvp(loaded.fn, tuple(_copied(args)),
+                                                            tuple(tangents)), program, args)
+    _compare(api, oracle.value, value, program, args, "value")
+    with np.errstate(all="ignore"):
+        expected = oracle.derivative(tangents)
+    _compare(api, expected, tangent_out, program, args,
+             f"output tangent for tangents {_describe_args(tangents)}")
+
+
+def _check_vjp(loaded: Loaded, oracle: _Oracle, rng) -> None:
+    program, args = loaded.program, oracle.args
+    cotangent = _random_like(rng, oracle.value) if oracle.value.ndim else float(
+        rng.standard_normal())
+    api = "s2sad.vjp(f, *args)"
+    value, vjp_fn = _call_s2sad(api, lambda: s2sad.vjp(loaded.fn, *_copied(args)), program, args)
+    _compare(api, oracle.value, value, program, args, "value")
+    cotangents = _call_s2sad(api + "[1](cotangent)", lambda: vjp_fn(cotangent), program, args)
+    for index, got in enumerate(cotangents):
+        with np.errstate(all="ignore"):
+            expected = oracle.gradient(index, np.asarray(cotangent))
+        _compare(api, expected, got, program, args,
+                 f"cotangent of {program.params[index]} for output cotangent {cotangent!r}")
+
+
+def _bilinear(blocks, u, w) -> float:
+    """sum_ij <u_i, H_ij w_j> for Hessian blocks H_ij of shape shape_i + shape_j."""
+    total = 0.0
+    for i, j in itertools.product(range(len(u)), range(len(w))):
+        block = np.asarray(blocks[i][j], dtype=float)
+        wj = np.asarray(w[j], dtype=float)
+        hw = np.tensordot(block, wj, axes=wj.ndim) if wj.ndim else block * wj
+        total += float(np.sum(np.asarray(u[i]) * hw))
+    return total
+
+
+def _check_hessian(loaded: Loaded, oracle: _Oracle, rng) -> None:
+    program, args, n = loaded.program, oracle.args, len(oracle.args)
+    wrt = tuple(range(n))
+    api = f"s2sad.hessian(f, wrt={wrt})"
+    blocks = _call_s2sad(api, lambda: s2sad.hessian(loaded.fn, wrt=wrt)(*_copied(args)),
+                         program, args)
+    for i, j in itertools.product(range(n), range(n)):
+        expected_shape = np.shape(args[i]) + np.shape(args[j])
+        if np.shape(blocks[i][j]) != expected_shape:
+            raise WrongDerivative(_report("wrong Hessian block shape", api, program, args,
+                                          f"block {i},{j}: expected {expected_shape}, "
+                                          f"got {np.shape(blocks[i][j])}"))
+    for _ in range(2):
+        u = [_random_like(rng, a) for a in args]
+        w = [_random_like(rng, a) for a in args]
+        with np.errstate(all="ignore"):
+            expected = oracle.second(u, w)
+        _compare(api, expected, _bilinear(blocks, u, w), program, args,
+                 f"u^T H w for u={_describe_args(u)}, w={_describe_args(w)}", rtol=1e-4,
+                 atol=1e-5)
+    # The Hessian-vector product, along one direction.
+    v = [_random_like(rng, a) for a in args]
+    hvp_api = "s2sad.hvp(f, args, v)"
+    product = _call_s2sad(hvp_api, lambda: s2sad.hvp(loaded.fn, tuple(_copied(args)), tuple(v)),
+                          program, args)
+    product = product if isinstance(product, tuple) else (product,)
+    u = [_random_like(rng, a) for a in args]
+    with np.errstate(all="ignore"):
+        expected = oracle.second(u, v)
+    _compare(hvp_api, expected, _inner(u, product), program, args,
+             f"<u, H v> for u={_describe_args(u)}, v={_describe_args(v)}", rtol=1e-4, atol=1e-5)
+
+
+def _check_jacobian(loaded: Loaded, oracle: _Oracle, rng) -> None:
+    """Reverse mode against forward mode (both analytic, so a tight tolerance), then forward
+    mode against finite differences along a random direction."""
+    program, args, n = loaded.program, oracle.args, len(oracle.args)
+    wrt = tuple(range(n))
+    apis = {mode: f"s2sad.jacobian(f, wrt={wrt}, mode={mode!r})" for mode in ("reverse",
+                                                                               "forward")}
+    jacobians = {mode: _call_s2sad(api, lambda mode=mode: s2sad.jacobian(
+        loaded.fn, wrt=wrt, mode=mode)(*_copied(args)), program, args)
+        for mode, api in apis.items()}
+    for mode, jacobian in jacobians.items():
+        for index in range(n):
+            expected_shape = oracle.value.shape + np.shape(args[index])
+            if np.shape(jacobian[index]) != expected_shape:
+                raise WrongDerivative(_report(
+                    "wrong Jacobian shape", apis[mode], program, args,
+                    f"wrt {program.params[index]}: expected {expected_shape}, "
+                    f"got {np.shape(jacobian[index])}"))
+    for index in range(n):
+        reverse = np.asarray(jacobians["reverse"][index], dtype=float)
+        forward = np.asarray(jacobians["forward"][index], dtype=float)
+        if not np.allclose(reverse, forward, rtol=1e-9, atol=1e-9):
+            # Finite differences say which of the two is wrong.
+            with np.errstate(all="ignore"):
+                rows = [oracle.gradient(index, np.eye(oracle.value.size)[row].reshape(
+                    oracle.value.shape)) for row in range(oracle.value.size)]
+            expected = np.reshape(rows, forward.shape)
+            for mode, got in (("reverse", reverse), ("forward", forward)):
+                _compare(apis[mode], expected, got, program, args,
+                         f"Jacobian wrt {program.params[index]} (reverse and forward differ)")
+    direction = [_random_like(rng, a) for a in args]
+    with np.errstate(all="ignore"):
+        expected = oracle.derivative(direction)
+    got = sum(np.tensordot(np.asarray(jacobians["forward"][index], dtype=float),
+                           np.asarray(direction[index]), axes=np.ndim(direction[index]))
+              for index in range(n))
+    _compare(apis["forward"], expected, got, program, args,
+             f"J @ v for v={_describe_args(direction)}")
+
+
+def _copied(args) -> list:
+    """Fresh copies: a derivative that wrote into its arguments must not fool the oracle."""
+    return copy.deepcopy(list(args))
+
+
+CHECKS = {"grad": _check_grad, "jvp": _check_jvp, "vjp": _check_vjp,
+          "hessian": _check_hessian, "jacobian": _check_jacobian}
+# The kind of program each check needs.
+OUTPUTS = {"grad": "scalar", "hessian": "scalar", "jvp": "any", "vjp": "array",
+           "jacobian": "any"}
+MODES = tuple(CHECKS)
+
+__all__ = ["MODES", "OUTPUTS", "InternalFailure", "InvalidProgram", "Program", "Refused",
+           "Unusable", "WrongDerivative", "arguments", "check", "programs"]
