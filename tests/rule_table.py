@@ -359,6 +359,12 @@ def scaled_pow(c, x, p):
     return rt.scaled_pow(c, x, p)  # the derivative of x ** y
 
 
+def copy_then_write(x):
+    y = x.copy()
+    y[0] = 2.0 * np.copy(x)[1]
+    return y * x
+
+
 def mod(x, y):
     return x % y
 
@@ -463,6 +469,7 @@ CASES = [
     Case("min", builtin_min, [(S, S)]),
     Case("setitem", setitem, [((3, 4), (4,))]),
     Case("gather_last", setitem_repeated, [((3, 4), (4,))]),
+    Case("copy", copy_then_write, [(V,), (M,)]),
     Case("reciprocal", reciprocal, UNARY_SHAPES, "nonzero"),
     Case("scaled_pow", scaled_pow, [(S, S, S), (V, V, V), (M, V, S), (S, M, V)], "pos"),
     Case("mod", mod, [(S, S), (V, V)], "pos"),

@@ -351,3 +351,202 @@ def test_power_of_arrays_with_array_exponents(rng):
     for wrt in (0, 1):
         numeric = numeric_grad(f, [x, y], wrt)
         np.testing.assert_allclose(s2sad.grad(f, wrt=wrt)(x, y), numeric, rtol=1e-6)
+
+
+# ------------------------------------ 5: writes in place through aliases and views (NumPy's)
+
+A = np.array([1.0, 2.0])
+G = np.array([1.0, 2.0, 3.0])
+
+
+def view_slice_augassign(x):
+    x = x * 1.0
+    y = x[1:]
+    y += 1.0
+    return np.sum(x * x)
+
+
+def view_reshape_setitem(x):
+    x = x * 1.0
+    y = x.reshape((3, 1))
+    y[0] = 7.0
+    return np.sum(x * x)
+
+
+def alias_setitem(x):
+    x = x * 1.0
+    y = x
+    y[0] = 3 * A[0]
+    return np.sum(x * x)
+
+
+def alias_augassign(x):
+    x = x * 1.0
+    x2 = x
+    x2 += 1.0
+    return np.sum(x * x)
+
+
+def view_transpose_item_augassign(x):
+    x = np.outer(x, x)
+    y = x.T
+    y[0] += 1
+    return np.sum(x * x)
+
+
+def view_row_ellipsis(x):
+    x = np.outer(x, x)
+    y = x[0]
+    y[...] = 2.0
+    return np.sum(x * x)
+
+
+def view_of_argument(x):
+    y = x[1:]
+    y += 1.0
+    return np.sum(x * x)
+
+
+def view_np_reshape_in_loop(x):
+    x = x * 1.0
+    y = np.reshape(x, (3,))
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(x)
+        y[i] = 0.0
+    return s
+
+
+def rows_of_a_matrix(x):
+    m = np.outer(x, x)
+    for row in m:
+        row += 1.0
+    return np.sum(m)
+
+
+def write_into_global(x):
+    y = G[1:]
+    y[0] = 5.0
+    return np.sum(x * y)
+
+
+def _shift_tail(a):
+    b = a[1:]
+    b += 1.0
+    return np.sum(b)
+
+
+def calls_a_function_that_writes_its_argument(x):
+    x = x * 1.0
+    s = _shift_tail(x)
+    return s + np.sum(x * x)
+
+
+def closure_writes_outer_array(x):
+    y = x * 1.0
+
+    def bump():
+        y[0] = 0.0
+        return 1.0
+
+    return bump() + np.sum(y)
+
+
+REJECTED = [
+    (view_slice_augassign, "y", "x", "y += 1.0"),
+    (view_reshape_setitem, "y", "x", "y[0] = 7.0"),
+    (alias_setitem, "y", "x", "y[0] = 3 * A[0]"),
+    (alias_augassign, "x2", "x", "x2 += 1.0"),
+    (view_transpose_item_augassign, "y", "x", "y[0] += 1"),
+    (view_row_ellipsis, "y", "x", "y[...] = 2.0"),
+    (view_of_argument, "y", "x", "y += 1.0"),
+    (view_np_reshape_in_loop, "y", "x", "y[i] = 0.0"),
+    (rows_of_a_matrix, "row", "m", "row += 1.0"),
+    (write_into_global, "y", "G", "y[0] = 5.0"),
+    (calls_a_function_that_writes_its_argument, "b", "a", "b += 1.0"),
+    (closure_writes_outer_array, "y", "y", "y[0] = 0.0"),
+]
+
+
+@pytest.mark.parametrize("f, written, other, line", REJECTED,
+                         ids=[case[0].__name__ for case in REJECTED])
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_in_place_write_to_a_shared_array_is_rejected(f, written, other, line, mode):
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        if mode == "grad":
+            s2sad.grad(f)(x)
+        else:
+            s2sad.jvp(f, (x,), (np.ones(3),))
+    error = info.value
+    assert error.location.filename == __file__
+    assert line in error.location.source_line
+    assert f"'{written}'" in error.message and f"'{other}'" in error.message
+    assert ".copy()" in error.hint or "directly" in error.hint
+    assert "Traceback" not in str(error)
+
+
+def view_slice_copied(x):
+    x = x * 1.0
+    y = x[1:].copy()
+    y += 1.0
+    return np.sum(x * x) + np.sum(y)
+
+
+def numpy_semantics_by_hand(x):
+    """What view_slice_augassign computes in NumPy, written without a view."""
+    x = x * 1.0
+    x = x + np.array([0.0, 1.0, 1.0])
+    return np.sum(x * x)
+
+
+def safe_patterns(x):
+    y = np.zeros(3)
+    y[0] = x[0]
+    x = x + 1.0
+    z = x.copy()
+    z[0] = 1.0
+    s = 0.0
+    for i in range(3):
+        s = s + x[i]
+        s += x[i]
+    out = np.zeros(3)
+    for i in range(3):
+        out[i] = x[i] * s
+    w = x[1:]
+    w = w * 2.0  # a new value: x is not changed
+    return np.sum(out) + np.sum(y) + np.sum(z * z) + np.sum(w)
+
+
+def written_view_not_read_again(x):
+    y = x[1:]
+    y += 1.0
+    return np.sum(y * y)
+
+
+def unpack_a_pair(x):
+    a, b = x * 1.0, x * 2.0
+    a += b
+    return np.sum(a * b)
+
+
+@pytest.mark.parametrize("f", [view_slice_copied, numpy_semantics_by_hand, safe_patterns,
+                               written_view_not_read_again, unpack_a_pair],
+                         ids=lambda f: f.__name__)
+def test_safe_writes_are_differentiated_in_both_modes(f):
+    x = np.array([1.0, 2.0, 3.0])
+    numeric = numeric_grad(f, [x.copy()], 0)
+    value, grad = s2sad.value_and_grad(f)(x)
+    assert value == pytest.approx(f(x.copy()))
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6)
+    direction = np.array([0.3, -1.0, 2.0])
+    _, tangent = s2sad.jvp(f, (x,), (direction,))
+    assert tangent == pytest.approx(float(numeric @ direction), rel=1e-6)
+
+
+def test_the_numpy_truth_of_the_view_example():
+    x = np.array([1.0, 2.0, 3.0])
+    assert view_slice_augassign(x.copy()) == 26.0  # NumPy: y is a view of x
+    value, grad = s2sad.value_and_grad(numpy_semantics_by_hand)(x)
+    assert value == 26.0
+    np.testing.assert_allclose(grad, [2.0, 6.0, 8.0])

@@ -67,6 +67,11 @@ defprim("moveaxis", "np.moveaxis", objects=(np.moveaxis,), params=(("source", 0)
         vjp={"x": "np.moveaxis(g, destination, source)"},
         jvp={"x": "np.moveaxis(x_dot, source, destination)"})
 
+# x.copy(): a new array with x's values (the way to write into a view without changing x).
+defprim("copy", "np.copy", objects=(np.copy,), methods=("copy",), elementwise=True,
+        vjp={"x": "g"},
+        jvp={"x": "x_dot"})
+
 # np.array(v) of a variable (a list built in a loop, or an array): a copy as an array.
 defprim("asarray", "np.array", argnames=("x",),
         vjp={"x": "g"},
