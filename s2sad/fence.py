@@ -360,15 +360,22 @@ class _Aliasing:
         for token in map(_whole, mine):
             if isinstance(token, tuple) and token[0] == "outer":  # a global, a closure's
                 self.fail(name, token[1], stmt, outer=True)
-            if isinstance(token, tuple) and token[0] == "param" and self.external_params and (
-                token[1] != name or not isinstance(stmt, gast.AugAssign)
-                or isinstance(stmt.target, gast.Subscript)
-            ):
+            # In a called function, even `a += v` on its own parameter writes into the
+            # caller's array when the caller passes one (types are not known here).
+            if isinstance(token, tuple) and token[0] == "param" and self.external_params:
                 self.fail(name, token[1], stmt, outer=True)
 
     def fail(self, name, other, stmt, outer=False):
         made = self.origin.get(name)
-        if outer and other == name:
+        if outer and other == name and isinstance(stmt, gast.AugAssign) and isinstance(
+                stmt.target, gast.Name):
+            op = _OPS.get(type(stmt.op), "+")
+            message = (f"this updates the parameter {name!r} in place: when the caller passes "
+                       f"an array, NumPy changes the caller's array too, which s2sad does not "
+                       f"model")
+            hint = (f"write '{name} = {name} {op} ...', a new value, instead (or "
+                    f"'{name} = {name}.copy()' first)")
+        elif outer and other == name:
             message = (f"this writes into {name!r} in place, which belongs to the caller "
                        f"(NumPy would change the caller's array; s2sad computes on a copy)")
             hint = f"write into a copy: '{name} = {name}.copy()' first"

@@ -442,6 +442,17 @@ def calls_a_function_that_writes_its_argument(x):
     return s + np.sum(x * x)
 
 
+def _add_in_place(a, b):
+    a += b
+    return a * 1.0
+
+
+def calls_a_function_that_updates_its_parameter(x):
+    x = x * 1.0
+    s = _add_in_place(x, x)
+    return np.sum(s) + np.sum(x * x)
+
+
 def closure_writes_outer_array(x):
     y = x * 1.0
 
@@ -465,6 +476,7 @@ REJECTED = [
     (write_into_global, "y", "G", "y[0] = 5.0"),
     (calls_a_function_that_writes_its_argument, "b", "a", "b += 1.0"),
     (closure_writes_outer_array, "y", "y", "y[0] = 0.0"),
+    (calls_a_function_that_updates_its_parameter, "a", "a", "a += b"),
 ]
 
 
