@@ -25,6 +25,9 @@ Shape = "frozenset[frozenset[str]] | None"
 SCALAR = frozenset([frozenset()])
 _MAX_ALTERNATIVES = 8
 _FULL_REDUCTIONS = {"sum", "mean", "prod"}
+#: Primitives whose result has the shape of one of their arguments (its position).
+_SHAPE_OF_ARGUMENT = {"setitem": 0, "copy": 0, "stop_gradient": 0, "unbroadcast": 1,
+                      "broadcast_like": 1, "broadcast_reduced": 1, "scatter_like": 2}
 
 
 def _join(a, b):
@@ -85,6 +88,9 @@ class _Analysis:
         prim = op.prim
         if prim.name in _FULL_REDUCTIONS and _reduces_everything(op):
             return SCALAR
+        position = _SHAPE_OF_ARGUMENT.get(prim.name)
+        if position is not None and position < len(op.args):
+            return self.of(op.args[position])
         if _broadcasts_its_operands(prim):
             # The result is the broadcast of every operand, parameters included.
             return _broadcast([self.of(a) for a in op.atoms()])
