@@ -353,10 +353,14 @@ class _Aliasing:
         if not mine:
             return
         for other, theirs in self.state.items():
-            if other != name and any(_overlap(m, t) for m in mine for t in theirs) and (
-                self.read_later(other, stmt)
-            ):
+            # A list holding this array (items.append(y)) sees the write through its item.
+            held = {t[1] for t in theirs if _is_item(t)}
+            if other == name or not self.read_later(other, stmt):
+                continue
+            if any(_overlap(m, t) for m in mine for t in theirs):
                 self.fail(name, other, stmt)
+            if any(_overlap(m, t) for m in mine for t in held):
+                self.fail(name, other, stmt, in_list=True)
         for token in map(_whole, mine):
             if isinstance(token, tuple) and token[0] == "outer":  # a global, a closure's
                 self.fail(name, token[1], stmt, outer=True)
@@ -365,8 +369,17 @@ class _Aliasing:
             if isinstance(token, tuple) and token[0] == "param" and self.external_params:
                 self.fail(name, token[1], stmt, outer=True)
 
-    def fail(self, name, other, stmt, outer=False):
+    def fail(self, name, other, stmt, outer=False, in_list=False):
         made = self.origin.get(name)
+        if in_list:
+            message = (f"this writes into {name!r} in place, and the list {other!r}, read "
+                       f"later, holds it: NumPy would change the list's item too; s2sad "
+                       f"computes on a copy")
+            hint = (f"append a copy ('{other}.append({name}.copy())'), or write "
+                    f"'{name} = {name} {_OPS.get(type(stmt.op), '+')} ...'"
+                    if isinstance(stmt, gast.AugAssign) else
+                    f"append a copy: '{other}.append({name}.copy())'")
+            raise UnsupportedSyntaxError(message, self.parsed.location(stmt), hint)
         if outer and other == name and isinstance(stmt, gast.AugAssign) and isinstance(
                 stmt.target, gast.Name):
             op = _OPS.get(type(stmt.op), "+")

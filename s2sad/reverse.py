@@ -76,6 +76,11 @@ def active_names(body, wrt) -> set:
             return active
 
 
+# Arguments broadcast into a part of the result (v in x[index] = v): their contribution has
+# the shape of that part, not of the result.
+_PART_OF_RESULT = {("setitem", "v")}
+
+
 def _other_args_are_scalar_constants(op: Op, position: int) -> bool:
     return all(
         isinstance(a, Const) and isinstance(a.value, (int, float))
@@ -256,7 +261,9 @@ class _Adjoint:
                                              self.names)
             self.out.extend(stmts)
             shape = g_shape
-            if shape is EXACT and prim.broadcasts and not _other_args_are_scalar_constants(
+            if (prim.name, argname) in _PART_OF_RESULT:
+                shape = UNKNOWN  # the shape of a part of the result, which `arg` fills
+            elif shape is EXACT and prim.broadcasts and not _other_args_are_scalar_constants(
                     op, position):
                 shape = op.target  # the result's shape, which `arg` may broadcast to
             self.accumulate(arg.name, contribution, op.loc, shape)

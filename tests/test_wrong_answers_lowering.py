@@ -453,6 +453,15 @@ def calls_a_function_that_updates_its_parameter(x):
     return np.sum(s) + np.sum(x * x)
 
 
+def list_holds_the_array_written_in_place(x):
+    items = [np.zeros(3)]
+    y = x * 1.0
+    for _ in range(1):
+        items.append(y)
+        y += y
+    return np.sum(np.array(items) * 1.0) + np.sum(y)
+
+
 def closure_writes_outer_array(x):
     y = x * 1.0
 
@@ -477,6 +486,7 @@ REJECTED = [
     (calls_a_function_that_writes_its_argument, "b", "a", "b += 1.0"),
     (closure_writes_outer_array, "y", "y", "y[0] = 0.0"),
     (calls_a_function_that_updates_its_parameter, "a", "a", "a += b"),
+    (list_holds_the_array_written_in_place, "y", "items", "y += y"),
 ]
 
 

@@ -271,3 +271,24 @@ def test_two_adjoints_of_unknown_shape_are_summed_down_before_they_are_added():
     args = (np.zeros((1, 3)), 1.0)
     assert s2sad.grad(summed_down_in_one_branch_only, wrt=1)(*args) == pytest.approx(3.0)
     check_both_modes(summed_down_in_one_branch_only, args, wrt=1)
+
+
+# ------------------------------------------------------------------ x[index] = v: a part's shape
+def scalar_written_into_a_broadcast_row(p):
+    v = p + np.zeros((2, 3))
+    v[0] = p
+    return np.sum(v)
+
+
+def test_a_scalar_written_into_a_row_gets_the_rows_sum_not_the_arrays():
+    # Found by the random-program tester: the truth is 6 (three entries of each row), it was 9.
+    assert s2sad.grad(scalar_written_into_a_broadcast_row)(0.0) == pytest.approx(6.0)
+    check_both_modes(scalar_written_into_a_broadcast_row, (0.5,))
+
+    def f(p):
+        v = p + np.zeros((2,))
+        v[0] = p * p
+        return v
+
+    value, vjp_fn = s2sad.vjp(f, 0.5)
+    assert vjp_fn(np.array([0.25, -1.0]))[0] == pytest.approx(0.25 * 2 * 0.5 - 1.0)
