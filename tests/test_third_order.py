@@ -8,16 +8,10 @@ stencil of the plain function and against forward over reverse over reverse.
 
 import numpy as np
 import pytest
+from cf_corpus import loop_polynomial as horner
 
 import s2sad
 from s2sad.runtime import RaggedAdjoint, scatter_like, unbroadcast, zeros_like
-
-
-def horner(x, n):
-    s = 0.0
-    for _i in range(n):
-        s = s * x + 1.0
-    return s
 
 
 def while_loop(x):
