@@ -108,8 +108,9 @@ def zeros_like(x):
     A list (of equally shaped values) gets a zero array of the stacked shape: that is how the
     adjoint of a list is represented.
     """
-    if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_)):
-        return 0.0
+    if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_, slice, str)) or (
+            x is Ellipsis):
+        return 0.0  # a number, or a value with no derivative (a slice of an index tuple)
     if isinstance(x, (list, tuple)):
         # An empty list's elements have no known shape: a scalar zero broadcasts to any.
         if not x:

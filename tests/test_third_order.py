@@ -90,3 +90,22 @@ def test_ragged_list_adjoints_add_entry_by_entry_and_never_broadcast():
     np.testing.assert_allclose(mixed[1], [3.0, 4.0])
     with pytest.raises(ValueError):
         zero + np.ones((3, 2))
+
+
+def test_hessian_of_a_loop_that_saves_an_index_tuple_matches_fd():
+    # Found by the random-program tester: the saved index (slice, array) had no zero tangent.
+    def f(p, q):
+        for _ in range(2):
+            p = p * 0.5 + p[:, [2, 0, 1]] * q
+        return np.sum(p * p)
+
+    p, q = np.array([[0.3, -0.2, 0.5]]), 0.7
+    H = s2sad.hessian(f, wrt=1)(p, q)
+    grad_q = s2sad.grad(f, wrt=1)
+    h = 1e-5
+    assert H == pytest.approx((grad_q(p, q + h) - grad_q(p, q - h)) / (2 * h), rel=1e-6)
+    Hpp = s2sad.hessian(f, wrt=0)(p, q)
+    e = np.zeros_like(p)
+    e[0, 1] = 1.0
+    column = (s2sad.grad(f)(p + h * e, q) - s2sad.grad(f)(p - h * e, q)) / (2 * h)
+    np.testing.assert_allclose(Hpp[..., 0, 1], column, rtol=1e-6, atol=1e-9)
