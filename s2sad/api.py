@@ -7,7 +7,6 @@ checks them, and unpacks the generated function's flat result.
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import inspect
@@ -33,6 +32,14 @@ from .lower_function import derivative_names
 from .rules import REGISTRY
 from .rules import user as user_rules
 from .transform import Request, dependencies, generate, resolve_wrt
+from .values import (
+    dtype_of,
+    is_complex,
+    is_float_like,
+    is_integer_like,
+    private_copy,
+    separated,
+)
 
 
 class _Built:
@@ -84,16 +91,16 @@ class _Built:
         if kind is float or kind is np.float64:
             return value
         name = self.params[position]
-        if _is_complex(value):
+        if is_complex(value):
             raise NonDifferentiableError(
                 f"cannot differentiate with respect to {name!r}: it is complex "
-                f"({type(value).__name__}{_dtype(value)})",
+                f"({type(value).__name__}{dtype_of(value)})",
                 self.parsed.location(self.parsed.node),
                 "s2sad differentiates real functions only (complex derivatives are not "
                 "designed yet);\npass the real and imaginary parts as separate float arguments")
-        if _is_float_like(value):
+        if is_float_like(value):
             return value
-        if _is_integer_like(value):
+        if is_integer_like(value):
             return value.astype(float) if isinstance(value, np.ndarray) else float(value)
         container = isinstance(value, (tuple, list, dict))
         raise NonDifferentiableError(
@@ -120,7 +127,7 @@ class _Built:
         if not isinstance(exc, (TypeError, IndexError)):
             return None
         names = [self.params[p] for p in self.wrt_positions
-                 if p < len(raw_values) and _is_integer_like(raw_values[p])]
+                 if p < len(raw_values) and is_integer_like(raw_values[p])]
         if not names:
             return None
         try:
@@ -149,7 +156,7 @@ class _Built:
         problem = None
         if value is None or isinstance(value, (bool, np.bool_, str, bytes, dict)):
             problem = f"a {type(value).__name__}"
-        elif _is_complex(value):
+        elif is_complex(value):
             problem = "complex"
         else:
             if isinstance(value, (tuple, list)):
@@ -228,96 +235,13 @@ def _integer_use(parsed, names, exc):
     return names[0], None
 
 
-def _is_complex(value) -> bool:
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind == "c"
-    return isinstance(value, (complex, np.complexfloating))
-
-
-def _dtype(value) -> str:
-    return f" of {value.dtype}" if isinstance(value, np.ndarray) else ""
-
-
-def _private(value):
-    """`value` with its arrays copied, through tuples, lists and dicts: what the user's own
-    function is given, so that an in-place update in it cannot change the caller's arrays."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if type(value) in (float, int, bool, str) or value is None:
-        return value
-    if isinstance(value, tuple):
-        items = [_private(v) for v in value]
-        return type(value)._make(items) if hasattr(type(value), "_make") else (
-            tuple(items) if type(value) is tuple else type(value)(items))
-    if isinstance(value, list):
-        out = copy.copy(value)
-        out[:] = [_private(v) for v in value]
-        return out
-    if isinstance(value, dict):
-        out = copy.copy(value)
-        for k, v in value.items():
-            out[k] = _private(v)
-        return out
-    return value
-
-
-def _arrays(value) -> list:
-    """The arrays in `value`, through tuples, lists and dicts."""
-    found, pending = [], [value]
-    while pending:
-        v = pending.pop()
-        kind = type(v)
-        if kind is float or kind is int or v is None:
-            continue
-        if kind is np.ndarray or isinstance(v, np.ndarray):
-            found.append(v)
-        elif kind is tuple or kind is list or isinstance(v, (tuple, list)):
-            pending.extend(v)
-        elif isinstance(v, dict):
-            pending.extend(v.values())
-    return found
-
-
-def _shares(array, others) -> bool:
-    """Whether `array` may share memory with one of `others`. An array that owns its memory
-    (a result computed by s2sad) can only do so by being one of them."""
-    if array.base is None:
-        return any(array is other for other in others)
-    return any(np.may_share_memory(array, other) for other in others)
-
-
-def _separate(results, *inputs):
-    """`results` (a value or a tuple of them) with copies where an array could share memory
-    with an array among `inputs` (the caller's arguments, cotangents, tangents) or with
-    another result: writing into a returned array must change nothing else."""
-    if isinstance(results, np.ndarray):
-        return results.copy() if _shares(results, _arrays(inputs)) else results
-    if type(results) is not tuple:
-        return results
-    for r in results:
-        if isinstance(r, (np.ndarray, tuple)):
-            break
-    else:
-        return results  # numbers only
-    seen = _arrays(inputs)
-    out = []
-    for r in results:
-        if isinstance(r, tuple):
-            r = _separate(r, *seen)
-        elif isinstance(r, np.ndarray) and _shares(r, seen):
-            r = r.copy()
-        seen.extend(_arrays(r))
-        out.append(r)
-    return tuple(out)
-
-
 def _call_original(built, fn, raw, values):
     """`fn(*values)` on private copies of the arrays; an integer in wrt that `fn` uses as an
     index or a count (TypeError, IndexError once it is a float) is reported as such."""
     try:
-        return fn(*_private(values))
+        return fn(*private_copy(values))
     except (TypeError, IndexError) as exc:
-        err = built.integer_misuse(exc, raw, lambda v: fn(*_private(v)))
+        err = built.integer_misuse(exc, raw, lambda v: fn(*private_copy(v)))
         if err is None:
             raise
         raise err from None
@@ -564,12 +488,12 @@ def _new_grad_function(f, wrt, with_value: bool, built):
         if single:
             grads = grads[0]
             if isinstance(grads, np.ndarray):  # it must not be (a view of) an argument
-                grads = _separate(grads, inputs)
+                grads = separated(grads, inputs)
         else:
-            grads = _separate(grads, inputs)
+            grads = separated(grads, inputs)
         if with_value:
             if isinstance(value, np.ndarray):
-                value = _separate(value, inputs, grads)
+                value = separated(value, inputs, grads)
             return value, grads
         return grads
 
@@ -596,7 +520,7 @@ def _explain_failure(built, fn, generated, given, kwargs, values, exc) -> None:
     if err is not None:
         raise err from None
     try:
-        out = fn(*_private(values))
+        out = fn(*private_copy(values))
     except S2sadError:
         raise  # fn is a gradient function: its own diagnosis is the better one
     except Exception:  # noqa: BLE001 - the generated code's own error is the one to report
@@ -640,7 +564,7 @@ def vjp(f, *args, wrt=None):
     fn = _unwrap(f)
     everything = wrt is None
     if everything:  # every floating argument; ints, bools, strings get None
-        wrt = tuple(i for i, a in enumerate(args) if _is_float_like(a))
+        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
     built = _build(fn, "vjp", wrt)
     values = _guarded(lambda: built.bind(args, {}))
     generated = built.function
@@ -649,7 +573,7 @@ def vjp(f, *args, wrt=None):
     if built.tuple_out:
         value = tuple(value)
     outputs = value if built.tuple_out else (value,)
-    value = _separate(value, args)
+    value = separated(value, args)
 
     def vjp_fn(cotangent):
         """The cotangents of the arguments for `cotangent`, which has the output's shape."""
@@ -673,7 +597,7 @@ def vjp(f, *args, wrt=None):
             if err is None:
                 raise
             raise err from None
-        grads = _separate(tuple(out[n_out:]), args, given)
+        grads = separated(tuple(out[n_out:]), args, given)
         if everything:
             by_position = dict(zip(wrt, grads))
             return tuple(by_position.get(i) for i in range(len(args)))
@@ -702,7 +626,7 @@ def _check_constant_tangents(built, primals, tangents, wrt) -> None:
     """A nonzero tangent for an argument that cannot carry one (a container, a bool, None, a
     string...) is an error: dropping it would give a wrong derivative."""
     for i, (p, t) in enumerate(zip(primals, tangents)):
-        if i in wrt or _is_integer_like(p) or _is_float_like(p) or not _nonzero(t):
+        if i in wrt or is_integer_like(p) or is_float_like(p) or not _nonzero(t):
             continue
         name = built.params[i] if i < len(built.params) else f"argument {i}"
         container = isinstance(p, (tuple, list, dict))
@@ -729,7 +653,7 @@ def jvp(f, primals, tangents):
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
     # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
-                if t is not None and (_is_float_like(p) or (_is_integer_like(p) and _nonzero(t))))
+                if t is not None and (is_float_like(p) or (is_integer_like(p) and _nonzero(t))))
     built = _build(f, "jvp", wrt)
     values = _guarded(lambda: built.bind(primals, {}))
     _check_constant_tangents(built, primals, tangents, wrt)
@@ -748,7 +672,7 @@ def jvp(f, primals, tangents):
         out = (tuple(result[:n_out]), tuple(result[n_out:]))
     else:
         out = (result[0], result[1])
-    return _separate(out, primals, tangents)
+    return separated(out, primals, tangents)
 
 
 def _one_hot(like, index):
@@ -830,7 +754,7 @@ def jacobian(f, wrt=0, mode: str = "auto"):
         blocks = [[float(b) if b.ndim == 0 else b for b in row] for row in blocks]
         per_output = [row[0] if single_in else tuple(row) for row in blocks]
         result = per_output[0] if not probe.tuple_out else tuple(per_output)
-        return _separate(result, args, kwargs, values)
+        return separated(result, args, kwargs, values)
 
     return jac
 
@@ -908,7 +832,7 @@ def hvp(f, x, v, *args):
         if better is err:
             raise
         raise better from None
-    return _separate(tangent, x, v, args)
+    return separated(tangent, x, v, args)
 
 
 def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8,
@@ -921,7 +845,7 @@ def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: 
     """
     rng = np.random.default_rng(seed)
     if wrt is None:
-        wrt = tuple(i for i, a in enumerate(args) if _is_float_like(a))
+        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
     wrt = (wrt,) if isinstance(wrt, int) else tuple(wrt)
     value, vjp_fn = vjp(f, *args, wrt=wrt)
     outputs = value if isinstance(value, tuple) else (value,)
@@ -934,7 +858,7 @@ def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: 
         up, down = list(args), list(args)
         up[index] = args[index] + eps * direction
         down[index] = args[index] - eps * direction
-        hi, lo = fn(*_private(up)), fn(*_private(down))
+        hi, lo = fn(*private_copy(up)), fn(*private_copy(down))
         hi = hi if isinstance(hi, tuple) else (hi,)
         lo = lo if isinstance(lo, tuple) else (lo,)
         numeric = sum(float(np.sum(c * (a - b))) for c, a, b in zip(cotangent, hi, lo)) / (2 * eps)
@@ -955,25 +879,6 @@ def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: 
     return worst
 
 
-def _is_float_like(value) -> bool:
-    kind = type(value)
-    if kind is float or kind is np.float64:
-        return True
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind in "fc"
-    return isinstance(value, (float, complex, np.floating, np.complexfloating))
-
-
-def _is_integer_like(value) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind in "iu"
-    return isinstance(value, (int, np.integer))
-
-
 def _random_like(rng, value):
     if np.ndim(value) == 0:
         return float(rng.standard_normal())
@@ -989,7 +894,7 @@ def trace(f, *args, cotangent=None):
     from .teaching import build_trace, instrumented
 
     fn = _unwrap(f)
-    wrt = tuple(i for i, a in enumerate(args) if _is_float_like(a))
+    wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
     ssa = _build(fn, "ssa", 0).loaded
     built = _build(fn, "vjp", wrt, optimize=False)
     values = _guarded(lambda: built.bind(args, {}))
@@ -1008,8 +913,8 @@ def trace(f, *args, cotangent=None):
     generated = loader.Generated(built.loaded.generated.name, text, built.loaded.meta)
     live = getattr(built, "live", None)
     compiled = loader.compile_generated(generated, built.namespace, live)
-    values = _private(values)  # the trace's tables must not hold the caller's arrays
-    local, _ = compiled.function(*values, *_private(seeds))
+    values = private_copy(values)  # the trace's tables must not hold the caller's arrays
+    local, _ = compiled.function(*values, *private_copy(seeds))
     body = [line for line in ssa.source.splitlines()[1:] if line.startswith("    ")
             and not line.startswith("     ") and " = " in line]
     names = {v: f"{v}_bar" for v in local}

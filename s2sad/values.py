@@ -1,0 +1,120 @@
+"""The values the public API accepts and returns.
+
+What counts as a floating or an integer argument, and the two promises the API keeps about
+the caller's arrays: the user's own function runs on private copies (an in-place update in it
+changes nothing of the caller's), and no returned array shares memory with an input or with
+another result.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+
+def is_complex(value) -> bool:
+    """Whether `value` is a complex number or array (not differentiated yet)."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c"
+    return isinstance(value, (complex, np.complexfloating))
+
+
+def dtype_of(value) -> str:
+    """The words ' of <dtype>' for an array, for error messages; '' for anything else."""
+    return f" of {value.dtype}" if isinstance(value, np.ndarray) else ""
+
+
+def private_copy(value):
+    """`value` with its arrays copied, through tuples, lists and dicts: what the user's own
+    function is given, so that an in-place update in it cannot change the caller's arrays."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if type(value) in (float, int, bool, str) or value is None:
+        return value
+    if isinstance(value, tuple):
+        items = [private_copy(v) for v in value]
+        return type(value)._make(items) if hasattr(type(value), "_make") else (
+            tuple(items) if type(value) is tuple else type(value)(items))
+    if isinstance(value, list):
+        out = copy.copy(value)
+        out[:] = [private_copy(v) for v in value]
+        return out
+    if isinstance(value, dict):
+        out = copy.copy(value)
+        for k, v in value.items():
+            out[k] = private_copy(v)
+        return out
+    return value
+
+
+def arrays_in(value) -> list:
+    """The arrays in `value`, through tuples, lists and dicts."""
+    found, pending = [], [value]
+    while pending:
+        v = pending.pop()
+        kind = type(v)
+        if kind is float or kind is int or v is None:
+            continue
+        if kind is np.ndarray or isinstance(v, np.ndarray):
+            found.append(v)
+        elif kind is tuple or kind is list or isinstance(v, (tuple, list)):
+            pending.extend(v)
+        elif isinstance(v, dict):
+            pending.extend(v.values())
+    return found
+
+
+def may_share(array, others) -> bool:
+    """Whether `array` may share memory with one of `others`. An array that owns its memory
+    (a result computed by s2sad) can only do so by being one of them."""
+    if array.base is None:
+        return any(array is other for other in others)
+    return any(np.may_share_memory(array, other) for other in others)
+
+
+def separated(results, *inputs):
+    """`results` (a value or a tuple of them) with copies where an array could share memory
+    with an array among `inputs` (the caller's arguments, cotangents, tangents) or with
+    another result: writing into a returned array must change nothing else."""
+    if isinstance(results, np.ndarray):
+        return results.copy() if may_share(results, arrays_in(inputs)) else results
+    if type(results) is not tuple:
+        return results
+    for r in results:
+        if isinstance(r, (np.ndarray, tuple)):
+            break
+    else:
+        return results  # numbers only
+    seen = arrays_in(inputs)
+    out = []
+    for r in results:
+        if isinstance(r, tuple):
+            r = separated(r, *seen)
+        elif isinstance(r, np.ndarray) and may_share(r, seen):
+            r = r.copy()
+        seen.extend(arrays_in(r))
+        out.append(r)
+    return tuple(out)
+
+
+def is_float_like(value) -> bool:
+    """Whether `value` is a floating number or array: differentiated as it is."""
+    kind = type(value)
+    if kind is float or kind is np.float64:
+        return True
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "fc"
+    return isinstance(value, (float, complex, np.floating, np.complexfloating))
+
+
+def is_integer_like(value) -> bool:
+    """Whether `value` is an integer or integer array (not a bool): promoted to float when it
+    is differentiated."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "iu"
+    return isinstance(value, (int, np.integer))
