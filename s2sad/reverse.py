@@ -342,13 +342,22 @@ class _Adjoint:
             for name in [n for n in self.adjoint if n in local and n not in existing]:
                 del self.adjoint[name]  # adjoints of the compound's locals end with it
         self.scopes.pop()
-        self.shape = {name: _merged([end.get(name, EXACT) for end in ends])
+        self.shape = {name: self._merged([end.get(name, EXACT) for end in ends])
                       for name in self.adjoint}
         if not is_branch:
             for name in carried:
                 if name in self.shape:
                     self.shape[name] = UNKNOWN  # this iteration's value, or the one before
         return forwards, reverses, scope
+
+    def _merged(self, shapes) -> object:
+        """An adjoint's shape after a compound statement, from its shape at each block end."""
+        first = shapes[0]
+        if all(shape is first or self._same(shape, first) for shape in shapes):
+            return first
+        if all(shape in (EXACT, ZERO) for shape in shapes):
+            return EXACT
+        return UNKNOWN
 
     def _carried_sources(self, loop, carried) -> dict:
         """Each carried name mapped to the one value written back to it, if that value is
@@ -489,15 +498,6 @@ class _Adjoint:
         if body_rev:
             self.out.append(reverse_loop)
         return forward_before + [forward_loop]
-
-
-def _merged(shapes) -> object:
-    """The shape of an adjoint after a compound statement, from its shape at each block end."""
-    if all(shape is shapes[0] or shape == shapes[0] for shape in shapes):
-        return shapes[0]
-    if all(shape in (EXACT, ZERO) for shape in shapes):
-        return EXACT
-    return UNKNOWN
 
 
 def blocks_of(stmt) -> list:

@@ -107,3 +107,22 @@ def test_gradients_that_rely_on_the_analysis_match_finite_differences():
     for x, y in [(0.7, 0.3), (np.array([0.7, -0.2]), 0.3), (0.7, np.array([0.3, 0.1, 0.2])),
                  (np.array([[0.7], [0.1]]), np.array([0.3, 0.1, 0.2]))]:
         s2sad.check_grad(f, x, y, 3, wrt=(0, 1))
+
+
+def clipped(x, n):
+    s = 0.0
+    for _ in range(n):
+        if np.sum(s) < 1.0:
+            s = s + x * x
+        else:
+            s = s * x
+    return np.sum(s)
+
+
+def test_branches_whose_results_provably_share_a_shape_need_no_unbroadcast():
+    # Both branches give s the shape of x (after the first iteration), so the carried
+    # adjoint keeps a proven shape and no contribution is summed down inside the loop.
+    loop = s2sad.source(clipped, mode="vjp").split("# reverse sweep")[1]
+    assert "unbroadcast" not in loop
+    for x in (0.6, np.array([0.6, 0.3]), np.array([[0.6], [0.35]])):
+        s2sad.check_grad(clipped, x, 5, wrt=0)
