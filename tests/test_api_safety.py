@@ -12,8 +12,6 @@ Numbers are checked against central finite differences (tests/fd.py).
 """
 
 import functools
-import importlib.util
-import itertools
 import linecache
 import os
 import sys
@@ -21,20 +19,11 @@ import sys
 import numpy as np
 import pytest
 from fd import numeric_grad
+from fresh_import import import_file
 
 import s2sad
 
 THIS_FILE = os.path.abspath(__file__)
-_unique = itertools.count()
-
-
-def import_file(path):
-    """Import `path` as a brand-new module (a unique name, never the module cache)."""
-    name = f"_s2sad_test_safety_{os.getpid()}_{next(_unique)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ invalidation and integrity, thread safety, linecache registration and determinis
 """
 
 import hashlib
-import importlib.util
-import itertools
 import json
 import linecache
 import os
@@ -20,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fresh_import import import_file
 
 import s2sad
 from s2sad import loader
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "# s2sad-cache "
-_unique = itertools.count()
 
 
 def delta(before):
@@ -37,15 +35,6 @@ def delta(before):
 
 def snapshot():
     return loader.stats.copy()
-
-
-def import_file(path):
-    """Import `path` as a brand-new module (a unique name, never the module cache)."""
-    name = f"_s2sad_test_cache_{os.getpid()}_{next(_unique)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
