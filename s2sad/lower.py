@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import threading
 import types
 from dataclasses import dataclass
 
@@ -570,34 +569,7 @@ def rule_env(op) -> dict:
 
 def lower_rule(op, template, env: dict, names: NameSource):
     """Lower one of `op`'s rule templates (with the primitive's own helpers in scope)."""
-    scope = getattr(op.prim, "scope", None)
-    if getattr(op.prim, "vjp_all", None) and "g" in env and isinstance(template, gast.Subscript):
-        return _lower_shared_vjp(op, template, env, names, scope)
-    return lower_template(template, env, names, op.loc, scope=scope)
-
-
-# The last call of a `vjp_all` rule lowered (per thread): (names, op, g, its result atom).
-_SHARED_VJP = threading.local()
-
-
-def _lower_shared_vjp(op, template, env, names, scope):
-    """A VJP template ``vjp_all(...)[i]`` of a primitive whose adjoints all come from one call
-    (a recursive function's ``f_vjp_all``): the call is emitted once per operation and
-    cotangent, the following arguments' templates only index its result. The reverse sweep
-    lowers the templates of one operation's arguments one after another into the same block,
-    so the result of the first is defined where the others read it."""
-    last = getattr(_SHARED_VJP, "last", None)
-    stmts = []
-    if last is not None and last[0] is names and last[1] is op and last[2] == env["g"]:
-        every = last[3]
-    else:
-        stmts, every = lower_template(op.prim.template("vjp_all"), env, names, op.loc,
-                                      scope=scope)
-        _SHARED_VJP.last = (names, op, env["g"], every)
-    part = gast.Subscript(value=gast.Name("_all", gast.Load(), None, None),
-                          slice=template.slice, ctx=gast.Load())
-    more, value = lower_template(part, {**env, "_all": every}, names, op.loc, scope=scope)
-    return stmts + more, value
+    return lower_template(template, env, names, op.loc, scope=getattr(op.prim, "scope", None))
 
 
 def lower_template(template, env: dict, names: NameSource, loc=None, target=None, scope=None):

@@ -733,7 +733,7 @@ def recursion_primitive(callee, params) -> Primitive:
         jvp={p: f"{jvp_name}({arglist}, {dots})[1]" for p in params},
     )
     prim.jvp_all = f"{jvp_name}({arglist}, {dots})[1]"
-    # Every argument's adjoint comes from one call: `lower_rule` emits it once per operation
+    # Every argument's adjoint comes from one call: the reverse sweep emits it once per operation
     # (the per-argument templates above index it), or recursion would take exponential time.
     prim.vjp_all = f"{vjp_name}({arglist}, g)"
     prim.impl = callee

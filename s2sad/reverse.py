@@ -244,6 +244,7 @@ class _Adjoint:
             g = self.exact(op.target, op.loc)
             g_shape = EXACT
         env = {**rule_env(op), "g": g}
+        shared = None  # the one call of a `vjp_all` rule, whose result every argument indexes
         for position, arg in enumerate(op.args):
             if not (isinstance(arg, Var) and arg.name in self.active):
                 continue
@@ -257,9 +258,19 @@ class _Adjoint:
             if prim.form == "array":  # one rule for every element: g[its position]
                 env["x"] = arg
                 env["index"] = Const(op.kwarg("layout").value[position])
-            stmts, contribution = lower_rule(op, prim.template("vjp", argname), env,
-                                             self.names)
-            self.out.extend(stmts)
+            template = prim.template("vjp", argname)
+            if getattr(prim, "vjp_all", None):
+                # A recursive function's adjoints all come from one call of its vjp_all: made
+                # once per operation (else recursion takes exponential time), then indexed.
+                if shared is None:
+                    stmts, shared = lower_rule(op, prim.template("vjp_all"), env, self.names)
+                    self.out.extend(stmts)
+                contribution = Var(self.names.temp())
+                self.out.append(Op(contribution.name, REGISTRY.by_name["getitem"], (shared,),
+                                   (("index", Const(template.slice.value)),), op.loc))
+            else:
+                stmts, contribution = lower_rule(op, template, env, self.names)
+                self.out.extend(stmts)
             shape = g_shape
             if (prim.name, argname) in _PART_OF_RESULT:
                 shape = UNKNOWN  # the shape of a part of the result, which `arg` fills

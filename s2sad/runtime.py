@@ -111,15 +111,12 @@ def zeros_like(x):
     if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_, slice, str)) or (
             x is Ellipsis):
         return 0.0  # a number, or a value with no derivative (a slice of an index tuple)
-    if isinstance(x, (list, tuple)):
-        # An empty list's elements have no known shape: a scalar zero broadcasts to any.
-        if not x:
-            return 0.0
-        if _ragged(x):
-            return RaggedAdjoint.of([zeros_like(item) for item in x])
-        return np.zeros(np.shape(x))
-    if type(x) is RaggedAdjoint:
+    if isinstance(x, (list, tuple)) and not x:
+        return 0.0  # an empty list's elements have no known shape: a scalar zero fits any
+    if type(x) is RaggedAdjoint or isinstance(x, (list, tuple)) and _ragged(x):
         return RaggedAdjoint.of([zeros_like(item) for item in x])
+    if isinstance(x, (list, tuple)):
+        return np.zeros(np.shape(x))
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
