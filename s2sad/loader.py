@@ -17,7 +17,6 @@ import builtins
 import hashlib
 import json
 import linecache
-import math
 import os
 import tempfile
 import threading
@@ -27,9 +26,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__, runtime
+from .rules import TEMPLATE_MODULES
 
 CACHE_FORMAT = 1
 stats: Counter = Counter()  # transforms, memory_hits, disk_hits, disk_corrupt (for tests/bench)
@@ -71,7 +69,7 @@ def base_namespace() -> dict:
     """What every generated function can refer to, besides the user's own names."""
     from .rules.user import USER_FUNCTIONS
 
-    return {**USER_FUNCTIONS, "np": np, "math": math, **runtime.HELPERS}
+    return {**USER_FUNCTIONS, **TEMPLATE_MODULES, **runtime.HELPERS}
 
 
 _FACTORY = "__s2sad_factory__"

@@ -2,8 +2,9 @@
 
 Each case is a small function that applies one primitive, the domain its inputs are drawn
 from, and the list of argument shapes to try (``()`` is a Python float). The reverse-mode test
-(test_rules.py) checks each case's VJP against central finite differences; adding a rule means
-adding a row here.
+(test_rules.py) checks each case's VJP against central finite differences, and test_forward.py its
+JVP; adding a rule means adding a row here, or in the ``cases_<family>.py`` file of its family
+(each defines ``CASES`` with the same ``Case`` rows; they are appended below).
 """
 
 import math
@@ -480,3 +481,14 @@ CASES = [
     Case("asarray", list_literal_array, [(S, S)]),
     Case("as_tuple", tuple_of_variables, [(S, S), (V, V)]),
 ]
+
+# The families' own tables (imported late: they import Case and the shapes from here).
+from cases_elementwise import CASES as _ELEMENTWISE  # noqa: E402
+from cases_fft import CASES as _FFT  # noqa: E402
+from cases_linalg import CASES as _LINALG  # noqa: E402
+from cases_products import CASES as _PRODUCTS  # noqa: E402
+from cases_reductions import CASES as _REDUCTIONS  # noqa: E402
+from cases_scipy import CASES as _SCIPY  # noqa: E402
+from cases_shape import CASES as _SHAPE  # noqa: E402
+
+CASES += _ELEMENTWISE + _REDUCTIONS + _SHAPE + _PRODUCTS + _LINALG + _SCIPY + _FFT

@@ -358,3 +358,9 @@ HELPERS = {
     "dot_adjoint_x": dot_adjoint_x,
     "dot_adjoint_y": dot_adjoint_y,
 }
+
+# Each family of rules keeps its helpers in a submodule of its own; generated code sees them all.
+from . import elementwise, fft, linalg, products, reductions, shape, special  # noqa: E402
+
+for _family in (elementwise, fft, linalg, products, reductions, shape, special):
+    HELPERS.update(_family.HELPERS)

@@ -1,0 +1,1 @@
+"""Complex numbers (real, imag, conj, angle) and ``np.fft``."""

@@ -1,0 +1,1 @@
+"""``scipy.special``: registered only when SciPy imports (SciPy is an optional extra)."""

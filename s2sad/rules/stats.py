@@ -1,0 +1,1 @@
+"""``scipy.stats`` distributions: registered only when SciPy imports."""

@@ -1,0 +1,3 @@
+"""Rule-table rows of the shape family (aggregated by rule_table.py; see Case there)."""
+
+CASES: list = []
