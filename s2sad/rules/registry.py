@@ -20,6 +20,7 @@ differentiation, which is what makes grad-of-grad work (``tests/test_rules_closu
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -46,6 +47,7 @@ class Primitive:
     impl: object = None  # the Python callable, used for constant folding and traces
     required_params: int = 0  # how many leading params have no default (emitted positionally)
     order: tuple = ()  # positional order when params come first (np.full(shape, fill_value))
+    note: str = ""  # what a user should know (ties, conventions, domains): docs/rules.md shows it
     _parsed: dict = field(default_factory=dict, repr=False)
 
     def template(self, kind: str, argname: str | None = None):
@@ -75,6 +77,22 @@ class Primitive:
         raise KeyError(param)
 
 
+def _key(obj):
+    """Registry key of a Python object: its identity, or for a bound method (such as
+    ``scipy.stats.norm.logpdf``, a new object at every attribute access) the identities of its
+    instance and function."""
+    if isinstance(obj, types.MethodType):
+        return ("method", id(obj.__self__), id(obj.__func__))
+    return id(obj)
+
+
+def _same(registered, obj) -> bool:
+    if isinstance(obj, types.MethodType):
+        return (isinstance(registered, types.MethodType) and registered.__self__ is obj.__self__
+                and registered.__func__ is obj.__func__)
+    return registered is obj
+
+
 class Registry:
     """Primitives by name, by the Python object they stand for, and by syntax."""
 
@@ -92,7 +110,7 @@ class Registry:
             raise ValueError(f"primitive {prim.name!r} is registered twice")
         self.by_name[prim.name] = prim
         for obj in objects:
-            self._by_object[id(obj)] = (obj, prim)
+            self._by_object[_key(obj)] = (obj, prim)
         if binop is not None:
             self.binops[binop] = prim
         if unaryop is not None:
@@ -105,15 +123,15 @@ class Registry:
 
     def alias(self, obj, prim: Primitive) -> None:
         """Make another Python object (``np.add`` for ``+``) denote an existing primitive."""
-        self._by_object[id(obj)] = (obj, prim)
+        self._by_object[_key(obj)] = (obj, prim)
 
     def lookup(self, obj) -> Primitive | None:
         """The primitive a Python object denotes, or None."""
         try:
-            entry = self._by_object.get(id(obj))
+            entry = self._by_object.get(_key(obj))
         except TypeError:
             return None
-        if entry is not None and entry[0] is obj:
+        if entry is not None and _same(entry[0], obj):
             return entry[1]
         return None
 
@@ -132,7 +150,7 @@ def _params(spec) -> tuple:
 def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None, jvp=None,
             form="call", broadcasts=False, elementwise=False, differentiable=True, impl=None,
             binop=None, unaryop=None, attribute=None, methods=(), required_params=0,
-            order=()) -> Primitive:
+            order=(), note="") -> Primitive:
     """Register a primitive. `vjp`/`jvp` map argument names to template strings."""
     prim = Primitive(
         name=name,
@@ -148,13 +166,14 @@ def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None,
         impl=impl if impl is not None else (objects[0] if objects else None),
         required_params=required_params,
         order=tuple(order),
+        note=note,
     )
     return REGISTRY.add(prim, objects, binop, unaryop, attribute, methods)
 
 
 def nondiff(name, spelling, obj, argnames=("x",), params=(), required_params=0, methods=(),
-            attribute=None, form="call") -> Primitive:
+            attribute=None, form="call", note="") -> Primitive:
     """Register an operation whose derivative is zero (shapes, signs, constructors)."""
     return defprim(name, spelling, objects=(obj,) if obj is not None else (), argnames=argnames,
                    params=params, differentiable=False, required_params=required_params,
-                   methods=methods, attribute=attribute, form=form, impl=obj)
+                   methods=methods, attribute=attribute, form=form, impl=obj, note=note)
