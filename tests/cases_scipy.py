@@ -1,3 +1,321 @@
-"""Rule-table rows of the scipy family (aggregated by rule_table.py; see Case there)."""
+"""Rule-table rows of the scipy family (aggregated by rule_table.py; see Case there).
 
-CASES: list = []
+SciPy is optional: without it there are no rows. Distribution parameters that must be positive
+(or inside an interval) are mapped there inside the row (``np.exp(s)``, ``x - 2.5``), so that
+every argument can be drawn from the usual domains.
+"""
+
+import numpy as np
+from rule_table import BINARY_SHAPES, UNARY_SHAPES, Case, M, S, V
+
+try:
+    import scipy.special as sp
+    import scipy.stats
+    from scipy.stats import norm, poisson
+except ImportError:  # pragma: no cover - SciPy is optional
+    sp = None
+
+T3 = (2, 3, 4)
+LOC_SCALE_SHAPES = [(S, S, S), (V, V, V), (M, V, S), (S, M, V), (M, S, (2, 1))]
+
+
+# ---- elementwise ------------------------------------------------------------------------
+def expit(x):
+    return sp.expit(x)
+
+
+def logit(x):
+    return sp.logit(0.5 + 0.4 * x)
+
+
+def gammaln(x):
+    return sp.gammaln(x)
+
+
+def digamma(x):
+    return sp.digamma(x)
+
+
+def polygamma(x):
+    return sp.polygamma(1, x) + sp.polygamma(2, x)
+
+
+def gamma(x):
+    return sp.gamma(x)
+
+
+def erf(x):
+    return sp.erf(x)
+
+
+def erfc(x):
+    return sp.erfc(x)
+
+
+def erfinv(x):
+    return sp.erfinv(x)
+
+
+def erfcinv(x):
+    return sp.erfcinv(1.0 + x)
+
+
+def erfcx(x):
+    return sp.erfcx(x)
+
+
+def ndtr(x):
+    return sp.ndtr(x)
+
+
+def log_ndtr(x):
+    return sp.log_ndtr(3.0 * x)
+
+
+def ndtri(x):
+    return sp.ndtri(0.5 + 0.4 * x)
+
+
+def bessel_i(x):
+    return sp.i0(x) * sp.i1(x)
+
+
+def bessel_ie(x):
+    return sp.i0e(x) + sp.i1e(x)
+
+
+def bessel_j(x):
+    return sp.j0(x) * sp.j1(x)
+
+
+def bessel_y(x):
+    return sp.y0(x) + sp.y1(x)
+
+
+def i0(x):
+    return sp.i0(x)
+
+
+def i1(x):
+    return sp.i1(x)
+
+
+def i0e(x):
+    return sp.i0e(x)
+
+
+def i1e(x):
+    return sp.i1e(x)
+
+
+def j0(x):
+    return sp.j0(x)
+
+
+def j1(x):
+    return sp.j1(x)
+
+
+def y0(x):
+    return sp.y0(x)
+
+
+def y1(x):
+    return sp.y1(x)
+
+
+def iv(x):
+    return sp.iv(1.5, x) + sp.iv(0, x)
+
+
+def iv_orders(x):
+    return sp.iv(np.array([0.0, 1.0, 2.5]), x)  # the order broadcasts against x
+
+
+def ive(x):
+    return sp.ive(0.5, x) + sp.ive(2, x)
+
+
+def jv(x):
+    return sp.jv(2.5, x) + sp.jv(1, x)
+
+
+def yv(x):
+    return sp.yv(1.5, x)
+
+
+def kv(x):
+    return sp.kv(0.5, x) + sp.kv(2, x)
+
+
+def xlogy(x, y):
+    return sp.xlogy(x, y)
+
+
+def xlog1py(x, y):
+    return sp.xlog1py(x, y)
+
+
+def beta(x, y):
+    return sp.beta(x, y)
+
+
+def betaln(x, y):
+    return sp.betaln(x, y)
+
+
+# ---- along axes -------------------------------------------------------------------------
+def logsumexp_all(x):
+    return sp.logsumexp(x)
+
+
+def logsumexp_axis0(x):
+    return sp.logsumexp(x, axis=0)
+
+
+def logsumexp_axis1_keepdims(x):
+    return sp.logsumexp(x, axis=1, keepdims=True)
+
+
+def logsumexp_neg_axis(x):
+    return sp.logsumexp(x, -1)
+
+
+def logsumexp_axes(x):
+    return sp.logsumexp(x, axis=(0, 2))
+
+
+def softmax_all(x):
+    return sp.softmax(x)
+
+
+def softmax_axis1(x):
+    return sp.softmax(x, axis=1)
+
+
+def softmax_neg_axis(x):
+    return sp.softmax(x, -1)
+
+
+def log_softmax_all(x):
+    return sp.log_softmax(x)
+
+
+def log_softmax_axis0(x):
+    return sp.log_softmax(x, axis=0)
+
+
+def log_softmax_neg_axis(x):
+    return sp.log_softmax(x, axis=-1)
+
+
+# ---- distributions ----------------------------------------------------------------------
+def norm_logpdf(x, m, s):
+    return norm.logpdf(x, m, np.exp(s))
+
+
+def norm_logpdf_keywords(x, m, s):
+    return scipy.stats.norm.logpdf(x, loc=m, scale=np.exp(s))
+
+
+def norm_pdf(x, m, s):
+    return norm.pdf(x, m, np.exp(s))
+
+
+def norm_cdf(x, m, s):
+    return norm.cdf(x, loc=m, scale=np.exp(s))
+
+
+def norm_logcdf(x, m, s):
+    return scipy.stats.norm.logcdf(x, m, np.exp(s))
+
+
+def t_logpdf(x, d, m, s):
+    return scipy.stats.t.logpdf(x, 0.5 + np.exp(d), m, np.exp(s))
+
+
+def t_pdf(x, d, m, s):
+    return scipy.stats.t.pdf(x, df=0.5 + np.exp(d), loc=m, scale=np.exp(s))
+
+
+def gamma_logpdf(x, a, m, s):
+    return scipy.stats.gamma.logpdf(x, a, m - 2.5, s)
+
+
+def gamma_pdf(x, a, m, s):
+    return scipy.stats.gamma.pdf(x, a, loc=m - 2.5, scale=s)
+
+
+def beta_logpdf(x, a, b, m, s):
+    return scipy.stats.beta.logpdf(x, a, b, m - 2.1, s + 4.0)
+
+
+def beta_pdf(x, a, b, m, s):
+    return scipy.stats.beta.pdf(x, a, b, loc=m - 2.1, scale=s + 4.0)
+
+
+COUNTS = np.array([0, 1, 3])
+
+
+def poisson_logpmf(mu):
+    return poisson.logpmf(COUNTS, mu)
+
+
+def poisson_pmf(mu):
+    return scipy.stats.poisson.pmf(2, mu)
+
+
+def _rows():
+    if sp is None:
+        return []
+    unary = [
+        ("expit", expit, "any"), ("logit", logit, "unit"), ("gammaln", gammaln, "pos"),
+        ("digamma", digamma, "pos"), ("polygamma", polygamma, "pos"), ("gamma", gamma, "pos"),
+        ("erf", erf, "any"), ("erfc", erfc, "any"), ("erfinv", erfinv, "unit"),
+        ("erfcinv", erfcinv, "unit"), ("erfcx", erfcx, "any"), ("ndtr", ndtr, "any"),
+        ("log_ndtr", log_ndtr, "any"), ("ndtri", ndtri, "unit"),
+        ("i0", i0, "any"), ("i1", i1, "any"), ("i0e", i0e, "nonzero"),
+        ("i1e", i1e, "nonzero"), ("j0", j0, "any"), ("j1", j1, "any"), ("y0", y0, "pos"),
+        ("y1", y1, "pos"), ("i1", bessel_i, "any"), ("i1e", bessel_ie, "nonzero"),
+        ("j1", bessel_j, "any"), ("y1", bessel_y, "pos"),
+        ("iv", iv, "pos"), ("ive", ive, "pos"), ("jv", jv, "pos"), ("yv", yv, "pos"),
+        ("kv", kv, "pos"),
+    ]
+    rows = [Case(f"scipy.special.{name}", fn, UNARY_SHAPES, domain)
+            for name, fn, domain in unary]
+    rows += [Case(f"scipy.special.{name}", fn, BINARY_SHAPES, "pos")
+             for name, fn in (("xlogy", xlogy), ("xlog1py", xlog1py), ("beta", beta),
+                              ("betaln", betaln))]
+    rows += [
+        Case("scipy.special.iv", iv_orders, [(S,), ((3,),), ((2, 3),)], "pos"),
+        Case("scipy.special.logsumexp", logsumexp_all, UNARY_SHAPES),
+        Case("scipy.special.logsumexp", logsumexp_axis0, [(V,), (M,), (T3,)]),
+        Case("scipy.special.logsumexp", logsumexp_axis1_keepdims, [(M,), (T3,)]),
+        Case("scipy.special.logsumexp", logsumexp_neg_axis, [(V,), (M,)]),
+        Case("scipy.special.logsumexp", logsumexp_axes, [(T3,)]),
+        Case("scipy.special.softmax", softmax_all, [(V,), (M,)]),
+        Case("scipy.special.softmax", softmax_axis1, [(M,), (T3,)]),
+        Case("scipy.special.softmax", softmax_neg_axis, [(V,), (T3,)]),
+        Case("scipy.special.log_softmax", log_softmax_all, [(V,), (M,)]),
+        Case("scipy.special.log_softmax", log_softmax_axis0, [(M,), (T3,)]),
+        Case("scipy.special.log_softmax", log_softmax_neg_axis, [(V,), (T3,)]),
+        Case("scipy.stats.norm.logpdf", norm_logpdf, LOC_SCALE_SHAPES),
+        Case("scipy.stats.norm.logpdf", norm_logpdf_keywords, [(V, S, V)]),
+        Case("scipy.stats.norm.pdf", norm_pdf, LOC_SCALE_SHAPES),
+        Case("scipy.stats.norm.cdf", norm_cdf, LOC_SCALE_SHAPES),
+        Case("scipy.stats.norm.logcdf", norm_logcdf, LOC_SCALE_SHAPES),
+        Case("scipy.stats.t.logpdf", t_logpdf, [(S, S, S, S), (V, S, V, S), (M, V, S, V)]),
+        Case("scipy.stats.t.pdf", t_pdf, [(S, S, S, S), (V, V, S, V)]),
+        Case("scipy.stats.gamma.logpdf", gamma_logpdf, [(S, S, S, S), (V, S, V, S),
+                                                        (M, V, S, V)], "pos"),
+        Case("scipy.stats.gamma.pdf", gamma_pdf, [(S, S, S, S), (V, V, S, V)], "pos"),
+        Case("scipy.stats.beta.logpdf", beta_logpdf, [(S, S, S, S, S), (V, S, V, S, V),
+                                                      (M, V, S, V, S)], "pos"),
+        Case("scipy.stats.beta.pdf", beta_pdf, [(S, S, S, S, S), (V, V, V, S, S)], "pos"),
+        Case("scipy.stats.poisson.logpmf", poisson_logpmf, [(S,), (V,)], "pos"),
+        Case("scipy.stats.poisson.pmf", poisson_pmf, [(S,), (M,)], "pos"),
+    ]
+    return rows
+
+
+CASES: list = _rows()

@@ -1,1 +1,120 @@
-"""``scipy.special``: registered only when SciPy imports (SciPy is an optional extra)."""
+"""``scipy.special``: registered only when SciPy imports (SciPy is an optional extra).
+
+Most functions here are elementwise, and their derivatives are again special functions, so the
+rules read as a table of derivatives (``gammaln: digamma(x)``) and the rule set stays closed:
+gammaln -> digamma -> polygamma(1, .) -> polygamma(2, .) ...; the Bessel functions differentiate
+into their neighbours of order v - 1 and v + 1 (``jv' = (jv(v-1) - jv(v+1)) / 2``), which has no
+``/ x`` and so no 0/0 at x = 0.
+"""
+
+from .registry import TEMPLATE_MODULES, defprim
+
+try:
+    import scipy.special
+    import scipy.stats  # noqa: F401  (rules/stats.py; imported here so both see one 'scipy')
+except ImportError:  # pragma: no cover - SciPy is optional
+    scipy = None
+else:
+    TEMPLATE_MODULES["scipy"] = scipy
+
+SP = "scipy.special."
+TWO_OVER_SQRT_PI = "1.1283791670955126"
+SQRT_PI_OVER_TWO = "0.886226925452758"
+INV_SQRT_2PI = "0.3989422804014327"
+SQRT_2PI = "2.5066282746310002"
+
+# name -> (derivative in x and ans, note). Calls are spelled in full: templates are Python.
+UNARY = {
+    "expit": ("ans * (1.0 - ans)", ""),
+    "logit": ("reciprocal(x * (1.0 - x))", ""),
+    "gammaln": (f"{SP}digamma(x)", "log|Γ(x)|; its derivative is digamma(x) for every x"),
+    "digamma": (f"{SP}polygamma(1, x)", ""),
+    "gamma": (f"ans * {SP}digamma(x)", ""),
+    "erf": (f"{TWO_OVER_SQRT_PI} * np.exp(-x * x)", ""),
+    "erfc": (f"-{TWO_OVER_SQRT_PI} * np.exp(-x * x)", ""),
+    "erfinv": (f"{SQRT_PI_OVER_TWO} * np.exp(ans * ans)", ""),
+    "erfcinv": (f"-{SQRT_PI_OVER_TWO} * np.exp(ans * ans)", ""),
+    "erfcx": (f"2.0 * x * ans - {TWO_OVER_SQRT_PI}", ""),
+    "ndtr": (f"{INV_SQRT_2PI} * np.exp(-0.5 * x * x)", ""),
+    # pdf / cdf as exp(log pdf - log cdf): no 0 / 0 far in the lower tail.
+    "log_ndtr": (f"{INV_SQRT_2PI} * np.exp(-0.5 * x * x - ans)", "stable in the lower tail"),
+    "ndtri": (f"{SQRT_2PI} * np.exp(0.5 * ans * ans)", ""),
+    "i0": (f"{SP}i1(x)", ""),
+    "i1": (f"0.5 * ({SP}i0(x) + {SP}iv(2, x))", ""),
+    "i0e": (f"{SP}i1e(x) - np.sign(x) * ans", ""),
+    "i1e": (f"0.5 * ({SP}i0e(x) + {SP}ive(2, x)) - np.sign(x) * ans", ""),
+    "j0": (f"-{SP}j1(x)", ""),
+    "j1": (f"0.5 * ({SP}j0(x) - {SP}jv(2, x))", ""),
+    "y0": (f"-{SP}y1(x)", ""),
+    "y1": (f"0.5 * ({SP}y0(x) - {SP}yv(2, x))", ""),
+}
+
+# Functions of an order v (a non-differentiable parameter, first) and x: name -> derivative.
+# An array of orders broadcasts x, so the adjoint of x is summed back to x's shape.
+ORDERED = {
+    "polygamma": ("n", f"{SP}polygamma(n + 1, x)", "n is a non-negative integer (no derivative)"),
+    "iv": ("v", f"0.5 * ({SP}iv(v - 1.0, x) + {SP}iv(v + 1.0, x))", ""),
+    "ive": ("v", f"0.5 * ({SP}ive(v - 1.0, x) + {SP}ive(v + 1.0, x)) - np.sign(x) * ans", ""),
+    "jv": ("v", f"0.5 * ({SP}jv(v - 1.0, x) - {SP}jv(v + 1.0, x))", ""),
+    "yv": ("v", f"0.5 * ({SP}yv(v - 1.0, x) - {SP}yv(v + 1.0, x))", ""),
+    "kv": ("v", f"-0.5 * ({SP}kv(v - 1.0, x) + {SP}kv(v + 1.0, x))", ""),
+}
+ORDER_NOTE = "differentiable in x only: the order {v} is a constant"
+
+# Functions of two arguments: name -> (d/dx, d/dy, note). x = 0 is exactly 0 in xlogy and
+# xlog1py, whatever y is, so d/dy is 0 there: the division never sees y (no 0 / 0).
+BINARY = {
+    "xlogy": ("np.log(y)", "x / np.where(x == 0.0, 1.0, y)",
+              "d/dy is 0 where x = 0 (also at y = 0)"),
+    "xlog1py": ("np.log1p(y)", "x / np.where(x == 0.0, 1.0, 1.0 + y)",
+                "d/dy is 0 where x = 0 (also at y = -1)"),
+    "beta": (f"ans * ({SP}digamma(x) - {SP}digamma(x + y))",
+             f"ans * ({SP}digamma(y) - {SP}digamma(x + y))", ""),
+    "betaln": (f"{SP}digamma(x) - {SP}digamma(x + y)", f"{SP}digamma(y) - {SP}digamma(x + y)",
+               ""),
+}
+
+# Along an axis. logsumexp's gradient is the softmax exp(a - ans): a - ans <= 0, so it never
+# overflows, however large the inputs. The weights b= and return_sign= are not supported: b
+# would be differentiable, and the registry has no optional differentiable arguments yet.
+AXIS = (("axis", None),)
+REDUCE = (("axis", None), ("keepdims", False))
+SPREAD = "broadcast_reduced({}, a, axis, keepdims)"
+
+
+def _register():
+    for name, (derivative, note) in UNARY.items():
+        d = f"({derivative})"
+        defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),), elementwise=True,
+                vjp={"x": f"g * {d}"}, jvp={"x": f"x_dot * {d}"}, note=note)
+    for name, (order, derivative, note) in ORDERED.items():
+        d = f"({derivative})"
+        defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),), broadcasts=True,
+                params=((order, None),), required_params=1, order=(order, "x"),
+                vjp={"x": f"unbroadcast(g * {d}, x)"}, jvp={"x": f"x_dot * {d}"},
+                note=note or ORDER_NOTE.format(v=order))
+    for name, (dx, dy, note) in BINARY.items():
+        defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),),
+                argnames=("x", "y"), broadcasts=True,
+                vjp={"x": f"g * ({dx})", "y": f"g * ({dy})"},
+                jvp={"x": f"x_dot * ({dx})", "y": f"y_dot * ({dy})"}, note=note)
+
+    defprim(SP + "logsumexp", SP + "logsumexp", objects=(scipy.special.logsumexp,),
+            argnames=("a",), params=REDUCE,
+            vjp={"a": f"{SPREAD.format('g')} * np.exp(a - {SPREAD.format('ans')})"},
+            jvp={"a": f"np.sum(a_dot * np.exp(a - {SPREAD.format('ans')}), axis=axis, "
+                      "keepdims=keepdims)"},
+            note="stable for large inputs (the gradient is the softmax); b= and return_sign= "
+                 "are not supported")
+    # softmax s: ds = s * (dx - sum(s * dx)); log_softmax l: dl = dx - sum(exp(l) * dx).
+    defprim(SP + "softmax", SP + "softmax", objects=(scipy.special.softmax,), params=AXIS,
+            vjp={"x": "ans * (g - np.sum(g * ans, axis=axis, keepdims=True))"},
+            jvp={"x": "ans * (x_dot - np.sum(x_dot * ans, axis=axis, keepdims=True))"})
+    defprim(SP + "log_softmax", SP + "log_softmax", objects=(scipy.special.log_softmax,),
+            params=AXIS,
+            vjp={"x": "g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)"},
+            jvp={"x": "x_dot - np.sum(np.exp(ans) * x_dot, axis=axis, keepdims=True)"})
+
+
+if scipy is not None:
+    _register()

@@ -1,1 +1,91 @@
-"""``scipy.stats`` distributions: registered only when SciPy imports."""
+"""``scipy.stats`` distributions: registered only when SciPy imports.
+
+Differentiable in the point and in the distribution's parameters. The continuous ones are
+location-scale families: with ``z = (x - loc) / scale`` and ``h(z)`` the derivative of the
+standard log density, d/dx = h / scale, d/dloc = -h / scale and d/dscale = -(z h + 1) / scale;
+a pdf's derivatives are ``ans`` times its log density's. The registry has no optional
+differentiable arguments yet, so ``loc`` and ``scale`` must be passed (by position or keyword).
+"""
+
+from . import special  # noqa: F401  (imports SciPy once and adds it to the template names)
+from .registry import defprim
+
+try:
+    import scipy.stats
+except ImportError:  # pragma: no cover - SciPy is optional
+    scipy = None
+
+ST, SP = "scipy.stats.", "scipy.special."
+Z = "((x - loc) / scale)"
+LOC_SCALE_NOTE = "loc and scale must be given (no defaults yet)"
+
+
+def _loc_scale(h: str) -> dict:
+    """Derivatives of a location-scale log density in x, loc and scale, from h(z)."""
+    return {"x": f"({h}) / scale", "loc": f"-({h}) / scale",
+            "scale": f"-({Z} * ({h}) + 1.0) / scale"}
+
+
+# distribution -> (shape parameters, derivatives of logpdf: argument -> expression).
+CONTINUOUS = {
+    "norm": ((), {"x": f"-{Z} / scale", "loc": f"{Z} / scale",
+                  "scale": f"({Z} * {Z} - 1.0) / scale"}),
+    "t": (("df",), {
+        **_loc_scale(f"-(df + 1.0) * {Z} / (df + {Z} * {Z})"),
+        "df": f"0.5 * ({SP}digamma(0.5 * df + 0.5) - {SP}digamma(0.5 * df) - 1.0 / df"
+              f" - np.log1p({Z} * {Z} / df) + (df + 1.0) * {Z} * {Z} / (df * (df + {Z} * {Z})))",
+    }),
+    "gamma": (("a",), {
+        **_loc_scale(f"(a - 1.0) / {Z} - 1.0"),
+        "a": f"np.log({Z}) - {SP}digamma(a)",
+    }),
+    "beta": (("a", "b"), {
+        **_loc_scale(f"(a - 1.0) / {Z} - (b - 1.0) / (1.0 - {Z})"),
+        "a": f"np.log({Z}) - {SP}digamma(a) + {SP}digamma(a + b)",
+        "b": f"np.log1p(-{Z}) - {SP}digamma(b) + {SP}digamma(a + b)",
+    }),
+}
+
+
+def _rules(argnames, derivative: dict, factor: str = "") -> tuple:
+    """VJP and JVP templates from each argument's derivative (times `factor`)."""
+    d = {a: f"{factor}({derivative[a]})" for a in argnames}
+    return ({a: f"g * {d[a]}" for a in argnames}, {a: f"{a}_dot * {d[a]}" for a in argnames})
+
+
+def _distribution(dist: str, method: str, argnames, derivative: dict, factor="", note=""):
+    name = f"{ST}{dist}.{method}"
+    vjp, jvp = _rules(argnames, derivative, factor)
+    defprim(name, name, objects=(getattr(getattr(scipy.stats, dist), method),),
+            argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note)
+
+
+def _register():
+    for dist, (shapes, derivative) in CONTINUOUS.items():
+        argnames = ("x", *shapes, "loc", "scale")
+        _distribution(dist, "logpdf", argnames, derivative, note=LOC_SCALE_NOTE)
+        _distribution(dist, "pdf", argnames, derivative, "ans * ", note=LOC_SCALE_NOTE)
+
+    # The normal cdf Φ(z): d/dx = pdf, d/dloc = -pdf, d/dscale = -z pdf; its log as
+    # exp(logpdf - logcdf) times the same, which stays finite far in the lower tail.
+    args = "x, loc, scale"
+    cdf = {"x": "1.0", "loc": "-1.0", "scale": f"-{Z}"}
+    _distribution("norm", "cdf", ("x", "loc", "scale"), cdf, f"{ST}norm.pdf({args}) * ",
+                  note=LOC_SCALE_NOTE)
+    _distribution("norm", "logcdf", ("x", "loc", "scale"), cdf,
+                  f"np.exp({ST}norm.logpdf({args}) - ans) * ", note=LOC_SCALE_NOTE)
+
+    # Poisson: the count k is data (a parameter), mu the differentiable rate. d/dmu of
+    # k log mu - mu is k / mu - 1, with k log mu = 0 where k = 0 (also at mu = 0).
+    dmu = {"mu": "k / np.where(k == 0, 1.0, mu) - 1.0"}
+    for method, factor in (("logpmf", ""), ("pmf", "ans * ")):
+        name = f"{ST}poisson.{method}"
+        vjp, jvp = _rules(("mu",), dmu, factor)
+        vjp = {"mu": f"unbroadcast({vjp['mu']}, mu)"}  # k may be the larger: sum over it
+        defprim(name, name, objects=(getattr(scipy.stats.poisson, method),), argnames=("mu",),
+                params=(("k", None),), required_params=1, order=("k", "mu"), broadcasts=True,
+                vjp=vjp, jvp=jvp, note="differentiable in mu (k is data); loc is not supported")
+
+
+if scipy is not None:
+    _register()
