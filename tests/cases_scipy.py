@@ -265,6 +265,19 @@ def poisson_pmf(mu):
     return scipy.stats.poisson.pmf(2, mu)
 
 
+def simplex(u):
+    e = np.exp(u)
+    return e / np.sum(e, axis=0)  # each column on the simplex, for every u
+
+
+def dirichlet_logpdf(u, a):
+    return scipy.stats.dirichlet.logpdf(simplex(u), np.exp(a))
+
+
+def dirichlet_pdf(u, a):
+    return scipy.stats.dirichlet.pdf(simplex(u), np.exp(a))
+
+
 def _rows():
     if sp is None:
         return []
@@ -314,6 +327,8 @@ def _rows():
         Case("scipy.stats.beta.pdf", beta_pdf, [(S, S, S, S, S), (V, V, V, S, S)], "pos"),
         Case("scipy.stats.poisson.logpmf", poisson_logpmf, [(S,), (V,)], "pos"),
         Case("scipy.stats.poisson.pmf", poisson_pmf, [(S,), (M,)], "pos"),
+        Case("scipy.stats.dirichlet.logpdf", dirichlet_logpdf, [(V, V), ((3, 2), V), ((3, 3), V)]),
+        Case("scipy.stats.dirichlet.pdf", dirichlet_pdf, [(V, V), ((3, 4), V)]),
     ]
     return rows
 

@@ -86,6 +86,24 @@ def _register():
                 params=(("k", None),), required_params=1, order=("k", "mu"), broadcasts=True,
                 vjp=vjp, jvp=jvp, note="differentiable in mu (k is data); loc is not supported")
 
+    # Dirichlet, for x of shape (K,) or (K, N) (N points, components along the first axis).
+    # x.T puts the components last, where alpha broadcasts. The gradient in x is that of the
+    # formula sum((alpha - 1) log x) - log B(alpha), with the entries of x independent: it is
+    # not projected onto the simplex.
+    digammas = f"{SP}digamma(np.sum(alpha)) - {SP}digamma(alpha)"
+    for method, w in (("logpdf", "g"), ("pdf", "g * ans")):
+        name = f"{ST}dirichlet.{method}"
+        w_dot = "" if method == "logpdf" else "ans * "
+        defprim(name, name, objects=(getattr(scipy.stats.dirichlet, method),),
+                argnames=("x", "alpha"),
+                vjp={"x": f"{w} * ((alpha - 1.0) / x.T).T",
+                     "alpha": f"np.dot(np.log(x), {w}) + np.sum({w}) * ({digammas})"},
+                jvp={"x": f"{w_dot}np.sum(x_dot * ((alpha - 1.0) / x.T).T, axis=0)",
+                     "alpha": f"{w_dot}(np.dot(alpha_dot, np.log(x)) "
+                              f"+ np.sum(alpha_dot * ({digammas})))"},
+                note="x of shape (K,) or (K, N); the gradient in x is not projected onto "
+                     "the simplex")
+
 
 if scipy is not None:
     _register()
