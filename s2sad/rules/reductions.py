@@ -1,14 +1,19 @@
-"""Reductions over axes: sum, mean, prod (with ``axis`` and ``keepdims``).
+"""Reductions, cumulative operations, sorting and statistics (with ``axis`` and ``keepdims``).
 
 The adjoint of a reduction spreads the cotangent back over the reduced axes
-(``broadcast_reduced``), and the tangent is the same reduction of the input's tangent.
+(``broadcast_reduced``), and the tangent is the same reduction of the input's tangent, weighted
+by the derivative of the reduction. Products never divide by an entry: the product of the
+others is (product before) * (product after), ``exclusive_cumprod`` both ways, and cumulative
+products differentiate into linear scans (``runtime/reductions.py``), so zeros are exact.
 """
 
 import numpy as np
 
-from .registry import defprim
+from ..runtime import reductions as rr
+from .registry import defprim, nondiff
 
 REDUCE = (("axis", None), ("keepdims", False))
+SCAN = (("axis", None), ("reverse", False))
 
 defprim("sum", "np.sum", objects=(np.sum,), params=REDUCE, methods=("sum",),
         vjp={"x": "broadcast_reduced(g, x, axis, keepdims)"},
@@ -18,8 +23,126 @@ defprim("mean", "np.mean", objects=(np.mean,), params=REDUCE, methods=("mean",),
         vjp={"x": "broadcast_reduced(g / reduced_size(x, axis), x, axis, keepdims)"},
         jvp={"x": "np.mean(x_dot, axis=axis, keepdims=keepdims)"})
 
-# d prod / d x_i = prod / x_i: exact for nonzero entries (the usual trade-off, as in autograd).
+# d prod / d x_i = the product of the other entries, computed without dividing by x_i.
+_OTHERS = "exclusive_cumprod(x, axis) * exclusive_cumprod(x, axis, True)"
 defprim("prod", "np.prod", objects=(np.prod,), params=REDUCE, methods=("prod",),
-        vjp={"x": "broadcast_reduced(g * ans, x, axis, keepdims) / x"},
-        jvp={"x": "np.sum(x_dot * broadcast_reduced(ans, x, axis, keepdims) / x, "
-                  "axis=axis, keepdims=keepdims)"})
+        vjp={"x": f"broadcast_reduced(g, x, axis, keepdims) * {_OTHERS}"},
+        jvp={"x": f"np.sum(x_dot * {_OTHERS}, axis=axis, keepdims=keepdims)"},
+        note="exact where entries are zero (the product of the other entries, no division)")
+
+# max and min: the cotangent goes to the entries equal to the result, split evenly on ties.
+_TIES = "ties split the cotangent evenly among the entries equal to the result"
+for _name, _fn, _nan in (("amax", np.max, np.nanmax), ("amin", np.min, np.nanmin)):
+    defprim(_name, f"np.{_name[1:]}", objects=(_fn, getattr(np, _name)), params=REDUCE,
+            methods=(_name[1:],), note=_TIES,
+            vjp={"x": "broadcast_reduced(g, x, axis, keepdims) * "
+                      "extremum_weights(x, ans, axis, keepdims)"},
+            jvp={"x": "np.sum(x_dot * extremum_weights(x, ans, axis, keepdims), "
+                      "axis=axis, keepdims=keepdims)"})
+    defprim(_nan.__name__, f"np.{_nan.__name__}", objects=(_nan,), params=REDUCE,
+            note=_TIES + "; NaN entries get a zero derivative",
+            vjp={"x": "broadcast_reduced(g, x, axis, keepdims) * "
+                      "extremum_weights(x, ans, axis, keepdims)"},
+            jvp={"x": "np.sum(x_dot * extremum_weights(x, ans, axis, keepdims), "
+                      "axis=axis, keepdims=keepdims)"})
+
+_MAX = "extremum_weights(x, np.max(x, axis=axis, keepdims=keepdims), axis, keepdims)"
+_MIN = "extremum_weights(x, np.min(x, axis=axis, keepdims=keepdims), axis, keepdims)"
+defprim("ptp", "np.ptp", objects=(np.ptp,), params=REDUCE,
+        note="max - min, each with its ties split evenly (0 where all entries are equal)",
+        vjp={"x": f"broadcast_reduced(g, x, axis, keepdims) * ({_MAX} - {_MIN})"},
+        jvp={"x": f"np.sum(x_dot * ({_MAX} - {_MIN}), axis=axis, keepdims=keepdims)"})
+
+defprim("median", "np.median", objects=(np.median,), params=REDUCE,
+        note="the mean of the middle entries; each one's share is split evenly among the "
+             "entries equal to it (ties)",
+        vjp={"x": "broadcast_reduced(g, x, axis, keepdims) * median_weights(x, axis)"},
+        jvp={"x": "np.sum(x_dot * median_weights(x, axis), axis=axis, keepdims=keepdims)"})
+
+# Entries that are NaN are left out of the reduction, so their derivative is zero.
+defprim("nansum", "np.nansum", objects=(np.nansum,), params=REDUCE,
+        note="NaN entries get a zero derivative",
+        vjp={"x": "np.where(not_nan(x), broadcast_reduced(g, x, axis, keepdims), 0.0)"},
+        jvp={"x": "np.sum(np.where(not_nan(x), x_dot, 0.0), axis=axis, keepdims=keepdims)"})
+
+defprim("nanmean", "np.nanmean", objects=(np.nanmean,), params=REDUCE,
+        note="NaN entries get a zero derivative",
+        vjp={"x": "np.where(not_nan(x), broadcast_reduced(g / np.sum(not_nan(x), axis=axis, "
+                  "keepdims=keepdims), x, axis, keepdims), 0.0)"},
+        jvp={"x": "np.sum(np.where(not_nan(x), x_dot, 0.0), axis=axis, keepdims=keepdims) / "
+                  "np.sum(not_nan(x), axis=axis, keepdims=keepdims)"})
+
+# var = sum((x - mean)^2) / (n - ddof); std = sqrt(var), whose derivative at a constant input
+# (std = 0) is the subgradient 0: dividing by inf there instead of 0 keeps it finite.
+STATS = (("axis", None), ("ddof", 0), ("keepdims", False))
+_CENTERED = "(x - np.mean(x, axis=axis, keepdims=True)) / degrees_of_freedom(x, axis, ddof)"
+_STD = "np.where(ans > 0.0, ans, np.inf)"
+defprim("var", "np.var", objects=(np.var,), params=STATS, methods=("var",),
+        vjp={"x": f"broadcast_reduced(g, x, axis, keepdims) * 2.0 * {_CENTERED}"},
+        jvp={"x": f"np.sum(x_dot * {_CENTERED}, axis=axis, keepdims=keepdims) * 2.0"})
+
+defprim("std", "np.std", objects=(np.std,), params=STATS, methods=("std",),
+        note="at a constant input (std = 0) the derivative is the subgradient 0",
+        vjp={"x": f"broadcast_reduced(g / {_STD}, x, axis, keepdims) * {_CENTERED}"},
+        jvp={"x": f"np.sum(x_dot * {_CENTERED}, axis=axis, keepdims=keepdims) / {_STD}"})
+
+# Cumulative sums and products (axis=None scans the flattened array).
+defprim("cumsum", "np.cumsum", objects=(np.cumsum,), params=(("axis", None),),
+        methods=("cumsum",),
+        vjp={"x": "np.reshape(reverse_cumsum(g, axis), np.shape(x))"},
+        jvp={"x": "np.cumsum(x_dot, axis)"})
+
+# d cumprod[i] / d x[j] = (product before j) * (product of x[j+1 .. i]): a reverse scan of g.
+defprim("cumprod", "np.cumprod", objects=(np.cumprod,), params=(("axis", None),),
+        methods=("cumprod",), note="exact where entries are zero (no division)",
+        vjp={"x": "np.reshape(shifted(ans, axis, False, 1.0) * "
+                  "linear_scan(shifted(x, axis, True), g, axis, True), np.shape(x))"},
+        jvp={"x": "linear_scan(x, np.reshape(x_dot, np.shape(ans)) * "
+                  "shifted(ans, axis, False, 1.0), axis)"})
+
+# Sorting permutes the entries: the cotangent goes back through the same permutation.
+_PERMUTED = "permutation_index(x, ans, axis)"
+defprim("sort", "np.sort", objects=(np.sort,), params=(("axis", -1),),
+        note="tied entries are matched in their order in the input (a stable sort)",
+        vjp={"x": f"scatter_like(g, {_PERMUTED}, x)"},
+        jvp={"x": f"x_dot[{_PERMUTED}]"})
+
+defprim("partition", "np.partition", objects=(np.partition,),
+        params=(("kth", None), ("axis", -1)), required_params=1,
+        note="the result is a permutation of the input; tied entries are matched in order",
+        vjp={"x": f"scatter_like(g, {_PERMUTED}, x)"},
+        jvp={"x": f"x_dot[{_PERMUTED}]"})
+
+# ---- the helpers' own rules (runtime/reductions.py) ---------------------------------------
+defprim("shifted", "shifted", objects=(rr.shifted,), params=SCAN + (("fill", 0.0),),
+        vjp={"x": "shifted(g, axis, not reverse)"},
+        jvp={"x": "shifted(x_dot, axis, reverse)"})
+
+# t[i] = a[i] t[i-1] + b[i]: its adjoint in b is the same scan run backwards.
+defprim("linear_scan", "linear_scan", objects=(rr.linear_scan,), argnames=("a", "b"),
+        params=SCAN,
+        vjp={"b": "linear_scan(shifted(a, axis, not reverse), g, axis, not reverse)",
+             "a": "np.reshape(linear_scan(shifted(a, axis, not reverse), g, axis, not reverse)"
+                  " * shifted(ans, axis, reverse), np.shape(a))"},
+        jvp={"b": "linear_scan(a, b_dot, axis, reverse)",
+             "a": "linear_scan(a, np.reshape(a_dot, np.shape(b)) * shifted(ans, axis, reverse),"
+                  " axis, reverse)"})
+
+defprim("exclusive_cumprod", "exclusive_cumprod", objects=(rr.exclusive_cumprod,), params=SCAN,
+        vjp={"x": "ans * shifted(linear_scan(x, g, axis, not reverse), axis, not reverse)"},
+        jvp={"x": "linear_scan(shifted(x, axis, reverse), shifted(x_dot * ans, axis, reverse), "
+                  "axis, reverse)"})
+
+defprim("reverse_cumsum", "reverse_cumsum", objects=(rr.reverse_cumsum,),
+        params=(("axis", None),),
+        vjp={"x": "np.reshape(np.cumsum(g, axis), np.shape(x))"},
+        jvp={"x": "reverse_cumsum(x_dot, axis)"})
+
+nondiff("extremum_weights", "extremum_weights", rr.extremum_weights, argnames=("x", "ans"),
+        params=REDUCE)
+nondiff("median_weights", "median_weights", rr.median_weights, params=(("axis", None),))
+nondiff("permutation_index", "permutation_index", rr.permutation_index, argnames=("x", "ans"),
+        params=(("axis", -1),))
+nondiff("not_nan", "not_nan", rr.not_nan)
+nondiff("degrees_of_freedom", "degrees_of_freedom", rr.degrees_of_freedom,
+        params=(("axis", None), ("ddof", 0)))

@@ -1,9 +1,158 @@
 """Runtime helpers of the reductions rules (``rules/reductions.py``); generated code calls them.
 
 Each helper is registered as a primitive with its own rules, so the rule set stays closed.
+
+The scans (``shifted``, ``linear_scan``, ``exclusive_cumprod``, ``reverse_cumsum``) run along
+an *axis group*: an int, a tuple of axes, or None for all of them, walked as one axis in C
+order (the order ``np.prod`` over those axes, or ``np.cumsum`` with ``axis=None``, sees). Their
+result has the shape of their (last) array argument. They compute products of entries without
+ever dividing, so derivatives of products stay exact where entries are zero.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+
+def _axes(ndim: int, axis) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(int(a) % ndim for a in axes) if ndim else ()
+
+
+def _to_last(x, axis):
+    """`x` as a float array with the axis group moved to the end and flattened into one axis,
+    and the function that puts an array of that layout back into `x`'s shape."""
+    x = np.asarray(x)
+    x = x.astype(np.result_type(x, 1.0), copy=False)
+    axes = _axes(x.ndim, axis)
+    ends = tuple(range(x.ndim - len(axes), x.ndim))
+    moved = np.moveaxis(x, axes, ends)
+    lanes = moved.shape[: x.ndim - len(axes)]
+    flat = moved.reshape(*lanes, -1)
+
+    def restore(y):
+        out = np.moveaxis(y.reshape(moved.shape), ends, axes)
+        return out[()] if out.ndim == 0 else out
+
+    return flat, restore
+
+
+def _first(flat, reverse: bool):
+    return flat[..., ::-1] if reverse else flat
+
+
+def shifted(x, axis=None, reverse=False, fill=0.0):
+    """Each entry replaced by the one before it in scan order along `axis` (the one after it
+    when `reverse`), and `fill` at the first position."""
+    flat, restore = _to_last(x, axis)
+    y = _first(flat, reverse)
+    out = np.empty_like(y)
+    out[..., 1:] = y[..., :-1]
+    out[..., :1] = fill
+    return restore(_first(out, reverse))
+
+
+def linear_scan(a, b, axis=None, reverse=False):
+    """The recurrence ``t[i] = a[i] * t[i - 1] + b[i]`` along `axis` with ``t[-1] = 0``, from
+    the last entry backwards when `reverse`; shaped like `b` (`a` has as many entries).
+
+    Cumulative products and their derivatives are such scans, without any division.
+    """
+    fa, _ = _to_last(a, axis)
+    fb, restore = _to_last(b, axis)
+    fa, fb = _first(fa, reverse), _first(fb, reverse)
+    out = np.empty(fb.shape, dtype=np.result_type(fa, fb))
+    if out.shape[-1]:
+        t = fb[..., 0]
+        out[..., 0] = t
+        for i in range(1, out.shape[-1]):
+            t = fa[..., i] * t + fb[..., i]
+            out[..., i] = t
+    return restore(_first(out, reverse))
+
+
+def exclusive_cumprod(x, axis=None, reverse=False):
+    """The product of the entries before each entry along `axis` (after it when `reverse`);
+    1 at the first. With ``reverse`` both ways, the product of all the others, without x / x."""
+    flat, restore = _to_last(x, axis)
+    y = _first(flat, reverse)
+    before = np.ones_like(y)
+    before[..., 1:] = y[..., :-1]
+    return restore(_first(np.cumprod(before, axis=-1), reverse))
+
+
+def reverse_cumsum(x, axis=None):
+    """The sum of each entry and the entries after it along `axis` (adjoint of np.cumsum)."""
+    flat, restore = _to_last(x, axis)
+    return restore(np.cumsum(flat[..., ::-1], axis=-1)[..., ::-1])
+
+
+def extremum_weights(x, ans, axis=None, keepdims=False):
+    """Where `x` equals its reduction `ans` (a max or a min), 1 / (number of such entries);
+    0 elsewhere. The cotangent of a max is split evenly among tied entries."""
+    from . import broadcast_reduced
+
+    xs = np.asarray(x)
+    mask = xs == broadcast_reduced(np.asarray(ans), xs, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    out = mask / np.maximum(count, 1)  # an all-NaN slice (nanmax) has no entry to credit
+    return out[()] if out.ndim == 0 else out
+
+
+def median_weights(x, axis=None):
+    """d median / dx: the median is the mean of the two middle order statistics (one, twice,
+    for an odd count); each one's weight 1/2 is split evenly among the entries equal to it."""
+    flat, restore = _to_last(x, axis)
+    n = flat.shape[-1]
+    ordered = np.sort(flat, axis=-1)
+    out = np.zeros_like(flat)
+    for k in ((n - 1) // 2, n // 2):
+        mask = flat == ordered[..., k : k + 1]
+        out += 0.5 * mask / np.maximum(np.sum(mask, axis=-1, keepdims=True), 1)
+    return restore(out)
+
+
+def permutation_index(x, ans, axis=-1):
+    """The index with ``x[index] == ans`` for `ans` a permutation of `x` along `axis` (np.sort,
+    np.partition; None: of the flattened `x`). Equal entries are matched in order."""
+    xs, ys = np.asarray(x), np.asarray(ans)
+    if axis is None:
+        source = np.empty(ys.size, dtype=np.intp)
+        source[np.argsort(ys, kind="stable")] = np.argsort(xs, axis=None, kind="stable")
+        return np.unravel_index(source, xs.shape)
+    axis = int(axis) % xs.ndim
+    source = np.empty(ys.shape, dtype=np.intp)
+    np.put_along_axis(source, np.argsort(ys, axis=axis, kind="stable"),
+                      np.argsort(xs, axis=axis, kind="stable"), axis)
+    index = list(np.indices(xs.shape, sparse=True))
+    index[axis] = source
+    return tuple(index)
+
+
+def not_nan(x):
+    """True where `x` is a number (the entries np.nansum / np.nanmean count)."""
+    return ~np.isnan(x)
+
+
+def degrees_of_freedom(x, axis=None, ddof=0):
+    """The divisor of np.var / np.std: the number of entries reduced into each result, less
+    `ddof`."""
+    from . import reduced_size
+
+    return reduced_size(x, axis) - ddof
+
+
 #: Name -> helper, merged into the namespace of generated code (runtime.HELPERS).
-HELPERS: dict = {}
+HELPERS: dict = {
+    "shifted": shifted,
+    "linear_scan": linear_scan,
+    "exclusive_cumprod": exclusive_cumprod,
+    "reverse_cumsum": reverse_cumsum,
+    "extremum_weights": extremum_weights,
+    "median_weights": median_weights,
+    "permutation_index": permutation_index,
+    "not_nan": not_nan,
+    "degrees_of_freedom": degrees_of_freedom,
+}
