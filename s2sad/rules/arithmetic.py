@@ -42,6 +42,10 @@ power = defprim("pow", "**", form="binop", binop=gast.Pow, argnames=("x", "y"), 
                 jvp={"x": "scaled_pow(x_dot * y, x, y - 1.0)",
                      "y": "y_dot * ans * np.log(np.where(x == 0.0, 1.0, x))"})
 
+# np.float_power is x ** y computed in float64 (or complex): the same derivatives.
+float_power = defprim("float_power", "np.float_power", objects=(np.float_power,),
+                      argnames=("x", "y"), broadcasts=True, vjp=power.vjp, jvp=power.jvp)
+
 mod = defprim("mod", "%", form="binop", binop=gast.Mod, argnames=("x", "y"), broadcasts=True,
               objects=(np.mod, np.remainder, operator.mod), impl=operator.mod,
               vjp={"x": "g", "y": "-g * np.floor(x / y)"},

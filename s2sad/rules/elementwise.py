@@ -1,9 +1,13 @@
-"""Elementwise functions of one argument, for NumPy arrays and for ``math`` on floats.
+"""Elementwise functions, for NumPy arrays and for ``math`` on floats.
 
-Each row is ``name: derivative``, the derivative written in terms of ``x`` and ``ans`` as in a
-calculus table. From it the VJP ``x_bar += g * (derivative)`` and the JVP
+Each row of DERIVATIVES is ``name: derivative``, the derivative written in terms of ``x`` and
+``ans`` as in a calculus table. From it the VJP ``x_bar += g * (derivative)`` and the JVP
 ``ans_dot = x_dot * (derivative)`` are made, once with NumPy functions and once with ``math``
-functions, so that differentiating ``math.sin`` on floats stays on floats.
+functions, so that differentiating ``math.sin`` on floats stays on floats. Derivatives that can
+be infinite or NaN (SINGULAR) multiply with ``safe_mul`` instead, whose zero is a strong zero:
+the untaken branch of an ``np.where`` sends a zero cotangent, and ``0 * inf`` must stay 0
+(see ``runtime/elementwise.py``). Then come the functions of two arguments (arctan2, hypot,
+logaddexp), the functions with a derivative of zero (rounding), and the dtype conversions.
 """
 
 import ast
@@ -12,6 +16,7 @@ import math
 import gast
 import numpy as np
 
+from ..runtime import elementwise as rt
 from .registry import defprim, nondiff
 
 # NumPy name -> derivative. Calls inside a derivative name NumPy functions; the math family
@@ -21,29 +26,48 @@ from .registry import defprim, nondiff
 DERIVATIVES = {
     "exp": "ans",
     "expm1": "ans + 1.0",
+    "exp2": "ans * 0.6931471805599453",  # ln 2
     "log": "reciprocal(x)",
     "log1p": "reciprocal(1.0 + x)",
-    "log2": "reciprocal(x * 0.6931471805599453)",  # ln 2
+    "log2": "reciprocal(x * 0.6931471805599453)",
     "log10": "reciprocal(x * 2.302585092994046)",  # ln 10
     "sin": "cos(x)",
     "cos": "-sin(x)",
     "tan": "1.0 + ans * ans",
-    "arcsin": "reciprocal(sqrt(1.0 - x * x))",
-    "arccos": "-reciprocal(sqrt(1.0 - x * x))",
+    "arcsin": "reciprocal(sqrt((1.0 - x) * (1.0 + x)))",
+    "arccos": "-reciprocal(sqrt((1.0 - x) * (1.0 + x)))",
     "arctan": "1.0 / (1.0 + x * x)",
     "sinh": "cosh(x)",
     "cosh": "sinh(x)",
     "tanh": "1.0 - ans * ans",
+    "arcsinh": "reciprocal(sqrt(x * x + 1.0))",
+    "arccosh": "reciprocal(sqrt((x - 1.0) * (x + 1.0)))",
+    "arctanh": "reciprocal((1.0 - x) * (1.0 + x))",
     "sqrt": "0.5 * reciprocal(ans)",
+    "cbrt": "reciprocal(3.0 * ans * ans)",
     "abs": "sign(x)",
+    "deg2rad": "0.017453292519943295",  # pi / 180
+    "rad2deg": "57.29577951308232",  # 180 / pi
+}
+# Derivatives that are infinite or undefined somewhere (0 * inf must not become NaN). log is
+# not among them yet: its rule is in the golden files of the emitted source.
+SINGULAR = {"arcsin", "arccos", "arccosh", "arctanh", "sqrt", "cbrt"}
+# Functions only math has (NumPy's are in SciPy): derivative written with math names.
+MATH_ONLY = {
+    "erf": "1.1283791670955126 * exp(-x * x)",  # 2 / sqrt(pi)
+    "erfc": "-1.1283791670955126 * exp(-x * x)",
 }
 
 # NumPy name -> math name, where they differ; None: math has no such function.
-MATH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "abs": "fabs"}
+MATH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "abs": "fabs",
+              "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh",
+              "deg2rad": "radians", "rad2deg": "degrees"}
+# Other Python objects with the same meaning (NumPy 2's np.acos is np.arccos itself).
+ALIASES = {"abs": (abs, np.absolute), "deg2rad": (np.radians,), "rad2deg": (np.degrees,)}
 # Functions math lacks: the math family uses the NumPy one (np.sign of a float is a float).
 NUMPY_ONLY = {"sign"}
 # Runtime helpers, called by their own name in both families.
-HELPERS = {"reciprocal"}
+HELPERS = {"reciprocal", "safe_mul"}
 
 
 def _qualify(derivative: str, module: str) -> str:
@@ -62,21 +86,118 @@ def _qualify(derivative: str, module: str) -> str:
     return ast.unparse(gast.gast_to_ast(tree))
 
 
-def _unary(name, spelling, obj, derivative, objects=()):
-    d = f"({derivative})"
-    defprim(name, spelling, objects=(obj, *objects), elementwise=True, vjp={"x": f"g * {d}"},
-            jvp={"x": f"x_dot * {d}"})
+def _unary(name, spelling, objects, derivative, singular=False, note=""):
+    if singular:  # a strong zero: the cotangent 0 of an untaken branch stays 0
+        vjp, jvp = f"safe_mul(g, {derivative})", f"safe_mul(x_dot, {derivative})"
+    else:
+        vjp, jvp = f"g * ({derivative})", f"x_dot * ({derivative})"
+    defprim(name, spelling, objects=objects, elementwise=True, vjp={"x": vjp}, jvp={"x": jvp},
+            note=note)
 
 
-nondiff("sign", "np.sign", np.sign)
-nondiff("floor", "np.floor", np.floor)
-nondiff("ceil", "np.ceil", np.ceil)
+NOTES = {
+    "abs": "derivative sign(x): 0 at x = 0 (a subgradient)",
+    "sqrt": "infinite derivative at 0; a zero cotangent stays zero there (np.where branches)",
+    "arcsin": "infinite derivative at +-1; never NaN inside (-1, 1)",
+    "arccos": "infinite derivative at +-1; never NaN inside (-1, 1)",
+}
+
+# The rounding family is piecewise constant: derivative zero (also at its jumps).
+for _name in ("sign", "floor", "ceil", "rint", "trunc", "fix"):
+    nondiff(_name, f"np.{_name}", getattr(np, _name))
 nondiff("round", "np.round", np.round, params=(("decimals", 0),))
+nondiff("around", "np.around", np.around, params=(("decimals", 0),))
+for _name in ("floor", "ceil", "trunc"):
+    nondiff(f"math.{_name}", f"math.{_name}", getattr(math, _name))
 
 for _name, _derivative in DERIVATIVES.items():
-    _np_derivative = _qualify(_derivative, "np")
-    _aliases = (abs, np.absolute) if _name == "abs" else ()
-    _unary(_name, f"np.{_name}", getattr(np, _name), _np_derivative, _aliases)
+    _singular = _name in SINGULAR
+    _note = NOTES.get(_name, "")
+    _unary(_name, f"np.{_name}", (getattr(np, _name), *ALIASES.get(_name, ())),
+           _qualify(_derivative, "np"), _singular, _note)
     _math_name = MATH_NAMES.get(_name, _name)
-    _unary(f"math.{_math_name}", f"math.{_math_name}", getattr(math, _math_name),
+    if hasattr(math, _math_name):  # math.cbrt and math.exp2 are new in Python 3.11
+        _unary(f"math.{_math_name}", f"math.{_math_name}", (getattr(math, _math_name),),
+               _qualify(_derivative, "math"), _singular, _note)
+
+for _name, _derivative in MATH_ONLY.items():
+    _unary(f"math.{_name}", f"math.{_name}", (getattr(math, _name),),
            _qualify(_derivative, "math"))
+
+_unary("fabs", "np.fabs", (np.fabs,), "np.sign(x)", note=NOTES["abs"])
+_unary("square", "np.square", (np.square,), "2.0 * x")
+_unary("np.reciprocal", "np.reciprocal", (np.reciprocal,), "-ans * ans", singular=True)
+
+# sinc(x) = sin(pi x) / (pi x). Its slope is a helper with a Taylor series near 0, where the
+# quotient (cos(pi x) - sinc(x)) / x would be 0 / 0. The helper's own derivative uses
+# sinc'' = -pi^2 sinc - 2 sinc' / x away from 0 and the series of sinc'' near 0.
+defprim("sinc", "np.sinc", objects=(np.sinc,), elementwise=True,
+        vjp={"x": "g * sinc_slope(x)"}, jvp={"x": "x_dot * sinc_slope(x)"},
+        note="derivative 0 at x = 0, computed from a Taylor series near 0 (no 0 / 0)")
+_SMALL = f"np.abs(x) < {rt.SINC_SERIES}"
+_S2 = [(-1) ** k * 2 * k * (2 * k - 1) * math.pi ** (2 * k) / math.factorial(2 * k + 1)
+       for k in range(1, 5)]
+_SINC_BEND = (f"np.where({_SMALL}, {_S2[0]!r} + x * x * ({_S2[1]!r} + x * x * ({_S2[2]!r} + "
+              f"x * x * {_S2[3]!r})), -9.869604401089358 * np.sinc(x) - 2.0 * ans / "
+              f"np.where({_SMALL}, 1.0, x))")
+defprim("sinc_slope", "sinc_slope", objects=(rt.sinc_slope,), elementwise=True,
+        vjp={"x": f"g * {_SINC_BEND}"}, jvp={"x": f"x_dot * {_SINC_BEND}"})
+
+# A product whose zero is strong (0 * inf = 0): the derivative of the singular functions.
+defprim("safe_mul", "safe_mul", objects=(rt.safe_mul,), argnames=("x", "y"), broadcasts=True,
+        vjp={"x": "safe_mul(g, y)", "y": "safe_mul(x, g)"},
+        jvp={"x": "safe_mul(x_dot, y)", "y": "safe_mul(x, y_dot)"},
+        note="x * y, exactly 0 where x or y is 0 (even where the other is inf or NaN)")
+
+# ---- two arguments --------------------------------------------------------------------------
+# arctan2(x1, x2) is the angle of the point (x2, x1); at the origin both derivatives are taken
+# as 0 (a subgradient), as for hypot: the numerators g * x are 0 there, and safe_mul keeps 0.
+_ATAN2 = {"x1": "safe_mul({t} * x2, reciprocal(x1 * x1 + x2 * x2))",
+          "x2": "safe_mul(-{t} * x1, reciprocal(x1 * x1 + x2 * x2))"}
+_HYPOT = {"x1": "safe_mul({t} * x1, reciprocal(ans))", "x2": "safe_mul({t} * x2, reciprocal(ans))"}
+
+
+def _binary(name, spelling, objects, rules, note=""):
+    defprim(name, spelling, objects=objects, argnames=("x1", "x2"), broadcasts=True,
+            vjp={a: r.format(t="g") for a, r in rules.items()},
+            jvp={a: r.format(t=f"{a}_dot") for a, r in rules.items()}, note=note)
+
+
+_binary("arctan2", "np.arctan2", (np.arctan2,), _ATAN2, note="derivative 0 at (0, 0)")
+_binary("math.atan2", "math.atan2", (math.atan2,), _ATAN2, note="derivative 0 at (0, 0)")
+_binary("hypot", "np.hypot", (np.hypot,), _HYPOT, note="derivative 0 at (0, 0)")
+_binary("math.hypot", "math.hypot", (math.hypot,), _HYPOT,
+        note="two arguments; derivative 0 at (0, 0)")
+# d/dx1 log(exp(x1) + exp(x2)) = exp(x1 - ans): x1 - ans <= 0, so it never overflows.
+_binary("logaddexp", "np.logaddexp", (np.logaddexp,),
+        {"x1": "{t} * np.exp(x1 - ans)", "x2": "{t} * np.exp(x2 - ans)"},
+        note="stable at large inputs: the derivatives are exp(x - ans) <= 1")
+_binary("logaddexp2", "np.logaddexp2", (np.logaddexp2,),
+        {"x1": "{t} * np.exp2(x1 - ans)", "x2": "{t} * np.exp2(x2 - ans)"},
+        note="stable at large inputs: the derivatives are exp2(x - ans) <= 1")
+
+# ---- NaN and infinities, dtypes -----------------------------------------------------------
+defprim("nan_to_num", "np.nan_to_num", objects=(np.nan_to_num,), elementwise=True,
+        params=(("copy", True), ("nan", 0.0), ("posinf", None), ("neginf", None)),
+        vjp={"x": "g * np.isfinite(x)"}, jvp={"x": "x_dot * np.isfinite(x)"},
+        note="derivative 1 where x is finite, 0 where a NaN or an infinity is replaced")
+
+# A conversion passes the cotangent back in the input's precision (cast_like) and the tangent
+# on in the result's; a cast to an integer dtype has zero derivative (inexact(dtype) is 0).
+defprim("cast_like", "cast_like", objects=(rt.cast_like,), argnames=("x", "like"),
+        vjp={"x": "cast_like(g, x)"}, jvp={"x": "cast_like(x_dot, like)"})
+for _type in (np.float64, np.float32):
+    _spelling = f"np.{_type.__name__}"
+    defprim(_type.__name__, _spelling, objects=(_type,), elementwise=True,
+            vjp={"x": "cast_like(g, x)"}, jvp={"x": f"{_spelling}(x_dot)"},
+            note="the cotangent goes back in the input's floating dtype")
+defprim("astype", "astype", objects=(rt.astype,), methods=("astype",), params=(("dtype", None),),
+        required_params=1,
+        vjp={"x": "cast_like(g * inexact(dtype), x)"},
+        jvp={"x": "astype(x_dot * inexact(dtype), dtype)"},
+        note="x.astype(dtype) with dtype a string ('float32'); zero derivative to an integer "
+             "dtype")
+nondiff("inexact", "inexact", rt.inexact)
+nondiff("isfinite", "np.isfinite", np.isfinite)
+nondiff("isnan", "np.isnan", np.isnan)
+nondiff("isinf", "np.isinf", np.isinf)

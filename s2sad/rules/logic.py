@@ -1,8 +1,10 @@
 """Comparisons and boolean operations (zero derivative), and the selections built on them.
 
 Comparisons only steer control flow or build masks, so they are registered as non-differentiable.
-``np.where``, ``np.maximum`` / ``np.minimum`` and the builtins ``max`` / ``min`` of two values
-pass the cotangent to the selected argument (ties go to the first one).
+``np.where``, ``np.maximum`` / ``np.minimum`` (and ``np.fmax`` / ``np.fmin``, the builtins
+``max`` / ``min`` of two values, ``np.clip``) pass the cotangent to the selected argument. On a
+tie (``x == y``) both arguments are selected, and each gets half the cotangent: the mean of
+the one-sided derivatives, symmetric in the arguments, and the same in both modes.
 """
 
 import operator
@@ -10,6 +12,7 @@ import operator
 import gast
 import numpy as np
 
+from ..runtime import elementwise as rt
 from .registry import defprim, nondiff
 
 for _name, _op, _spelling, _np in (
@@ -31,19 +34,37 @@ defprim("where", "np.where", objects=(np.where,), argnames=("condition", "x", "y
         vjp={"x": "np.where(condition, g, 0.0)", "y": "np.where(condition, 0.0, g)"},
         jvp={"x": "np.where(condition, x_dot, 0.0)", "y": "np.where(condition, 0.0, y_dot)"})
 
-defprim("maximum", "np.maximum", objects=(np.maximum,), argnames=("x", "y"), broadcasts=True,
-        vjp={"x": "g * (x >= y)", "y": "g * (y > x)"},
-        jvp={"x": "x_dot * (x >= y)", "y": "y_dot * (y > x)"})
+# The share of each argument: 1 where it is selected, 1/2 on a tie. fmax / fmin select the
+# argument that is not NaN (np.isnan(y) adds 1 to x's share where y is NaN).
+_SHARES = {
+    "maximum": ("(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)"),
+    "minimum": ("(x < y) + 0.5 * (x == y)", "(y < x) + 0.5 * (x == y)"),
+    "fmax": ("(x > y) + 0.5 * (x == y) + np.isnan(y)", "(y > x) + 0.5 * (x == y) + np.isnan(x)"),
+    "fmin": ("(x < y) + 0.5 * (x == y) + np.isnan(y)", "(y < x) + 0.5 * (x == y) + np.isnan(x)"),
+}
+_TIES = "ties (x == y) split the cotangent evenly: 1/2 to each argument"
+_NOTES = {"fmax": _TIES + "; a NaN argument gets nothing (the other one is selected)",
+          "fmin": _TIES + "; a NaN argument gets nothing (the other one is selected)"}
 
-defprim("minimum", "np.minimum", objects=(np.minimum,), argnames=("x", "y"), broadcasts=True,
-        vjp={"x": "g * (x <= y)", "y": "g * (y < x)"},
-        jvp={"x": "x_dot * (x <= y)", "y": "y_dot * (y < x)"})
 
+def _select(name, spelling, obj, shares, note):
+    x_share, y_share = shares
+    defprim(name, spelling, objects=(obj,), argnames=("x", "y"), broadcasts=True,
+            vjp={"x": f"g * ({x_share})", "y": f"g * ({y_share})"},
+            jvp={"x": f"x_dot * ({x_share})", "y": f"y_dot * ({y_share})"}, note=note)
+
+
+for _name, _shares in _SHARES.items():
+    _select(_name, f"np.{_name}", getattr(np, _name), _shares, _NOTES.get(_name, _TIES))
 # The builtins on two scalars (ints such as len(x) stay non-differentiable by activity).
-defprim("max", "max", objects=(max,), argnames=("x", "y"), broadcasts=True,
-        vjp={"x": "g * (x >= y)", "y": "g * (y > x)"},
-        jvp={"x": "x_dot * (x >= y)", "y": "y_dot * (y > x)"})
+_select("max", "max", max, _SHARES["maximum"], _TIES)
+_select("min", "min", min, _SHARES["minimum"], _TIES)
 
-defprim("min", "min", objects=(min,), argnames=("x", "y"), broadcasts=True,
-        vjp={"x": "g * (x <= y)", "y": "g * (y < x)"},
-        jvp={"x": "x_dot * (x <= y)", "y": "y_dot * (y < x)"})
+# np.clip(x, a_min, a_max) is minimum(maximum(x, a_min), a_max); a bound may be None (or a
+# differentiable array). clip_weight gives each argument its share, ties split as above.
+nondiff("clip_weight", "clip_weight", rt.clip_weight, argnames=("x", "a_min", "a_max", "which"))
+defprim("clip", "np.clip", objects=(np.clip,), argnames=("x", "a_min", "a_max"), broadcasts=True,
+        methods=("clip",),
+        vjp={a: f"g * clip_weight(x, a_min, a_max, {a!r})" for a in ("x", "a_min", "a_max")},
+        jvp={a: f"{a}_dot * clip_weight(x, a_min, a_max, {a!r})" for a in ("x", "a_min", "a_max")},
+        note="a bound may be None, a number or an array (differentiable too); " + _TIES)
