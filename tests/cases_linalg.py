@@ -10,7 +10,12 @@ from rule_table import Case, M, S, V
 
 from s2sad.runtime import linalg as rt
 
-I3 = np.eye(3)
+try:
+    import scipy.linalg
+except ImportError:  # SciPy is optional: its rows are left out
+    scipy = None
+
+I3, I2 = np.eye(3), np.eye(2)
 W3 = np.array([0.5, -1.0, 2.0])  # weights that tell the parts of a result apart
 K = (2, 3, 3)  # a stack of two 3x3 matrices
 SQ = (3, 3)
@@ -133,9 +138,59 @@ def qr_r(a):
     return r
 
 
+def svd_all(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u * u[:1] * 2.0) + np.sum(vh * vh[:, :1]) + np.sum(s * s) + 2.0 * s[0]
+
+
+def svd_u(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return u * u[..., :1, :]
+
+
+def svd_s(a):
+    u, s, vh = np.linalg.svd(a)
+    return s
+
+
+def svd_vh(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return vh * vh[..., :, :1]
+
+
+def svdvals(a):
+    return np.linalg.svdvals(a)
+
+
+def svd_reconstruct(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return (u * s[..., None, :]) @ vh
+
+
+# ---- scipy.linalg -------------------------------------------------------------------------
+def solve_triangular_lower(a, b):
+    return scipy.linalg.solve_triangular(a + 3.0 * I3, b, lower=True)
+
+
+def solve_triangular_upper(a, b):
+    return scipy.linalg.solve_triangular(a + 3.0 * I3, b)
+
+
+def solve_sylvester(a, b, q):
+    return scipy.linalg.solve_sylvester(a + 3.0 * I3, b * 0.5 + 2.0 * I3, q)
+
+
+def solve_sylvester_rect(a, b, q):
+    return scipy.linalg.solve_sylvester(a + 3.0 * I3, b * 0.5 + 2.0 * I2, q)
+
+
+def sqrtm(a):
+    return scipy.linalg.sqrtm(spd(a))
+
+
 # ---- helpers of the rules -----------------------------------------------------------------
 def helpers_linear(x):
-    return (rt.mT(x) + rt.sym_lower(x) + rt.sym_lower_adjoint(x) + rt.tril_half(x)
+    return (rt.mT(x) + rt.sym_part(x) + rt.sym_lower(x) + rt.sym_lower_adjoint(x) + rt.tril_half(x)
             + rt.fold_upper(x) + rt.triangle(x, False) + rt.triangle(x)
             + rt.diag_matrix(rt.diagonal_of(x)))
 
@@ -192,8 +247,15 @@ CASES = [
     Case("qr", qr_both, [(SQ,), (TALL,)]),
     Case("qr", qr_q, [(SQ,), (TALL,)]),
     Case("qr", qr_r, [(TALL,), ((2, 4, 3),)]),
+    Case("svd", svd_all, [(TALL,), (M,)]),
+    Case("svd", svd_u, [(TALL,), (M,), ((2, 4, 3),)]),
+    Case("svd", svd_s, [(SQ,), (K,)]),
+    Case("svd", svd_vh, [(TALL,), (M,)]),
+    Case("svdvals", svdvals, [(TALL,), (M,), ((2, 4, 3),)]),
+    Case("svd", svd_reconstruct, [(TALL,), (K,)]),
     Case("mT", helpers_linear, [(SQ,), (K,)]),
     Case("sym_lower", helpers_linear, [(SQ,)]),
+    Case("sym_part", helpers_linear, [(SQ,)]),
     Case("sym_lower_adjoint", helpers_linear, [(SQ,)]),
     Case("tril_half", helpers_linear, [(SQ,)]),
     Case("fold_upper", helpers_linear, [(SQ,)]),
@@ -212,3 +274,12 @@ CASES = [
     Case("norm_grad", helpers_norm_grad, [(M,)], "nonzero"),
     Case("norm_hvp", helpers_norm_hvp, [(M,)]),
 ]
+
+if scipy is not None:
+    CASES += [
+        Case("solve_triangular", solve_triangular_lower, [(SQ, V), (SQ, (3, 2))]),
+        Case("solve_triangular", solve_triangular_upper, [(SQ, V), (SQ, (3, 2))]),
+        Case("solve_sylvester", solve_sylvester, [(SQ, SQ, SQ)]),
+        Case("solve_sylvester", solve_sylvester_rect, [(SQ, (2, 2), (3, 2))]),
+        Case("sqrtm", sqrtm, [(SQ,)]),
+    ]

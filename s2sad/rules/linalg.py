@@ -10,7 +10,7 @@ cotangent of part k (zeros for an unused part), and their JVP templates build a 
 import numpy as np
 
 from ..runtime import linalg as rt
-from .registry import defprim, nondiff
+from .registry import TEMPLATE_MODULES, defprim, nondiff
 
 # ---- norms --------------------------------------------------------------------------------
 defprim("norm", "np.linalg.norm", objects=(np.linalg.norm,),
@@ -100,6 +100,7 @@ for _name, _adjoint in (
     ("mT", "mT(g)"),
     ("diag_matrix", "diagonal_of(g)"),
     ("diagonal_of", "diag_matrix(g)"),
+    ("sym_part", "sym_part(g)"),
     ("sym_lower", "sym_lower_adjoint(g)"),
     ("sym_lower_adjoint", "sym_lower(g)"),
     ("tril_half", "tril_half(g)"),
@@ -147,3 +148,74 @@ defprim("norm_hvp", "norm_hvp", objects=(rt.norm_hvp,), argnames=("x", "v"),
         jvp={"x": "unsupported('third derivatives of np.linalg.norm')",
              "v": "norm_hvp(x, v_dot, ord, axis)"})
 nondiff("unsupported", "unsupported", rt.unsupported)
+
+# A = U diag(s) Vh with distinct singular values. P = U^T dA V and F = inv_gaps(s * s) give
+# ds = diag(P), dU = U (F o (P S + S P^T)) + (I - U U^T) dA V / S and dVh likewise; the VJP is
+# the transpose of that map.
+_SVD_VJP = (
+    "ans[0] @ (diag_matrix(g[1])"
+    " + sym_part(inv_gaps(ans[1] * ans[1]) * (mT(ans[0]) @ g[0])) * ans[1][..., None, :]"
+    " + ans[1][..., :, None] * sym_part(inv_gaps(ans[1] * ans[1]) * (ans[2] @ mT(g[2])))"
+    " - mT(ans[0]) @ g[0] / ans[1][..., None, :] - g[2] @ mT(ans[2]) / ans[1][..., :, None])"
+    " @ ans[2] + g[0] / ans[1][..., None, :] @ ans[2] + ans[0] / ans[1][..., None, :] @ g[2]")
+_SVD_JVP = (
+    "(ans[0] @ (inv_gaps(ans[1] * ans[1]) * (mT(ans[0]) @ x_dot @ mT(ans[2]) * ans[1][..., None, :]"
+    " + ans[1][..., :, None] * mT(mT(ans[0]) @ x_dot @ mT(ans[2]))))"
+    " + (x_dot @ mT(ans[2]) - ans[0] @ (mT(ans[0]) @ x_dot @ mT(ans[2]))) / ans[1][..., None, :],"
+    " diagonal_of(mT(ans[0]) @ x_dot @ mT(ans[2])),"
+    " mT(inv_gaps(ans[1] * ans[1]) * (ans[1][..., :, None] * (mT(ans[0]) @ x_dot @ mT(ans[2]))"
+    " + mT(mT(ans[0]) @ x_dot @ mT(ans[2])) * ans[1][..., None, :])) @ ans[2]"
+    " + (mT(ans[0]) @ x_dot - (mT(ans[0]) @ x_dot @ mT(ans[2])) @ ans[2]) / ans[1][..., :, None])")
+_SVDVALS_VJP = ("np.linalg.svd(x, full_matrices=False)[0] * g[..., None, :]"
+                " @ np.linalg.svd(x, full_matrices=False)[2]")
+_SVDVALS_JVP = ("diagonal_of(mT(np.linalg.svd(x, full_matrices=False)[0]) @ x_dot"
+                " @ mT(np.linalg.svd(x, full_matrices=False)[2]))")
+defprim("svd", "np.linalg.svd", objects=(np.linalg.svd,), params=(("full_matrices", True),),
+        vjp={"x": _SVD_VJP},
+        jvp={"x": _SVD_JVP},
+        note="distinct nonzero singular values; full_matrices=False unless x is square "
+             "(the extra columns of a full U or Vh have no derivative: refused); for the "
+             "singular values alone call np.linalg.svdvals (compute_uv=False is not supported)")
+
+defprim("svdvals", "np.linalg.svdvals", objects=(np.linalg.svdvals,),
+        vjp={"x": _SVDVALS_VJP},
+        jvp={"x": _SVDVALS_JVP},
+        note="distinct singular values")
+
+# ---- scipy.linalg (registered when SciPy imports) -----------------------------------------
+try:
+    import scipy
+    import scipy.linalg as _sl
+except ImportError:  # SciPy is optional at run time
+    _sl = None
+else:
+    TEMPLATE_MODULES.setdefault("scipy", scipy)  # templates and generated code name it
+
+if _sl is not None:
+    # x = T^-1 b with T the `lower` (else upper) triangle of a; the other triangle is never read.
+    defprim("solve_triangular", "scipy.linalg.solve_triangular",
+            objects=(_sl.solve_triangular,), argnames=("a", "b"), params=(("lower", False),),
+            vjp={"a": "-triangle(as_rhs(scipy.linalg.solve_triangular(mT(a), g, lower=not lower),"
+                      " b) @ mT(as_rhs(ans, b)), lower)",
+                 "b": "scipy.linalg.solve_triangular(mT(a), g, lower=not lower)"},
+            jvp={"a": "-scipy.linalg.solve_triangular(a, triangle(a_dot, lower) @ ans,"
+                      " lower=lower)",
+                 "b": "scipy.linalg.solve_triangular(a, b_dot, lower=lower)"},
+            note="trans=0 only; reads only the lower (lower=True) or upper triangle of a")
+
+    # x solves a @ x + x @ b = q: a dx + dx b = dq - da x - x db.
+    defprim("solve_sylvester", "scipy.linalg.solve_sylvester", objects=(_sl.solve_sylvester,),
+            argnames=("a", "b", "q"),
+            vjp={"a": "-scipy.linalg.solve_sylvester(mT(a), mT(b), g) @ mT(ans)",
+                 "b": "-mT(ans) @ scipy.linalg.solve_sylvester(mT(a), mT(b), g)",
+                 "q": "scipy.linalg.solve_sylvester(mT(a), mT(b), g)"},
+            jvp={"a": "scipy.linalg.solve_sylvester(a, b, -a_dot @ ans)",
+                 "b": "scipy.linalg.solve_sylvester(a, b, -ans @ b_dot)",
+                 "q": "scipy.linalg.solve_sylvester(a, b, q_dot)"})
+
+    # s = sqrtm(x): s ds + ds s = dx, a Sylvester equation.
+    defprim("sqrtm", "scipy.linalg.sqrtm", objects=(_sl.sqrtm,),
+            vjp={"x": "scipy.linalg.solve_sylvester(mT(ans), mT(ans), g)"},
+            jvp={"x": "scipy.linalg.solve_sylvester(ans, ans, x_dot)"},
+            note="matrices with a real principal square root (no eigenvalue on the closed "
+                 "negative real axis)")

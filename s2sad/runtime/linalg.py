@@ -34,6 +34,11 @@ def triangle(x, lower=True):
     return np.tril(x) if lower else np.triu(x)
 
 
+def sym_part(x):
+    """``x + x^T`` (of each matrix)."""
+    return x + mT(x)
+
+
 def sym_lower(x):
     """The symmetric matrix whose lower triangle is that of `x`: what np.linalg.eigh and
     cholesky read (they never look at the strict upper triangle)."""
@@ -261,8 +266,8 @@ def unsupported(message):
 #: Name -> helper, merged into the namespace of generated code (runtime.HELPERS).
 HELPERS: dict = {
     f.__name__: f
-    for f in (mT, diag_matrix, diagonal_of, triangle, sym_lower, sym_lower_adjoint, tril_half,
-              fold_upper, pairwise_diff, inv_gaps, per_matrix, per_matrix_adjoint, as_rhs,
-              from_rhs, block_upper, upper_right, diag_blocks_sum, norm_grad, norm_hvp,
+    for f in (mT, diag_matrix, diagonal_of, triangle, sym_part, sym_lower, sym_lower_adjoint,
+              tril_half, fold_upper, pairwise_diff, inv_gaps, per_matrix, per_matrix_adjoint,
+              as_rhs, from_rhs, block_upper, upper_right, diag_blocks_sum, norm_grad, norm_hvp,
               unsupported)
 }
