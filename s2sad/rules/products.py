@@ -1,14 +1,18 @@
-"""Products: ``@`` / ``np.matmul`` and ``np.dot``, and the other products of arrays.
+"""Products of arrays: ``@`` / ``np.matmul``, ``np.dot``, ``np.einsum``, ``np.tensordot``,
+``np.inner``, ``np.outer``, ``np.vdot``, ``np.kron`` and ``np.cross``.
 
-Their adjoints are the ``*_adjoint_x`` / ``*_adjoint_y`` helpers (the transposed products, with
-1-D operands and broadcasting handled once, in ``runtime.py``); those helpers' own rules are in
-``rules/runtime.py``.
+Each is bilinear, so its tangent is the product with one operand replaced by its tangent, and
+its adjoints are transposed products. matmul and dot use the ``*_adjoint_x`` / ``*_adjoint_y``
+helpers of ``runtime/__init__.py`` (their rules are in ``rules/runtime.py``); einsum, tensordot,
+inner and kron use the two einsum adjoints of ``runtime/products.py``, registered here with
+rules of the same bilinear shape, which closes the set.
 """
 
 import gast
 import numpy as np
 
-from .registry import defprim
+from ..runtime import products as rt
+from .registry import defprim, nondiff
 
 defprim("matmul", "@", form="binop", binop=gast.MatMult, objects=(np.matmul,),
         argnames=("x", "y"),
@@ -18,3 +22,73 @@ defprim("matmul", "@", form="binop", binop=gast.MatMult, objects=(np.matmul,),
 defprim("dot", "np.dot", objects=(np.dot,), argnames=("x", "y"), methods=("dot",),
         vjp={"x": "dot_adjoint_x(g, x, y)", "y": "dot_adjoint_y(g, x, y)"},
         jvp={"x": "np.dot(x_dot, y)", "y": "np.dot(x, y_dot)"})
+
+# Two operands only: s2sad binds a call's positional arguments to names, and has no variadic
+# arguments yet. A one-operand einsum is a two-operand one with the scalar 1.0.
+defprim("einsum", "np.einsum", objects=(np.einsum,), argnames=("x", "y"),
+        params=(("subscripts", None),), required_params=1, order=("subscripts", "x", "y"),
+        vjp={"x": "einsum_adjoint_x(subscripts, g, x, y)",
+             "y": "einsum_adjoint_y(subscripts, g, x, y)"},
+        jvp={"x": "np.einsum(subscripts, x_dot, y)", "y": "np.einsum(subscripts, x, y_dot)"},
+        note="two operands: write np.einsum('ii->i', A) as np.einsum('ii,->i', A, 1.0), and "
+             "three or more as nested einsums; subscripts with '...', repeated and summed "
+             "labels and implicit output are all differentiated")
+
+# The adjoints of einsum, linear in (g_, the other operand); `x` / `y` only give the shape of
+# the operand they stand for. <h, adjoint_x(g_, y)> = <g_, einsum(h, y)> gives their adjoints.
+defprim("einsum_adjoint_x", "einsum_adjoint_x", objects=(rt.einsum_adjoint_x,),
+        argnames=("g_", "x", "y"), params=(("subscripts", None),), required_params=1,
+        order=("subscripts", "g_", "x", "y"),
+        vjp={"g_": "np.einsum(subscripts, g, y)",
+             "y": "einsum_adjoint_y(subscripts, g_, g, y)"},
+        jvp={"g_": "einsum_adjoint_x(subscripts, g__dot, x, y)",
+             "y": "einsum_adjoint_x(subscripts, g_, x, y_dot)"})
+
+defprim("einsum_adjoint_y", "einsum_adjoint_y", objects=(rt.einsum_adjoint_y,),
+        argnames=("g_", "x", "y"), params=(("subscripts", None),), required_params=1,
+        order=("subscripts", "g_", "x", "y"),
+        vjp={"g_": "np.einsum(subscripts, x, g)",
+             "x": "einsum_adjoint_x(subscripts, g_, x, g)"},
+        jvp={"g_": "einsum_adjoint_y(subscripts, g__dot, x, y)",
+             "x": "einsum_adjoint_y(subscripts, g_, x_dot, y)"})
+
+defprim("tensordot", "np.tensordot", objects=(np.tensordot,), argnames=("x", "y"),
+        params=(("axes", 2),),
+        vjp={"x": "einsum_adjoint_x(tensordot_subscripts(x, y, axes), g, x, y)",
+             "y": "einsum_adjoint_y(tensordot_subscripts(x, y, axes), g, x, y)"},
+        jvp={"x": "np.tensordot(x_dot, y, axes)", "y": "np.tensordot(x, y_dot, axes)"})
+
+defprim("inner", "np.inner", objects=(np.inner,), argnames=("x", "y"),
+        vjp={"x": "einsum_adjoint_x(inner_subscripts(x, y), g, x, y)",
+             "y": "einsum_adjoint_y(inner_subscripts(x, y), g, x, y)"},
+        jvp={"x": "np.inner(x_dot, y)", "y": "np.inner(x, y_dot)"})
+
+# np.outer flattens its operands: g[i, j] pairs entry i of x with entry j of y.
+defprim("outer", "np.outer", objects=(np.outer,), argnames=("x", "y"),
+        vjp={"x": "np.reshape(np.dot(g, np.reshape(y, -1)), np.shape(x))",
+             "y": "np.reshape(np.dot(np.reshape(x, -1), g), np.shape(y))"},
+        jvp={"x": "np.outer(x_dot, y)", "y": "np.outer(x, y_dot)"},
+        note="flattens both operands, as NumPy does")
+
+defprim("vdot", "np.vdot", objects=(np.vdot,), argnames=("x", "y"),
+        vjp={"x": "g * np.reshape(y, np.shape(x))", "y": "g * np.reshape(x, np.shape(y))"},
+        jvp={"x": "np.vdot(x_dot, y)", "y": "np.vdot(x, y_dot)"},
+        note="real operands (NumPy conjugates the first); flattens both")
+
+# kron(x, y) is an einsum of x and y with their axes interleaved, reshaped.
+defprim("kron", "np.kron", objects=(np.kron,), argnames=("x", "y"),
+        vjp={"x": "einsum_adjoint_x(kron_subscripts(x, y), np.reshape(g, kron_shape(x, y)), x, y)",
+             "y": "einsum_adjoint_y(kron_subscripts(x, y), np.reshape(g, kron_shape(x, y)), x, y)"},
+        jvp={"x": "np.kron(x_dot, y)", "y": "np.kron(x, y_dot)"})
+
+# g . (x × y) = x . (y × g) = y . (g × x); unbroadcast where one operand is a batch of vectors.
+defprim("cross", "np.cross", objects=(np.cross,), argnames=("x", "y"),
+        vjp={"x": "unbroadcast(np.cross(y, g), x)", "y": "unbroadcast(np.cross(g, x), y)"},
+        jvp={"x": "np.cross(x_dot, y)", "y": "np.cross(x, y_dot)"},
+        note="3-vectors along the last axis (the default axes), batches broadcast")
+
+nondiff("tensordot_subscripts", "tensordot_subscripts", rt.tensordot_subscripts,
+        argnames=("x", "y"), params=(("axes", 2),))
+nondiff("inner_subscripts", "inner_subscripts", rt.inner_subscripts, argnames=("x", "y"))
+nondiff("kron_subscripts", "kron_subscripts", rt.kron_subscripts, argnames=("x", "y"))
+nondiff("kron_shape", "kron_shape", rt.kron_shape, argnames=("x", "y"))
