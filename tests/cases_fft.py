@@ -220,6 +220,24 @@ def rfft_adjoint_crop(g, x):
     return rt.rfft_adjoint(np.fft.fft(g) * C, x, 6, norm="ortho")
 
 
+def conj_sign(x):
+    z = np.fft.fft(x) * C
+    return parts(rt.conj_sign(z) * z) + rt.conj_sign(x)
+
+
+def reciprocal_abs(x):
+    z = np.fft.fft(x) * C + 0.1
+    return rt.reciprocal_abs(z) + rt.reciprocal_abs(x)
+
+
+def conj_sign_of_real(x):
+    return rt.conj_sign(x) * x
+
+
+def reciprocal_abs_of_real(x):
+    return rt.reciprocal_abs(x)
+
+
 HALF = np.zeros(4, dtype=complex)
 HALF2 = np.zeros((3, 2), dtype=complex)
 
@@ -283,6 +301,10 @@ CASES: list = [
     Case("fft.ifftshift", shifts, [(V,), (M,)]),
     Case("fft.fftshift", shifts_axes, [(M,), (T3,)]),
     Case("fft.ifftshift", shifts_of_spectrum, [(M,), ((3, 4),)]),
+    Case("conj_sign", conj_sign, [(V,), (M,)], "nonzero"),
+    Case("conj_sign", conj_sign_of_real, [(S,), (V,)], "nonzero"),
+    Case("reciprocal_abs", reciprocal_abs, [(V,), (M,)], "nonzero"),
+    Case("reciprocal_abs", reciprocal_abs_of_real, [(S,), (V,)], "nonzero"),
     Case("real_like", real_like, [(V,), (M,)]),
     Case("fit", fit, [(M,), ((4, 1),)]),
     Case("rfft_adjoint", rfft_adjoint, [((4,), (6,)), ((4,), (7,))]),

@@ -72,6 +72,19 @@ defprim("fit", "fit", objects=(rt.fit,), argnames=("x", "like"),
         vjp={"x": "fit(g, x)"},
         jvp={"x": "fit(x_dot, like)"})
 
+# |z|'s derivative and its parts, closed under differentiation (for complex z, np.sign is not
+# piecewise constant: its derivative is not zero). With d = conj_sign(z) = conj(z) / |z|,
+# dd = (conj(dz) - Re(d dz) d) / |z|, which is 0 for real z.
+defprim("conj_sign", "conj_sign", objects=(rt.conj_sign,), elementwise=True,
+        note="conj(z) / |z|, 0 at 0: the derivative of |z| (sign(x) for real x)",
+        vjp={"x": "real_like((np.conj(g) - np.real(g * ans) * ans) * reciprocal_abs(x), x)"},
+        jvp={"x": "(np.conj(x_dot) - np.real(x_dot * ans) * ans) * reciprocal_abs(x)"})
+
+defprim("reciprocal_abs", "reciprocal_abs", objects=(rt.reciprocal_abs,), elementwise=True,
+        note="1 / |z|, 0 at 0",
+        vjp={"x": "-np.real(g) * ans * ans * conj_sign(x)"},
+        jvp={"x": "-np.real(x_dot * conj_sign(x)) * ans * ans"})
+
 # rfft and its transpose are each other's adjoints; so are irfft and its transpose. The signal
 # `x` / spectrum `y` argument only supplies a shape.
 ONE = (("n", None), ("axis", -1), ("norm", None))

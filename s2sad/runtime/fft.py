@@ -90,6 +90,21 @@ def irfft_adjoint(g, y, n=None, axis=-1, norm=None):
     return irfftn_adjoint(g, y, None if n is None else (n,), (axis,), norm)
 
 
+def conj_sign(x):
+    """``conj(x) / |x|``, 0 at 0: the derivative of ``|x|`` (``np.conj(np.sign(x))``), sign(x)
+    for real x. Unlike np.sign it has a derivative, nonzero for complex x."""
+    return np.conj(np.sign(x))
+
+
+def reciprocal_abs(x):
+    """``1 / |x|``, 0 at 0 (where it only multiplies zeros in conj_sign's derivative)."""
+    a = np.abs(x)
+    if np.ndim(a) == 0:
+        return 1.0 / float(a) if a != 0 else 0.0
+    with np.errstate(divide="ignore"):
+        return np.where(a == 0, 0.0, 1.0 / a)
+
+
 def angle_unit(deg=False):
     """The size of a radian in the unit of ``np.angle(z, deg)``."""
     return 180.0 / math.pi if deg else 1.0
@@ -104,4 +119,6 @@ HELPERS: dict = {
     "rfftn_adjoint": rfftn_adjoint,
     "irfftn_adjoint": irfftn_adjoint,
     "angle_unit": angle_unit,
+    "conj_sign": conj_sign,
+    "reciprocal_abs": reciprocal_abs,
 }
