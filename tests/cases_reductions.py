@@ -181,28 +181,32 @@ def partition_axis0(x):
 
 # ---- the helpers ---------------------------------------------------------------------------
 def shifted(x):
-    return rr.shifted(x, 0, fill=1.0) * rr.shifted(x, -1, True) + rr.shifted(x, None)
+    return rr.shifted(x, 0, fill=1.0) * rr.shifted(x, -1, -1) + rr.shifted(x, None)
 
 
 def linear_scan(a, b):
-    return rr.linear_scan(a, b, -1) + rr.linear_scan(a, b * a, 0, True)
+    return rr.linear_scan(a, b, -1) + rr.linear_scan(a, b * a, 0, -1)
 
 
 def linear_scan_flat(a, b):
-    return rr.linear_scan(a, b, None, True)
+    return rr.linear_scan(a, b, None, -1)
 
 
 def exclusive_cumprod(x):
-    return rr.exclusive_cumprod(x, -1) * rr.exclusive_cumprod(x, 0, True) + (
+    return rr.exclusive_cumprod(x, -1) * rr.exclusive_cumprod(x, 0, -1) + (
         rr.exclusive_cumprod(x, None))
 
 
 def exclusive_cumprod_tuple(x):
-    return rr.exclusive_cumprod(x, (0, 2), True)
+    return rr.exclusive_cumprod(x, (0, 2), -1)
 
 
 def reverse_cumsum(x):
     return rr.reverse_cumsum(x, 0) + rr.reverse_cumsum(x, None) * x
+
+
+def centered(x):
+    return rr.centered(x, 0) * x + rr.centered(x, (0, -1)) + rr.centered(x)
 
 
 CASES = [
@@ -253,4 +257,5 @@ CASES = [
     Case("exclusive_cumprod", exclusive_cumprod, [(S,), (V,), (M,), (T,)]),
     Case("exclusive_cumprod", exclusive_cumprod_tuple, [(T,)]),
     Case("reverse_cumsum", reverse_cumsum, ARRAYS),
+    Case("centered", centered, [(M,), (T,)]),
 ]

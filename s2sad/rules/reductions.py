@@ -13,7 +13,7 @@ from ..runtime import reductions as rr
 from .registry import defprim, nondiff
 
 REDUCE = (("axis", None), ("keepdims", False))
-SCAN = (("axis", None), ("reverse", False))
+SCAN = (("axis", None), ("direction", 1))  # direction -1: from the last entry backwards
 
 defprim("sum", "np.sum", objects=(np.sum,), params=REDUCE, methods=("sum",),
         vjp={"x": "broadcast_reduced(g, x, axis, keepdims)"},
@@ -24,7 +24,7 @@ defprim("mean", "np.mean", objects=(np.mean,), params=REDUCE, methods=("mean",),
         jvp={"x": "np.mean(x_dot, axis=axis, keepdims=keepdims)"})
 
 # d prod / d x_i = the product of the other entries, computed without dividing by x_i.
-_OTHERS = "exclusive_cumprod(x, axis) * exclusive_cumprod(x, axis, True)"
+_OTHERS = "exclusive_cumprod(x, axis) * exclusive_cumprod(x, axis, -1)"
 defprim("prod", "np.prod", objects=(np.prod,), params=REDUCE, methods=("prod",),
         vjp={"x": f"broadcast_reduced(g, x, axis, keepdims) * {_OTHERS}"},
         jvp={"x": f"np.sum(x_dot * {_OTHERS}, axis=axis, keepdims=keepdims)"},
@@ -74,8 +74,9 @@ defprim("nanmean", "np.nanmean", objects=(np.nanmean,), params=REDUCE,
 
 # var = sum((x - mean)^2) / (n - ddof); std = sqrt(var), whose derivative at a constant input
 # (std = 0) is the subgradient 0: dividing by inf there instead of 0 keeps it finite.
+# `centered` is x - mean, computed so that a constant slice gives exactly 0.
 STATS = (("axis", None), ("ddof", 0), ("keepdims", False))
-_CENTERED = "(x - np.mean(x, axis=axis, keepdims=True)) / degrees_of_freedom(x, axis, ddof)"
+_CENTERED = "centered(x, axis) / degrees_of_freedom(x, axis, ddof)"
 _STD = "np.where(ans > 0.0, ans, np.inf)"
 defprim("var", "np.var", objects=(np.var,), params=STATS, methods=("var",),
         vjp={"x": f"broadcast_reduced(g, x, axis, keepdims) * 2.0 * {_CENTERED}"},
@@ -95,10 +96,10 @@ defprim("cumsum", "np.cumsum", objects=(np.cumsum,), params=(("axis", None),),
 # d cumprod[i] / d x[j] = (product before j) * (product of x[j+1 .. i]): a reverse scan of g.
 defprim("cumprod", "np.cumprod", objects=(np.cumprod,), params=(("axis", None),),
         methods=("cumprod",), note="exact where entries are zero (no division)",
-        vjp={"x": "np.reshape(shifted(ans, axis, False, 1.0) * "
-                  "linear_scan(shifted(x, axis, True), g, axis, True), np.shape(x))"},
+        vjp={"x": "np.reshape(shifted(ans, axis, 1, 1.0) * "
+                  "linear_scan(shifted(x, axis, -1), g, axis, -1), np.shape(x))"},
         jvp={"x": "linear_scan(x, np.reshape(x_dot, np.shape(ans)) * "
-                  "shifted(ans, axis, False, 1.0), axis)"})
+                  "shifted(ans, axis, 1, 1.0), axis)"})
 
 # Sorting permutes the entries: the cotangent goes back through the same permutation.
 _PERMUTED = "permutation_index(x, ans, axis)"
@@ -115,23 +116,28 @@ defprim("partition", "np.partition", objects=(np.partition,),
 
 # ---- the helpers' own rules (runtime/reductions.py) ---------------------------------------
 defprim("shifted", "shifted", objects=(rr.shifted,), params=SCAN + (("fill", 0.0),),
-        vjp={"x": "shifted(g, axis, not reverse)"},
-        jvp={"x": "shifted(x_dot, axis, reverse)"})
+        vjp={"x": "shifted(g, axis, -direction)"},
+        jvp={"x": "shifted(x_dot, axis, direction)"})
 
 # t[i] = a[i] t[i-1] + b[i]: its adjoint in b is the same scan run backwards.
 defprim("linear_scan", "linear_scan", objects=(rr.linear_scan,), argnames=("a", "b"),
         params=SCAN,
-        vjp={"b": "linear_scan(shifted(a, axis, not reverse), g, axis, not reverse)",
-             "a": "np.reshape(linear_scan(shifted(a, axis, not reverse), g, axis, not reverse)"
-                  " * shifted(ans, axis, reverse), np.shape(a))"},
-        jvp={"b": "linear_scan(a, b_dot, axis, reverse)",
-             "a": "linear_scan(a, np.reshape(a_dot, np.shape(b)) * shifted(ans, axis, reverse),"
-                  " axis, reverse)"})
+        vjp={"b": "linear_scan(shifted(a, axis, -direction), g, axis, -direction)",
+             "a": "np.reshape(linear_scan(shifted(a, axis, -direction), g, axis, -direction)"
+                  " * shifted(ans, axis, direction), np.shape(a))"},
+        jvp={"b": "linear_scan(a, b_dot, axis, direction)",
+             "a": "linear_scan(a, np.reshape(a_dot, np.shape(b)) * shifted(ans, axis, direction),"
+                  " axis, direction)"})
 
 defprim("exclusive_cumprod", "exclusive_cumprod", objects=(rr.exclusive_cumprod,), params=SCAN,
-        vjp={"x": "ans * shifted(linear_scan(x, g, axis, not reverse), axis, not reverse)"},
-        jvp={"x": "linear_scan(shifted(x, axis, reverse), shifted(x_dot * ans, axis, reverse), "
-                  "axis, reverse)"})
+        vjp={"x": "ans * shifted(linear_scan(x, g, axis, -direction), axis, -direction)"},
+        jvp={"x": "linear_scan(shifted(x, axis, direction), shifted(x_dot * ans, axis, direction), "
+                  "axis, direction)"})
+
+# x - mean(x): linear and symmetric (a projection), so it is its own adjoint.
+defprim("centered", "centered", objects=(rr.centered,), params=(("axis", None),),
+        vjp={"x": "centered(g, axis)"},
+        jvp={"x": "centered(x_dot, axis)"})
 
 defprim("reverse_cumsum", "reverse_cumsum", objects=(rr.reverse_cumsum,),
         params=(("axis", None),),

@@ -39,30 +39,31 @@ def _to_last(x, axis):
     return flat, restore
 
 
-def _first(flat, reverse: bool):
-    return flat[..., ::-1] if reverse else flat
+def _first(flat, direction):
+    """`flat` in scan order: as it is for direction 1, reversed for direction -1."""
+    return flat[..., ::-1] if direction < 0 else flat
 
 
-def shifted(x, axis=None, reverse=False, fill=0.0):
+def shifted(x, axis=None, direction=1, fill=0.0):
     """Each entry replaced by the one before it in scan order along `axis` (the one after it
-    when `reverse`), and `fill` at the first position."""
+    for direction -1), and `fill` at the first position."""
     flat, restore = _to_last(x, axis)
-    y = _first(flat, reverse)
+    y = _first(flat, direction)
     out = np.empty_like(y)
     out[..., 1:] = y[..., :-1]
     out[..., :1] = fill
-    return restore(_first(out, reverse))
+    return restore(_first(out, direction))
 
 
-def linear_scan(a, b, axis=None, reverse=False):
+def linear_scan(a, b, axis=None, direction=1):
     """The recurrence ``t[i] = a[i] * t[i - 1] + b[i]`` along `axis` with ``t[-1] = 0``, from
-    the last entry backwards when `reverse`; shaped like `b` (`a` has as many entries).
+    the last entry backwards for direction -1; shaped like `b` (`a` has as many entries).
 
     Cumulative products and their derivatives are such scans, without any division.
     """
     fa, _ = _to_last(a, axis)
     fb, restore = _to_last(b, axis)
-    fa, fb = _first(fa, reverse), _first(fb, reverse)
+    fa, fb = _first(fa, direction), _first(fb, direction)
     out = np.empty(fb.shape, dtype=np.result_type(fa, fb))
     if out.shape[-1]:
         t = fb[..., 0]
@@ -70,17 +71,17 @@ def linear_scan(a, b, axis=None, reverse=False):
         for i in range(1, out.shape[-1]):
             t = fa[..., i] * t + fb[..., i]
             out[..., i] = t
-    return restore(_first(out, reverse))
+    return restore(_first(out, direction))
 
 
-def exclusive_cumprod(x, axis=None, reverse=False):
-    """The product of the entries before each entry along `axis` (after it when `reverse`);
-    1 at the first. With ``reverse`` both ways, the product of all the others, without x / x."""
+def exclusive_cumprod(x, axis=None, direction=1):
+    """The product of the entries before each entry along `axis` (after it for direction -1);
+    1 at the first. Both ways multiplied: the product of all the others, without x / x."""
     flat, restore = _to_last(x, axis)
-    y = _first(flat, reverse)
+    y = _first(flat, direction)
     before = np.ones_like(y)
     before[..., 1:] = y[..., :-1]
-    return restore(_first(np.cumprod(before, axis=-1), reverse))
+    return restore(_first(np.cumprod(before, axis=-1), direction))
 
 
 def reverse_cumsum(x, axis=None):
@@ -136,6 +137,21 @@ def not_nan(x):
     return ~np.isnan(x)
 
 
+def centered(x, axis=None):
+    """`x` minus its mean over `axis`: the projection onto entries that sum to zero.
+
+    Centred twice, and exactly zero where a slice is constant: one subtraction of a rounded
+    mean leaves a common offset (``[0.1] * 3`` less its mean is ``[-1.4e-17] * 3``), which the
+    derivative of np.std would divide by a std of the same size, instead of giving 0.
+    """
+    xs = np.asarray(x)
+    out = xs - np.mean(xs, axis=axis, keepdims=True)
+    out = out - np.mean(out, axis=axis, keepdims=True)
+    constant = np.max(xs, axis=axis, keepdims=True) == np.min(xs, axis=axis, keepdims=True)
+    out = np.where(constant, 0.0, out)
+    return out[()] if out.ndim == 0 else out
+
+
 def degrees_of_freedom(x, axis=None, ddof=0):
     """The divisor of np.var / np.std: the number of entries reduced into each result, less
     `ddof`."""
@@ -154,5 +170,6 @@ HELPERS: dict = {
     "median_weights": median_weights,
     "permutation_index": permutation_index,
     "not_nan": not_nan,
+    "centered": centered,
     "degrees_of_freedom": degrees_of_freedom,
 }
