@@ -9,11 +9,14 @@ spectrum, a transfer function). The convention for them:
 - For a real loss L of z = u + iv, ``z_bar = dL/du - 1j * dL/dv``: the conjugate of the
   gradient that points uphill in the complex plane.
 - ``real(z)``: ``z_bar = g``; ``imag(z)``: ``z_bar = -1j * g``; ``conj(z)``: ``z_bar =
-  conj(g)``; ``abs(z)``: ``z_bar = g * conj(z) / |z|``; ``angle(z)``: ``z_bar = -1j * g / z``.
+  conj(g)``; ``abs(z)``: ``z_bar = g * conj(z) / |z|`` (``conj_sign`` below; np.abs's own rule
+  in elementwise.py is still the real one, ``g * sign(x)``: wrong for complex x, so write
+  ``np.sqrt(np.real(z * np.conj(z)))`` meanwhile); ``angle(z)``: ``z_bar = -1j * g / z``.
 - A real value paired with a complex cotangent sees only its real part: the adjoint of a real
   input of fft is the real part of the transform of g (``real_like``). The cotangent of a
   real result is read through ``np.real(g)``, in case a product with a complex constant left
-  an imaginary part on it.
+  an imaginary part on it. (The core does not project yet: a real *input* multiplied by a
+  complex value gets a complex gradient whose real part is the right one.)
 
 The transforms are linear. Their tangents are the same transform of the tangent, and their
 adjoints the transpose: the DFT matrix is symmetric, so fft's adjoint is fft again (same
