@@ -8,6 +8,8 @@ every argument can be drawn from the usual domains.
 import numpy as np
 from rule_table import BINARY_SHAPES, UNARY_SHAPES, Case, M, S, V
 
+from s2sad.runtime import special as rt_special
+
 try:
     import scipy.special as sp
     import scipy.stats
@@ -278,6 +280,21 @@ def dirichlet_pdf(u, a):
     return scipy.stats.dirichlet.pdf(simplex(u), np.exp(a))
 
 
+EYE3 = 3.0 * np.eye(3)
+
+
+def mvn_logpdf(x, m, b):
+    return scipy.stats.multivariate_normal.logpdf(x, m, b @ b.T + EYE3)
+
+
+def mvn_pdf(x, m, b):
+    return scipy.stats.multivariate_normal.pdf(x, mean=m, cov=b @ b.T + EYE3)
+
+
+def precision(a):
+    return rt_special.precision(a + EYE3)
+
+
 def _rows():
     if sp is None:
         return []
@@ -328,6 +345,11 @@ def _rows():
         Case("scipy.stats.poisson.logpmf", poisson_logpmf, [(S,), (V,)], "pos"),
         Case("scipy.stats.poisson.pmf", poisson_pmf, [(S,), (M,)], "pos"),
         Case("scipy.stats.dirichlet.logpdf", dirichlet_logpdf, [(V, V), ((3, 2), V), ((3, 3), V)]),
+        Case("scipy.stats.multivariate_normal.logpdf", mvn_logpdf,
+             [(V, V, (3, 3)), ((4, 3), V, (3, 3)), ((2, 3), V, (3, 3))]),
+        Case("scipy.stats.multivariate_normal.pdf", mvn_pdf,
+             [(V, V, (3, 3)), ((4, 3), V, (3, 3))]),
+        Case("precision", precision, [((3, 3),)]),
         Case("scipy.stats.dirichlet.pdf", dirichlet_pdf, [(V, V), ((3, 4), V)]),
     ]
     return rows

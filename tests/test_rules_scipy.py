@@ -56,6 +56,15 @@ def dirichlet_of_alpha(a):
     return scipy.stats.dirichlet.logpdf(np.array([0.2, 0.3, 0.5]), a)
 
 
+def mvn_of_params(p):
+    data = np.array([[0.3, -1.2], [2.0, 0.5], [-0.7, 0.1]])
+    factor = np.reshape(p[2:], (2, 2))
+    return np.sum(scipy.stats.multivariate_normal.logpdf(data, p[:2], factor @ factor.T + EYE2))
+
+
+EYE2 = np.eye(2)
+
+
 def softmax_entropy(x):
     s = sp.softmax(x)
     return np.sum(s * sp.log_softmax(x))
@@ -76,6 +85,7 @@ def xlogy_sum(x):
     (norm_logpdf_of_params, np.array([0.2, 0.3, 1.5])),
     (t_logpdf_of_params, np.array([3.0, 0.1, 1.2])),
     (dirichlet_of_alpha, np.array([1.5, 2.0, 0.7])),
+    (mvn_of_params, np.array([0.2, -0.1, 1.0, 0.3, -0.2, 0.8])),
     (softmax_entropy, np.array([0.3, -1.0, 2.0])),
     (bessel_mix, np.array([0.6, 1.1, 1.9])),
     (xlogy_sum, np.array([0.6, 1.1, 1.9])),
@@ -99,6 +109,25 @@ def test_grad_of_grad_of_gammaln_is_the_trigamma_function():
 
 def test_gradient_of_gammaln_at_one_is_minus_euler_gamma():
     assert s2sad.grad(gammaln_scalar)(1.0) == pytest.approx(-0.5772156649015329, rel=1e-14)
+
+
+def mvn_logpdf(x, mean, cov):
+    return np.sum(scipy.stats.multivariate_normal.logpdf(x, mean=mean, cov=cov))
+
+
+def test_covariance_adjoint_is_symmetric_and_exact_in_symmetric_directions(rng):
+    x, mean = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    b = rng.standard_normal((3, 3))
+    cov = b @ b.T + np.eye(3)
+    cov_bar = s2sad.grad(mvn_logpdf, wrt=2)(x, mean, cov)
+    np.testing.assert_allclose(cov_bar, cov_bar.T, rtol=1e-13, atol=1e-14)
+    d = rng.standard_normal((3, 3))
+    d = d + d.T
+    eps = 1e-6
+    numeric = (mvn_logpdf(x, mean, cov + eps * d) - mvn_logpdf(x, mean, cov - eps * d)) / (2 * eps)
+    assert np.sum(cov_bar * d) == pytest.approx(numeric, rel=1e-6)
+    _, tangent = s2sad.jvp(mvn_logpdf, (x, mean, cov), (None, None, d))
+    assert tangent == pytest.approx(numeric, rel=1e-6)
 
 
 # ---- numerical safety ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ a pdf's derivatives are ``ans`` times its log density's. The registry has no opt
 differentiable arguments yet, so ``loc`` and ``scale`` must be passed (by position or keyword).
 """
 
+from ..runtime import special as rt
 from . import special  # noqa: F401  (imports SciPy once and adds it to the template names)
 from .registry import defprim
 
@@ -103,6 +104,31 @@ def _register():
                               f"+ np.sum(alpha_dot * ({digammas})))"},
                 note="x of shape (K,) or (K, N); the gradient in x is not projected onto "
                      "the simplex")
+
+    # Multivariate normal, x of shape (d,) or (n, d), cov a (d, d) matrix. With the whitened
+    # residuals w = P (x - mean), P = cov^-1, one per row: d/dx = -w, d/dmean = w and
+    # d/dcov = (w w^T - P) / 2. The transposes (.T * g).T scale row i by g[i] for any number of
+    # rows. The cov adjoint is the symmetric gradient of the formula in cov; scipy reads cov
+    # as symmetric, so it is exact in symmetric directions (the only ones that stay a covariance).
+    w = "((x - mean) @ precision(cov))"
+    for method, gw in (("logpdf", "g"), ("pdf", "g * ans")):
+        name = f"{ST}multivariate_normal.{method}"
+        times_ans = "" if method == "logpdf" else "ans * "
+        defprim(name, name, objects=(getattr(scipy.stats.multivariate_normal, method),),
+                argnames=("x", "mean", "cov"),
+                vjp={"x": f"-({w}.T * {gw}).T",
+                     "mean": f"unbroadcast(({w}.T * {gw}).T, mean)",
+                     "cov": f"0.5 * (unbroadcast((({w}[..., :, None] * {w}[..., None, :]).T "
+                            f"* {gw}).T, cov) - np.sum({gw}) * precision(cov))"},
+                jvp={"x": f"-{times_ans}np.sum({w} * x_dot, axis=-1)",
+                     "mean": f"{times_ans}np.sum({w} * mean_dot, axis=-1)",
+                     "cov": f"{times_ans}0.5 * (np.sum(({w} @ cov_dot) * {w}, axis=-1) "
+                            "- np.sum(precision(cov) * cov_dot))"},
+                note="x of shape (d,) or (n, d) with n > 1, cov a (d, d) matrix; the cov "
+                     "adjoint is the symmetric gradient (P w w^T P - P) / 2")
+
+    defprim("precision", "precision", objects=(rt.precision,), argnames=("cov",),
+            vjp={"cov": "-(ans.T @ g @ ans.T)"}, jvp={"cov": "-(ans @ cov_dot @ ans)"})
 
 
 if scipy is not None:
