@@ -12,7 +12,7 @@ import re
 
 import gast
 
-from .ir import Break, Comment, Copy, For, Function, If, Op, Pop, Push, Return, Var, While
+from .ir import Break, Comment, Copy, Dotted, For, Function, If, Op, Pop, Push, Return, Var, While
 
 _COMMENT_MARK = "__s2sad_comment__ "
 _COMMENT_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")__s2sad_comment__ (.*?)(?:'''|\"\"\"|'|\")$")
@@ -39,6 +39,8 @@ def _dotted(spelling: str):
 
 def const_expr(value, in_subscript=False):
     """A gast expression for a constant; slices use ``a:b`` syntax inside subscripts only."""
+    if isinstance(value, Dotted):
+        return _dotted(value)
     if isinstance(value, slice):
         parts = [None if p is None else const_expr(p) for p in (value.start, value.stop,
                                                                  value.step)]
@@ -102,6 +104,14 @@ def op_expr(op: Op):
         return gast.Tuple(elts=args, ctx=gast.Load())
     if prim.form == "list":
         return gast.List(elts=args, ctx=gast.Load())
+    keywords = [gast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs]
+    if prim.form == "opaque":  # a call s2sad has no rule for, as the user wrote it
+        return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
+    if prim.form == "opaque_method":
+        method = gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
+        return gast.Call(func=method, args=args[1:], keywords=keywords)
+    if prim.form == "opaque_attribute":
+        return gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
     keywords = []
     if prim.form == "array":
         layout = op.kwarg("layout").value

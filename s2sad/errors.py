@@ -34,13 +34,10 @@ class S2sadError(Exception):
 
     def _render(self) -> str:
         parts = [self.message]
-        loc = self.location
-        if loc is not None:
-            parts.append(f"  {loc}")
-            if loc.source_line:
-                stripped = loc.source_line.rstrip("\n")
-                parts.append(f"      {stripped}")
-                parts.append("      " + " " * max(loc.col, 0) + "^")
+        parts.extend(_point_at(self.location))
+        for loc, what in getattr(self, "also", ()):
+            parts.append(f"  and {what}:")
+            parts.extend(_point_at(loc))
         if self.hint:
             hint_lines = self.hint.splitlines()
             parts.append("  hint: " + hint_lines[0])
@@ -48,12 +45,31 @@ class S2sadError(Exception):
         return "\n".join(parts)
 
 
+def _point_at(loc: Location | None) -> list:
+    if loc is None:
+        return []
+    lines = [f"  {loc}"]
+    if loc.source_line:
+        lines.append(f"      {loc.source_line.rstrip()}")
+        lines.append("      " + " " * max(loc.col, 0) + "^")
+    return lines
+
+
 class UnsupportedSyntaxError(S2sadError):
     """The function uses a construct the compiler does not (yet) differentiate."""
 
 
 class MissingRuleError(S2sadError):
-    """A call to a function that has no derivative rule."""
+    """A call to a function that has no derivative rule.
+
+    When several calls lack rules, one error names them all: the first at `location`, the
+    others in `also` as (location, description) pairs.
+    """
+
+    def __init__(self, message: str, location: Location | None = None,
+                 hint: str | None = None, also=()):
+        self.also = list(also)
+        super().__init__(message, location, hint)
 
 
 class NoSourceError(S2sadError):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import gast
 
+from .activity import active_names, refuse_missing_rules
 from .errors import MissingRuleError
 from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While
 from .lower import lower_rule, rule_env
-from .reverse import active_names
 from .rules import REGISTRY
 
 
@@ -153,6 +153,7 @@ def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
     names = NameSource.for_function(fn)
     ret = fn.body[-1]
     primal = fn.body[:-1]
+    refuse_missing_rules(fn.body, wrt)
     active = active_names(primal, wrt)
     tan = _Tangent(names, active)
     params = list(fn.params) + [tan.name_for(w) for w in wrt]

@@ -47,6 +47,14 @@ class Const:
         return hash((type(self.value), self.value))
 
 
+class Dotted(str):
+    """The value of a Const that names a type by its spelling (``float``, ``np.float32``), as
+    in ``x.astype(np.float32)`` or ``dtype=float``: emitted as that name."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 Atom = Union[Var, Const]
 
 

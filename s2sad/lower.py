@@ -22,8 +22,9 @@ import numpy as np
 from . import runtime
 from .errors import MissingRuleError, S2sadError, UnsupportedSyntaxError
 from .frontend import MISSING
-from .ir import Const, Copy, If, NameSource, Op, Var
+from .ir import Const, Copy, Dotted, If, NameSource, Op, Var
 from .rules import REGISTRY, TEMPLATE_MODULES, Primitive
+from .rules.registry import opaque
 
 COMPARISONS = {prim.compare_op: prim for prim in REGISTRY.by_name.values()
                if getattr(prim, "compare_op", None) is not None}
@@ -32,11 +33,22 @@ COMPARISONS = {prim.compare_op: prim for prim in REGISTRY.by_name.values()
 RESERVED_NAMES = frozenset(TEMPLATE_MODULES) | frozenset(runtime.HELPERS) | {
     "slice", "range", "reversed", "len", "min", "max", "abs", "float"}
 
+#: Methods that change their object in place: generated code never writes an existing value.
+MUTATING_METHODS = frozenset({
+    "fill", "sort", "resize", "put", "itemset", "partition", "setfield", "setflags", "byteswap",
+    "pop", "extend", "insert", "remove", "clear", "update", "setdefault", "popitem", "reverse",
+})
+
 _FOLDABLE = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
     "pow": operator.pow, "neg": operator.neg, "pos": operator.pos, "mod": operator.mod,
     "floordiv": operator.floordiv,
 }
+
+
+def _is_type(obj) -> bool:
+    """A class or NumPy dtype, used as a value (a dtype argument), not called."""
+    return isinstance(obj, (type, np.dtype))
 
 
 def _is_number(value) -> bool:
@@ -208,6 +220,8 @@ class Lowerer:
         if obj is MISSING:
             raise self.error(S2sadError, node, f"name {node.id!r} is not defined",
                              "define it before the function is differentiated, or pass it in")
+        if _is_type(obj):  # x.astype(float), dtype=np.float32: the name, as written
+            return self.assign(Const(Dotted(node.id)), target, node)
         return self.assign(self.global_value(node.id, obj, node), target, node)
 
     def global_value(self, name, obj, node):
@@ -227,6 +241,8 @@ class Lowerer:
         if obj is not MISSING:
             if (_is_number(obj) or obj is None) and self.module_attribute(node):
                 return self.assign(Const(obj), target, node)  # math.pi, np.newaxis
+            if _is_type(obj) and self.module_attribute(node):
+                return self.assign(Const(Dotted(self.dotted(node))), target, node)
             if not self.module_attribute(node) and not callable(obj):
                 # cfg.alpha: read when the derivative runs, like the original does
                 base = self.expr(node.value)
@@ -237,9 +253,8 @@ class Lowerer:
                              "only numeric module constants (math.pi, np.e ...) and attributes "
                              "of global objects can be used as values")
         prim = REGISTRY.attributes.get(node.attr)
-        if prim is None:
-            raise self.error(MissingRuleError, node, f"the attribute '.{node.attr}' has no rule",
-                             "use the NumPy function (np.transpose, np.shape ...) instead")
+        if prim is None:  # x.dtype: read as written; refused if a derivative would need it
+            prim = opaque(node.attr, "opaque_attribute")
         base = self.expr(node.value)
         return self.emit(prim, (base,), (), node, target)
 
@@ -388,9 +403,13 @@ class Lowerer:
         if isinstance(func, gast.Attribute) and self.static_object(func) is MISSING:
             prim = REGISTRY.methods.get(func.attr)
             if prim is None:
-                raise self.error(MissingRuleError, node,
-                                 f"the method '.{func.attr}()' has no derivative rule",
-                                 "call the NumPy function instead (np.sum(x) for x.sum())")
+                if func.attr in MUTATING_METHODS:
+                    raise self.error(UnsupportedSyntaxError, node,
+                                     f"the method '.{func.attr}()' changes its object in place",
+                                     "build a new value instead (np.sort(x) for x.sort(), "
+                                     "np.full_like(x, v) for x.fill(v))")
+                return self.call_opaque(opaque(func.attr, "opaque_method"),
+                                        [func.value, *node.args], node.keywords, node, target)
             return self.call(prim, [func.value, *node.args], node.keywords, node, target)
         obj = self.static_object(func)
         name = self.dotted(func)
@@ -412,7 +431,10 @@ class Lowerer:
             callee = self.callee_of(obj)
             if callee is not None:
                 return self.inline(callee, node, target)
-            raise self.missing_rule(obj, name, node)
+            # No rule: run it as written. A constant needs no rule; activity.py refuses the
+            # call if a derivative would have to flow through it.
+            return self.call_opaque(opaque(name, "opaque", obj), node.args, node.keywords, node,
+                                    target)
         return self.call(prim, node.args, node.keywords, node, target)
 
     def callee_of(self, obj):
@@ -421,11 +443,20 @@ class Lowerer:
         return None
 
 
-    def missing_rule(self, obj, name, node):
-        return self.error(
-            MissingRuleError, node, f"{name!r} has no derivative rule",
-            "mark it with @s2sad.primitive and give it rules with s2sad.defvjp / s2sad.defjvp,\n"
-            "or compute it outside the differentiated function")
+    def call_opaque(self, prim: Primitive, arg_nodes, keywords, node, target):
+        """Emit a call s2sad has no rule for, with its arguments as written."""
+        if any(isinstance(a, gast.Starred) for a in arg_nodes) or any(
+                kw.arg is None for kw in keywords):
+            raise self.error(UnsupportedSyntaxError, node,
+                             f"'*' or '**' arguments to {prim.spelling}, which has no rule",
+                             "pass the arguments one by one")
+        args = [self.expr(a) for a in arg_nodes]
+        kwargs = [(kw.arg, self.expr(kw.value)) for kw in keywords]
+        name = target or self.names.temp()
+        if any(isinstance(a, (LocalFunction, Multiple)) for a in args + [v for _, v in kwargs]):
+            return self.emit(prim, args, kwargs, node, target)  # refused there, with its error
+        self.out.append(Op(name, prim, tuple(args), tuple(kwargs), self.loc(node)))
+        return Var(name)
 
     def call(self, prim: Primitive, arg_nodes, keywords, node, target):
         """Bind a call's arguments to `prim`'s signature and emit it."""
@@ -555,6 +586,21 @@ class _TemplateLowerer(Lowerer):
             args = tuple(self.expr(a) for a in node.args)
             return self.emit(prim, args, (), node, target)
         return super().expr_Call(node, target)
+
+    def call_opaque(self, prim, arg_nodes, keywords, node, target):
+        raise self.refuse(prim, node)
+
+    def emit(self, prim, args, kwargs=(), node=None, target=None):
+        if prim.opaque:
+            raise self.refuse(prim, node)
+        return super().emit(prim, args, kwargs, node, target)
+
+    def refuse(self, prim, node):
+        # Rules must stay inside the primitive set, or they could not be differentiated again.
+        return self.error(MissingRuleError, node, f"a rule template uses {prim.spelling!r}, "
+                          "which is not a registered primitive",
+                          "register it (rules/registry.py: defprim) or write the rule with "
+                          "registered primitives")
 
 
 def rule_env(op) -> dict:

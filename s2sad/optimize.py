@@ -245,8 +245,8 @@ def eliminate_common_subexpressions(fn: Function) -> bool:
         for i, stmt in enumerate(body):
             if not isinstance(stmt, Op) or assigned[stmt.target] != 1:
                 continue
-            if stmt.prim.name == "new_list":
-                continue  # each call makes a distinct list
+            if stmt.prim.name == "new_list" or not stmt.prim.pure:
+                continue  # each call makes a distinct list, or may draw a new random number
             if any(isinstance(a, Var) and assigned[a.name] > 1 for a in stmt.atoms()):
                 continue
             try:
@@ -275,7 +275,7 @@ def _live_block(stmts, live_out: set, exit_live: set, prune: bool):
     out = []
     for stmt in reversed(stmts):
         if isinstance(stmt, (Op, Copy)):
-            if stmt.target not in live:
+            if stmt.target not in live and (isinstance(stmt, Copy) or stmt.prim.pure):
                 if prune:
                     continue
             else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .activity import active_names, refuse_missing_rules
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .ir import (
     Break,
@@ -56,24 +57,6 @@ class AdjointSpec:
     wrt: tuple
     kind: str = "grad"
     name: str | None = None
-
-
-def active_names(body, wrt) -> set:
-    """Names whose value depends differentiably on `wrt` (a fixed point, for loops)."""
-    active = set(wrt)
-    while True:
-        before = len(active)
-        for stmt in walk(body):
-            if isinstance(stmt, Op):
-                if stmt.prim.differentiable and any(
-                    isinstance(a, Var) and a.name in active for a in stmt.args
-                ):
-                    active.add(stmt.target)
-            elif isinstance(stmt, Copy):
-                if isinstance(stmt.value, Var) and stmt.value.name in active:
-                    active.add(stmt.target)
-        if len(active) == before:
-            return active
 
 
 # Arguments broadcast into a part of the result (v in x[index] = v): their contribution has
@@ -598,6 +581,7 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     ret = fn.body[-1]
     assert isinstance(ret, Return), "lowering guarantees a final return"
     primal = fn.body[:-1]
+    refuse_missing_rules(fn.body, spec.wrt)
     active = active_names(primal, spec.wrt)
     adj = _Adjoint(fn, names, active)
     params = list(fn.params)

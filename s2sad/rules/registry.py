@@ -48,6 +48,8 @@ class Primitive:
     required_params: int = 0  # how many leading params have no default (emitted positionally)
     order: tuple = ()  # positional order when params come first (np.full(shape, fill_value))
     note: str = ""  # what a user should know (ties, conventions, domains): docs/rules.md shows it
+    opaque: bool = False  # a call s2sad has no rule for, run as written (see activity.py)
+    pure: bool = True  # False: may have effects (random draws, I/O), never dropped or merged
     _parsed: dict = field(default_factory=dict, repr=False)
 
     def template(self, kind: str, argname: str | None = None):
@@ -169,6 +171,19 @@ def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None,
         note=note,
     )
     return REGISTRY.add(prim, objects, binop, unaryop, attribute, methods)
+
+
+def opaque(spelling: str, form: str, obj=None) -> Primitive:
+    """An unregistered primitive for a call (form ``opaque``), method call (``opaque_method``)
+    or attribute (``opaque_attribute``) that s2sad has no rule for: it runs as written, has no
+    derivative, and is refused where a derivative would flow through it (activity.py).
+    NumPy's and math's functions are pure; anything else may have effects."""
+    module = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "") or ""
+    pure = form == "opaque_attribute" or isinstance(obj, np.ufunc) or (
+        obj is not None and module.split(".")[0] in ("numpy", "math", "scipy")
+        and not module.startswith("numpy.random"))
+    return Primitive(name=f"{form}:{spelling}", spelling=spelling, form=form, argnames=(),
+                     differentiable=False, impl=obj, opaque=True, pure=pure)
 
 
 def nondiff(name, spelling, obj, argnames=("x",), params=(), required_params=0, methods=(),

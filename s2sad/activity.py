@@ -1,0 +1,125 @@
+"""Activity: which values of a lowered function carry derivatives, and which calls need rules.
+
+A value is *active* when it depends differentiably on a differentiated input. Calls to functions
+s2sad has no rule for (``np.arange(n)``, ``scipy.special.gamma(3.0)``, a user's compiled
+function, ``C.sum()`` of a module-level array) are lowered as *opaque* operations that run as
+written. They are constants when none of their arguments is active, and then need no rule. An
+opaque call on active values needs a rule only if its result can reach an output through
+differentiable operations, or if nothing reads its result (a call made for its effect may
+write into its active argument, as ``np.fill_diagonal(y, 0.0)`` does): every such call is
+reported in one error. Results read only as conditions, indices or shapes need no rule.
+"""
+
+from __future__ import annotations
+
+from .errors import MissingRuleError
+from .ir import Copy, Op, Return, Var, reads, walk
+
+
+def is_opaque(op: Op) -> bool:
+    """Whether `op` calls something s2sad has no rule for (run as written)."""
+    return getattr(op.prim, "opaque", False)
+
+
+def active_names(body, wrt) -> set:
+    """Names whose value depends differentiably on `wrt` (a fixed point, for loops)."""
+    return _forward_closure(body, set(wrt), through_opaque=False)
+
+
+def _forward_closure(body, seeds: set, through_opaque: bool) -> set:
+    active = set(seeds)
+    while True:
+        before = len(active)
+        for stmt in walk(body):
+            if isinstance(stmt, Op):
+                passes = stmt.prim.differentiable or through_opaque and is_opaque(stmt)
+                if passes and any(isinstance(a, Var) and a.name in active for a in stmt.args):
+                    active.add(stmt.target)
+            elif isinstance(stmt, Copy):
+                if isinstance(stmt.value, Var) and stmt.value.name in active:
+                    active.add(stmt.target)
+        if len(active) == before:
+            return active
+
+
+def _carries_derivative(op: Op, position: int) -> bool:
+    """Whether argument `position` of `op` has a derivative rule (else it only supplies a
+    shape, a condition or an index)."""
+    prim = op.prim
+    if is_opaque(op) or prim.form == "array" or getattr(prim, "user", False):
+        return True
+    if position >= len(prim.argnames):
+        return False
+    name = prim.argnames[position]
+    return name in prim.vjp or name in prim.jvp
+
+
+def _useful_names(body, outputs) -> set:
+    """Names whose value can reach `outputs` through arguments that carry derivatives."""
+    useful = {a.name for a in outputs if isinstance(a, Var)}
+    while True:
+        before = len(useful)
+        for stmt in walk(body):
+            if isinstance(stmt, Op) and stmt.target in useful and (
+                stmt.prim.differentiable or is_opaque(stmt)
+            ):
+                for position, arg in enumerate(stmt.args):
+                    if isinstance(arg, Var) and _carries_derivative(stmt, position):
+                        useful.add(arg.name)
+            elif isinstance(stmt, Copy) and stmt.target in useful:
+                if isinstance(stmt.value, Var):
+                    useful.add(stmt.value.name)
+        if len(useful) == before:
+            return useful
+
+
+def refuse_missing_rules(body, wrt) -> None:
+    """Raise one MissingRuleError naming every opaque call on values that depend on `wrt`
+    whose result would carry a derivative to an output, or is never read."""
+    ret = body[-1] if body and isinstance(body[-1], Return) else None
+    outputs = ret.values if ret is not None else ()
+    reachable = _forward_closure(body, set(wrt), through_opaque=True)
+    useful = _useful_names(body, outputs)
+    read = reads(body)
+    missing = [
+        stmt for stmt in walk(body)
+        if isinstance(stmt, Op) and is_opaque(stmt)
+        and (stmt.target in useful
+             or stmt.target not in read and stmt.prim.form != "opaque_attribute")
+        and any(isinstance(a, Var) and a.name in reachable for a in stmt.args)
+    ]
+    if not missing:
+        return
+    seen, unique = set(), []
+    for op in missing:
+        key = (op.prim.spelling, op.loc)
+        if key not in seen:
+            seen.add(key)
+            unique.append(op)
+    raise MissingRuleError(_message(unique), unique[0].loc, _HINT,
+                           also=[(op.loc, _describe(op)) for op in unique[1:]])
+
+
+def _describe(op: Op) -> str:
+    if op.prim.form == "opaque_method":
+        return f"the method '.{op.prim.spelling}()'"
+    if op.prim.form == "opaque_attribute":
+        return f"the attribute '.{op.prim.spelling}'"
+    return f"{op.prim.spelling!r}"
+
+
+def _message(ops) -> str:
+    if len(ops) == 1:
+        return f"{_describe(ops[0])} has no derivative rule, and it is called on a value " \
+               "that depends on a differentiated input"
+    names = ", ".join(dict.fromkeys(_describe(op) for op in ops))
+    return f"{len(ops)} calls have no derivative rule ({names}), and they are called on " \
+           "values that depend on a differentiated input"
+
+
+_HINT = ("give the function a rule: mark it with @s2sad.primitive and use s2sad.defvjp / "
+         "s2sad.defjvp;\n"
+         "or, if its result carries no derivative (a mask, an index, a count), wrap its "
+         "argument in s2sad.stop_gradient(...)")
+
+__all__ = ["active_names", "is_opaque", "refuse_missing_rules"]
