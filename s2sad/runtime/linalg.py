@@ -180,7 +180,7 @@ def _abs_sum_pick(a, sum_axis, ord):
 
 
 def _matrix_norm_grad(x, ord, axes):
-    if ord is None or ord == "fro":
+    if ord in (None, "fro", "f"):
         return _vector_norm_grad(x, 2, axes)
     m = _to_end(x, axes)
     if ord in (1, -1):
@@ -223,9 +223,9 @@ def norm_hvp(x, v, ord=None, axis=None):
     if kind == "matrix" and ord in (2, -2, "nuc"):
         v = np.broadcast_to(v, x.shape)
         return _from_end(_singular_hvp(_to_end(x, axes), _to_end(v, axes), ord), axes)
-    if kind == "matrix" and ord not in (None, "fro"):
+    if kind == "matrix" and ord not in (None, "fro", "f"):
         return np.zeros(np.broadcast_shapes(x.shape, np.shape(v)))
-    if ord is None or ord == 2 or ord == "fro":
+    if kind == "matrix" or ord is None or ord == 2:  # Frobenius or 2-norm of vectors
         p = 2.0
     elif ord in (0, 1, np.inf, -np.inf):
         return np.zeros(np.broadcast_shapes(x.shape, np.shape(v)))
