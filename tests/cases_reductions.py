@@ -158,6 +158,26 @@ def nanmean_keepdims(x):
     return np.nanmean(np.where(x < -0.8, np.nan, x), axis=(0, 1), keepdims=True) * x
 
 
+def average_same_shape(a, w):
+    return np.average(a, weights=w * w + 0.5)
+
+
+def average_axis(a, w):
+    return np.average(a, axis=-1, weights=w) + np.average(a, 0, w, keepdims=True).sum()
+
+
+def average_along_axis(a, w):
+    return np.average(a, axis=1, weights=w * w + 0.5, keepdims=True) * a
+
+
+def average_constant_weights(a):
+    return np.average(a, axis=0, weights=np.array([1.0, 3.0]))
+
+
+def aligned_weights(w, a):
+    return rr.aligned_weights(w, a, 1) * a + rr.aligned_weights(w * w, a, None).sum()
+
+
 # ---- sorting -------------------------------------------------------------------------------
 def sort_last(x):
     return np.sort(x) ** 3 + np.sort(x) * x
@@ -246,6 +266,11 @@ CASES = [
     Case("nansum", nansum_keepdims, MATRICES),
     Case("nanmean", nanmean_with_nans, ARRAYS),
     Case("nanmean", nanmean_keepdims, [(T,)]),
+    Case("average", average_same_shape, [(V, V), (M, M), (T, T)]),
+    Case("average", average_axis, [(M, M), (T, T)], "pos"),
+    Case("average", average_along_axis, [(M, (3,))]),
+    Case("average", average_constant_weights, [(M,), (T,)]),
+    Case("aligned_weights", aligned_weights, [((3,), M), (M, M)]),
     Case("sort", sort_last, ARRAYS),
     Case("sort", sort_axis0, MATRICES),
     Case("sort", sort_flat, [(V,), (M,)]),

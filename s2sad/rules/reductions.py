@@ -87,6 +87,23 @@ defprim("std", "np.std", objects=(np.std,), params=STATS, methods=("std",),
         vjp={"x": f"broadcast_reduced(g / {_STD}, x, axis, keepdims) * {_CENTERED}"},
         jvp={"x": f"np.sum(x_dot * {_CENTERED}, axis=axis, keepdims=keepdims) / {_STD}"})
 
+# np.average(a, axis, weights): sum(w a) / sum(w), differentiable in both. Generated code calls
+# weighted_average(a, weights, ...), whose positional order is that of the arguments.
+_W = "aligned_weights(weights, a, axis)"
+_TOTAL = f"np.sum(broadcast_like({_W}, a), axis=axis, keepdims=keepdims)"
+_SPREAD = f"broadcast_reduced(g / {_TOTAL}, a, axis, keepdims)"
+_DEVIATION = "(a - broadcast_reduced(ans, a, axis, keepdims))"
+defprim("average", "weighted_average", objects=(np.average,), argnames=("a", "weights"),
+        params=REDUCE, order=("a", "axis", "weights", "keepdims"), impl=rr.weighted_average,
+        note="with weights (of a's shape, or 1-d along an int axis); without weights, call "
+             "np.mean",
+        vjp={"a": f"{_SPREAD} * {_W}",
+             "weights": f"np.reshape(unbroadcast({_DEVIATION} * {_SPREAD}, {_W}), "
+                        "np.shape(weights))"},
+        jvp={"a": f"np.sum(a_dot * {_W}, axis=axis, keepdims=keepdims) / {_TOTAL}",
+             "weights": f"np.sum({_DEVIATION} * aligned_weights(weights_dot, a, axis), "
+                        f"axis=axis, keepdims=keepdims) / {_TOTAL}"})
+
 # Cumulative sums and products (axis=None scans the flattened array).
 defprim("cumsum", "np.cumsum", objects=(np.cumsum,), params=(("axis", None),),
         methods=("cumsum",),
@@ -133,6 +150,12 @@ defprim("exclusive_cumprod", "exclusive_cumprod", objects=(rr.exclusive_cumprod,
         vjp={"x": "ans * shifted(linear_scan(x, g, axis, -direction), axis, -direction)"},
         jvp={"x": "linear_scan(shifted(x, axis, direction), shifted(x_dot * ans, axis, direction), "
                   "axis, direction)"})
+
+# Linear in the weights: reshaping there, reshaping back here.
+defprim("aligned_weights", "aligned_weights", objects=(rr.aligned_weights,),
+        argnames=("weights", "a"), params=(("axis", None),),
+        vjp={"weights": "np.reshape(g, np.shape(weights))"},
+        jvp={"weights": "aligned_weights(weights_dot, a, axis)"})
 
 # x - mean(x): linear and symmetric (a projection), so it is its own adjoint.
 defprim("centered", "centered", objects=(rr.centered,), params=(("axis", None),),

@@ -98,7 +98,8 @@ def extremum_weights(x, ans, axis=None, keepdims=False):
     xs = np.asarray(x)
     mask = xs == broadcast_reduced(np.asarray(ans), xs, axis, keepdims)
     count = np.sum(mask, axis=axis, keepdims=True)
-    out = mask / np.maximum(count, 1)  # an all-NaN slice (nanmax) has no entry to credit
+    # An all-NaN slice (nanmax) has no entry to credit. Weights keep x's floating dtype.
+    out = (mask / np.maximum(count, 1)).astype(np.result_type(xs, 1.0), copy=False)
     return out[()] if out.ndim == 0 else out
 
 
@@ -152,6 +153,23 @@ def centered(x, axis=None):
     return out[()] if out.ndim == 0 else out
 
 
+def weighted_average(a, weights, axis=None, keepdims=False):
+    """``np.average(a, axis, weights, keepdims=keepdims)`` with the weights as the second
+    argument (how generated code spells np.average with weights)."""
+    return np.average(a, axis=axis, weights=weights, keepdims=keepdims)
+
+
+def aligned_weights(weights, a, axis=None):
+    """The weights of np.average shaped to broadcast against `a`: 1-d weights along `axis`
+    get ones for the other axes; weights shaped like `a` stay as they are."""
+    w, x = np.asarray(weights), np.asarray(a)
+    if w.shape == x.shape or axis is None or np.ndim(axis) != 0:
+        return weights
+    shape = [1] * x.ndim
+    shape[int(axis) % x.ndim] = w.size
+    return w.reshape(shape)
+
+
 def degrees_of_freedom(x, axis=None, ddof=0):
     """The divisor of np.var / np.std: the number of entries reduced into each result, less
     `ddof`."""
@@ -171,5 +189,7 @@ HELPERS: dict = {
     "permutation_index": permutation_index,
     "not_nan": not_nan,
     "centered": centered,
+    "weighted_average": weighted_average,
+    "aligned_weights": aligned_weights,
     "degrees_of_freedom": degrees_of_freedom,
 }
