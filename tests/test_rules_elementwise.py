@@ -235,11 +235,16 @@ def astype_float32(x):
     return np.sum(x.astype("float32") * 2.0)
 
 
+def astype_np_float32(x):
+    return np.sum(x.astype(np.float32) * 2.0)
+
+
 def astype_int(x):
-    return np.sum(x.astype("int64") * x)
+    return np.sum(x.astype("int64") * x + x.astype(int) * x.astype(bool))
 
 
-@pytest.mark.parametrize("f", [to_float32, astype_float32], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [to_float32, astype_float32, astype_np_float32],
+                         ids=lambda f: f.__name__)
 def test_a_cast_to_float32_sends_the_cotangent_back_in_the_input_dtype(f):
     x = np.array([0.1, 1.7, -2.3])
     grad = s2sad.grad(f)(x)
@@ -257,6 +262,8 @@ def test_a_cast_of_float32_to_float64_keeps_the_gradient_float32():
 def test_a_cast_to_an_integer_dtype_has_zero_derivative():
     x = np.array([0.5, 1.7, -2.3])
     np.testing.assert_array_equal(s2sad.grad(astype_int)(x), x.astype(np.int64))
+    _, tangent = s2sad.jvp(astype_int, (x,), (np.ones(3),))
+    assert tangent == np.sum(x.astype(np.int64))
 
 
 def rounded_times_x(x):

@@ -195,8 +195,7 @@ defprim("astype", "astype", objects=(rt.astype,), methods=("astype",), params=((
         required_params=1,
         vjp={"x": "cast_like(g * inexact(dtype), x)"},
         jvp={"x": "astype(x_dot * inexact(dtype), dtype)"},
-        note="x.astype(dtype) with dtype a string ('float32'); zero derivative to an integer "
-             "dtype")
+        note="zero derivative for a cast to an integer or boolean dtype")
 nondiff("inexact", "inexact", rt.inexact)
 nondiff("isfinite", "np.isfinite", np.isfinite)
 nondiff("isnan", "np.isnan", np.isnan)
