@@ -30,6 +30,14 @@ def logit(x):
     return sp.logit(0.5 + 0.4 * x)
 
 
+def log_expit(x):
+    return sp.log_expit(3.0 * x)
+
+
+def softplus(x):
+    return sp.softplus(3.0 * x)
+
+
 def gammaln(x):
     return sp.gammaln(x)
 
@@ -299,7 +307,8 @@ def _rows():
     if sp is None:
         return []
     unary = [
-        ("expit", expit, "any"), ("logit", logit, "unit"), ("gammaln", gammaln, "pos"),
+        ("expit", expit, "any"), ("logit", logit, "unit"), ("log_expit", log_expit, "any"),
+        ("gammaln", gammaln, "pos"),
         ("digamma", digamma, "pos"), ("polygamma", polygamma, "pos"), ("gamma", gamma, "pos"),
         ("erf", erf, "any"), ("erfc", erfc, "any"), ("erfinv", erfinv, "unit"),
         ("erfcinv", erfcinv, "unit"), ("erfcx", erfcx, "any"), ("ndtr", ndtr, "any"),
@@ -311,6 +320,8 @@ def _rows():
         ("iv", iv, "pos"), ("ive", ive, "pos"), ("jv", jv, "pos"), ("yv", yv, "pos"),
         ("kv", kv, "pos"),
     ]
+    if hasattr(sp, "softplus"):  # SciPy >= 1.15
+        unary.append(("softplus", softplus, "any"))
     rows = [Case(f"scipy.special.{name}", fn, UNARY_SHAPES, domain)
             for name, fn, domain in unary]
     rows += [Case(f"scipy.special.{name}", fn, BINARY_SHAPES, "pos")
@@ -323,10 +334,10 @@ def _rows():
         Case("scipy.special.logsumexp", logsumexp_axis1_keepdims, [(M,), (T3,)]),
         Case("scipy.special.logsumexp", logsumexp_neg_axis, [(V,), (M,)]),
         Case("scipy.special.logsumexp", logsumexp_axes, [(T3,)]),
-        Case("scipy.special.softmax", softmax_all, [(V,), (M,)]),
+        Case("scipy.special.softmax", softmax_all, UNARY_SHAPES),
         Case("scipy.special.softmax", softmax_axis1, [(M,), (T3,)]),
         Case("scipy.special.softmax", softmax_neg_axis, [(V,), (T3,)]),
-        Case("scipy.special.log_softmax", log_softmax_all, [(V,), (M,)]),
+        Case("scipy.special.log_softmax", log_softmax_all, UNARY_SHAPES),
         Case("scipy.special.log_softmax", log_softmax_axis0, [(M,), (T3,)]),
         Case("scipy.special.log_softmax", log_softmax_neg_axis, [(V,), (T3,)]),
         Case("scipy.stats.norm.logpdf", norm_logpdf, LOC_SCALE_SHAPES),

@@ -162,6 +162,19 @@ def _shifted_lse_keepdims(y, c):
     return np.sum((logsumexp(y, axis=-1, keepdims=True) + c) * (y + c))
 
 
+def log_expit_sum(x):
+    return np.sum(sp.log_expit(x))
+
+
+def test_log_expit_derivative_is_exact_at_huge_inputs():
+    x = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = s2sad.grad(log_expit_sum)(x)
+    np.testing.assert_allclose(g, sp.expit(-x), rtol=1e-15)
+    assert g[0] == 1.0 and g[-1] == 0.0
+
+
 def log_ndtr(x):
     return sp.log_ndtr(x)
 

@@ -27,6 +27,8 @@ SQRT_2PI = "2.5066282746310002"
 UNARY = {
     "expit": ("ans * (1.0 - ans)", ""),
     "logit": ("reciprocal(x * (1.0 - x))", ""),
+    "log_expit": (f"{SP}expit(-x)", ""),
+    "softplus": (f"{SP}expit(x)", ""),  # SciPy >= 1.15
     "gammaln": (f"{SP}digamma(x)", "log|Γ(x)|; its derivative is digamma(x) for every x"),
     "digamma": (f"{SP}polygamma(1, x)", ""),
     "gamma": (f"ans * {SP}digamma(x)", ""),
@@ -84,6 +86,8 @@ SPREAD = "broadcast_reduced({}, a, axis, keepdims)"
 
 def _register():
     for name, (derivative, note) in UNARY.items():
+        if not hasattr(scipy.special, name):
+            continue  # newer than the installed SciPy
         d = f"({derivative})"
         defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),), elementwise=True,
                 vjp={"x": f"g * {d}"}, jvp={"x": f"x_dot * {d}"}, note=note)
