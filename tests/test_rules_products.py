@@ -202,3 +202,63 @@ def test_generated_code_of_cross_is_the_triple_product_rule():
         return np.sum(np.cross(x, y))
 
     assert "np.cross(y, " in s2sad.source(f)
+
+
+# ---- einsum of one or of three and more operands, once lowering expands calls ---------------
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("ij,jk,k->i", [(2, 3), (3, 4), (4,)]),
+    ("ab,bc,cd,de->ae", [(2, 3), (3, 4), (4, 2), (2, 3)]),
+    ("...ij,...jk,...kl->...il", [(2, 1, 2, 3), (4, 3, 2), (2, 2)]),
+    ("i...,j...,k->...ijk", [(2, 3), (4, 1), (5,)]),
+    ("iij,jk,k", [(2, 2, 3), (3, 4), (4,)]),
+    ("i,i,i->", [(3,), (3,), (3,)]),
+    ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]),
+    ("ij->ji", [(2, 3)]),
+])
+def test_einsum_pairs_computes_the_einsum_with_two_operand_steps(subscripts, shapes, rng):
+    operands = [rng.standard_normal(s) for s in shapes]
+    expected = np.einsum(subscripts, *operands)
+    for spec, i, j in rtp.einsum_pairs(subscripts, len(operands)):
+        step = np.einsum(spec, operands[i], 1.0 if j is None else operands[j])
+        operands = [step if k == i else o for k, o in enumerate(operands) if k != j]
+    assert len(operands) == 1
+    np.testing.assert_allclose(operands[0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_einsum_pairs_contracts_the_smallest_result_first():
+    # The vector first: the matrix-vector chain, never the matrix product.
+    assert rtp.einsum_pairs("ij,jk,k->i", 3) == [("jk,k->j", 1, 2), ("ij,j->i", 0, 1)]
+
+
+@pytest.fixture
+def expanding_lowering(monkeypatch):
+    """The lowering change einsum's `expand` waits for: a call of a primitive that has one is
+    rewritten by it before its arguments are bound."""
+    from s2sad import lower
+
+    call = lower.Lowerer.call
+
+    def expanding_call(self, prim, arg_nodes, keywords, node, target):
+        rewritten = getattr(prim, "expand", lambda node: None)(node)
+        if rewritten is not None:
+            return self.expr(rewritten, target)
+        return call(self, prim, arg_nodes, keywords, node, target)
+
+    monkeypatch.setattr(lower.Lowerer, "call", expanding_call)
+
+
+def expanded_einsums(A, B, c):
+    chain = np.einsum("ij,jk,k->i", A, B, c, optimize=True)
+    return np.sum(np.sin(chain)) + np.einsum("ii", A[:, :2] * B[0, :2])
+
+
+def test_expanded_einsums_of_one_and_three_operands_match_differences(expanding_lowering, rng):
+    args = [rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    grads = s2sad.grad(expanded_einsums, wrt=(0, 1, 2))(*args)
+    for k, g in enumerate(grads):
+        np.testing.assert_allclose(g, numeric_grad(expanded_einsums, args, k), rtol=1e-6,
+                                   atol=1e-8)
+    source = s2sad.source(expanded_einsums)
+    assert "np.einsum('jk,k->j', B, c)" in source

@@ -23,9 +23,11 @@ defprim("dot", "np.dot", objects=(np.dot,), argnames=("x", "y"), methods=("dot",
         vjp={"x": "dot_adjoint_x(g, x, y)", "y": "dot_adjoint_y(g, x, y)"},
         jvp={"x": "np.dot(x_dot, y)", "y": "np.dot(x, y_dot)"})
 
-# Two operands only: s2sad binds a call's positional arguments to names, and has no variadic
-# arguments yet. A one-operand einsum is a two-operand one with the scalar 1.0.
-defprim("einsum", "np.einsum", objects=(np.einsum,), argnames=("x", "y"),
+# Two operands: s2sad binds a call's positional arguments to names, and has no variadic
+# arguments yet. A one-operand einsum is a two-operand one with the scalar 1.0, and one of
+# three and more operands a chain of two-operand ones: `expand_einsum` writes both, for a
+# lowering that calls a primitive's `expand` (not yet: see the note).
+einsum = defprim("einsum", "np.einsum", objects=(np.einsum,), argnames=("x", "y"),
         params=(("subscripts", None),), required_params=1, order=("subscripts", "x", "y"),
         vjp={"x": "einsum_adjoint_x(subscripts, g, x, y)",
              "y": "einsum_adjoint_y(subscripts, g, x, y)"},
@@ -33,6 +35,38 @@ defprim("einsum", "np.einsum", objects=(np.einsum,), argnames=("x", "y"),
         note="two operands: write np.einsum('ii->i', A) as np.einsum('ii,->i', A, 1.0), and "
              "three or more as nested einsums; subscripts with '...', repeated and summed "
              "labels and implicit output are all differentiated")
+
+
+
+def expand_einsum(call):
+    """``np.einsum(s, a, b, c, ...)`` (or of one operand) as nested two-operand einsums
+    (``runtime.products.einsum_pairs``), or None when it is one already, or `s` is not a
+    constant string, or the call is not one s2sad can bind. The ``optimize`` keyword only
+    chooses an order of contractions, which the plan chooses here."""
+    args = call.args
+    if not args or any(isinstance(a, gast.Starred) for a in args):
+        return None
+    subscripts = args[0]
+    if not (isinstance(subscripts, gast.Constant) and isinstance(subscripts.value, str)):
+        return None
+    if any(kw.arg != "optimize" for kw in call.keywords) or (
+            len(args) == 3 and not call.keywords):
+        return None
+    operands = list(args[1:])
+    try:
+        plan = rt.einsum_pairs(subscripts.value, len(operands))
+    except ValueError:
+        return None  # a wrong count of operands: NumPy's own call reports it
+    for spec, i, j in plan:
+        pair = [operands[i], gast.Constant(value=1.0, kind=None) if j is None else operands[j]]
+        step = gast.Call(func=call.func, args=[gast.Constant(value=spec, kind=None), *pair],
+                         keywords=[])
+        step = gast.copy_location(step, call)
+        operands = [step if k == i else o for k, o in enumerate(operands) if k != j]
+    return operands[0]
+
+
+einsum.expand = expand_einsum
 
 # The adjoints of einsum, linear in (g_, the other operand); `x` / `y` only give the shape of
 # the operand they stand for. <h, adjoint_x(g_, y)> = <g_, einsum(h, y)> gives their adjoints.

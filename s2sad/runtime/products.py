@@ -132,6 +132,54 @@ def einsum_adjoint_y(subscripts, g, x, y):
     return _einsum_adjoint(subscripts, g, x, y, 1)
 
 
+# ---- einsums of one or of three and more operands, as two-operand einsums -------------------
+
+
+def _implicit_output(parts) -> str:
+    counts: dict = {}
+    for c in "".join(parts):
+        counts[c] = counts.get(c, 0) + 1
+    once = "".join(sorted(c for c, n in counts.items() if n == 1 and c != "."))
+    return ("." if "." in "".join(parts) else "") + once
+
+
+def einsum_pairs(subscripts: str, n: int) -> list:
+    """A plan that computes ``np.einsum(subscripts, *operands)`` of `n` operands with
+    two-operand einsums: a list of ``(subscripts, i, j)``, each step contracting the current
+    operands i and j (j None: with the scalar 1.0) into one that takes the place of i.
+    Greedy: each step takes the pair whose result keeps the fewest labels (shapes are not known
+    when the plan is made, so labels stand for sizes); the last step gives the output.
+    """
+    text = subscripts.replace(" ", "").replace("...", ".")  # '.': the ellipsis as one label
+    inputs, arrow, out = text.partition("->")
+    operands = inputs.split(",")
+    if len(operands) != n:
+        raise ValueError(f"einsum: {subscripts!r} names {len(operands)} operands, got {n}")
+    if not arrow:
+        out = _implicit_output(operands)
+
+    def spell(labels):
+        return labels.replace(".", "...")
+
+    if n == 1:
+        return [(f"{spell(operands[0])},->{spell(out)}", 0, None)]
+    steps = []
+    while len(operands) > 2:
+        best = None
+        for i in range(len(operands)):
+            for j in range(i + 1, len(operands)):
+                rest = "".join(o for k, o in enumerate(operands) if k not in (i, j)) + out
+                kept = "".join(c for c in _unique(operands[i] + operands[j]) if c in rest)
+                kept = "." + kept.replace(".", "") if "." in kept else kept
+                if best is None or len(kept) < len(best[0]):
+                    best = (kept, i, j)
+        kept, i, j = best
+        steps.append((f"{spell(operands[i])},{spell(operands[j])}->{spell(kept)}", i, j))
+        operands = [kept if k == i else o for k, o in enumerate(operands) if k != j]
+    steps.append((f"{spell(operands[0])},{spell(operands[1])}->{spell(out)}", 0, 1))
+    return steps
+
+
 # ---- other products as einsums --------------------------------------------------------------
 
 
