@@ -167,6 +167,21 @@ def svd_reconstruct(a):
     return (u * s[..., None, :]) @ vh
 
 
+def lstsq_x(a, b):
+    x, residuals, rank, s = np.linalg.lstsq(a, b)
+    return x
+
+
+def lstsq_all(a, b):
+    x, residuals, rank, s = np.linalg.lstsq(a, b)
+    return np.sum(x * x) + np.sum(residuals) * 2.0 + np.sum(s * s[0])
+
+
+def lstsq_residuals(a, b):
+    x, residuals, rank, s = np.linalg.lstsq(a, b, rcond=None)
+    return residuals
+
+
 # ---- scipy.linalg -------------------------------------------------------------------------
 def solve_triangular_lower(a, b):
     return scipy.linalg.solve_triangular(a + 3.0 * I3, b, lower=True)
@@ -253,6 +268,10 @@ CASES = [
     Case("svd", svd_vh, [(TALL,), (M,)]),
     Case("svdvals", svdvals, [(TALL,), (M,), ((2, 4, 3),)]),
     Case("svd", svd_reconstruct, [(TALL,), (K,)]),
+    Case("lstsq", lstsq_x, [(TALL, (4,)), (TALL, (4, 2)), (SQ, V)]),
+    Case("lstsq", lstsq_all, [(TALL, (4,)), (TALL, (4, 2)), (SQ, M[::-1])]),
+    Case("lstsq", lstsq_residuals, [(TALL, (4,)), (TALL, (4, 2))]),
+    Case("fit_size", lstsq_all, [(TALL, (4,))]),
     Case("mT", helpers_linear, [(SQ,), (K,)]),
     Case("sym_lower", helpers_linear, [(SQ,)]),
     Case("sym_part", helpers_linear, [(SQ,)]),

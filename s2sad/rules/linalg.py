@@ -126,6 +126,10 @@ defprim("from_rhs", "from_rhs", objects=(rt.from_rhs,), argnames=("x", "b"),
         vjp={"x": "as_rhs(g, b)"},
         jvp={"x": "from_rhs(x_dot, b)"})
 
+defprim("fit_size", "fit_size", objects=(rt.fit_size,), argnames=("x", "like"),
+        vjp={"x": "fit_size(g, x)"},
+        jvp={"x": "fit_size(x_dot, like)"})
+
 defprim("block_upper", "block_upper", objects=(rt.block_upper,), argnames=("a", "e"),
         vjp={"a": "diag_blocks_sum(g)", "e": "upper_right(g)"},
         jvp={"a": "block_upper(a_dot, zeros_like(a_dot))",
@@ -181,6 +185,32 @@ defprim("svdvals", "np.linalg.svdvals", objects=(np.linalg.svdvals,),
         vjp={"x": _SVDVALS_VJP},
         jvp={"x": _SVDVALS_JVP},
         note="distinct singular values")
+
+# lstsq returns (x, residuals, rank, s). With full column rank x = (a^T a)^-1 a^T b, and with
+# r = b - a x (orthogonal to a's columns) residuals = sum(r**2, axis=0) has d = 2 r^T (db - da x);
+# s are the singular values of a (see svdvals). R, X: r and x as columns (as_rhs).
+_R = "as_rhs(b - a @ ans[0], b)"
+_X = "as_rhs(ans[0], b)"
+_Z = "np.linalg.solve(mT(a) @ a, as_rhs(g[0], b))"
+_B_BAR = f"(a @ {_Z} + 2.0 * {_R} * fit_size(g[1], {_R}[0]))"
+_LSTSQ_JVP = (
+    f"(from_rhs(np.linalg.solve(mT(a) @ a, mT(a_dot) @ {_R} - mT(a) @ (a_dot @ {_X})"
+    " + mT(a) @ as_rhs(b_dot, b)), b),"
+    f" fit_size(2.0 * np.sum({_R} * (as_rhs(b_dot, b) - a_dot @ {_X}), axis=0), ans[1]),"
+    " zeros_like(ans[2]), diagonal_of(mT(np.linalg.svd(a, full_matrices=False)[0]) @ a_dot"
+    " @ mT(np.linalg.svd(a, full_matrices=False)[2])))")
+lstsq = defprim(
+    "lstsq", "np.linalg.lstsq", objects=(np.linalg.lstsq,), argnames=("a", "b"),
+    params=(("rcond", None),),
+    vjp={"a": f"{_R} @ mT({_Z}) - {_B_BAR} @ mT({_X})"
+              " + np.linalg.svd(a, full_matrices=False)[0] * g[3][..., None, :]"
+              " @ np.linalg.svd(a, full_matrices=False)[2]",
+         "b": f"from_rhs({_B_BAR}, b)"},
+    jvp={"a": _LSTSQ_JVP, "b": _LSTSQ_JVP},
+    note="full column rank (m >= n); returns (x, residuals, rank, s), all differentiable "
+         "but the rank")
+lstsq.jvp_all = _LSTSQ_JVP  # one tuple from both tangents (a sum of tuples would concatenate)
+
 
 # ---- scipy.linalg (registered when SciPy imports) -----------------------------------------
 try:

@@ -98,6 +98,14 @@ def from_rhs(v, b):
     return np.asarray(v)[..., 0] if np.ndim(b) == 1 else v
 
 
+def fit_size(v, like):
+    """`v` where it has `like`'s shape, else zeros shaped like `like` (np.linalg.lstsq's
+    residuals are empty unless the system is overdetermined and of full rank)."""
+    if np.shape(v) == np.shape(like):
+        return v
+    return np.zeros(np.shape(like))
+
+
 def block_upper(a, e):
     """The block matrices ``[[a, e], [0, a]]``: f of it holds the derivative of a matrix
     function f at `a` in the direction `e` in its upper right block."""
@@ -268,6 +276,6 @@ HELPERS: dict = {
     f.__name__: f
     for f in (mT, diag_matrix, diagonal_of, triangle, sym_part, sym_lower, sym_lower_adjoint,
               tril_half, fold_upper, pairwise_diff, inv_gaps, per_matrix, per_matrix_adjoint,
-              as_rhs, from_rhs, block_upper, upper_right, diag_blocks_sum, norm_grad, norm_hvp,
-              unsupported)
+              as_rhs, from_rhs, fit_size, block_upper, upper_right, diag_blocks_sum, norm_grad,
+              norm_hvp, unsupported)
 }
