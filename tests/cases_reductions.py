@@ -174,6 +174,10 @@ def average_constant_weights(a):
     return np.average(a, axis=0, weights=np.array([1.0, 3.0]))
 
 
+def weighted_average(a, w):
+    return rr.weighted_average(a, w * w + 0.5, 1, True) * a
+
+
 def aligned_weights(w, a):
     return rr.aligned_weights(w, a, 1) * a + rr.aligned_weights(w * w, a, None).sum()
 
@@ -270,6 +274,7 @@ CASES = [
     Case("average", average_axis, [(M, M), (T, T)], "pos"),
     Case("average", average_along_axis, [(M, (3,))]),
     Case("average", average_constant_weights, [(M,), (T,)]),
+    Case("weighted_average", weighted_average, [(M, (3,)), (M, M)]),
     Case("aligned_weights", aligned_weights, [((3,), M), (M, M)]),
     Case("sort", sort_last, ARRAYS),
     Case("sort", sort_axis0, MATRICES),

@@ -234,6 +234,37 @@ def test_nan_entries_get_zero_derivative_and_no_nan_leaks():
         np.testing.assert_array_equal(grad, [[3.5, 0.0], [3.5, 4.0]])
 
 
+# ---- average -------------------------------------------------------------------------------
+def test_average_with_weights_along_an_axis_in_both_arguments():
+    def f(a, w):
+        return np.sum(np.average(a, 0, w) ** 2)
+
+    a, w = np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([1.0, 3.0])
+    ga, gw = s2sad.grad(f, wrt=(0, 1))(a, w)
+    np.testing.assert_allclose(ga, numeric_grad(f, [a, w], 0), rtol=1e-7)
+    np.testing.assert_allclose(gw, numeric_grad(f, [a, w], 1), rtol=1e-7)
+    # Scaling every weight leaves the average unchanged: the weights' gradient is normal to w.
+    assert float(gw @ w) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_average_without_weights_is_refused_not_wrong():
+    def f(a):
+        return np.average(a, axis=0)
+
+    with pytest.raises(s2sad.S2sadError, match="weights"):
+        s2sad.grad(f)(np.ones((2, 2)))
+
+
+def test_float32_tangents_stay_float32():
+    def f(x):
+        return np.max(x) + np.prod(x) + np.std(x) + np.sum(np.cumprod(x)) + np.median(x) + (
+            np.sum(np.sort(x) * np.cumsum(x)))
+
+    x = np.array([1.0, 3.0, 3.0, 0.0], dtype=np.float32)
+    _, tangent = s2sad.jvp(f, (x,), (np.ones(4, np.float32),))
+    assert tangent.dtype == np.float32
+
+
 # ---- second derivatives: the helpers' rules are closed and exact ---------------------------
 def prod_rows_squared(x):
     return np.sum(np.prod(x, axis=1) ** 2)
@@ -256,6 +287,10 @@ def sorted_weights(x):
     return np.sum(np.sort(x) ** 3 * np.median(x) + np.cumsum(x) ** 2)
 
 
+def weighted_mean_of_squares(x):
+    return np.sum(np.average(x * x, axis=1, weights=np.exp(x)))
+
+
 @pytest.mark.parametrize("f, x", [
     (prod_all, [2.0, 0.0, 3.0, 5.0]),
     (prod_all, [2.0, 0.0, 3.0, 0.0]),
@@ -265,6 +300,7 @@ def sorted_weights(x):
     (std_rows, [[0.3, 1.0, -2.0], [1.5, 0.2, 0.9]]),
     (max_softmax, [[0.3, 1.0, -2.0], [1.5, 0.2, 0.9]]),
     (sorted_weights, [0.3, 1.0, -2.0, 1.5, 0.9]),
+    (weighted_mean_of_squares, [[0.3, 1.0, -2.0], [1.5, 0.2, 0.9]]),
 ])
 def test_hessian_matches_differences_of_the_gradient(f, x):
     x = np.array(x)

@@ -93,16 +93,20 @@ _W = "aligned_weights(weights, a, axis)"
 _TOTAL = f"np.sum(broadcast_like({_W}, a), axis=axis, keepdims=keepdims)"
 _SPREAD = f"broadcast_reduced(g / {_TOTAL}, a, axis, keepdims)"
 _DEVIATION = "(a - broadcast_reduced(ans, a, axis, keepdims))"
+_AVERAGE_VJP = {
+    "a": f"{_SPREAD} * {_W}",
+    "weights": f"np.reshape(unbroadcast({_DEVIATION} * {_SPREAD}, {_W}), np.shape(weights))"}
+_AVERAGE_JVP = {
+    "a": f"np.sum(a_dot * {_W}, axis=axis, keepdims=keepdims) / {_TOTAL}",
+    "weights": f"np.sum({_DEVIATION} * aligned_weights(weights_dot, a, axis), axis=axis, "
+               f"keepdims=keepdims) / {_TOTAL}"}
 defprim("average", "weighted_average", objects=(np.average,), argnames=("a", "weights"),
         params=REDUCE, order=("a", "axis", "weights", "keepdims"), impl=rr.weighted_average,
         note="with weights (of a's shape, or 1-d along an int axis); without weights, call "
-             "np.mean",
-        vjp={"a": f"{_SPREAD} * {_W}",
-             "weights": f"np.reshape(unbroadcast({_DEVIATION} * {_SPREAD}, {_W}), "
-                        "np.shape(weights))"},
-        jvp={"a": f"np.sum(a_dot * {_W}, axis=axis, keepdims=keepdims) / {_TOTAL}",
-             "weights": f"np.sum({_DEVIATION} * aligned_weights(weights_dot, a, axis), "
-                        f"axis=axis, keepdims=keepdims) / {_TOTAL}"})
+             "np.mean", vjp=_AVERAGE_VJP, jvp=_AVERAGE_JVP)
+# The same, called as generated code spells it (weights second), when differentiated again.
+defprim("weighted_average", "weighted_average", objects=(rr.weighted_average,),
+        argnames=("a", "weights"), params=REDUCE, vjp=_AVERAGE_VJP, jvp=_AVERAGE_JVP)
 
 # Cumulative sums and products (axis=None scans the flattened array).
 defprim("cumsum", "np.cumsum", objects=(np.cumsum,), params=(("axis", None),),
