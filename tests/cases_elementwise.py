@@ -1,6 +1,7 @@
 """Rule-table rows of the elementwise family (aggregated by rule_table.py; see Case there)."""
 
 import math
+from importlib.util import find_spec
 
 import numpy as np
 from rule_table import BINARY_SHAPES, UNARY_SHAPES, Case, M, S, V
@@ -135,6 +136,10 @@ def math_erfc(x):
     return math.erfc(x)
 
 
+def math_gamma(x):
+    return math.lgamma(x) + math.gamma(x)
+
+
 # ---- two arguments ------------------------------------------------------------------------
 def arctan2(x, y):
     return np.arctan2(x, y)
@@ -238,6 +243,8 @@ CASES = [
     Case("math.radians", math_radians, [(S,)]),
     Case("math.erf", math_erf, [(S,)]),
     Case("math.erfc", math_erfc, [(S,)]),
+    *([Case("math.lgamma", math_gamma, [(S,)], "pos"),
+       Case("math.gamma", math_gamma, [(S,)], "pos")] if find_spec("scipy") else []),
     Case("arctan2", arctan2, BINARY_SHAPES),
     Case("arctan2", atan2_np2, [(V, V)]),
     Case("math.atan2", math_atan2, [(S, S)]),

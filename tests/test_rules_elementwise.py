@@ -328,3 +328,13 @@ def test_third_derivative_of_arcsinh():
     third = s2sad.grad(s2sad.grad(s2sad.grad(asinh_of)))(x)
     expected = (2 * x * x - 1) / (1 + x * x) ** 2.5
     assert third == pytest.approx(expected, rel=1e-10)
+
+
+def lgamma_of(x):
+    return math.lgamma(x)
+
+
+def test_math_lgamma_second_derivative_is_trigamma():
+    special = pytest.importorskip("scipy.special")
+    assert s2sad.grad(lgamma_of)(2.5) == pytest.approx(special.digamma(2.5), rel=1e-14)
+    assert s2sad.hessian(lgamma_of)(2.5) == pytest.approx(special.polygamma(1, 2.5), rel=1e-14)

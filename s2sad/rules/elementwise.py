@@ -11,6 +11,7 @@ logaddexp), the functions with a derivative of zero (rounding), and the dtype co
 """
 
 import ast
+import importlib.util
 import math
 
 import gast
@@ -123,6 +124,14 @@ for _name, _derivative in DERIVATIVES.items():
 for _name, _derivative in MATH_ONLY.items():
     _unary(f"math.{_name}", f"math.{_name}", (getattr(math, _name),),
            _qualify(_derivative, "math"))
+
+# math.gamma and math.lgamma differentiate into digamma, which only SciPy has (its rules are in
+# rules/special.py, registered when SciPy imports): without SciPy they have no rule.
+if importlib.util.find_spec("scipy") is not None:
+    _unary("math.lgamma", "math.lgamma", (math.lgamma,), "scipy.special.digamma(x)",
+           note="log|gamma(x)|; needs SciPy (digamma)")
+    _unary("math.gamma", "math.gamma", (math.gamma,), "ans * scipy.special.digamma(x)",
+           note="needs SciPy (digamma)")
 
 _unary("fabs", "np.fabs", (np.fabs,), "np.sign(x)", note=NOTES["abs"])
 _unary("square", "np.square", (np.square,), "2.0 * x")
