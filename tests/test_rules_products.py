@@ -262,3 +262,12 @@ def test_expanded_einsums_of_one_and_three_operands_match_differences(expanding_
                                    atol=1e-8)
     source = s2sad.source(expanded_einsums)
     assert "np.einsum('jk,k->j', B, c)" in source
+
+
+@pytest.mark.parametrize("shape_y, axes", [((3, 4, 5), 2), ((4, 5), np.int64(1)),
+                                            ((3, 4, 5), [[2], [1]]),
+                                            ((3, 4, 5), (np.array([1, 2]), [0, 1]))])
+def test_tensordot_subscripts_take_numpy_integers_and_lists(shape_y, axes, rng):
+    x, y = rng.standard_normal((2, 3, 4)), rng.standard_normal(shape_y)
+    subscripts = rtp.tensordot_subscripts(x, y, axes)
+    np.testing.assert_allclose(np.einsum(subscripts, x, y), np.tensordot(x, y, axes))

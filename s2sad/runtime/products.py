@@ -220,10 +220,14 @@ def _tensordot_subscripts(nx: int, ny: int, axes) -> str:
     return f"{''.join(a)},{''.join(b)}->{''.join(out)}"
 
 
+def _axes(a):
+    """Axes as ints or tuples of ints (NumPy integers and lists included), to be hashed."""
+    return int(a) if np.ndim(a) == 0 else tuple(int(i) for i in np.ravel(a))
+
+
 def tensordot_subscripts(x, y, axes=2) -> str:
     """The einsum of ``np.tensordot(x, y, axes)``."""
-    if not isinstance(axes, int):
-        axes = tuple(a if isinstance(a, int) else tuple(a) for a in axes)
+    axes = _axes(axes) if np.ndim(axes) == 0 else tuple(_axes(a) for a in axes)
     return _tensordot_subscripts(np.ndim(x), np.ndim(y), axes)
 
 
