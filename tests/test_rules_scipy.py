@@ -47,6 +47,10 @@ def norm_logpdf_of_params(p):
     return np.sum(norm.logpdf(data, p[0], np.exp(p[1]))) * p[2]
 
 
+def norm_in_x(x):
+    return np.sum(norm.logpdf(x, 0.5, 1.3) ** 2 + norm.logcdf(x, -0.2, 0.7))
+
+
 def t_logpdf_of_params(p):
     data = np.array([0.3, -1.2, 2.0])
     return np.sum(scipy.stats.t.logpdf(data, p[0], p[1], p[2]))
@@ -83,6 +87,7 @@ def xlogy_sum(x):
     (expit_sum, np.array([0.3, -1.0, 2.0])),
     (gammaln_sum, np.array([0.7, 1.5, 3.0])),
     (norm_logpdf_of_params, np.array([0.2, 0.3, 1.5])),
+    (norm_in_x, np.array([0.3, -1.0, 2.0])),
     (t_logpdf_of_params, np.array([3.0, 0.1, 1.2])),
     (dirichlet_of_alpha, np.array([1.5, 2.0, 0.7])),
     (mvn_of_params, np.array([0.2, -0.1, 1.0, 0.3, -0.2, 0.8])),
