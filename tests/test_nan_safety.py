@@ -209,6 +209,19 @@ def test_derivative_in_the_exponent_at_zero_base_is_zero():
     assert tangent.tolist() == [0.0, 0.0]
 
 
+def where_pow(x, y):
+    return np.where(x > 0, x**y, 0.0)
+
+
+def test_untaken_branch_of_a_power_leaks_no_nan_into_the_exponent():
+    x, y = np.array([-1.0, 0.0, 2.0]), np.array([0.5, 0.5, 3.0])
+    y_bar = s2sad.vjp(where_pow, x, y)[1](np.ones(3))[1]
+    _, tangent = s2sad.jvp(where_pow, (x, y), (np.zeros(3), np.ones(3)))
+    expected = [0.0, 0.0, 8.0 * np.log(2.0)]
+    np.testing.assert_allclose(y_bar, expected, rtol=1e-14)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-14)
+
+
 # ---- inverse trigonometry close to its domain's edge ----------------------------------------
 def arcsin_of(x):
     return np.arcsin(x)

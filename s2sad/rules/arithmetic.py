@@ -34,13 +34,15 @@ truediv = defprim("truediv", "/", form="binop", binop=gast.Div, argnames=("x", "
 
 # d/dx is y * x ** (y - 1.0), written scaled_pow(y, x, y - 1.0): 0 where y = 0 (not 0 * inf at
 # x = 0), and no ZeroDivisionError for a Python 0.0 (the lowering writes it c * x ** p when p
-# is a constant >= 0). d/dy is ans * log(x), 0 at x = 0, where x ** y is constant for y > 0.
+# is a constant >= 0). d/dy is ans * log(x), 0 at x = 0, where x ** y is constant for y > 0;
+# it is NaN for x < 0, so a zero cotangent (an untaken np.where branch) multiplies it as a
+# strong zero (safe_mul, see runtime/elementwise.py).
 power = defprim("pow", "**", form="binop", binop=gast.Pow, argnames=("x", "y"), broadcasts=True,
                 objects=(np.power, operator.pow), impl=operator.pow,
                 vjp={"x": "scaled_pow(g * y, x, y - 1.0)",
-                     "y": "g * ans * np.log(np.where(x == 0.0, 1.0, x))"},
+                     "y": "safe_mul(g, ans * np.log(np.where(x == 0.0, 1.0, x)))"},
                 jvp={"x": "scaled_pow(x_dot * y, x, y - 1.0)",
-                     "y": "y_dot * ans * np.log(np.where(x == 0.0, 1.0, x))"})
+                     "y": "safe_mul(y_dot, ans * np.log(np.where(x == 0.0, 1.0, x)))"})
 
 # np.float_power is x ** y computed in float64 (or complex): the same derivatives.
 float_power = defprim("float_power", "np.float_power", objects=(np.float_power,),
