@@ -24,6 +24,13 @@ product: the common case (no NaN anywhere) costs one product and one reduction, 
 floats (the code of scalar loops) take a path without NumPy at all. Only when the product
 holds a NaN are the entries with a zero factor set to zero.
 
+Not covered yet: ``log`` (and log1p, log2, log10), division and products keep their plain
+rules (``g * reciprocal(x)``, ``g / y``, ``g * y``), whose text the golden files and the README
+show; so ``np.where(x > 0, np.log(x), 0.0)`` and ``np.where(x != 0, np.sin(x) / x, 1.0)``
+still give NaN at the excluded points, and ``np.sqrt(x * x + y * y)`` at the origin gives
+``inf * 0 = NaN`` (write ``np.hypot(x, y)``, whose derivative is 0 there). The exponent's
+derivative of ``x ** y`` is a strong-zero product.
+
 Functions whose derivative is finite wherever they are (``sin``, ``exp``, ``tanh`` ...) keep
 the plain ``g * derivative``. Subgradients at kinks are chosen so that no NaN arises either:
 ``abs`` and ``hypot`` have derivative 0 at 0, ``sinc`` has its true derivative 0 at 0 (a short
