@@ -264,6 +264,22 @@ def beta_pdf(x, a, b, m, s):
     return scipy.stats.beta.pdf(x, a, b, loc=m - 2.1, scale=s + 4.0)
 
 
+def t_cdf(x, m, s):
+    return scipy.stats.t.cdf(x, 1.5, m, np.exp(s))
+
+
+def t_logcdf(x, m, s):
+    return scipy.stats.t.logcdf(x, 2.5, loc=m, scale=np.exp(s))
+
+
+def gamma_cdf(x, m, s):
+    return scipy.stats.gamma.cdf(x, 1.7, m - 2.5, s)
+
+
+def beta_cdf(x, m, s):
+    return scipy.stats.beta.cdf(x, 1.5, 2.5, m - 2.1, scale=s + 4.0)
+
+
 COUNTS = np.array([0, 1, 3])
 
 
@@ -353,6 +369,10 @@ def _rows():
         Case("scipy.stats.beta.logpdf", beta_logpdf, [(S, S, S, S, S), (V, S, V, S, V),
                                                       (M, V, S, V, S)], "pos"),
         Case("scipy.stats.beta.pdf", beta_pdf, [(S, S, S, S, S), (V, V, V, S, S)], "pos"),
+        Case("scipy.stats.t.cdf", t_cdf, [(S, S, S), (V, S, V), (M, V, S)]),
+        Case("scipy.stats.t.logcdf", t_logcdf, [(S, S, S), (V, S, V), (M, V, S)]),
+        Case("scipy.stats.gamma.cdf", gamma_cdf, [(S, S, S), (V, S, V), (M, V, S)], "pos"),
+        Case("scipy.stats.beta.cdf", beta_cdf, [(S, S, S), (V, S, V), (M, V, S)], "pos"),
         Case("scipy.stats.poisson.logpmf", poisson_logpmf, [(S,), (V,)], "pos"),
         Case("scipy.stats.poisson.pmf", poisson_pmf, [(S,), (M,)], "pos"),
         Case("scipy.stats.dirichlet.logpdf", dirichlet_logpdf, [(V, V), ((3, 2), V), ((3, 3), V)]),

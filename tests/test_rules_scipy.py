@@ -324,10 +324,27 @@ def test_logsumexp_weights_are_refused_not_treated_as_constants():
         s2sad.grad(weighted_logsumexp, wrt=1)(np.ones(2), np.ones(2))
 
 
-def gamma_cdf(x):
-    return scipy.stats.gamma.cdf(x, 2.0)
+def gamma_cdf_in_a(x, a):
+    return scipy.stats.gamma.cdf(x, a, 0.0, 1.0)
 
 
-def test_a_function_without_a_closed_derivative_is_refused():
-    with pytest.raises(s2sad.MissingRuleError):
-        s2sad.grad(gamma_cdf)(0.5)
+def bessel_in_order(x, v):
+    return sp.jv(v, x)
+
+
+def t_cdf_in_df(x, df):
+    return scipy.stats.t.cdf(x, df, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("f, what", [(gamma_cdf_in_a, "the a of scipy.stats.gamma.cdf"),
+                                     (bessel_in_order, "the order v of scipy.special.jv"),
+                                     (t_cdf_in_df, "the df of scipy.stats.t.cdf")])
+def test_a_derivative_without_a_closed_form_is_refused_in_both_modes(f, what):
+    args = (1.5, 2.0)
+    with pytest.raises(s2sad.MissingRuleError, match=what):
+        s2sad.grad(f, wrt=1)(*args)
+    with pytest.raises(s2sad.MissingRuleError, match=what):
+        s2sad.jvp(f, args, (0.0, 1.0))
+    # The same call differentiates in x, with the refused argument held constant.
+    assert s2sad.grad(f, wrt=0)(*args) == pytest.approx(numeric_grad(f, list(args), 0), rel=1e-6)
+    assert s2sad.jvp(f, args, (1.0, None))[1] == pytest.approx(s2sad.grad(f, wrt=0)(*args))

@@ -7,7 +7,8 @@ into their neighbours of order v - 1 and v + 1 (``jv' = (jv(v-1) - jv(v+1)) / 2`
 ``/ x`` and so no 0/0 at x = 0.
 """
 
-from .registry import TEMPLATE_MODULES, defprim
+from ..runtime import special as rt
+from .registry import TEMPLATE_MODULES, defprim, nondiff
 
 try:
     import scipy.special
@@ -51,17 +52,18 @@ UNARY = {
     "y1": (f"0.5 * ({SP}y0(x) - {SP}yv(2, x))", ""),
 }
 
-# Functions of an order v (a non-differentiable parameter, first) and x: name -> derivative.
-# An array of orders broadcasts x, so the adjoint of x is summed back to x's shape.
+# Functions of an order and x: name -> (order, derivative in x). polygamma's order n is an
+# integer (a parameter); the Bessel order v is a real argument whose derivative has no closed
+# form: where v depends on the differentiated inputs, the generated code refuses at run time.
 ORDERED = {
-    "polygamma": ("n", f"{SP}polygamma(n + 1, x)", "n is a non-negative integer (no derivative)"),
-    "iv": ("v", f"0.5 * ({SP}iv(v - 1.0, x) + {SP}iv(v + 1.0, x))", ""),
-    "ive": ("v", f"0.5 * ({SP}ive(v - 1.0, x) + {SP}ive(v + 1.0, x)) - np.sign(x) * ans", ""),
-    "jv": ("v", f"0.5 * ({SP}jv(v - 1.0, x) - {SP}jv(v + 1.0, x))", ""),
-    "yv": ("v", f"0.5 * ({SP}yv(v - 1.0, x) - {SP}yv(v + 1.0, x))", ""),
-    "kv": ("v", f"-0.5 * ({SP}kv(v - 1.0, x) + {SP}kv(v + 1.0, x))", ""),
+    "polygamma": ("n", f"{SP}polygamma(n + 1, x)"),
+    "iv": ("v", f"0.5 * ({SP}iv(v - 1.0, x) + {SP}iv(v + 1.0, x))"),
+    "ive": ("v", f"0.5 * ({SP}ive(v - 1.0, x) + {SP}ive(v + 1.0, x)) - np.sign(x) * ans"),
+    "jv": ("v", f"0.5 * ({SP}jv(v - 1.0, x) - {SP}jv(v + 1.0, x))"),
+    "yv": ("v", f"0.5 * ({SP}yv(v - 1.0, x) - {SP}yv(v + 1.0, x))"),
+    "kv": ("v", f"-0.5 * ({SP}kv(v - 1.0, x) + {SP}kv(v + 1.0, x))"),
 }
-ORDER_NOTE = "differentiable in x only: the order {v} is a constant"
+ORDER_NOTE = "differentiable in x only: a derivative through the order {v} is refused"
 
 # Functions of two arguments: name -> (d/dx, d/dy, note). x = 0 is exactly 0 in xlogy and
 # xlog1py, whatever y is, so d/dy is 0 there: the division never sees y (no 0 / 0).
@@ -91,12 +93,20 @@ def _register():
         d = f"({derivative})"
         defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),), elementwise=True,
                 vjp={"x": f"g * {d}"}, jvp={"x": f"x_dot * {d}"}, note=note)
-    for name, (order, derivative, note) in ORDERED.items():
+    for name, (order, derivative) in ORDERED.items():
         d = f"({derivative})"
-        defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),), broadcasts=True,
-                params=((order, None),), required_params=1, order=(order, "x"),
-                vjp={"x": f"unbroadcast(g * {d}, x)"}, jvp={"x": f"x_dot * {d}"},
-                note=note or ORDER_NOTE.format(v=order))
+        if order == "n":  # an integer: a parameter (an array of orders broadcasts x)
+            defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),),
+                    broadcasts=True, params=((order, None),), required_params=1,
+                    order=(order, "x"), vjp={"x": f"unbroadcast(g * {d}, x)"},
+                    jvp={"x": f"x_dot * {d}"}, note="n is a non-negative integer")
+            continue
+        refused = f"'the order {order} of {SP}{name}'"
+        defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),),
+                argnames=(order, "x"), broadcasts=True,
+                vjp={order: f"no_derivative(g, {refused})", "x": f"g * {d}"},
+                jvp={order: f"no_derivative({order}_dot, {refused})", "x": f"x_dot * {d}"},
+                note=ORDER_NOTE.format(v=order))
     for name, (dx, dy, note) in BINARY.items():
         defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),),
                 argnames=("x", "y"), broadcasts=True,
@@ -119,6 +129,9 @@ def _register():
             vjp={"x": "g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)"},
             jvp={"x": "x_dot - np.sum(np.exp(ans) * x_dot, axis=axis, keepdims=True)"})
 
+
+# Called in place of a derivative that has no closed form: it raises when the code runs.
+nondiff("no_derivative", "no_derivative", rt.no_derivative, params=(("what", ""),))
 
 if scipy is not None:
     _register()

@@ -76,6 +76,27 @@ def _register():
     _distribution("norm", "logcdf", ("x", "loc", "scale"), cdf,
                   f"np.exp({ST}norm.logpdf({args}) - ans) * ", note=LOC_SCALE_NOTE)
 
+    # The cdfs of t, gamma and beta: the location-scale derivatives of the cdf, times the pdf.
+    # Their derivatives in the shape parameters (df, a, b) have no closed form: refused.
+    for dist, (shapes, _) in CONTINUOUS.items():
+        if dist == "norm":
+            continue
+        argnames = ("x", *shapes, "loc", "scale")
+        args = ", ".join(argnames)
+        note = f"not differentiable in {', '.join(shapes)} (refused); {LOC_SCALE_NOTE}"
+        methods = {"cdf": f"{ST}{dist}.pdf({args}) * "}
+        if dist == "t":
+            methods["logcdf"] = f"np.exp({ST}t.logpdf({args}) - ans) * "
+        for method, factor in methods.items():
+            name = f"{ST}{dist}.{method}"
+            vjp, jvp = _rules(("x", "loc", "scale"), cdf, factor)
+            for p in shapes:
+                refused = f"'the {p} of {name}'"
+                vjp[p] = f"no_derivative(g, {refused})"
+                jvp[p] = f"no_derivative({p}_dot, {refused})"
+            defprim(name, name, objects=(getattr(getattr(scipy.stats, dist), method),),
+                    argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note)
+
     # Poisson: the count k is data (a parameter), mu the differentiable rate. d/dmu of
     # k log mu - mu is k / mu - 1, with k log mu = 0 where k = 0 (also at mu = 0).
     dmu = {"mu": "k / np.where(k == 0, 1.0, mu) - 1.0"}

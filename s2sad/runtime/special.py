@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import MissingRuleError
+
 
 def precision(cov):
     """The inverse of a covariance matrix (the derivatives of multivariate_normal use it)."""
     return np.linalg.inv(cov)
 
 
+def no_derivative(x, what=""):
+    """Refuse, when the generated code runs, a derivative that has no closed form (the order of
+    a Bessel function, the degrees of freedom of a t cdf): where such an argument depends on
+    the differentiated inputs, an answer of zero would be wrong."""
+    raise MissingRuleError(f"{what} has no derivative rule",
+                           hint="keep that argument independent of the inputs you "
+                                "differentiate with respect to (or wrap it in "
+                                "s2sad.stop_gradient if a zero derivative is meant)")
+
+
 #: Name -> helper, merged into the namespace of generated code (runtime.HELPERS).
-HELPERS: dict = {"precision": precision}
+HELPERS: dict = {"precision": precision, "no_derivative": no_derivative}
