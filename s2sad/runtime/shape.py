@@ -181,8 +181,9 @@ def pad_adjoint(v, like, pad_width, mode="constant"):
         inner = tuple(slice(int(b), int(b) + n) for (b, _), n in zip(widths, shape))
         return np.array(v[inner], dtype=np.result_type(v, 1.0))[()]
     source = np.pad(np.arange(int(np.prod(shape))).reshape(shape), pad_width, mode=mode)
-    out = np.bincount(source.ravel(), weights=np.ravel(v), minlength=source.size)
-    return np.reshape(out[: int(np.prod(shape))], shape)[()]
+    size = int(np.prod(shape))
+    out = np.bincount(source.ravel(), weights=np.ravel(v), minlength=size)
+    return np.reshape(out.astype(np.result_type(v, 1.0)), shape)[()]
 
 
 # ---------------------------------------------------------------------- selections
