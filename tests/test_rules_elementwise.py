@@ -259,8 +259,16 @@ def test_a_cast_of_float32_to_float64_keeps_the_gradient_float32():
     assert s2sad.vjp(to_float64, x)[1](1.0)[0].dtype == np.float32
 
 
+def integer_scalars(x):
+    return np.sum((np.int64(x) + np.int32(x) + np.bool_(x)) * x)
+
+
 def test_a_cast_to_an_integer_dtype_has_zero_derivative():
     x = np.array([0.5, 1.7, -2.3])
+    adjoint, tangent = both_modes(integer_scalars, [x])
+    expected = x.astype(np.int64) + x.astype(np.int32) + x.astype(bool)
+    np.testing.assert_array_equal(adjoint, expected)
+    assert tangent == np.sum(expected)
     np.testing.assert_array_equal(s2sad.grad(astype_int)(x), x.astype(np.int64))
     _, tangent = s2sad.jvp(astype_int, (x,), (np.ones(3),))
     assert tangent == np.sum(x.astype(np.int64))

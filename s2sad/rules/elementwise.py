@@ -160,10 +160,12 @@ defprim("safe_mul", "safe_mul", objects=(rt.safe_mul,), argnames=("x", "y"), bro
 
 # ---- two arguments --------------------------------------------------------------------------
 # arctan2(x1, x2) is the angle of the point (x2, x1); at the origin both derivatives are taken
-# as 0 (a subgradient), as for hypot: the numerators g * x are 0 there, and safe_mul keeps 0.
-_ATAN2 = {"x1": "safe_mul({t} * x2, reciprocal(x1 * x1 + x2 * x2))",
-          "x2": "safe_mul(-{t} * x1, reciprocal(x1 * x1 + x2 * x2))"}
-_HYPOT = {"x1": "safe_mul({t} * x1, reciprocal(ans))", "x2": "safe_mul({t} * x2, reciprocal(ans))"}
+# as 0 (a subgradient), as for hypot: there the numerators are 0 and the denominator is made 1
+# (no 0 / 0, and no warning).
+_R2 = "np.where(x1 * x1 + x2 * x2 == 0.0, 1.0, x1 * x1 + x2 * x2)"
+_ATAN2 = {"x1": f"{{t}} * x2 / {_R2}", "x2": f"-{{t}} * x1 / {_R2}"}
+_HYPOT = {"x1": "{t} * x1 / np.where(ans == 0.0, 1.0, ans)",
+          "x2": "{t} * x2 / np.where(ans == 0.0, 1.0, ans)"}
 
 
 def _binary(name, spelling, objects, rules, note=""):
@@ -205,6 +207,8 @@ defprim("astype", "astype", objects=(rt.astype,), methods=("astype",), params=((
         vjp={"x": "cast_like(g * inexact(dtype), x)"},
         jvp={"x": "astype(x_dot * inexact(dtype), dtype)"},
         note="zero derivative for a cast to an integer or boolean dtype")
+for _name in ("int64", "int32", "bool_"):  # integer and boolean casts: zero derivative
+    nondiff(f"np.{_name}", f"np.{_name}", getattr(np, _name))
 nondiff("inexact", "inexact", rt.inexact)
 nondiff("isfinite", "np.isfinite", np.isfinite)
 nondiff("isnan", "np.isnan", np.isnan)
