@@ -120,11 +120,11 @@ def split_like_hstack(x):
 
 
 def join_(x):
-    return srt.join(x, 1)
+    return srt.join(x, x * 0.0, 1)
 
 
 def join_vstack(x):
-    return srt.join(x, "vstack")
+    return srt.join(x, x, "vstack")
 
 
 # ---- moving axes and entries ----------------------------------------------------------------

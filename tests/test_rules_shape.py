@@ -52,9 +52,36 @@ def moves_energy(x):
 
 
 IDX = np.array([[2, 2, 0], [1, 0, 1]])
+C = np.array([1.0, 2.0])
+
+
+def loop_built_concatenate(x):
+    parts = []
+    for i in range(3):
+        parts.append(x[: i + 1] * (i + 1.0))
+    return np.sum(np.concatenate(parts) ** 2)
+
+
+def constants_in_the_list(x):
+    return np.sum(np.concatenate([C, x, C[:1]]) ** 3) + np.sum(np.hstack((C, x)) ** 2)
+
+
+def tuple_and_stack(x):
+    pair = (x, x * 2.0)
+    return np.sum(np.vstack(pair) ** 2) + np.sum(np.stack([x, C[0] * x], axis=1) ** 3)
+
+
+def split_parts_in_a_loop(x):
+    parts = np.array_split(x, 4)
+    s = 0.0
+    for i in range(4):
+        s = s + np.sum(parts[i] ** 2) * (i + 1.0)
+    return s
 
 SECOND_ORDER = [concatenate_energy, array_split_energy, hstack_energy, pad_energy,
-                copies_energy, take_energy, select_energy, index_energy, moves_energy]
+                copies_energy, take_energy, select_energy, index_energy, moves_energy,
+                loop_built_concatenate, constants_in_the_list, tuple_and_stack,
+                split_parts_in_a_loop]
 
 
 # ---- list adjoints --------------------------------------------------------------------------
@@ -66,7 +93,14 @@ def test_split_like_stacks_equal_pieces_and_keeps_different_ones_ragged():
     assert type(ragged) is RaggedAdjoint
     np.testing.assert_array_equal(ragged[0], [0.0, 1.0])
     np.testing.assert_array_equal(ragged[1], [2.0, 3.0, 4.0])
-    np.testing.assert_array_equal(srt.join(ragged), v)
+    np.testing.assert_array_equal(srt.join(ragged, ragged), v)
+
+
+def test_join_expands_a_scalar_zero_entry_to_its_element():
+    like = [np.ones(2), np.ones(3)]
+    parts = np.zeros(2, dtype=object)  # a list adjoint with 0 for an unused element
+    parts[1] = np.arange(3.0)
+    np.testing.assert_array_equal(srt.join(parts, like), [0.0, 0.0, 0.0, 1.0, 2.0])
 
 
 @pytest.mark.parametrize("how, parts", [
@@ -85,7 +119,7 @@ def test_split_like_undoes_each_joining_function(how, parts):
     for piece, part in zip(pieces, parts):
         assert np.shape(piece) == np.shape(part)
         np.testing.assert_array_equal(piece, part)
-    np.testing.assert_array_equal(srt.join(pieces, how), joined)
+    np.testing.assert_array_equal(srt.join(pieces, parts, how), joined)
 
 
 def test_gradient_of_a_ragged_concatenate_reaches_every_piece(rng):
@@ -119,6 +153,17 @@ def test_split_parts_indexed_from_the_list(rng):
     x = rng.standard_normal((2, 5))
     g = s2sad.grad(f)(x)
     np.testing.assert_allclose(g, numeric_grad(f, [x], 0), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("f", [loop_built_concatenate, constants_in_the_list, tuple_and_stack,
+                               split_parts_in_a_loop], ids=lambda f: f.__name__)
+def test_lists_built_in_loops_or_holding_constants(f, rng):
+    x = rng.standard_normal(6)
+    expected = numeric_grad(f, [x], 0)
+    np.testing.assert_allclose(s2sad.grad(f)(x), expected, rtol=1e-7, atol=1e-8)
+    v = rng.standard_normal(6)
+    _, tangent = s2sad.jvp(f, (x,), (v,))
+    assert tangent == pytest.approx(np.sum(expected * v), rel=1e-7)
 
 
 # ---- repeated entries -----------------------------------------------------------------------

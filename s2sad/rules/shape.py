@@ -155,12 +155,13 @@ for _name, _joined in (("hsplit", "hstack"), ("vsplit", "vstack"), ("dsplit", "d
 
 defprim("split_like", "split_like", objects=(srt.split_like,), argnames=("x", "like"),
         params=(("axis", 0),), required_params=1,
-        vjp={"x": "join(g, axis)"},
+        vjp={"x": "join(g, like, axis)"},
         jvp={"x": "split_like(x_dot, like, axis)"})
 
-defprim("join", "join", objects=(srt.join,), params=(("axis", 0),), required_params=1,
-        vjp={"x": "split_like(g, x, axis)"},
-        jvp={"x": "join(x_dot, axis)"})
+defprim("join", "join", objects=(srt.join,), argnames=("x", "like"), params=(("axis", 0),),
+        required_params=1,
+        vjp={"x": "split_like(g, like, axis)"},
+        jvp={"x": "join(x_dot, like, axis)"})
 
 # ---- moving axes and entries: the adjoint is the inverse move -------------------------------
 defprim("swapaxes", "np.swapaxes", objects=(np.swapaxes,), methods=("swapaxes",),

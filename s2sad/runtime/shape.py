@@ -73,10 +73,12 @@ def split_like(v, like, axis=0):
     return _list_adjoint([np.reshape(p, s) for p, s in zip(pieces, shapes)])
 
 
-def join(parts, axis=0):
-    """The elements of the list adjoint `parts` joined as `axis` says (see ``split_like``,
-    whose adjoint it is)."""
-    parts = list(parts)
+def join(parts, like, axis=0):
+    """The elements of the list adjoint `parts` (of the list `like`) joined as `axis` says
+    (see ``split_like``, whose adjoint it is). A scalar entry stands for that value at every
+    entry of its element (a zero adjoint written as 0)."""
+    parts = [np.broadcast_to(part, np.shape(item)) if np.ndim(part) == 0 else part
+             for part, item in zip(parts, like)]
     if isinstance(axis, str):
         return _JOIN[axis](parts)
     return np.concatenate(parts, axis=axis)
