@@ -37,6 +37,8 @@ from .values import (
     is_complex,
     is_float_like,
     is_integer_like,
+    matched,
+    matched_all,
     private_copy,
     separated,
 )
@@ -471,6 +473,14 @@ def _new_grad_function(f, wrt, with_value: bool, built):
                 return False
         return True
 
+    def narrow(args) -> bool:
+        """Whether a wrt argument is a floating array narrower than float64 (float32)."""
+        for p in positions:
+            a = args[p]
+            if type(a) is not float and getattr(a, "dtype", np.float64) != np.float64:
+                return True
+        return False
+
     def call(*args, **kwargs):
         given = args
         if kwargs or len(args) != n_params or not ready(args):
@@ -484,6 +494,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
         if tuple_out or n_out != 1 or (type(value) not in scalar_types and np.ndim(value) != 0):
             built.check_scalar(result[:n_out] if built.tuple_out else value)
         grads = result[n_out:]
+        if narrow(args):
+            grads = matched_all(grads, [args[p] for p in positions])
         inputs = args if args is given else (args, given)
         if single:
             grads = grads[0]
@@ -597,7 +609,8 @@ def vjp(f, *args, wrt=None):
             if err is None:
                 raise
             raise err from None
-        grads = separated(tuple(out[n_out:]), args, given)
+        grads = matched_all(out[n_out:], [values[p] for p in built.wrt_positions])
+        grads = separated(grads, args, given)
         if everything:
             by_position = dict(zip(wrt, grads))
             return tuple(by_position.get(i) for i in range(len(args)))
@@ -668,11 +681,19 @@ def jvp(f, primals, tangents):
             raise
         raise err from None
     n_out = built.n_out
+    tangents_out = matched_all(result[n_out:], result[:n_out])
     if built.tuple_out:
-        out = (tuple(result[:n_out]), tuple(result[n_out:]))
+        out = (tuple(result[:n_out]), tangents_out)
     else:
-        out = (result[0], result[1])
+        out = (result[0], tangents_out[0])
     return separated(out, primals, tangents)
+
+
+def _float_dtype(value):
+    """`value`'s floating dtype, float64 for anything else (ints are differentiated as
+    float64)."""
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _one_hot(like, index):
@@ -716,7 +737,7 @@ def jacobian(f, wrt=0, mode: str = "auto"):
         if batch is not None:
             # One forward sweep, the reverse sweep once per row (vectorised seeding).
             o = outputs[0]
-            seeds = np.eye(o.size).reshape((o.size, *o.shape))
+            seeds = np.eye(o.size, dtype=_float_dtype(o)).reshape((o.size, *o.shape))
             rows = batch.function(*values, seeds)[1:]
             for j, x in enumerate(inputs):
                 blocks[0][j] = np.asarray(rows[j], dtype=float).reshape(o.shape + np.shape(x))
@@ -751,7 +772,11 @@ def jacobian(f, wrt=0, mode: str = "auto"):
                 for k, o in enumerate(outputs):
                     stacked = np.stack(columns[k], axis=-1)
                     blocks[k][j] = stacked.reshape(o.shape + np.shape(x))
-        blocks = [[float(b) if b.ndim == 0 else b for b in row] for row in blocks]
+        # Each block in the wider of its output's and its input's floating dtypes.
+        blocks = [[matched(b, np.empty(0, np.result_type(_float_dtype(o), _float_dtype(x))))
+                   for b, x in zip(row, inputs)] for row, o in zip(blocks, outputs)]
+        blocks = [[(float(b) if b.dtype == np.float64 else b[()]) if b.ndim == 0 else b
+                   for b in row] for row in blocks]
         per_output = [row[0] if single_in else tuple(row) for row in blocks]
         result = per_output[0] if not probe.tuple_out else tuple(per_output)
         return separated(result, args, kwargs, values)

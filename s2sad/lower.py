@@ -410,7 +410,12 @@ class Lowerer:
                                      "np.full_like(x, v) for x.fill(v))")
                 return self.call_opaque(opaque(func.attr, "opaque_method"),
                                         [func.value, *node.args], node.keywords, node, target)
-            return self.call(prim, [func.value, *node.args], node.keywords, node, target)
+            args = list(node.args)
+            if func.attr in ("reshape", "transpose") and len(args) > 1 and not any(
+                    isinstance(a, gast.Starred) for a in args):
+                # x.reshape(4, 3) and x.transpose(1, 0, 2) mean the tuple of their sizes/axes.
+                args = [gast.Tuple(elts=args, ctx=gast.Load())]
+            return self.call(prim, [func.value, *args], node.keywords, node, target)
         obj = self.static_object(func)
         name = self.dotted(func)
         if obj is MISSING and name.endswith(("_vjp_all", "_jvp_all")):

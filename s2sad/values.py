@@ -118,3 +118,23 @@ def is_integer_like(value) -> bool:
     if isinstance(value, np.ndarray):
         return value.dtype.kind in "iu"
     return isinstance(value, (int, np.integer))
+
+
+def matched(result, like):
+    """`result` in the floating dtype of `like` when that is not float64: a float32 argument
+    gets a float32 gradient, a float32 output a float32 tangent (NumPy's promotion with a
+    float64 constant inside the function would otherwise widen them)."""
+    dtype = getattr(like, "dtype", None)
+    if dtype is None or dtype.kind != "f" or dtype.type is np.float64:
+        return result
+    own = getattr(result, "dtype", None)
+    if own is None:
+        return dtype.type(result) if isinstance(result, float) else result
+    if own == dtype or own.kind != "f":
+        return result
+    return result.astype(dtype) if isinstance(result, np.ndarray) else dtype.type(result)
+
+
+def matched_all(results, likes) -> tuple:
+    """`matched` entry by entry."""
+    return tuple(matched(r, like) for r, like in zip(results, likes))

@@ -154,3 +154,15 @@ def test_constants_survive_higher_order(rng):
     hess = s2sad.hessian(hessian_with_constants)(x)
     expected = np.diag(-np.sin(x) * np.arange(1.0, 4.0) + 2 * C.sum())
     np.testing.assert_allclose(hess, expected, rtol=1e-8, atol=1e-10)
+
+
+def reshapes_by_sizes(x):
+    return np.sum(x.reshape(3, 2).transpose(1, 0) * np.arange(6.0).reshape(2, 3))
+
+
+def test_reshape_and_transpose_methods_take_separate_sizes(rng):
+    x = rng.standard_normal(6)
+    expected = numeric_grad(reshapes_by_sizes, [x], 0)
+    np.testing.assert_allclose(s2sad.grad(reshapes_by_sizes)(x), expected, rtol=1e-6)
+    _, tangent = s2sad.jvp(reshapes_by_sizes, (x,), (np.ones(6),))
+    assert tangent == pytest.approx(expected.sum(), rel=1e-6)

@@ -93,7 +93,11 @@ def broadcast_reduced(v, like, axis=None, keepdims=False):
     """Spread `v`, the result of a reduction of `like` over `axis`, back to `like`'s shape."""
     shape = _shape(like)
     if type(v) in _SCALARS:
-        return np.full(shape, v) if shape else v
+        if not shape:
+            return v
+        # The adjoint keeps a float32 primal's dtype (a Python 1.0 seed would make it float64).
+        dtype = like.dtype if type(like) is np.ndarray and like.dtype.kind == "f" else None
+        return np.full(shape, v, dtype=dtype)
     if not keepdims and axis is not None and shape:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         v = np.expand_dims(v, tuple(a % len(shape) for a in axes))
