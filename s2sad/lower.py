@@ -109,7 +109,7 @@ def _fold_static(prim, args, kwargs):
         value = prim.impl(*(a.value for a in args), **{k: v.value for k, v in kwargs})
     except Exception:  # noqa: BLE001 - not foldable; it will fail (or not) at run time
         return None
-    simple = value is None or _is_number(value) or (
+    simple = value is None or isinstance(value, (bool, numbers.Number)) or (
         isinstance(value, tuple) and all(isinstance(v, int) for v in value))
     return Const(value) if simple and not isinstance(value, np.generic) else None
 
@@ -315,6 +315,8 @@ class Lowerer:
 
     def expr_IfExp(self, node, target):
         test = self.expr(node.test)
+        if isinstance(test, Const):  # a rule's `a if compute_uv else b`: only the branch taken
+            return self.expr(node.body if test.value else node.orelse, target)
         merged = target or self.names.temp()
         saved = self.out
         branches = []
@@ -468,6 +470,10 @@ class Lowerer:
         if any(isinstance(a, gast.Starred) for a in arg_nodes):
             raise self.error(UnsupportedSyntaxError, node, f"'*' arguments to {prim.spelling}",
                              "pass the arguments one by one")
+        if prim.expand is not None and isinstance(node, gast.Call):
+            rewritten = prim.expand(node)  # a variadic call as a chain of fixed-arity ones
+            if rewritten is not None:
+                return self.expr(rewritten, target)
         if prim.name == "len" and len(arg_nodes) == 1 and not keywords:
             value = self.expr(arg_nodes[0])
             if isinstance(value, Multiple):  # len(args) of *args

@@ -23,19 +23,18 @@ defprim("dot", "np.dot", objects=(np.dot,), argnames=("x", "y"), methods=("dot",
         vjp={"x": "dot_adjoint_x(g, x, y)", "y": "dot_adjoint_y(g, x, y)"},
         jvp={"x": "np.dot(x_dot, y)", "y": "np.dot(x, y_dot)"})
 
-# Two operands: s2sad binds a call's positional arguments to names, and has no variadic
-# arguments yet. A one-operand einsum is a two-operand one with the scalar 1.0, and one of
-# three and more operands a chain of two-operand ones: `expand_einsum` writes both, for a
-# lowering that lets a primitive rewrite its call first (lower.py does not yet).
+# The primitive takes two operands; a call with one operand is lowered as a two-operand one
+# with the scalar 1.0, and one with three or more as a chain of two-operand ones, in the
+# order of contractions `expand_einsum` plans (the lowering asks `Primitive.expand` first).
 einsum = defprim(
     "einsum", "np.einsum", objects=(np.einsum,), argnames=("x", "y"),
     params=(("subscripts", None),), required_params=1, order=("subscripts", "x", "y"),
     vjp={"x": "einsum_adjoint_x(subscripts, g, x, y)",
          "y": "einsum_adjoint_y(subscripts, g, x, y)"},
     jvp={"x": "np.einsum(subscripts, x_dot, y)", "y": "np.einsum(subscripts, x, y_dot)"},
-    note="two operands: write np.einsum('ii->i', A) as np.einsum('ii,->i', A, 1.0), and "
-         "three or more as nested einsums; subscripts with '...', repeated and summed "
-         "labels and implicit output are all differentiated")
+    note="any number of operands (one as a product with 1.0, three or more as a chain of "
+         "pairwise contractions in a planned order; optimize= is accepted and the plan used); "
+         "subscripts with '...', repeated and summed labels and implicit output")
 
 
 def expand_einsum(call):

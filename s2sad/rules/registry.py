@@ -48,6 +48,7 @@ class Primitive:
     required_params: int = 0  # how many leading params have no default (emitted positionally)
     order: tuple = ()  # positional order when params come first (np.full(shape, fill_value))
     note: str = ""  # what a user should know (ties, conventions, domains): docs/rules.md shows it
+    expand: object = None  # call node -> equivalent call node or None (np.einsum of n operands)
     opaque: bool = False  # a call s2sad has no rule for, run as written (see activity.py)
     pure: bool = True  # False: may have effects (random draws, I/O), never dropped or merged
     _parsed: dict = field(default_factory=dict, repr=False)
