@@ -42,6 +42,7 @@ from .ir import (
 )
 from .lower import lower_rule, rule_env
 from .rules import REGISTRY
+from .rules.fft import may_be_complex
 from .shapes import same_shape, shapes_of
 
 
@@ -626,9 +627,13 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
         outputs = tuple(kept)
 
     results = []
+    project = may_be_complex(fn)
     for w in spec.wrt:
         if w in adj.adjoint:
-            results.append(adj.exact(w))
+            bar = adj.exact(w)
+            if project:  # a real input sees the real part of a complex adjoint
+                adj.out.append(Op(bar.name, REGISTRY.by_name["real_like"], (bar, Var(w))))
+            results.append(bar)
         else:
             zero = names.derived(f"{w}_bar")
             adj.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (Var(w),)))

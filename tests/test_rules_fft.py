@@ -1,5 +1,5 @@
-"""Complex intermediates and np.fft: whole programs, the convention, second order, and the
-cases the core does not get right yet (strict xfails, see the reasons)."""
+"""Complex intermediates and np.fft: whole programs, the convention, second order, np.abs of
+complex values and real inputs meeting complex values."""
 
 import numpy as np
 import pytest
@@ -236,7 +236,7 @@ def test_every_transform_has_a_note_for_the_rules_page():
         assert REGISTRY.by_name[name].note
 
 
-# ---- what the core gets wrong today (see rules/fft.py and the issue note) -----------------
+# ---- np.abs of complex values, real inputs meeting complex values (see tests/test_complex.py)
 def abs_spectrum(x):
     return np.sum(np.abs(np.fft.rfft(x)) ** 3)
 
@@ -249,16 +249,12 @@ def learnable_real_filter(h, x):
     return np.sum(np.fft.irfft(np.fft.rfft(x) * h) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="np.abs's rule g * sign(x) (rules/elementwise.py) is "
-                   "wrong for complex x: needs np.real(g) * conj_sign(x)")
 def test_grad_through_abs_of_a_spectrum(rng):
     x = rng.standard_normal(6)
     np.testing.assert_allclose(s2sad.grad(abs_spectrum)(x), numeric_grad(abs_spectrum, [x], 0),
                                rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.xfail(strict=True, reason="np.abs's JVP x_dot * sign(x) is complex for complex x: "
-                   "needs np.real(x_dot * conj_sign(x))")
 def test_jvp_through_abs_of_a_spectrum(rng):
     x, v = rng.standard_normal(6), rng.standard_normal(6)
     tangent = s2sad.jvp(abs_spectrum, (x,), (v,))[1]
@@ -268,9 +264,6 @@ def test_jvp_through_abs_of_a_spectrum(rng):
 
 @pytest.mark.parametrize("f, shapes", [(real_times_complex_constant, [(3,)]),
                                        (learnable_real_filter, [(5,), (8,)])])
-@pytest.mark.xfail(strict=True, reason="a real input multiplied by a complex value gets a "
-                   "complex adjoint (x_bar = g * C): reverse.py should return "
-                   "real_like(x_bar, x) for each wrt input")
 def test_real_input_meeting_a_complex_value_gets_a_real_gradient(f, shapes, rng):
     args = [rng.standard_normal(s) for s in shapes]
     g = s2sad.grad(f)(*args)
@@ -278,15 +271,11 @@ def test_real_input_meeting_a_complex_value_gets_a_real_gradient(f, shapes, rng)
     np.testing.assert_allclose(g, numeric_grad(f, args, 0), rtol=1e-6, atol=1e-8)
 
 
-def test_the_proposed_abs_rule_is_right_to_second_order(rng, monkeypatch):
-    """The change proposed for np.abs, tried on a copy of its primitive: first and second
-    derivatives of |rfft(x)| ** 3 against finite differences, and unchanged results for reals."""
-    prim = REGISTRY.by_name["abs"]
-    monkeypatch.setattr(prim, "vjp", {"x": "np.real(g) * conj_sign(x)"})
-    monkeypatch.setattr(prim, "jvp", {"x": "np.real(x_dot * conj_sign(x))"})
-    monkeypatch.setattr(prim, "_parsed", {})
+def test_abs_rule_is_right_to_second_order_for_complex_and_real_values(rng):
+    """np.abs's rule np.real(g) * conj_sign(x): first and second derivatives of |rfft(x)| ** 3
+    (complex) and |x| * x (real) against finite differences."""
 
-    def abs_spectrum_cubed(x):  # its own name: the cache must not hold the old rule's code
+    def abs_spectrum_cubed(x):
         return np.sum(np.abs(np.fft.rfft(x)) ** 3) + np.sum(np.abs(x) * x)
 
     x = rng.standard_normal(6)

@@ -46,7 +46,6 @@ DERIVATIVES = {
     "arctanh": "reciprocal((1.0 - x) * (1.0 + x))",
     "sqrt": "0.5 * reciprocal(ans)",
     "cbrt": "reciprocal(3.0 * ans * ans)",
-    "abs": "sign(x)",
     "deg2rad": "0.017453292519943295",  # pi / 180
     "rad2deg": "57.29577951308232",  # 180 / pi
 }
@@ -134,6 +133,12 @@ if importlib.util.find_spec("scipy") is not None:
            note="needs SciPy (digamma)")
 
 _unary("fabs", "np.fabs", (np.fabs,), "np.sign(x)", note=NOTES["abs"])
+_unary("math.fabs", "math.fabs", (math.fabs,), "np.sign(x)", note=NOTES["abs"])
+# |z| of a complex z: derivative conj(z) / |z| (conj_sign, rules/fft.py), sign(x) for real x;
+# the result is real, so its cotangent counts by its real part.
+defprim("abs", "np.abs", objects=(np.abs, *ALIASES["abs"]), elementwise=True,
+        note=NOTES["abs"] + "; conj(z) / |z| for complex z (its cotangent's real part counts)",
+        vjp={"x": "np.real(g) * conj_sign(x)"}, jvp={"x": "np.real(x_dot * conj_sign(x))"})
 _unary("square", "np.square", (np.square,), "2.0 * x")
 _unary("np.reciprocal", "np.reciprocal", (np.reciprocal,), "-ans * ans", singular=True)
 

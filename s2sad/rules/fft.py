@@ -9,14 +9,16 @@ spectrum, a transfer function). The convention for them:
 - For a real loss L of z = u + iv, ``z_bar = dL/du - 1j * dL/dv``: the conjugate of the
   gradient that points uphill in the complex plane.
 - ``real(z)``: ``z_bar = g``; ``imag(z)``: ``z_bar = -1j * g``; ``conj(z)``: ``z_bar =
-  conj(g)``; ``abs(z)``: ``z_bar = g * conj(z) / |z|`` (``conj_sign`` below; np.abs's own rule
-  in elementwise.py is still the real one, ``g * sign(x)``: wrong for complex x, so write
-  ``np.sqrt(np.real(z * np.conj(z)))`` meanwhile); ``angle(z)``: ``z_bar = -1j * g / z``.
+  conj(g)``; ``abs(z)``: ``z_bar = Re(g) * conj(z) / |z|`` (``conj_sign`` below, np.abs's rule
+  in elementwise.py); ``angle(z)``: ``z_bar = -1j * Re(g) / z``.
 - A real value paired with a complex cotangent sees only its real part: the adjoint of a real
   input of fft is the real part of the transform of g (``real_like``). The cotangent of a
-  real result is read through ``np.real(g)``, in case a product with a complex constant left
-  an imaginary part on it. (The core does not project yet: a real *input* multiplied by a
-  complex value gets a complex gradient whose real part is the right one.)
+  real result of a complex value is read through ``np.real(g)``, in case a product with a
+  complex constant left an imaginary part on it. A real intermediate may carry such an
+  imaginary part through rules of real functions (``np.maximum(x, 0) * 1j``): they are linear
+  in g with real coefficients, so it stays apart from the real part, and reverse mode drops it
+  where it reaches a (real) input: when the function can make complex values
+  (``may_be_complex`` below), each input's adjoint ends with ``x_bar = real_like(x_bar, x)``.
 
 The transforms are linear. Their tangents are the same transform of the tangent, and their
 adjoints the transpose: the DFT matrix is symmetric, so fft's adjoint is fft again (same
@@ -30,6 +32,7 @@ set.
 
 import numpy as np
 
+from ..ir import Const, Dotted, Op, walk
 from ..runtime import fft as rt
 from .registry import defprim, nondiff
 
@@ -152,3 +155,30 @@ for _name, _inverse in (("fftshift", "ifftshift"), ("ifftshift", "fftshift")):
             params=(("axes", None),),
             vjp={"x": f"np.fft.{_inverse}(g, axes)"},
             jvp={"x": f"np.fft.{_name}(x_dot, axes)"})
+
+
+# ---- where complex values can appear -------------------------------------------------------
+def _complex_value(value) -> bool:
+    """Whether a constant is complex or names a complex type (``1j``, ``dtype=complex``)."""
+    if isinstance(value, (tuple, list)):
+        return any(_complex_value(v) for v in value)
+    if isinstance(value, Dotted):
+        return "complex" in value
+    return isinstance(value, (complex, np.complexfloating)) or (
+        isinstance(value, np.ndarray) and np.iscomplexobj(value))
+
+
+def may_be_complex(fn) -> bool:
+    """Whether the lowered function `fn` can make complex values from real arguments: it has a
+    complex constant or global, a complex type, or an fft. Reverse mode then projects the
+    adjoints of its (real) inputs onto the real line, ``x_bar = real_like(x_bar, x)``: a real
+    input multiplied by ``1j`` gets ``g * 1j``, whose real part is its adjoint. Real programs
+    keep their code as it is. (A complex value passed in a non-differentiated argument is not
+    seen here.)"""
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Op) and (stmt.prim.name.startswith("fft.")
+                                     or "complex" in stmt.prim.spelling):
+            return True
+        if any(isinstance(a, Const) and _complex_value(a.value) for a in stmt.atoms()):
+            return True
+    return any(_complex_value(v) for v in getattr(fn, "globals_used", {}).values())
