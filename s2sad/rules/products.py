@@ -103,10 +103,13 @@ defprim("outer", "np.outer", objects=(np.outer,), argnames=("x", "y"),
         jvp={"x": "np.outer(x_dot, y)", "y": "np.outer(x, y_dot)"},
         note="flattens both operands, as NumPy does")
 
+# vdot(x, y) = sum(conj(x) * y) is conjugate-linear in x: under the pairing Re(sum(g * t))
+# (rules/fft.py) its transpose in x conjugates. For real operands the conjugates do nothing.
 defprim("vdot", "np.vdot", objects=(np.vdot,), argnames=("x", "y"),
-        vjp={"x": "g * np.reshape(y, np.shape(x))", "y": "g * np.reshape(x, np.shape(y))"},
+        vjp={"x": "np.conj(g * np.reshape(y, np.shape(x)))",
+             "y": "g * np.conj(np.reshape(x, np.shape(y)))"},
         jvp={"x": "np.vdot(x_dot, y)", "y": "np.vdot(x, y_dot)"},
-        note="real operands (NumPy conjugates the first); flattens both")
+        note="conjugates its first operand, as NumPy does; flattens both")
 
 # kron(x, y) is an einsum of x and y with their axes interleaved, reshaped.
 defprim("kron", "np.kron", objects=(np.kron,), argnames=("x", "y"),

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from ..errors import NonDifferentiableError
+
 
 def real_like(v, like):
     """`v` as an adjoint of `like`: its real part when `like` is real, `v` itself otherwise.
@@ -103,6 +105,14 @@ def reciprocal_abs(x):
         return 1.0 / float(a) if a != 0 else 0.0
     with np.errstate(divide="ignore"):
         return np.where(a == 0, 0.0, 1.0 / a)
+
+
+def refuse_complex(x, what, hint=None):
+    """Raise NonDifferentiableError if `x` is complex: the derivative of `what` is only
+    written for real values."""
+    if np.iscomplexobj(x):
+        raise NonDifferentiableError(f"s2sad differentiates {what} of real values only; here "
+                                     "it has a complex argument", None, hint)
 
 
 def angle_unit(deg=False):

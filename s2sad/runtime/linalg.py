@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .fft import refuse_complex
+
 
 def mT(x):
     """The transpose of the last two axes (of every matrix of a stack)."""
@@ -207,11 +209,18 @@ def _matrix_norm_grad(x, ord, axes):
     return _from_end(out, axes)
 
 
+# The norms' derivative fields are written for real x (a complex x needs conj(x) / |x| and the
+# real part of the cotangent): complex values are refused, with what to write instead.
+_COMPLEX_NORM = ("for a 2-norm write np.sqrt(np.sum(np.abs(z) ** 2)) (np.abs has complex "
+                 "derivatives), or take the norm of np.abs(z)")
+
+
 def norm_grad(x, ord=None, axis=None):
     """The derivative of ``np.linalg.norm(x, ord, axis)`` with respect to x, shaped like x:
     x / |x| for 2-norms (0 at the zero vector), sign(x) for 1-norms, the entries attaining
     the max for inf-norms (ties share evenly), u1 v1^T for the matrix 2-norm, U V^T for the
     nuclear norm."""
+    refuse_complex(x, "np.linalg.norm", _COMPLEX_NORM)
     x = np.asarray(x, dtype=np.result_type(x, 1.0))
     kind, axes = _norm_kind(x, ord, axis)
     if kind == "vector":
@@ -226,6 +235,7 @@ def norm_hvp(x, v, ord=None, axis=None):
     zero vector, where the Hessian does not exist. The matrix 2-norm and the nuclear norm
     need distinct (and, for the nuclear norm, nonzero) singular values.
     """
+    refuse_complex(x, "np.linalg.norm", _COMPLEX_NORM)
     x = np.asarray(x, dtype=np.result_type(x, 1.0))
     kind, axes = _norm_kind(x, ord, axis)
     if kind == "matrix" and ord in (2, -2, "nuc"):

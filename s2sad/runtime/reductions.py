@@ -172,9 +172,13 @@ def aligned_weights(weights, a, axis=None):
 
 def degrees_of_freedom(x, axis=None, ddof=0):
     """The divisor of np.var / np.std: the number of entries reduced into each result, less
-    `ddof`."""
+    `ddof`. np.var / np.std of complex values are refused (their rules are written for real x):
+    the derivative rules call this with x."""
     from . import reduced_size
+    from .fft import refuse_complex
 
+    refuse_complex(x, "np.var and np.std", "write np.mean(np.abs(z - np.mean(z)) ** 2) "
+                   "(np.abs has complex derivatives)")
     return reduced_size(x, axis) - ddof
 
 
