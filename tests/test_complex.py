@@ -261,3 +261,19 @@ def test_a_complex_argument_that_is_not_differentiated(rng):
     g = s2sad.grad(times_an_argument)(x, c)
     assert np.isrealobj(g)
     np.testing.assert_allclose(g, numeric_grad(times_an_argument, [x, c], 0), rtol=1e-6)
+
+
+def phase_of_a_cast(x):
+    r = (x * C).astype(float)  # NumPy drops the imaginary part (ComplexWarning)
+    return np.sum(np.real(np.exp(1j * r) * C))
+
+
+@pytest.mark.xfail(strict=True, reason="astype's VJP cast_like(g, x) keeps the imaginary part "
+                   "of g for a complex x cast to float: it should read the real part of g, "
+                   "cast_like(real_like(g, ans), x) (rules/elementwise.py, not this family)")
+def test_a_complex_value_cast_to_float(rng):
+    x = rng.standard_normal(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        np.testing.assert_allclose(s2sad.grad(phase_of_a_cast)(x),
+                                   numeric_grad(phase_of_a_cast, [x], 0), rtol=1e-6)
