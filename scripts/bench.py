@@ -9,6 +9,13 @@ Workloads (straight-line NumPy, the code s2sad is built for, then loops):
 1. lecture  -- ``f(x1, x2) = log(x1) + x1*x2 - sin(x2)`` at (2, 5), gradient wrt x1 and x2;
 2. logreg   -- mean cross-entropy of ``sigmoid(X @ w)``, n=100 samples, d=10 features, wrt w;
 3. mlp      -- mean squared error of a 10 -> 32 -> 1 tanh network, n=100, wrt W1 and W2;
+   then three of the programs in examples/ (issue 9), written the same way, gradients only:
+   softmax  -- cross-entropy of ``softmax(X @ W + b)`` with the max shift, n=100, d=10,
+               5 classes, wrt W and b (examples/softmax_classifier.py);
+   mlp_hinge -- multiclass hinge loss (``np.max`` over classes) of a 10 -> 32 -> 5 tanh
+               network, n=100, wrt W1, b1, W2, b2 (examples/mlp_hinge.py);
+   gmm      -- the ADBench Gaussian mixture objective, n=1000 points, d=10, k=5 components,
+               wrt alphas, means and icf (examples/gmm.py);
 4. rosenbrock -- ``sum(100 (x[1:] - x[:-1]**2)**2 + (1 - x[:-1])**2)``, n=100 (HVP only);
 5. tanh_map -- ``tanh(A @ x)``, A of shape (m, n), n=20, m=5 and m=50 (Jacobians only);
 6. poly, clipped -- scalar loops of N=100 and N=1000 trips, the second with a branch on the
@@ -59,6 +66,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import logsumexp, multigammaln
 
 import s2sad
 from s2sad.loader import stats
@@ -118,6 +126,99 @@ def mlp_hand(W1, W2, X, y):
     out_bar = (h @ W2 - y) * (2.0 / y.size)
     h_bar = out_bar @ W2.T
     return X.T @ (h_bar * (1.0 - h * h)), h.T @ out_bar
+
+
+# The programs of examples/ (issue 9): the same code as there, with hand-written gradients.
+def softmax(W, b, X, labels):
+    z = X @ W + b
+    z = z - np.max(z, axis=1, keepdims=True)
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(labels)), labels])
+
+
+def softmax_hand(W, b, X, labels):
+    z = X @ W + b
+    e = np.exp(z - np.max(z, axis=1, keepdims=True))
+    z_bar = e / np.sum(e, axis=1, keepdims=True)  # softmax(z), minus one-hot(labels), over n
+    z_bar[np.arange(len(labels)), labels] -= 1.0
+    z_bar /= len(labels)
+    return X.T @ z_bar, np.sum(z_bar, axis=0)
+
+
+def mlp_hinge(W1, b1, W2, b2, X, labels):
+    hidden = np.tanh(X @ W1 + b1)
+    s = hidden @ W2 + b2
+    n, k = s.shape
+    margins = 1.0 - np.eye(k)[labels]
+    correct = s[np.arange(n), labels]
+    return np.mean(np.max(s + margins, axis=1) - correct)
+
+
+def mlp_hinge_hand(W1, b1, W2, b2, X, labels):
+    """d/ds is one-hot(argmax(s + margins)) - one-hot(labels), over n (no ties here)."""
+    hidden = np.tanh(X @ W1 + b1)
+    s = hidden @ W2 + b2
+    n, k = s.shape
+    rows = np.arange(n)
+    s_bar = np.zeros_like(s)
+    s_bar[rows, np.argmax(s + 1.0 - np.eye(k)[labels], axis=1)] += 1.0 / n
+    s_bar[rows, labels] -= 1.0 / n
+    a_bar = (s_bar @ W2.T) * (1.0 - hidden * hidden)
+    return X.T @ a_bar, np.sum(a_bar, axis=0), hidden.T @ s_bar, np.sum(s_bar, axis=0)
+
+
+def gmm_factors(icf, d):
+    """Lower-triangular Q per component: exp(icf[:, :d]) on the diagonal, icf[:, d:] below it,
+    column by column (ADBench's order)."""
+    k = icf.shape[0]
+    Q = np.zeros((k, d, d))
+    diagonal = np.arange(d)
+    Q[:, diagonal, diagonal] = np.exp(icf[:, :d])
+    upper_rows, upper_cols = np.triu_indices(d, 1)
+    Q[:, upper_cols, upper_rows] = icf[:, d:]
+    return Q
+
+
+def gmm(alphas, means, icf, x, wishart_gamma, wishart_m):
+    n, d = x.shape
+    k = icf.shape[0]
+    Q = gmm_factors(icf, d)
+    sum_qs = np.sum(icf[:, :d], axis=1)
+    centered = x[:, None, :] - means[None, :, :]
+    Qx = np.einsum("kij,nkj->nki", Q, centered)
+    inner = alphas + sum_qs - 0.5 * np.sum(Qx ** 2, axis=2)
+    constant = -n * d * 0.5 * np.log(2.0 * np.pi)
+    frobenius = np.sum(np.exp(icf[:, :d]) ** 2, axis=1) + np.sum(icf[:, d:] ** 2, axis=1)
+    prior = np.sum(0.5 * wishart_gamma ** 2 * frobenius - wishart_m * sum_qs)
+    m = d + wishart_m + 1
+    C = m * d * (np.log(wishart_gamma) - 0.5 * np.log(2.0)) - multigammaln(0.5 * m, d)
+    return (constant + np.sum(logsumexp(inner, axis=1)) - n * logsumexp(alphas)
+            + prior - k * C)
+
+
+def gmm_hand(alphas, means, icf, x, wishart_gamma, wishart_m):
+    """Responsibilities R = softmax_k(inner); d/dinner = R, d/dQx = -R Qx, then back through
+    Q (x - mu) to Q and mu, and from Q to icf (exp on the diagonal, the prior's terms). The
+    forward part is the primal's code; the contractions of the reverse part go through BLAS."""
+    n, d = x.shape
+    Q = gmm_factors(icf, d)
+    sum_qs = np.sum(icf[:, :d], axis=1)
+    centered = x[:, None, :] - means[None, :, :]
+    Qx = np.einsum("kij,nkj->nki", Q, centered)
+    inner = alphas + sum_qs - 0.5 * np.sum(Qx ** 2, axis=2)
+    R = np.exp(inner - logsumexp(inner, axis=1, keepdims=True))
+    r = np.sum(R, axis=0)
+    Qx_bar = -R[:, :, None] * Qx
+    Q_bar = np.einsum("nki,nkj->kij", Qx_bar, centered, optimize=True)  # through BLAS
+    means_bar = -np.einsum("kij,ki->kj", Q, np.sum(Qx_bar, axis=0))  # sum over n first
+    alphas_bar = r - n * np.exp(alphas - logsumexp(alphas))
+    diagonal = np.exp(icf[:, :d])
+    upper_rows, upper_cols = np.triu_indices(d, 1)
+    icf_bar = np.empty_like(icf)
+    icf_bar[:, :d] = (np.diagonal(Q_bar, axis1=1, axis2=2) * diagonal + r[:, None] - wishart_m
+                      + wishart_gamma ** 2 * diagonal ** 2)
+    icf_bar[:, d:] = Q_bar[:, upper_cols, upper_rows] + wishart_gamma ** 2 * icf[:, d:]
+    return alphas_bar, means_bar, icf_bar
 
 
 # Forward mode: each hand tangent returns (value, tangent), as s2sad.jvp does.
@@ -286,6 +387,31 @@ def make_workloads(seed: int = 0) -> list[Workload]:
         Workload("logreg", f"logreg n={n} d={d}", logreg, logreg_hand, (w, X, labels), 0),
         Workload("mlp", f"mlp {d}-{hidden}-1 n={n}", mlp, mlp_hand, (W1, W2, X, targets),
                  ("W1", "W2")),
+        *program_workloads(rng, n, d, hidden),
+    ]
+
+
+def program_workloads(rng, n: int, d: int, hidden: int, classes: int = 5) -> list[Workload]:
+    """The classifier, the hinge MLP and the Gaussian mixture of examples/ (issue 9)."""
+    X = rng.normal(size=(n, d))
+    labels = rng.integers(classes, size=n)
+    W = rng.normal(size=(d, classes)) / np.sqrt(d)
+    b = 0.1 * rng.normal(size=classes)
+    W1 = rng.normal(size=(d, hidden)) / np.sqrt(d)
+    b1 = 0.1 * rng.normal(size=hidden)
+    W2 = rng.normal(size=(hidden, classes)) / np.sqrt(hidden)
+    b2 = 0.1 * rng.normal(size=classes)
+    gmm_n, gmm_d, gmm_k = 1000, 10, 5  # ADBench's gmm_d10_K5 (1k points)
+    gmm_args = (rng.normal(size=gmm_k), rng.normal(size=(gmm_k, gmm_d)),
+                0.3 * rng.normal(size=(gmm_k, gmm_d + gmm_d * (gmm_d - 1) // 2)),
+                rng.normal(size=(gmm_n, gmm_d)), 1.0, 0)
+    return [
+        Workload("softmax", f"softmax n={n} d={d} c={classes}", softmax, softmax_hand,
+                 (W, b, X, labels), ("W", "b")),
+        Workload("mlp_hinge", f"hinge mlp {d}-{hidden}-{classes}", mlp_hinge, mlp_hinge_hand,
+                 (W1, b1, W2, b2, X, labels), ("W1", "b1", "W2", "b2")),
+        Workload("gmm", f"gmm n={gmm_n} d={gmm_d} k={gmm_k}", gmm, gmm_hand, gmm_args,
+                 ("alphas", "means", "icf")),
     ]
 
 
@@ -304,11 +430,12 @@ class Case:
 
 
 def make_forward_cases(workloads: list[Workload], seed: int = 1) -> list[Case]:
-    """s2sad.jvp along a random tangent of the weights (lecture: of x1 and x2); data fixed."""
+    """s2sad.jvp along a random tangent of the weights (lecture: of x1 and x2); data fixed.
+    Only the first three workloads: the programs of examples/ have no hand tangent here."""
     rng = np.random.default_rng(seed)
     hands = {"lecture": lecture_tangent, "logreg": logreg_tangent, "mlp": mlp_tangent}
     cases = []
-    for work in workloads:
+    for work in [work for work in workloads if work.name in hands]:
         wrt = positions(work)
         tangents = tuple((rng.normal(size=np.shape(a)) if np.ndim(a) else float(rng.normal()))
                          if i in wrt else None for i, a in enumerate(work.args))
@@ -598,8 +725,12 @@ def bench_peers(workloads: list[Workload], timing: Timing) -> None:
     available = available_peers()
     if not available:
         return
+    written = peer_functions(np)
+    skipped = [work.name for work in workloads if work.name not in written]
+    if skipped:
+        print(f"peers: not written for {', '.join(skipped)} (the programs of examples/)")
     print_peer_header()
-    for work in workloads:
+    for work in [work for work in workloads if work.name in written]:
         expected = work.hand(*work.args)
         calls = {"hand": (work.hand, work.args),
                  "s2sad": (s2sad.grad(work.fn, wrt=work.wrt), work.args)}
