@@ -185,6 +185,14 @@ def safe_mul(x, y):
     return rte.safe_mul(x, y)
 
 
+def safe_div(x, y):
+    return rte.safe_div(x, y)
+
+
+def safe_div_numbers(x):
+    return rte.safe_div(x, 2.0) + rte.safe_div(3, x)
+
+
 # ---- selections ---------------------------------------------------------------------------
 def fmax(x, y):
     return np.fmax(x, y)
@@ -256,6 +264,8 @@ CASES = [
     Case("pow", np_power, [(V, V), (M, S)], "pos"),
     Case("truediv", true_divide, [(V, V), (S, M)], "nonzero"),
     Case("safe_mul", safe_mul, BINARY_SHAPES),
+    Case("safe_div", safe_div, BINARY_SHAPES, "nonzero"),
+    Case("safe_div", safe_div_numbers, UNARY_SHAPES + [((2, 1),)], "nonzero"),
     Case("fmax", fmax, BINARY_SHAPES),
     Case("fmin", fmin, BINARY_SHAPES),
     Case("clip", clip_numbers, UNARY_SHAPES),

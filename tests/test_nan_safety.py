@@ -1,9 +1,10 @@
 """Numerically safe derivatives (issue 9, section 3): no NaN where a derivative or a standard
 subgradient exists, in reverse and forward mode.
 
-The mechanism (runtime/elementwise.py): singular derivatives multiply with ``safe_mul``, a
-product whose exact zero is a strong zero, so the zero cotangent of an untaken ``np.where``
-branch (or a zero tangent) stays zero where the derivative is inf or NaN.
+The mechanism (runtime/elementwise.py): singular derivatives divide with ``safe_div`` or
+multiply with ``safe_mul``, whose exact zero is a strong zero, so the zero cotangent of an
+untaken ``np.where`` branch (or a zero tangent) stays zero where the derivative is inf or NaN.
+Division differentiates the same way.
 """
 
 import math
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.runtime.elementwise import safe_mul
+from s2sad.runtime import reciprocal
+from s2sad.runtime.elementwise import safe_div, safe_mul
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +63,34 @@ def where_reciprocal(x):
     return np.where(x != 0.0, np.reciprocal(x), 0.0)
 
 
+def where_log(x):
+    return np.where(x > 0, np.log(x), 0.0)
+
+
+def where_log1p(x):
+    return np.where(x > -1.0, np.log1p(x), 0.0)
+
+
+def where_log2(x):
+    return np.where(x > 0, np.log2(x), 0.0)
+
+
+def where_log10(x):
+    return np.where(x > 0, np.log10(x), 0.0)
+
+
+def where_sinc_by_hand(x):
+    return np.where(x != 0, np.sin(x) / x, 1.0)
+
+
+def where_one_over(x):
+    return np.where(x != 0, 1.0 / x, 0.0)
+
+
+def where_helper_reciprocal(x):
+    return np.where(x != 0, reciprocal(x), 0.0)
+
+
 WHERE = [
     (where_sqrt, [0.0, -1.0, 4.0], [0.0, 0.0, 0.25]),
     (where_arcsin, [1.0, -2.0, 0.6], [0.0, 0.0, 1.25]),
@@ -69,6 +99,13 @@ WHERE = [
     (where_arctanh, [1.0, -1.0, 0.5], [0.0, 0.0, 1 / 0.75]),
     (where_cbrt, [0.0, 8.0, -1.0], [0.0, 1 / 12, 1 / 3]),
     (where_reciprocal, [0.0, 2.0, -0.5], [0.0, -0.25, -4.0]),
+    (where_log, [0.0, -1.0, 2.0], [0.0, 0.0, 0.5]),
+    (where_log1p, [-1.0, -2.0, 1.0], [0.0, 0.0, 0.5]),
+    (where_log2, [0.0, -1.0, 2.0], [0.0, 0.0, 0.5 / np.log(2.0)]),
+    (where_log10, [0.0, -1.0, 2.0], [0.0, 0.0, 0.5 / np.log(10.0)]),
+    (where_sinc_by_hand, [0.0, 1.0], [0.0, np.cos(1.0) - np.sin(1.0)]),
+    (where_one_over, [0.0, 2.0, -0.5], [0.0, -0.25, -4.0]),
+    (where_helper_reciprocal, [0.0, 2.0, -0.5], [0.0, -0.25, -4.0]),
 ]
 
 
@@ -83,10 +120,26 @@ def sum_where_sqrt(x):
     return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
 
 
-def test_hessian_through_the_untaken_branch_is_finite():
-    x = np.array([0.0, -1.0, 4.0])
-    hessian = s2sad.hessian(sum_where_sqrt)(x)
-    np.testing.assert_allclose(hessian, np.diag([0.0, 0.0, -0.25 * 4.0**-1.5]), rtol=1e-14)
+def sum_where_log(x):
+    return np.sum(np.where(x > 0, np.log(x), 0.0))
+
+
+def sum_where_sinc_by_hand(x):
+    return np.sum(np.where(x != 0, np.sin(x) / x, 1.0))
+
+
+HESSIANS = [
+    (sum_where_sqrt, [0.0, -1.0, 4.0], [0.0, 0.0, -0.25 * 4.0**-1.5]),
+    (sum_where_log, [0.0, -1.0, 2.0], [0.0, 0.0, -0.25]),
+    # (sin x / x)'' = -sin x / x - 2 cos x / x^2 + 2 sin x / x^3, at 1: sin 1 - 2 cos 1
+    (sum_where_sinc_by_hand, [0.0, 1.0], [0.0, np.sin(1.0) - 2.0 * np.cos(1.0)]),
+]
+
+
+@pytest.mark.parametrize("f, x, diagonal", HESSIANS, ids=[h[0].__name__ for h in HESSIANS])
+def test_hessian_through_the_untaken_branch_is_finite(f, x, diagonal):
+    hessian = s2sad.hessian(f)(np.array(x))
+    np.testing.assert_allclose(hessian, np.diag(diagonal), rtol=1e-13)
 
 
 def sqrt_of(x):
@@ -108,26 +161,43 @@ def test_infinite_derivative_with_a_nonzero_cotangent_stays_infinite():
     assert adjoint[0] == np.inf and tangent[0] == np.inf
 
 
-def where_sinc_by_hand(x):
-    return np.where(x != 0, np.sin(x) / x, 1.0)
+def divide(x, y):
+    return x / y
 
 
-def where_log(x):
-    return np.where(x > 0, np.log(x), 0.0)
+def test_division_by_zero_gives_the_infinite_derivative_with_a_nonzero_cotangent():
+    """0 / 0 = 0 is for an exact zero cotangent only: d(x / y)/dx at y = 0 is inf."""
+    x, y = np.array([1.0, 0.0]), np.array([0.0, 2.0])
+    x_bar, y_bar = s2sad.vjp(divide, x, y)[1](np.ones(2))
+    assert x_bar.tolist() == [np.inf, 0.5] and y_bar.tolist() == [-np.inf, 0.0]
+    _, tangent = s2sad.jvp(divide, (x, y), (np.ones(2), np.zeros(2)))
+    assert tangent.tolist() == [np.inf, 0.5]
 
 
-@pytest.mark.xfail(strict=True, reason="division's rule (x / y) is not a strong-zero product "
-                   "yet: its text is in the golden files and the README (see the report)")
-def test_untaken_branch_of_a_division_leaks_no_nan():
-    adjoint, tangent = both_modes(where_sinc_by_hand, np.array([0.0, 1.0]))
-    assert not np.isnan(adjoint).any() and not np.isnan(tangent).any()
+def math_log_of(x):
+    return math.log(x)
 
 
-@pytest.mark.xfail(strict=True, reason="log's rule is not a strong-zero product yet: its "
-                   "text is in the golden files and the README (see the report)")
-def test_untaken_branch_of_a_log_leaks_no_nan():
-    adjoint, tangent = both_modes(where_log, np.array([0.0, 1.0]))
-    assert not np.isnan(adjoint).any() and not np.isnan(tangent).any()
+def math_sqrt_of(x):
+    return math.sqrt(x)
+
+
+def test_math_functions_of_floats_give_inf_not_zero_division_at_their_singular_point():
+    assert both_modes(math_sqrt_of, 0.0) == (math.inf, math.inf)
+    adjoint, tangent = both_modes(math_log_of, 2.0)
+    assert adjoint == tangent == 0.5 and type(adjoint) is float and type(tangent) is float
+
+
+def scalar_loop_quotient(x):
+    total = 0.0
+    for k in range(3):
+        total = total + x / (k + 1.0)
+    return total
+
+
+def test_division_in_a_scalar_loop_stays_on_floats():
+    gradient = s2sad.grad(scalar_loop_quotient)(2.0)
+    assert gradient == pytest.approx(1.0 + 0.5 + 1.0 / 3.0) and type(gradient) is float
 
 
 # ---- kinks: standard subgradients -------------------------------------------------------------
@@ -162,11 +232,45 @@ def test_math_fabs_at_zero_has_subgradient_zero():
     assert both_modes(math_fabs_of, 0.0) == (0.0, 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="sqrt' is inf at 0 and the product rule multiplies it "
-                   "by x = 0: needs strong-zero products in mul's rule (see the report)")
+@pytest.mark.xfail(strict=True, reason="a documented limitation (sqrt's note): sqrt' is inf "
+                   "at 0 and the plain product rule of x * x multiplies it by x = 0; products "
+                   "keep plain rules (cost, readability); np.hypot and np.linalg.norm are safe")
 def test_norm_written_by_hand_has_subgradient_zero_at_the_origin():
     grads = s2sad.grad(norm_by_hand, wrt=(0, 1))(0.0, 0.0)
     assert grads == (0.0, 0.0)
+
+
+def norm_of(x):
+    return np.linalg.norm(x)
+
+
+def fro_norm_of(x):
+    return np.linalg.norm(x, "fro")
+
+
+def row_norms(x):
+    return np.linalg.norm(x, axis=1)
+
+
+def test_norms_have_subgradient_zero_at_the_origin():
+    zeros = [(norm_of, np.zeros(3)), (norm_of, np.zeros((2, 2))), (fro_norm_of, np.zeros((2, 2)))]
+    for f, x in zeros:
+        adjoint, tangent = both_modes(f, x)
+        np.testing.assert_array_equal(adjoint, np.zeros_like(x))
+        assert tangent == 0.0
+    adjoint, tangent = both_modes(row_norms, np.array([[0.0, 0.0], [3.0, 4.0]]))
+    np.testing.assert_allclose(adjoint, [[0.0, 0.0], [0.6, 0.8]], rtol=1e-15)
+    np.testing.assert_allclose(tangent, [0.0, 1.4], rtol=1e-15)
+
+
+def test_hypot_of_two_zeros_has_subgradient_zero():
+    assert s2sad.grad(hypot_xy, wrt=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+    _, tangent = s2sad.jvp(hypot_xy, (np.zeros(2), np.zeros(2)), (np.ones(2), np.ones(2)))
+    np.testing.assert_array_equal(tangent, [0.0, 0.0])
+
+
+def hypot_xy(x, y):
+    return np.hypot(x, y)
 
 
 def maximum_of(x):
@@ -255,6 +359,34 @@ def test_safe_mul_zero_is_strong_for_floats_numpy_scalars_and_arrays():
     out = safe_mul(np.array([0.0, 2.0, 0.0]), np.array([np.inf, 3.0, np.nan]))
     np.testing.assert_array_equal(out, [0.0, 6.0, 0.0])
     np.testing.assert_array_equal(safe_mul(0.0, np.array([np.inf, 1.0])), [0.0, 0.0])
+
+
+def test_safe_div_zero_numerator_is_strong_for_floats_numpy_scalars_and_arrays():
+    assert safe_div(0.0, 0.0) == 0.0 and safe_div(0.0, math.nan) == 0.0
+    assert type(safe_div(0.0, 0.0)) is float and type(safe_div(3.0, 2.0)) is float
+    assert safe_div(1.0, 0.0) == math.inf and safe_div(1.0, -0.0) == -math.inf
+    assert safe_div(-2.0, 0.0) == -math.inf and math.isnan(safe_div(math.nan, 0.0))
+    assert safe_div(np.float64(0.0), np.float64(0.0)) == 0.0
+    assert safe_div(np.float32(0.0), 0.0) == 0.0
+    out = safe_div(np.array([0.0, 2.0, 0.0, 1.0]), np.array([0.0, 4.0, np.nan, 0.0]))
+    np.testing.assert_array_equal(out, [0.0, 0.5, 0.0, np.inf])
+    np.testing.assert_array_equal(safe_div(0.0, np.array([0.0, 1.0])), [0.0, 0.0])
+    assert safe_div(np.zeros(2, np.float32), np.zeros(2, np.float32)).dtype == np.float32
+
+
+def test_safe_div_keeps_nan_without_a_zero_numerator():
+    out = safe_div(np.array([np.nan, 1.0, np.inf]), np.array([1.0, np.nan, np.inf]))
+    assert np.isnan(out).all()
+    np.testing.assert_array_equal(safe_div(np.array([np.inf, -np.inf]), 2.0), [np.inf, -np.inf])
+
+
+def test_reciprocal_helper_gives_inf_at_zero_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert reciprocal(0.0) == math.inf and reciprocal(-0.0) == -math.inf
+        assert type(reciprocal(0.0)) is float and type(reciprocal(4.0)) is float
+        np.testing.assert_array_equal(reciprocal(np.array([0.0, -0.0, 2.0])),
+                                      [np.inf, -np.inf, 0.5])
 
 
 def test_safe_mul_keeps_nan_and_inf_without_a_zero_factor():

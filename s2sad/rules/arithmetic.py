@@ -26,11 +26,14 @@ mul = defprim("mul", "*", form="binop", binop=gast.Mult, argnames=("x", "y"), br
               vjp={"x": "g * y", "y": "g * x"},
               jvp={"x": "x_dot * y", "y": "x * y_dot"})
 
+# The cotangent (tangent) is divided with safe_div (runtime/elementwise.py), whose zero is
+# strong: the untaken branch of np.where(x != 0, np.sin(x) / x, 1.0) sends 0, and 0 / 0 and
+# 0 * ans (ans = nan there) stay 0. d/dy = -ans / y.
 truediv = defprim("truediv", "/", form="binop", binop=gast.Div, argnames=("x", "y"),
                   broadcasts=True, objects=(np.divide, np.true_divide, operator.truediv),
                   impl=operator.truediv,
-                  vjp={"x": "g / y", "y": "-g * ans / y"},
-                  jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
+                  vjp={"x": "safe_div(g, y)", "y": "-safe_mul(safe_div(g, y), ans)"},
+                  jvp={"x": "safe_div(x_dot, y)", "y": "-safe_mul(safe_div(y_dot, y), ans)"})
 
 # d/dx is y * x ** (y - 1.0), written scaled_pow(y, x, y - 1.0): 0 where y = 0 (not 0 * inf at
 # x = 0), and no ZeroDivisionError for a Python 0.0 (the lowering writes it c * x ** p when p

@@ -3,11 +3,12 @@
 Each row of DERIVATIVES is ``name: derivative``, the derivative written in terms of ``x`` and
 ``ans`` as in a calculus table. From it the VJP ``x_bar += g * (derivative)`` and the JVP
 ``ans_dot = x_dot * (derivative)`` are made, once with NumPy functions and once with ``math``
-functions, so that differentiating ``math.sin`` on floats stays on floats. Derivatives that can
-be infinite or NaN (SINGULAR) multiply with ``safe_mul`` instead, whose zero is a strong zero:
-the untaken branch of an ``np.where`` sends a zero cotangent, and ``0 * inf`` must stay 0
-(see ``runtime/elementwise.py``). Then come the functions of two arguments (arctan2, hypot,
-logaddexp), the functions with a derivative of zero (rounding), and the dtype conversions.
+functions, so that differentiating ``math.sin`` on floats stays on floats. A derivative that is
+infinite somewhere is a quotient ``1 / d`` (QUOTIENTS): its rules divide, ``safe_div(g, d)``,
+whose zero is a strong zero: the untaken branch of an ``np.where`` sends a zero cotangent, and
+``0 / 0`` must stay 0 (see ``runtime/elementwise.py``). Then come the functions of two
+arguments (arctan2, hypot, logaddexp), the functions with a derivative of zero (rounding), and
+the dtype conversions.
 """
 
 import ast
@@ -28,30 +29,33 @@ DERIVATIVES = {
     "exp": "ans",
     "expm1": "ans + 1.0",
     "exp2": "ans * 0.6931471805599453",  # ln 2
-    "log": "reciprocal(x)",
-    "log1p": "reciprocal(1.0 + x)",
-    "log2": "reciprocal(x * 0.6931471805599453)",
-    "log10": "reciprocal(x * 2.302585092994046)",  # ln 10
     "sin": "cos(x)",
     "cos": "-sin(x)",
     "tan": "1.0 + ans * ans",
-    "arcsin": "reciprocal(sqrt((1.0 - x) * (1.0 + x)))",
-    "arccos": "-reciprocal(sqrt((1.0 - x) * (1.0 + x)))",
     "arctan": "1.0 / (1.0 + x * x)",
     "sinh": "cosh(x)",
     "cosh": "sinh(x)",
     "tanh": "1.0 - ans * ans",
     "arcsinh": "reciprocal(sqrt(x * x + 1.0))",
-    "arccosh": "reciprocal(sqrt((x - 1.0) * (x + 1.0)))",
-    "arctanh": "reciprocal((1.0 - x) * (1.0 + x))",
-    "sqrt": "0.5 * reciprocal(ans)",
-    "cbrt": "reciprocal(3.0 * ans * ans)",
     "deg2rad": "0.017453292519943295",  # pi / 180
     "rad2deg": "57.29577951308232",  # 180 / pi
 }
-# Derivatives that are infinite or undefined somewhere (0 * inf must not become NaN). log is
-# not among them yet: its rule is in the golden files of the emitted source.
-SINGULAR = {"arcsin", "arccos", "arccosh", "arctanh", "sqrt", "cbrt"}
+# NumPy name -> d, for the derivatives 1 / d that are infinite where d is 0: the rules are
+# safe_div(g, d) and safe_div(x_dot, d), where a zero cotangent or tangent stays 0 (0 / 0 = 0;
+# the untaken branch of np.where). safe_div is also NumPy's inf for a Python 0.0 (no
+# ZeroDivisionError), so the math family shares them.
+QUOTIENTS = {
+    "log": "x",
+    "log1p": "1.0 + x",
+    "log2": "x * 0.6931471805599453",  # ln 2
+    "log10": "x * 2.302585092994046",  # ln 10
+    "arcsin": "sqrt((1.0 - x) * (1.0 + x))",
+    "arccos": "-sqrt((1.0 - x) * (1.0 + x))",
+    "arccosh": "sqrt((x - 1.0) * (x + 1.0))",
+    "arctanh": "(1.0 - x) * (1.0 + x)",
+    "sqrt": "2.0 * ans",
+    "cbrt": "3.0 * ans * ans",
+}
 # Functions only math has (NumPy's are in SciPy): derivative written with math names.
 MATH_ONLY = {
     "erf": "1.1283791670955126 * exp(-x * x)",  # 2 / sqrt(pi)
@@ -67,7 +71,7 @@ ALIASES = {"abs": (abs, np.absolute), "deg2rad": (np.radians,), "rad2deg": (np.d
 # Functions math lacks: the math family uses the NumPy one (np.sign of a float is a float).
 NUMPY_ONLY = {"sign"}
 # Runtime helpers, called by their own name in both families.
-HELPERS = {"reciprocal", "safe_mul"}
+HELPERS = {"reciprocal", "safe_mul", "safe_div"}
 
 
 def _qualify(derivative: str, module: str) -> str:
@@ -86,8 +90,12 @@ def _qualify(derivative: str, module: str) -> str:
     return ast.unparse(gast.gast_to_ast(tree))
 
 
-def _unary(name, spelling, objects, derivative, singular=False, note=""):
-    if singular:  # a strong zero: the cotangent 0 of an untaken branch stays 0
+def _unary(name, spelling, objects, derivative, kind="", note=""):
+    """kind: '' (g * derivative), 'singular' (safe_mul: a strong zero), 'quotient' (the
+    derivative is 1 / `derivative`: safe_div, a strong zero)."""
+    if kind == "quotient":
+        vjp, jvp = f"safe_div(g, {derivative})", f"safe_div(x_dot, {derivative})"
+    elif kind == "singular":
         vjp, jvp = f"safe_mul(g, {derivative})", f"safe_mul(x_dot, {derivative})"
     else:
         vjp, jvp = f"g * ({derivative})", f"x_dot * ({derivative})"
@@ -97,7 +105,9 @@ def _unary(name, spelling, objects, derivative, singular=False, note=""):
 
 NOTES = {
     "abs": "derivative sign(x): 0 at x = 0 (a subgradient)",
-    "sqrt": "infinite derivative at 0; a zero cotangent stays zero there (np.where branches)",
+    "sqrt": "infinite derivative at 0; a zero cotangent stays zero there (np.where branches). "
+            "sqrt(x * x + y * y) at the origin gives NaN (inf * 0 in the product rule): write "
+            "np.hypot(x, y) or np.linalg.norm, whose derivative is 0 there",
     "arcsin": "infinite derivative at +-1; never NaN inside (-1, 1)",
     "arccos": "infinite derivative at +-1; never NaN inside (-1, 1)",
 }
@@ -110,15 +120,15 @@ nondiff("around", "np.around", np.around, params=(("decimals", 0),))
 for _name in ("floor", "ceil", "trunc"):
     nondiff(f"math.{_name}", f"math.{_name}", getattr(math, _name))
 
-for _name, _derivative in DERIVATIVES.items():
-    _singular = _name in SINGULAR
+for _name, _derivative in (*DERIVATIVES.items(), *QUOTIENTS.items()):
+    _kind = "quotient" if _name in QUOTIENTS else ""
     _note = NOTES.get(_name, "")
     _unary(_name, f"np.{_name}", (getattr(np, _name), *ALIASES.get(_name, ())),
-           _qualify(_derivative, "np"), _singular, _note)
+           _qualify(_derivative, "np"), _kind, _note)
     _math_name = MATH_NAMES.get(_name, _name)
     if hasattr(math, _math_name):  # math.cbrt and math.exp2 are new in Python 3.11
         _unary(f"math.{_math_name}", f"math.{_math_name}", (getattr(math, _math_name),),
-               _qualify(_derivative, "math"), _singular, _note)
+               _qualify(_derivative, "math"), _kind, _note)
 
 for _name, _derivative in MATH_ONLY.items():
     _unary(f"math.{_name}", f"math.{_name}", (getattr(math, _name),),
@@ -140,7 +150,7 @@ defprim("abs", "np.abs", objects=(np.abs, *ALIASES["abs"]), elementwise=True,
         note=NOTES["abs"] + "; conj(z) / |z| for complex z (its cotangent's real part counts)",
         vjp={"x": "np.real(g) * conj_sign(x)"}, jvp={"x": "np.real(x_dot * conj_sign(x))"})
 _unary("square", "np.square", (np.square,), "2.0 * x")
-_unary("np.reciprocal", "np.reciprocal", (np.reciprocal,), "-ans * ans", singular=True)
+_unary("np.reciprocal", "np.reciprocal", (np.reciprocal,), "-ans * ans", kind="singular")
 
 # sinc(x) = sin(pi x) / (pi x). Its slope is a helper with a Taylor series near 0, where the
 # quotient (cos(pi x) - sinc(x)) / x would be 0 / 0. The helper's own derivative uses
@@ -162,6 +172,12 @@ defprim("safe_mul", "safe_mul", objects=(rt.safe_mul,), argnames=("x", "y"), bro
         vjp={"x": "safe_mul(g, y)", "y": "safe_mul(x, g)"},
         jvp={"x": "safe_mul(x_dot, y)", "y": "safe_mul(x, y_dot)"},
         note="x * y, exactly 0 where x or y is 0 (even where the other is inf or NaN)")
+# A quotient whose numerator's zero is strong (0 / 0 = 0): the derivatives 1 / d above, and
+# division (rules/arithmetic.py). d(x / y)/dy = -ans / y.
+defprim("safe_div", "safe_div", objects=(rt.safe_div,), argnames=("x", "y"), broadcasts=True,
+        vjp={"x": "safe_div(g, y)", "y": "-safe_mul(safe_div(g, y), ans)"},
+        jvp={"x": "safe_div(x_dot, y)", "y": "-safe_mul(safe_div(y_dot, y), ans)"},
+        note="x / y, exactly 0 where x is 0 (even where y is 0 or NaN)")
 
 # ---- two arguments --------------------------------------------------------------------------
 # arctan2(x1, x2) is the angle of the point (x2, x1); at the origin both derivatives are taken

@@ -26,9 +26,10 @@ defprim("scatter_like", "scatter_like", objects=(rt.scatter_like,), argnames=("x
 
 # 1 / x and c * x ** p that do not raise on a Python 0.0 (see runtime.py): the derivatives of
 # log and of ** use them. Their own derivatives are themselves again, so the set stays closed.
+# reciprocal's derivative -ans * ans is inf at 0: a zero cotangent stays 0 there (safe_mul).
 defprim("reciprocal", "reciprocal", objects=(rt.reciprocal,), elementwise=True,
-        vjp={"x": "-g * ans * ans"},
-        jvp={"x": "-x_dot * ans * ans"})
+        vjp={"x": "-safe_mul(g, ans * ans)"},
+        jvp={"x": "-safe_mul(x_dot, ans * ans)"})
 
 # The p rule avoids log(0): where x is 0, x ** p is constant in p (0, or 1 at p = 0).
 defprim("scaled_pow", "scaled_pow", objects=(rt.scaled_pow,), argnames=("c", "x", "p"),

@@ -125,11 +125,14 @@ def zeros_like(x):
 
 
 def reciprocal(x):
-    """``1.0 / x``, with NumPy's semantics for a Python number too: at 0.0 it is inf (NumPy
-    warns) where Python raises ZeroDivisionError. A float stays a float elsewhere."""
-    if type(x) is float and x != 0.0:
-        return 1.0 / x
-    return np.divide(1.0, x)
+    """``1.0 / x``, with NumPy's values for a Python number too: +-inf at +-0.0, where Python
+    raises ZeroDivisionError; a float stays a float. It does not warn at 0: the inf is the
+    intended value of a derivative (infinite there, or annihilated by a strong zero, see
+    runtime/elementwise.py), and a division by zero in the user's code has warned already."""
+    if type(x) is float:
+        return 1.0 / x if x != 0.0 else float(np.copysign(np.inf, x))
+    with np.errstate(divide="ignore"):
+        return np.divide(1.0, x)
 
 
 def scaled_pow(c, x, p):

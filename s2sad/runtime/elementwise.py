@@ -12,24 +12,27 @@ in ``np.where(x > 0, np.sqrt(x), 0.0)`` at ``x = 0`` the adjoint of ``sqrt(x)`` 
 chain rule ``0 * (0.5 / sqrt(0)) = 0 * inf`` gives NaN, which then poisons the whole gradient
 (autograd and JAX both return NaN here).
 
-The rules of those functions therefore multiply with :func:`safe_mul` instead of ``*``. It is
-an ordinary product in which an exact zero factor is a *strong zero*: ``0 * inf = 0`` and
-``0 * nan = 0``. This is the convention of linear algebra on sparse Jacobians (an entry that
-is structurally zero annihilates whatever it meets) and it changes nothing where the ordinary
-product is finite. Forward mode uses it the same way (``safe_mul(x_dot, derivative)``), so a
-zero tangent (a column of a Jacobian) stays zero at a singular point.
+The rules of those functions therefore divide with :func:`safe_div` (their derivatives are
+quotients ``1 / d``: ``log``'s rule is ``safe_div(g, x)``, ``sqrt``'s ``safe_div(g, 2.0 *
+ans)``) or multiply with :func:`safe_mul` instead of ``*``. Each is the ordinary operation in
+which an exact zero cotangent is a *strong zero*: ``0 / 0 = 0``, ``0 * inf = 0``, ``0 * nan =
+0``. This is the convention of linear algebra on sparse Jacobians (an entry that is
+structurally zero annihilates whatever it meets) and it changes nothing where the ordinary
+result is not NaN. Forward mode uses them the same way (``safe_div(x_dot, x)``), so a zero
+tangent (a column of a Jacobian) stays zero at a singular point. Division itself differentiates
+the same way: ``x / y`` gives ``safe_div(g, y)`` to x and ``-safe_mul(safe_div(g, y), ans)``
+to y, so ``np.where(x != 0, np.sin(x) / x, 1.0)`` has derivative 0 at x = 0, not NaN.
 
-``safe_mul`` multiplies first and looks for NaN afterwards, on a single reduction of the
-product: the common case (no NaN anywhere) costs one product and one reduction, and Python
-floats (the code of scalar loops) take a path without NumPy at all. Only when the product
-holds a NaN are the entries with a zero factor set to zero.
+Both helpers compute the plain result first and look for NaN afterwards, on a single reduction
+of the result: the common case (no NaN anywhere) costs one operation and one reduction, and
+Python floats (the code of scalar loops) take a path without NumPy at all. Only when the result
+holds a NaN are the entries with a zero cotangent set to zero.
 
-Not covered yet: ``log`` (and log1p, log2, log10), division and products keep their plain
-rules (``g * reciprocal(x)``, ``g / y``, ``g * y``), whose text the golden files and the README
-show; so ``np.where(x > 0, np.log(x), 0.0)`` and ``np.where(x != 0, np.sin(x) / x, 1.0)``
-still give NaN at the excluded points, and ``np.sqrt(x * x + y * y)`` at the origin gives
-``inf * 0 = NaN`` (write ``np.hypot(x, y)``, whose derivative is 0 there). The exponent's
-derivative of ``x ** y`` is a strong-zero product.
+Not covered: products keep their plain rules (``g * y``). A strong-zero product everywhere
+would cost every gradient a check and make the generated code harder to read, so
+``np.sqrt(x * x + y * y)`` at the origin still gives ``inf * 0 = NaN`` in the product rule of
+``x * x`` (write ``np.hypot(x, y)`` or ``np.linalg.norm``, whose derivative is 0 there). The
+exponent's derivative of ``x ** y`` is a strong-zero product.
 
 Functions whose derivative is finite wherever they are (``sin``, ``exp``, ``tanh`` ...) keep
 the plain ``g * derivative``. Subgradients at kinks are chosen so that no NaN arises either:
@@ -61,6 +64,31 @@ def safe_mul(x, y):
             return out
         return np.where(_isnan(out) & ((x == 0) | (y == 0)), 0.0, out)
     if out == out or not (x == 0 or y == 0):
+        return out
+    return out.dtype.type(0.0) if isinstance(out, np.generic) else 0.0
+
+
+def safe_div(x, y):
+    """``x / y``, exactly zero wherever `x` is zero (even where `y` is 0 or NaN); for Python
+    numbers, NumPy's inf at ``y = 0.0`` instead of ZeroDivisionError."""
+    tx, ty = type(x), type(y)
+    if ty is float or ty is int:
+        if tx is float or tx is int:  # two Python numbers: the scalar-loop path
+            if y:  # nonzero (NaN included)
+                out = x / y
+                return out if out == out or x else 0.0
+            if x == 0 or x != x:
+                return 0.0 if x == 0 else x
+            return math.copysign(math.inf, x) * math.copysign(1.0, y)
+        if y and y == y:  # a finite or infinite nonzero number: the plain quotient
+            return x / y
+    out = x / y  # NumPy values: inf or NaN at y = 0, with NumPy's warning
+    if type(out) is np.ndarray:
+        total = _add_reduce(out, None)  # NaN if any entry is NaN (or on inf - inf: rechecked)
+        if total == total:
+            return out
+        return np.where(_isnan(out) & (x == 0), 0.0, out)
+    if out == out or not x == 0:
         return out
     return out.dtype.type(0.0) if isinstance(out, np.generic) else 0.0
 
@@ -136,6 +164,7 @@ def inexact(dtype) -> float:
 #: Name -> helper, merged into the namespace of generated code (runtime.HELPERS).
 HELPERS: dict = {
     "safe_mul": safe_mul,
+    "safe_div": safe_div,
     "sinc_slope": sinc_slope,
     "clip_weight": clip_weight,
     "cast_like": cast_like,

@@ -19,9 +19,8 @@ def lecture_f_grad(x1, x2):
     x1_bar = t9
     t10 = t2_bar * x1
     x2_bar = x2_bar + t10
-    t11 = reciprocal(x1)
-    t12 = t1_bar * t11
-    x1_bar = x1_bar + t12
+    t11 = safe_div(t1_bar, x1)
+    x1_bar = x1_bar + t11
     x1_bar = unbroadcast(x1_bar, x1)
     x2_bar = unbroadcast(x2_bar, x2)
     return (x1_bar, x2_bar)

@@ -12,9 +12,8 @@ def lecture_f_vjp(x1, x2, t5_bar):
     x1_bar = t5_bar * x2
     t10 = t5_bar * x1
     x2_bar = x2_bar + t10
-    t11 = reciprocal(x1)
-    t12 = t5_bar * t11
-    x1_bar = x1_bar + t12
+    t11 = safe_div(t5_bar, x1)
+    x1_bar = x1_bar + t11
     x1_bar = unbroadcast(x1_bar, x1)
     x2_bar = unbroadcast(x2_bar, x2)
     return (t5, x1_bar, x2_bar)

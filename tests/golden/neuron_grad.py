@@ -9,12 +9,12 @@ def neuron_loss_grad(w, x, b, t):
     t5 = y - t
     # reverse sweep
     t7_bar = 1.0
-    t6_bar = t7_bar / 2
+    t6_bar = safe_div(t7_bar, 2)
     t9 = t6_bar * 2.0
     y_bar = t9 * t5
-    t11 = -y_bar
-    t12 = t11 * y
-    t4_bar = t12 / t4
+    t11 = safe_div(y_bar, t4)
+    t12 = safe_mul(t11, y)
+    t4_bar = -t12
     t2_bar = t4_bar * t3
     z_bar = -t2_bar
     b_bar = z_bar
