@@ -24,7 +24,8 @@ the same way: ``x / y`` gives ``safe_div(g, y)`` to x and ``-safe_mul(safe_div(g
 to y, so ``np.where(x != 0, np.sin(x) / x, 1.0)`` has derivative 0 at x = 0, not NaN.
 
 Both helpers compute the plain result first and look for NaN afterwards, on a single reduction
-of the result: the common case (no NaN anywhere) costs one operation and one reduction, and
+of the result (its sum of squares, ``np.vdot(out, out)``, which is NaN exactly when an entry
+is: squares cannot cancel as inf - inf): the common case costs one operation and one sum, and
 Python floats (the code of scalar loops) take a path without NumPy at all. Only when the result
 holds a NaN are the entries with a zero cotangent set to zero.
 
@@ -49,7 +50,7 @@ import math
 import numpy as np
 
 _isnan = np.isnan
-_add_reduce = np.add.reduce
+_vdot = np.vdot
 
 
 def safe_mul(x, y):
@@ -58,8 +59,8 @@ def safe_mul(x, y):
     out = x * y
     if type(out) is float:  # two Python numbers: the scalar-loop path
         return out if out == out or not (x == 0.0 or y == 0.0) else 0.0
-    if type(out) is np.ndarray:
-        total = _add_reduce(out, None)  # NaN if any entry is NaN (or on inf - inf: rechecked)
+    if type(out) is np.ndarray or isinstance(out, np.ndarray):
+        total = _vdot(out, out)  # a sum of squares |out|^2: NaN exactly if an entry is NaN
         if total == total:
             return out
         return np.where(_isnan(out) & ((x == 0) | (y == 0)), 0.0, out)
@@ -83,8 +84,8 @@ def safe_div(x, y):
         if y and y == y:  # a finite or infinite nonzero number: the plain quotient
             return x / y
     out = x / y  # NumPy values: inf or NaN at y = 0, with NumPy's warning
-    if type(out) is np.ndarray:
-        total = _add_reduce(out, None)  # NaN if any entry is NaN (or on inf - inf: rechecked)
+    if type(out) is np.ndarray or isinstance(out, np.ndarray):
+        total = _vdot(out, out)  # a sum of squares |out|^2: NaN exactly if an entry is NaN
         if total == total:
             return out
         return np.where(_isnan(out) & (x == 0), 0.0, out)
