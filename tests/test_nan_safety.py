@@ -393,5 +393,5 @@ def test_safe_mul_keeps_nan_and_inf_without_a_zero_factor():
     assert math.isnan(safe_mul(math.nan, 2.0)) and safe_mul(2.0, math.inf) == math.inf
     out = safe_mul(np.array([np.nan, 1.0, np.inf]), np.array([1.0, 0.0, -np.inf]))
     assert np.isnan(out[0]) and out[1] == 0.0 and out[2] == -np.inf
-    # inf - inf in the check's sum is a false alarm only: the product is kept
+    # inf and -inf without a zero factor are kept (the check sums squares: no inf - inf)
     np.testing.assert_array_equal(safe_mul(np.array([np.inf, -np.inf]), 1.0), [np.inf, -np.inf])
