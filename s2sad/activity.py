@@ -88,8 +88,26 @@ def refuse_missing_rules(body, wrt) -> None:
              or stmt.target not in read and stmt.prim.form != "opaque_attribute")
         and any(isinstance(a, Var) and a.name in reachable for a in stmt.args)
     ]
-    if not missing:
+    active = active_names(body, wrt)
+    # A differentiated value in a parameter position (np.pad's constant_values, polygamma's
+    # order n): the rule has no derivative for it. Indices are integers: no derivative exists.
+    in_params = [
+        (stmt, name) for stmt in walk(body)
+        if isinstance(stmt, Op) and not is_opaque(stmt) and stmt.target in useful
+        for name, value in stmt.kwargs
+        if isinstance(value, Var) and value.name in active and name not in _INTEGER_PARAMS
+    ]
+    if not missing and not in_params:
         return
+    if not missing:
+        op, name = in_params[0]
+        raise MissingRuleError(
+            f"{op.prim.spelling} has no derivative with respect to its parameter {name!r}, "
+            "and the value given for it depends on a differentiated input", op.loc,
+            f"pass a constant for {name!r}, or wrap it in s2sad.stop_gradient(...) if its "
+            "derivative is not wanted",
+            also=[(o.loc, f"the parameter {n!r} of {o.prim.spelling}")
+                  for o, n in in_params[1:]])
     seen, unique = set(), []
     for op in missing:
         key = (op.prim.spelling, op.loc)
@@ -98,6 +116,11 @@ def refuse_missing_rules(body, wrt) -> None:
             unique.append(op)
     raise MissingRuleError(_message(unique), unique[0].loc, _HINT,
                            also=[(op.loc, _describe(op)) for op in unique[1:]])
+
+
+# Parameters that only take integers or index objects, whose derivative is zero by nature.
+_INTEGER_PARAMS = frozenset({"index", "layout", "axis", "axes", "shape", "source",
+                             "destination", "n", "k", "repeats", "shift", "indices"})
 
 
 def _describe(op: Op) -> str:

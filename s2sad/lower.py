@@ -497,6 +497,8 @@ class Lowerer:
                                  f"unsupported keyword {kw.arg!r} for {prim.spelling}",
                                  f"s2sad supports ({', '.join(signature)})")
             bound[kw.arg] = kw.value
+        for name, value in prim.arg_defaults:  # norm.logpdf(x): loc=0.0, scale=1.0
+            bound.setdefault(name, gast.Constant(value=value, kind=None))
         missing = [n for n in prim.argnames if n not in bound]
         missing += [n for n, _ in prim.params[: prim.required_params] if n not in bound]
         if missing:

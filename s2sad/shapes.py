@@ -24,7 +24,9 @@ Shape = "frozenset[frozenset[str]] | None"
 
 SCALAR = frozenset([frozenset()])
 _MAX_ALTERNATIVES = 8
-_FULL_REDUCTIONS = {"sum", "mean", "prod"}
+_FULL_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin", "nanmax", "nanmin", "ptp", "median",
+                    "var", "std", "nansum", "nanmean", "average", "weighted_average", "norm",
+                    "scipy.special.logsumexp"}
 #: Primitives whose result has the shape of one of their arguments (its position).
 _SHAPE_OF_ARGUMENT = {"setitem": 0, "copy": 0, "stop_gradient": 0, "unbroadcast": 1,
                       "broadcast_like": 1, "broadcast_reduced": 1, "scatter_like": 2}

@@ -170,6 +170,10 @@ def average_along_axis(a, w):
     return np.average(a, axis=1, weights=w * w + 0.5, keepdims=True) * a
 
 
+def average_without_weights(a):
+    return np.average(a, axis=0) * np.average(a * a) + np.average(a, -1, keepdims=True).sum()
+
+
 def average_constant_weights(a):
     return np.average(a, axis=0, weights=np.array([1.0, 3.0]))
 
@@ -274,6 +278,7 @@ CASES = [
     Case("average", average_axis, [(M, M), (T, T)], "pos"),
     Case("average", average_along_axis, [(M, (3,))]),
     Case("average", average_constant_weights, [(M,), (T,)]),
+    Case("mean", average_without_weights, [(M,), (T,)]),
     Case("weighted_average", weighted_average, [(M, (3,)), (M, M)]),
     Case("aligned_weights", aligned_weights, [((3,), M), (M, M)]),
     Case("sort", sort_last, ARRAYS),

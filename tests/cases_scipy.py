@@ -228,6 +228,11 @@ def norm_logpdf_keywords(x, m, s):
     return scipy.stats.norm.logpdf(x, loc=m, scale=np.exp(s))
 
 
+def norm_defaults(x, m):
+    # loc and scale default to 0 and 1, as in SciPy; t's too
+    return norm.logpdf(x) * norm.cdf(x, m) + scipy.stats.t.logpdf(x, 3.0, loc=m)
+
+
 def norm_pdf(x, m, s):
     return norm.pdf(x, m, np.exp(s))
 
@@ -358,6 +363,7 @@ def _rows():
         Case("scipy.special.log_softmax", log_softmax_neg_axis, [(V,), (T3,)]),
         Case("scipy.stats.norm.logpdf", norm_logpdf, LOC_SCALE_SHAPES),
         Case("scipy.stats.norm.logpdf", norm_logpdf_keywords, [(V, S, V)]),
+        Case("scipy.stats.norm.logpdf", norm_defaults, [(S, S), (V, S), (M, V)]),
         Case("scipy.stats.norm.pdf", norm_pdf, LOC_SCALE_SHAPES),
         Case("scipy.stats.norm.cdf", norm_cdf, LOC_SCALE_SHAPES),
         Case("scipy.stats.norm.logcdf", norm_logcdf, LOC_SCALE_SHAPES),

@@ -77,3 +77,15 @@ def test_scalar_float32_arguments_give_float32_scalars():
 def test_integers_are_differentiated_as_float64():
     assert s2sad.grad(loss)(np.arange(3)).dtype == np.float64
     assert np.asarray(s2sad.grad(loss)(2)).dtype == np.float64
+
+
+def splits(x):
+    a, b = np.split(x, 2)
+    return np.sum(a * b) + np.sum(np.concatenate([a, b * 2.0]))
+
+
+def test_list_adjoints_keep_float32():
+    x = np.arange(4, dtype=np.float32)
+    gradient = s2sad.grad(splits)(x)
+    assert gradient.dtype == np.float32
+    np.testing.assert_allclose(gradient, [3.0, 4.0, 2.0, 3.0])

@@ -6,6 +6,7 @@ make a gradient silently wrong.
 """
 
 import numpy as np
+from fd import numeric_grad
 
 import s2sad
 from s2sad.frontend import parse_function
@@ -58,6 +59,22 @@ def test_full_reductions_are_scalars_and_partial_ones_are_unknown():
     a, b, c = (s.target for s in ir.body[:5] if s.prim.name in ("sum", "mean"))
     assert same_shape(shapes, a, b)
     assert not same_shape(shapes, c, a) and not same_shape(shapes, c, "x")
+
+
+def test_other_full_reductions_are_scalars_too():
+    def f(x):
+        a = np.max(x) + np.var(x) + np.std(x, ddof=1) + np.median(x) + np.ptp(x)
+        b = np.linalg.norm(x) + np.average(x) + np.nansum(x)
+        return a * b
+
+    ir, shapes = analysed(f)
+    reductions = [s.target for s in ir.body if getattr(s, "prim", None) is not None
+                  and s.prim.name in ("amax", "var", "std", "median", "ptp", "norm", "mean",
+                                      "nansum")]
+    assert len(reductions) == 8
+    assert all(same_shape(shapes, r, reductions[0]) for r in reductions)
+    x = np.arange(6.0).reshape(2, 3) + 0.5
+    np.testing.assert_allclose(s2sad.grad(f)(x), numeric_grad(f, [x], 0), rtol=1e-6)
 
 
 def test_a_global_array_is_not_assumed_to_have_any_shape():

@@ -7,6 +7,7 @@ others is (product before) * (product after), ``exclusive_cumprod`` both ways, a
 products differentiate into linear scans (``runtime/reductions.py``), so zeros are exact.
 """
 
+import gast
 import numpy as np
 
 from ..runtime import reductions as rr
@@ -100,10 +101,27 @@ _AVERAGE_JVP = {
     "a": f"np.sum(a_dot * {_W}, axis=axis, keepdims=keepdims) / {_TOTAL}",
     "weights": f"np.sum({_DEVIATION} * aligned_weights(weights_dot, a, axis), axis=axis, "
                f"keepdims=keepdims) / {_TOTAL}"}
-defprim("average", "weighted_average", objects=(np.average,), argnames=("a", "weights"),
+average = defprim("average", "weighted_average", objects=(np.average,), argnames=("a", "weights"),
         params=REDUCE, order=("a", "axis", "weights", "keepdims"), impl=rr.weighted_average,
-        note="with weights (of a's shape, or 1-d along an int axis); without weights, call "
-             "np.mean", vjp=_AVERAGE_VJP, jvp=_AVERAGE_JVP)
+        arg_defaults=(("weights", None),),
+        note="weights of a's shape, or 1-d along an int axis; none: the mean",
+        vjp=_AVERAGE_VJP, jvp=_AVERAGE_JVP)
+
+
+def _average_without_weights(call):
+    """``np.average(a, axis)`` without weights is ``np.mean(a, axis)``: lowered as that, so
+    the generated code reads as the mean it is."""
+    func = call.func
+    if len(call.args) > 2 or any(kw.arg in ("weights", "returned") for kw in call.keywords):
+        return None
+    if not (isinstance(func, gast.Attribute) and func.attr == "average"):
+        return None
+    mean = gast.Attribute(value=func.value, attr="mean", ctx=gast.Load())
+    return gast.copy_location(gast.Call(func=mean, args=call.args, keywords=call.keywords), call)
+
+
+average.expand = _average_without_weights
+
 # The same, called as generated code spells it (weights second), when differentiated again.
 defprim("weighted_average", "weighted_average", objects=(rr.weighted_average,),
         argnames=("a", "weights"), params=REDUCE, vjp=_AVERAGE_VJP, jvp=_AVERAGE_JVP)

@@ -48,6 +48,7 @@ class Primitive:
     required_params: int = 0  # how many leading params have no default (emitted positionally)
     order: tuple = ()  # positional order when params come first (np.full(shape, fill_value))
     note: str = ""  # what a user should know (ties, conventions, domains): docs/rules.md shows it
+    arg_defaults: tuple = ()  # ((argname, constant), ...) for optional differentiable arguments
     expand: object = None  # call node -> equivalent call node or None (np.einsum of n operands)
     opaque: bool = False  # a call s2sad has no rule for, run as written (see activity.py)
     pure: bool = True  # False: may have effects (random draws, I/O), never dropped or merged
@@ -153,7 +154,7 @@ def _params(spec) -> tuple:
 def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None, jvp=None,
             form="call", broadcasts=False, elementwise=False, differentiable=True, impl=None,
             binop=None, unaryop=None, attribute=None, methods=(), required_params=0,
-            order=(), note="") -> Primitive:
+            order=(), note="", arg_defaults=()) -> Primitive:
     """Register a primitive. `vjp`/`jvp` map argument names to template strings."""
     prim = Primitive(
         name=name,
@@ -170,6 +171,7 @@ def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None,
         required_params=required_params,
         order=tuple(order),
         note=note,
+        arg_defaults=tuple(arg_defaults),
     )
     return REGISTRY.add(prim, objects, binop, unaryop, attribute, methods)
 

@@ -3,8 +3,8 @@
 Differentiable in the point and in the distribution's parameters. The continuous ones are
 location-scale families: with ``z = (x - loc) / scale`` and ``h(z)`` the derivative of the
 standard log density, d/dx = h / scale, d/dloc = -h / scale and d/dscale = -(z h + 1) / scale;
-a pdf's derivatives are ``ans`` times its log density's. The registry has no optional
-differentiable arguments yet, so ``loc`` and ``scale`` must be passed (by position or keyword).
+a pdf's derivatives are ``ans`` times its log density's. ``loc`` and ``scale`` are optional,
+as in SciPy (0.0 and 1.0).
 """
 
 from ..runtime import special as rt
@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - SciPy is optional
 
 ST, SP = "scipy.stats.", "scipy.special."
 Z = "((x - loc) / scale)"
-LOC_SCALE_NOTE = "loc and scale must be given (no defaults yet)"
+LOC_SCALE = (("loc", 0.0), ("scale", 1.0))
 
 
 def _loc_scale(h: str) -> dict:
@@ -58,23 +58,23 @@ def _distribution(dist: str, method: str, argnames, derivative: dict, factor="",
     name = f"{ST}{dist}.{method}"
     vjp, jvp = _rules(argnames, derivative, factor)
     defprim(name, name, objects=(getattr(getattr(scipy.stats, dist), method),),
-            argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note)
+            argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note,
+            arg_defaults=LOC_SCALE)
 
 
 def _register():
     for dist, (shapes, derivative) in CONTINUOUS.items():
         argnames = ("x", *shapes, "loc", "scale")
-        _distribution(dist, "logpdf", argnames, derivative, note=LOC_SCALE_NOTE)
-        _distribution(dist, "pdf", argnames, derivative, "ans * ", note=LOC_SCALE_NOTE)
+        _distribution(dist, "logpdf", argnames, derivative)
+        _distribution(dist, "pdf", argnames, derivative, "ans * ")
 
     # The normal cdf Φ(z): d/dx = pdf, d/dloc = -pdf, d/dscale = -z pdf; its log as
     # exp(logpdf - logcdf) times the same, which stays finite far in the lower tail.
     args = "x, loc, scale"
     cdf = {"x": "1.0", "loc": "-1.0", "scale": f"-{Z}"}
-    _distribution("norm", "cdf", ("x", "loc", "scale"), cdf, f"{ST}norm.pdf({args}) * ",
-                  note=LOC_SCALE_NOTE)
+    _distribution("norm", "cdf", ("x", "loc", "scale"), cdf, f"{ST}norm.pdf({args}) * ")
     _distribution("norm", "logcdf", ("x", "loc", "scale"), cdf,
-                  f"np.exp({ST}norm.logpdf({args}) - ans) * ", note=LOC_SCALE_NOTE)
+                  f"np.exp({ST}norm.logpdf({args}) - ans) * ")
 
     # The cdfs of t, gamma and beta: the location-scale derivatives of the cdf, times the pdf.
     # Their derivatives in the shape parameters (df, a, b) have no closed form: refused.
@@ -83,7 +83,7 @@ def _register():
             continue
         argnames = ("x", *shapes, "loc", "scale")
         args = ", ".join(argnames)
-        note = f"not differentiable in {', '.join(shapes)} (refused); {LOC_SCALE_NOTE}"
+        note = f"not differentiable in {', '.join(shapes)} (refused)"
         methods = {"cdf": f"{ST}{dist}.pdf({args}) * "}
         if dist == "t":
             methods["logcdf"] = f"np.exp({ST}t.logpdf({args}) - ans) * "
@@ -95,7 +95,8 @@ def _register():
                 vjp[p] = f"no_derivative(g, {refused})"
                 jvp[p] = f"no_derivative({p}_dot, {refused})"
             defprim(name, name, objects=(getattr(getattr(scipy.stats, dist), method),),
-                    argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note)
+                    argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note,
+                    arg_defaults=LOC_SCALE)
 
     # Poisson: the count k is data (a parameter), mu the differentiable rate. d/dmu of
     # k log mu - mu is k / mu - 1, with k log mu = 0 where k = 0 (also at mu = 0).

@@ -165,7 +165,8 @@ def list_append(items, value):
 
 def scatter_like(v, index, like):
     """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
-    if isinstance(like, (list, tuple)) and (_ragged(like) or type(v) is RaggedAdjoint):
+    if type(like) is RaggedAdjoint or isinstance(like, (list, tuple)) and (
+            _ragged(like) or type(v) is RaggedAdjoint):
         out = zeros_like(like)
         if type(out) is not RaggedAdjoint:
             out = RaggedAdjoint.of(list(out))
@@ -180,8 +181,10 @@ def scatter_like(v, index, like):
         else:
             out[index] = v
         return out
-    like_dtype = like.dtype if isinstance(like, np.ndarray) else np.float64
     value_dtype = v.dtype if isinstance(v, np.ndarray) else np.float64
+    # A list's adjoint takes its elements' (the value's) dtype: float32 parts stay float32.
+    like_dtype = like.dtype if isinstance(like, np.ndarray) else (
+        value_dtype if isinstance(like, (list, tuple)) else np.float64)
     if isinstance(like, (list, tuple)):  # a list's adjoint: its elements' adjoints, stacked
         element = np.shape(v)[1:] if isinstance(index, slice) else np.shape(v)
         shape = (len(like), *element)

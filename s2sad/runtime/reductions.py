@@ -161,7 +161,9 @@ def weighted_average(a, weights, axis=None, keepdims=False):
 
 def aligned_weights(weights, a, axis=None):
     """The weights of np.average shaped to broadcast against `a`: 1-d weights along `axis`
-    get ones for the other axes; weights shaped like `a` stay as they are."""
+    get ones for the other axes; weights shaped like `a` stay as they are; no weights are 1."""
+    if weights is None:  # np.average without weights: every entry weighs 1
+        return 1.0
     w, x = np.asarray(weights), np.asarray(a)
     if w.shape == x.shape or axis is None or np.ndim(axis) != 0:
         return weights

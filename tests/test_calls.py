@@ -1,11 +1,14 @@
-"""Calls without derivative rules: constants run as written; calls on active values are refused,
-all of them in one error."""
+"""How calls are bound: calls without derivative rules run as written (constants need no rule;
+calls on active values are refused, all of them in one error), differentiated values in
+parameters are refused, optional differentiable arguments take their defaults, and method calls
+take separate sizes."""
 
 import math
 
 import numpy as np
 import pytest
 from fd import numeric_grad
+from numpy import average
 
 import s2sad
 
@@ -92,7 +95,7 @@ def test_every_missing_rule_is_reported_at_once():
     text = str(info.value)
     assert "2 calls have no derivative rule" in text
     assert "a = np.linspace(0.0, x, 5)" in text and "b = np.polyval(C, x)" in text
-    assert text.count("test_constants.py:") == 2
+    assert text.count("test_calls.py:") == 2
     assert "stop_gradient" in text
     with pytest.raises(s2sad.MissingRuleError):
         s2sad.jvp(two_missing_rules, (1.0,), (1.0,))
@@ -166,3 +169,36 @@ def test_reshape_and_transpose_methods_take_separate_sizes(rng):
     np.testing.assert_allclose(s2sad.grad(reshapes_by_sizes)(x), expected, rtol=1e-6)
     _, tangent = s2sad.jvp(reshapes_by_sizes, (x,), (np.ones(6),))
     assert tangent == pytest.approx(expected.sum(), rel=1e-6)
+
+
+def pads_with_a_variable(x, c):
+    return np.sum(np.pad(x, 1, constant_values=c) ** 2)
+
+
+def selects_with_a_variable_default(x, c):
+    return np.sum(np.select([x > 0.0], [x], default=c))
+
+
+def test_a_differentiated_value_in_a_parameter_is_refused():
+    for f in (pads_with_a_variable, selects_with_a_variable_default):
+        with pytest.raises(s2sad.MissingRuleError, match="parameter") as info:
+            s2sad.grad(f, wrt=(0, 1))
+        assert "stop_gradient" in info.value.hint
+        with pytest.raises(s2sad.MissingRuleError, match="parameter"):
+            s2sad.jvp(f, (np.ones(3), 2.0), (np.ones(3), 1.0))
+
+
+def test_a_constant_parameter_is_fine(rng):
+    x = rng.standard_normal(3)
+    gradient = s2sad.grad(pads_with_a_variable)(x, 2.0)  # c is not differentiated
+    np.testing.assert_allclose(gradient, 2 * x)
+
+
+def averaged_by_name(a):
+    return average(a * a) + np.average(a, weights=None)
+
+
+def test_optional_differentiable_arguments_take_their_defaults(rng):
+    a = rng.standard_normal(4)
+    np.testing.assert_allclose(s2sad.grad(averaged_by_name)(a), numeric_grad(averaged_by_name,
+                               [a], 0), rtol=1e-6)
