@@ -314,9 +314,9 @@ def weighted_logsumexp(x, w):
     return logsumexp(x, b=w)
 
 
-def test_a_distribution_needs_its_location_and_scale_until_they_have_defaults():
-    with pytest.raises(s2sad.S2sadError, match="missing the argument 'loc'"):
-        s2sad.grad(norm_without_loc)(0.3)
+def test_a_distribution_defaults_its_location_and_scale():
+    assert s2sad.grad(norm_without_loc)(0.3) == pytest.approx(-0.3)
+    assert s2sad.jvp(norm_without_loc, (0.3,), (1.0,))[1] == pytest.approx(-0.3)
 
 
 def test_logsumexp_weights_are_refused_not_treated_as_constants():
