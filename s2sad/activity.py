@@ -97,16 +97,25 @@ def refuse_missing_rules(body, wrt) -> None:
         for name, value in stmt.kwargs
         if isinstance(value, Var) and value.name in active and name not in _INTEGER_PARAMS
     ]
+    # Arguments whose rule refuses (a derivative with no closed form: a Bessel order, the
+    # shape of an incomplete gamma): refused now, not when the derivative runs.
+    in_params += [
+        (stmt, name) for stmt in walk(body)
+        if isinstance(stmt, Op) and not is_opaque(stmt) and stmt.target in useful
+        for name, value in zip(stmt.prim.argnames, stmt.args)
+        if isinstance(value, Var) and value.name in active
+        and "no_derivative(" in stmt.prim.vjp.get(name, "")
+    ]
     if not missing and not in_params:
         return
     if not missing:
         op, name = in_params[0]
         raise MissingRuleError(
-            f"{op.prim.spelling} has no derivative with respect to its parameter {name!r}, "
-            "and the value given for it depends on a differentiated input", op.loc,
+            f"{op.prim.spelling} has no derivative with respect to {name!r}, and the value "
+            "given for it depends on a differentiated input", op.loc,
             f"pass a constant for {name!r}, or wrap it in s2sad.stop_gradient(...) if its "
             "derivative is not wanted",
-            also=[(o.loc, f"the parameter {n!r} of {o.prim.spelling}")
+            also=[(o.loc, f"{n!r} of {o.prim.spelling}")
                   for o, n in in_params[1:]])
     seen, unique = set(), []
     for op in missing:

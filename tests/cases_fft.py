@@ -313,3 +313,10 @@ CASES: list = [
     Case("rfftn_adjoint", rfftn_adjoint, [((2, 3), (2, 3)), ((2, 3), (4, 5))]),
     Case("irfftn_adjoint", irfftn_adjoint, [((4, 2),), ((5, 2),), ((2, 2),)]),
 ]
+
+
+def real_if_close(x):
+    return np.real_if_close(np.exp(1j * x) * np.exp(-1j * x) * x) * 2.0
+
+
+CASES.append(Case("real_if_close", real_if_close, [(S,), (V,)]))

@@ -324,6 +324,51 @@ def precision(a):
     return rt_special.precision(a + EYE3)
 
 
+# ---- added for autograd parity -------------------------------------------------------------
+def rgamma(x):
+    return sp.rgamma(1.5 + x)
+
+
+def yn(x):
+    return sp.yn(1, x + 2.0) + sp.yn(0, x + 2.0)
+
+
+def incomplete(x):
+    # differentiable in x only (x in (0, 1) for betainc); the shapes are constants
+    u = 0.5 + 0.4 * np.tanh(x)
+    a = np.array([0.7, 1.0, 2.5])
+    return sp.gammainc(1.7, u) + sp.gammaincc(a, 3.0 * u) * sp.betainc(a, 1.5, u)
+
+
+def multigammaln(a):
+    return sp.multigammaln(a + 3.0, 3)
+
+
+def multipolygamma(a):
+    return rt_special.multipolygamma(1, a + 3.0, 2)
+
+
+def chi2_logpdf(x, d, m, s):
+    return scipy.stats.chi2.logpdf(x + 3.0, 1.0 + d, m, s) + scipy.stats.chi2.pdf(x + 2.0, d)
+
+
+def chi2_cdf(x, m, s):
+    return scipy.stats.chi2.cdf(x, 3.0, m - 2.5, s)
+
+
+def norm_tails(x, m, s):
+    return norm.sf(x, m, np.exp(s)) + norm.logsf(x, loc=m) * norm.cdf(x)
+
+
+def norm_quantiles(q, m, s):
+    p = 0.5 + 0.4 * np.tanh(q)
+    return norm.ppf(p, m, np.exp(s)) + norm.isf(p, loc=m) ** 2
+
+
+def poisson_cdf(mu):
+    return scipy.stats.poisson.cdf(3, mu) + scipy.stats.poisson.cdf(np.array([0.0, 2.5]), mu)
+
+
 def _rows():
     if sp is None:
         return []
@@ -387,6 +432,21 @@ def _rows():
         Case("scipy.stats.multivariate_normal.pdf", mvn_pdf,
              [(V, V, (3, 3)), ((4, 3), V, (3, 3))]),
         Case("precision", precision, [((3, 3),)]),
+        Case("scipy.special.rgamma", rgamma, UNARY_SHAPES, "pos"),
+        Case("scipy.special.yn", yn, UNARY_SHAPES, "pos"),
+        Case("scipy.special.gammainc", incomplete, [(S,), (V,), (M,)]),
+        Case("scipy.special.gammaincc", incomplete, [(S,)]),
+        Case("scipy.special.betainc", incomplete, [(V,)]),
+        Case("scipy.special.multigammaln", multigammaln, UNARY_SHAPES, "pos"),
+        Case("multipolygamma", multipolygamma, UNARY_SHAPES, "pos"),
+        Case("scipy.stats.chi2.logpdf", chi2_logpdf, [(S, S, S, S), (V, S, V, S)], "pos"),
+        Case("scipy.stats.chi2.pdf", chi2_logpdf, [(M, V, S, S)], "pos"),
+        Case("scipy.stats.chi2.cdf", chi2_cdf, [(S, S, S), (V, S, V)], "pos"),
+        Case("scipy.stats.norm.sf", norm_tails, LOC_SCALE_SHAPES),
+        Case("scipy.stats.norm.logsf", norm_tails, [(V, S, S)]),
+        Case("scipy.stats.norm.ppf", norm_quantiles, LOC_SCALE_SHAPES),
+        Case("scipy.stats.norm.isf", norm_quantiles, [(V, S, S)]),
+        Case("scipy.stats.poisson.cdf", poisson_cdf, [(S,)], "pos"),
         Case("scipy.stats.dirichlet.pdf", dirichlet_pdf, [(V, V), ((3, 4), V)]),
     ]
     return rows

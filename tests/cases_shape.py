@@ -584,3 +584,23 @@ CASES = [
     Case("getitem", getitem_slices, [((3, 4),), (T3,)]),
     Case("getitem", getitem_pairs, [(M,), (T3,)]),
 ]
+
+
+def linspace(a, b):
+    return np.linspace(a, b * 2.0, 5) * np.linspace(0.0, a, 4, endpoint=False)[1]
+
+
+def linspace_arrays(a, b):
+    return np.linspace(a, b, num=4) ** 2
+
+
+def row_stack(x, y):
+    return np.row_stack([x, y * 2.0]) * 1.5
+
+
+CASES += [
+    Case("linspace", linspace, [(S, S), (V, S)]),
+    Case("linspace", linspace_arrays, [(V, V), (M, V)]),
+]
+if hasattr(np, "row_stack") and np.row_stack is not np.vstack:
+    CASES.append(Case("vstack", row_stack, [(V, V), (M, M)]))

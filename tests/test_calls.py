@@ -37,7 +37,7 @@ def test_constant_calls_need_no_rule_in_both_modes(rng):
 
 def test_constant_calls_are_printed_as_written():
     text = s2sad.source(constants_everywhere, wrt="x")
-    for call in ("np.linspace(0.0, 1.0, n)", "np.arange(n)", "np.eye(3)", "C.sum()",
+    for call in ("np.linspace(0.0, 1.0, num=n)", "np.arange(n)", "np.eye(3)", "C.sum()",
                  "np.float64(2.0)", "math.factorial(3)", "compiled_double(C)"):
         assert call in text
 
@@ -84,7 +84,7 @@ def test_a_draw_whose_result_is_unused_still_runs():
 
 
 def two_missing_rules(x):
-    a = np.linspace(0.0, x, 5)
+    a = np.interp(x, C, C)
     b = np.polyval(C, x)
     return np.sum(a) + b
 
@@ -94,7 +94,7 @@ def test_every_missing_rule_is_reported_at_once():
         s2sad.grad(two_missing_rules)
     text = str(info.value)
     assert "2 calls have no derivative rule" in text
-    assert "a = np.linspace(0.0, x, 5)" in text and "b = np.polyval(C, x)" in text
+    assert "a = np.interp(x, C, C)" in text and "b = np.polyval(C, x)" in text
     assert text.count("test_calls.py:") == 2
     assert "stop_gradient" in text
     with pytest.raises(s2sad.MissingRuleError):
@@ -181,10 +181,10 @@ def selects_with_a_variable_default(x, c):
 
 def test_a_differentiated_value_in_a_parameter_is_refused():
     for f in (pads_with_a_variable, selects_with_a_variable_default):
-        with pytest.raises(s2sad.MissingRuleError, match="parameter") as info:
+        with pytest.raises(s2sad.MissingRuleError, match="no derivative with respect to") as info:
             s2sad.grad(f, wrt=(0, 1))
         assert "stop_gradient" in info.value.hint
-        with pytest.raises(s2sad.MissingRuleError, match="parameter"):
+        with pytest.raises(s2sad.MissingRuleError, match="no derivative with respect to"):
             s2sad.jvp(f, (np.ones(3), 2.0), (np.ones(3), 1.0))
 
 

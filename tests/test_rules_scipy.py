@@ -336,13 +336,14 @@ def t_cdf_in_df(x, df):
     return scipy.stats.t.cdf(x, df, 0.0, 1.0)
 
 
-@pytest.mark.parametrize("f, what", [(gamma_cdf_in_a, "the a of scipy.stats.gamma.cdf"),
-                                     (bessel_in_order, "the order v of scipy.special.jv"),
-                                     (t_cdf_in_df, "the df of scipy.stats.t.cdf")])
+@pytest.mark.parametrize("f, what", [
+    (gamma_cdf_in_a, "scipy.stats.gamma.cdf has no derivative with respect to 'a'"),
+    (bessel_in_order, "scipy.special.jv has no derivative with respect to 'v'"),
+    (t_cdf_in_df, "scipy.stats.t.cdf has no derivative with respect to 'df'")])
 def test_a_derivative_without_a_closed_form_is_refused_in_both_modes(f, what):
     args = (1.5, 2.0)
     with pytest.raises(s2sad.MissingRuleError, match=what):
-        s2sad.grad(f, wrt=1)(*args)
+        s2sad.grad(f, wrt=1)  # when it is built, before it runs
     with pytest.raises(s2sad.MissingRuleError, match=what):
         s2sad.jvp(f, args, (0.0, 1.0))
     # The same call differentiates in x, with the refused argument held constant.

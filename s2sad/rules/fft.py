@@ -67,6 +67,13 @@ defprim("angle", "np.angle", objects=(np.angle,), params=(("deg", False),), elem
         vjp={"x": "real_like(-1j * np.real(g) * angle_unit(deg) / x, x)"},
         jvp={"x": "np.imag(x_dot / x) * angle_unit(deg)"})
 
+# np.real_if_close(x): x, or its real part when every imaginary part is within tol; the
+# cotangent of either is g (real's adjoint is g), the tangent that of the kind of value made.
+defprim("real_if_close", "np.real_if_close", objects=(np.real_if_close,),
+        params=(("tol", 100),), elementwise=True,
+        vjp={"x": "g"},
+        jvp={"x": "real_like(x_dot, ans)"})
+
 # ---- helpers of the rules (runtime/fft.py) -------------------------------------------------
 nondiff("angle_unit", "angle_unit", rt.angle_unit, argnames=("deg",))
 

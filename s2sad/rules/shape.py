@@ -132,6 +132,23 @@ for _name in ("hstack", "vstack", "dstack", "column_stack"):
             vjp={"x": f"split_like(g, x, {_name!r})"},
             jvp={"x": f"np.{_name}(x_dot)"})
 
+# np.row_stack is NumPy's older name of np.vstack.
+if hasattr(np, "row_stack") and np.row_stack is not np.vstack:
+    REGISTRY.alias(np.row_stack, REGISTRY.by_name["vstack"])
+
+# np.linspace(start, stop, num) = start + t * (stop - start): differentiable in start and stop
+# (t from linspace_weights), new axis first, as NumPy puts it (axis=0).
+_START = "np.sum(g * (1.0 - linspace_weights(num, endpoint, ans[0])), axis=0)"
+_STOP = "np.sum(g * linspace_weights(num, endpoint, ans[0]), axis=0)"
+defprim("linspace", "np.linspace", objects=(np.linspace,), argnames=("start", "stop"),
+        params=(("num", 50), ("endpoint", True)),
+        vjp={"start": f"unbroadcast({_START}, start)", "stop": f"unbroadcast({_STOP}, stop)"},
+        jvp={"start": "start_dot * (1.0 - linspace_weights(num, endpoint, ans[0]))",
+             "stop": "stop_dot * linspace_weights(num, endpoint, ans[0])"},
+        note="differentiable in start and stop; axis and retstep are not supported")
+nondiff("linspace_weights", "linspace_weights", srt.linspace_weights,
+        argnames=(), params=(("num", 50), ("endpoint", True), ("like", 0.0)))
+
 _append = defprim("append", "np.append", objects=(np.append,), argnames=("arr", "values"),
                   params=(("axis", None),),
                   vjp={"arr": "split_like(g, [arr, values], axis)[0]",

@@ -50,6 +50,7 @@ UNARY = {
     "j1": (f"0.5 * ({SP}j0(x) - {SP}jv(2, x))", ""),
     "y0": (f"-{SP}y1(x)", ""),
     "y1": (f"0.5 * ({SP}y0(x) - {SP}yv(2, x))", ""),
+    "rgamma": (f"-ans * {SP}digamma(x)", "1 / Γ(x)"),
 }
 
 # Functions of an order and x: name -> (order, derivative in x). polygamma's order n is an
@@ -62,6 +63,17 @@ ORDERED = {
     "jv": ("v", f"0.5 * ({SP}jv(v - 1.0, x) - {SP}jv(v + 1.0, x))"),
     "yv": ("v", f"0.5 * ({SP}yv(v - 1.0, x) - {SP}yv(v + 1.0, x))"),
     "kv": ("v", f"-0.5 * ({SP}kv(v - 1.0, x) + {SP}kv(v + 1.0, x))"),
+    "yn": ("n", f"0.5 * ({SP}yn(n - 1, x) - {SP}yn(n + 1, x))"),
+}
+
+# Regularized incomplete gamma and beta functions: differentiable in x (the integrand over
+# the normalizer, written in logs with xlogy so that x = 0 is exact); their derivatives in the
+# shape parameters have no closed form and are refused. name -> (shapes, d/dx).
+INCOMPLETE = {
+    "gammainc": (("a",), f"np.exp({SP}xlogy(a - 1.0, x) - x - {SP}gammaln(a))"),
+    "gammaincc": (("a",), f"-np.exp({SP}xlogy(a - 1.0, x) - x - {SP}gammaln(a))"),
+    "betainc": (("a", "b"), f"np.exp({SP}xlogy(a - 1.0, x) + {SP}xlog1py(b - 1.0, -x) - "
+                            f"{SP}betaln(a, b))"),
 }
 ORDER_NOTE = "differentiable in x only: a derivative through the order {v} is refused"
 
@@ -112,6 +124,27 @@ def _register():
                 argnames=("x", "y"), broadcasts=True,
                 vjp={"x": f"g * ({dx})", "y": f"g * ({dy})"},
                 jvp={"x": f"x_dot * ({dx})", "y": f"y_dot * ({dy})"}, note=note)
+
+    for name, (shapes, dx) in INCOMPLETE.items():
+        vjp, jvp = {"x": f"g * ({dx})"}, {"x": f"x_dot * ({dx})"}
+        for p in shapes:
+            refused = f"'the {p} of {SP}{name}'"
+            vjp[p] = f"no_derivative(g, {refused})"
+            jvp[p] = f"no_derivative({p}_dot, {refused})"
+        defprim(SP + name, SP + name, objects=(getattr(scipy.special, name),),
+                argnames=(*shapes, "x"), broadcasts=True, vjp=vjp, jvp=jvp,
+                note=f"differentiable in x only: a derivative through {', '.join(shapes)} is "
+                     "refused")
+    # The multivariate log-gamma: sum over j < d of gammaln(a - j / 2); d is an integer.
+    defprim(SP + "multigammaln", SP + "multigammaln", objects=(scipy.special.multigammaln,),
+            argnames=("a",), params=(("d", None),), required_params=1, order=("a", "d"),
+            elementwise=True, vjp={"a": "g * multipolygamma(0, a, d)"},
+            jvp={"a": "a_dot * multipolygamma(0, a, d)"})
+    defprim("multipolygamma", "multipolygamma", objects=(rt.multipolygamma,), argnames=("a",),
+            params=(("n", None), ("d", None)), required_params=2, order=("n", "a", "d"),
+            elementwise=True, vjp={"a": "g * multipolygamma(n + 1, a, d)"},
+            jvp={"a": "a_dot * multipolygamma(n + 1, a, d)"})
+    nondiff(SP + "gammasgn", SP + "gammasgn", scipy.special.gammasgn)
 
     defprim(SP + "logsumexp", SP + "logsumexp", objects=(scipy.special.logsumexp,),
             argnames=("a",), params=REDUCE,

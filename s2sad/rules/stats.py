@@ -45,6 +45,12 @@ CONTINUOUS = {
         "a": f"np.log({Z}) - {SP}digamma(a) + {SP}digamma(a + b)",
         "b": f"np.log1p(-{Z}) - {SP}digamma(b) + {SP}digamma(a + b)",
     }),
+    # chi2 is gamma with shape df / 2 and scale 2: log z ((df/2) - 1) - z / 2 - (df/2) log 2
+    # - gammaln(df / 2).
+    "chi2": (("df",), {
+        **_loc_scale(f"(0.5 * df - 1.0) / {Z} - 0.5"),
+        "df": f"0.5 * (np.log({Z}) - 0.6931471805599453 - {SP}digamma(0.5 * df))",
+    }),
 }
 
 
@@ -98,6 +104,20 @@ def _register():
                     argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note,
                     arg_defaults=LOC_SCALE)
 
+    # The normal survival function 1 - Φ(z) and its log (stable in the upper tail, as logcdf
+    # is in the lower one), and the quantile functions: ppf(q) = loc + scale * Φ^-1(q), whose
+    # derivative in q is scale / pdf(z) = scale * sqrt(2 pi) exp(z^2 / 2) at z = Φ^-1(q);
+    # isf(q) = ppf(1 - q).
+    sf, args = {"x": "-1.0", "loc": "1.0", "scale": Z}, "x, loc, scale"
+    _distribution("norm", "sf", ("x", "loc", "scale"), sf, f"{ST}norm.pdf({args}) * ")
+    _distribution("norm", "logsf", ("x", "loc", "scale"), sf,
+                  f"np.exp({ST}norm.logpdf({args}) - ans) * ")
+    quantile_z = "((ans - loc) / scale)"
+    for method, sign in (("ppf", ""), ("isf", "-")):
+        derivative = {"q": f"{sign}scale * 2.5066282746310002 * np.exp(0.5 * {quantile_z} ** 2)",
+                      "loc": "1.0", "scale": quantile_z}
+        _distribution("norm", method, ("q", "loc", "scale"), derivative)
+
     # Poisson: the count k is data (a parameter), mu the differentiable rate. d/dmu of
     # k log mu - mu is k / mu - 1, with k log mu = 0 where k = 0 (also at mu = 0).
     dmu = {"mu": "k / np.where(k == 0, 1.0, mu) - 1.0"}
@@ -108,6 +128,13 @@ def _register():
         defprim(name, name, objects=(getattr(scipy.stats.poisson, method),), argnames=("mu",),
                 params=(("k", None),), required_params=1, order=("k", "mu"), broadcasts=True,
                 vjp=vjp, jvp=jvp, note="differentiable in mu (k is data); loc is not supported")
+    # d/dmu of the cdf sum_{j <= k} pmf(j; mu) telescopes to -pmf(floor(k); mu).
+    defprim(f"{ST}poisson.cdf", f"{ST}poisson.cdf", objects=(scipy.stats.poisson.cdf,),
+            argnames=("mu",), params=(("k", None),), required_params=1, order=("k", "mu"),
+            broadcasts=True,
+            vjp={"mu": f"unbroadcast(-g * {ST}poisson.pmf(np.floor(k), mu), mu)"},
+            jvp={"mu": f"-mu_dot * {ST}poisson.pmf(np.floor(k), mu)"},
+            note="differentiable in mu (k is data)")
 
     # Dirichlet, for x of shape (K,) or (K, N) (N points, components along the first axis).
     # x.T puts the components last, where alpha broadcasts. The gradient in x is that of the

@@ -253,7 +253,16 @@ def rollaxis_destination(x, axis, start=0):
 
 
 #: Name -> helper, merged into the namespace of generated code (runtime.HELPERS).
+def linspace_weights(num=50, endpoint=True, like=0.0):
+    """The weight t of `stop` in each entry of ``np.linspace(start, stop, num, endpoint)`` =
+    start + t * (stop - start), shaped (num, 1, ...) to broadcast against a start/stop
+    shaped like `like`."""
+    t = np.linspace(0.0, 1.0, int(num), endpoint=bool(endpoint))
+    return t.reshape((t.size,) + (1,) * np.ndim(like))
+
+
 HELPERS: dict = {
+    "linspace_weights": linspace_weights,
     "split_like": split_like,
     "join": join,
     "diagonal_adjoint": diagonal_adjoint,

@@ -26,5 +26,16 @@ def no_derivative(x, what=""):
                                 "s2sad.stop_gradient if a zero derivative is meant)")
 
 
+def multipolygamma(n, a, d):
+    """``sum(polygamma(n, a - j / 2) for j < d)``: the n-th derivative of the digamma terms of
+    multigammaln(a, d) (n = 0 is the sum of digammas, its first derivative)."""
+    import scipy.special
+
+    a = np.asarray(a, dtype=float)
+    total = sum(scipy.special.polygamma(n, a - 0.5 * j) for j in range(int(d)))
+    return total[()] if np.ndim(total) == 0 else total
+
+
 #: Name -> helper, merged into the namespace of generated code (runtime.HELPERS).
-HELPERS: dict = {"precision": precision, "no_derivative": no_derivative}
+HELPERS: dict = {"precision": precision, "no_derivative": no_derivative,
+                 "multipolygamma": multipolygamma}
