@@ -38,8 +38,8 @@ class _Tangent:
         if op.target not in self.active:
             return
         prim = op.prim
-        if prim.form == "array":
-            return self.array(op)
+        if prim.variadic:
+            return self.variadic(op)
         if getattr(prim, "jvp_all", None):
             return self.all_at_once(op)
         env = rule_env(op)
@@ -98,9 +98,10 @@ class _Tangent:
         self.out.append(Op(name, prim, tuple(args), (), op.loc))
         return name
 
-    def array(self, op: Op):
-        """``np.array([a, b, ...])``: the array of the elements' tangents. An inactive element
-        may itself be an array (a row), so its zero tangent has its shape, not 0.0."""
+    def variadic(self, op: Op):
+        """A variadic primitive is linear in its elements: ``np.array([a, b, ...])``'s
+        tangent is the array of the elements' tangents. An inactive element may itself be an
+        array (a row), so its zero tangent has its shape, not 0.0."""
         elements = []
         for a in op.args:
             if isinstance(a, Var) and a.name in self.active:

@@ -232,16 +232,15 @@ class _Adjoint:
         for position, arg in enumerate(op.args):
             if not (isinstance(arg, Var) and arg.name in self.active):
                 continue
-            argname = "x" if prim.form == "array" else prim.argnames[position]
+            argname = prim.argnames[0] if prim.variadic else prim.argnames[position]
             if argname not in prim.vjp:
                 if getattr(prim, "user", False):
                     raise MissingRuleError(
                         f"{prim.spelling} has no VJP rule for its argument {argname!r}",
                         op.loc, "give it one with s2sad.defvjp")
                 continue  # an argument that only supplies a shape: zero derivative
-            if prim.form == "array":  # one rule for every element: g[its position]
-                env["x"] = arg
-                env["index"] = Const(op.kwarg("layout").value[position])
+            if prim.variadic:  # one rule for every element: g[its position]
+                env.update(prim.element_env(op, position))
             template = prim.template("vjp", argname)
             if getattr(prim, "vjp_all", None):
                 # A recursive function's adjoints all come from one call of its vjp_all: made

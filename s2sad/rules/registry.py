@@ -48,6 +48,11 @@ class Primitive:
     required_params: int = 0  # how many leading params have no default (emitted positionally)
     order: tuple = ()  # positional order when params come first (np.full(shape, fill_value))
     note: str = ""  # what a user should know (ties, conventions, domains): docs/rules.md shows it
+    # Variadic primitives (np.array([a, b, ...])) take any number of positional arguments, all
+    # bound to argnames[0] in their rules, with ``index`` the argument's entry of the parameter
+    # named here (its place in the result). They are linear in their elements: the tangent is
+    # the same operation applied to the elements' tangents.
+    variadic: str = ""
     arg_defaults: tuple = ()  # ((argname, constant), ...) for optional differentiable arguments
     expand: object = None  # call node -> equivalent call node or None (np.einsum of n operands)
     opaque: bool = False  # a call s2sad has no rule for, run as written (see activity.py)
@@ -73,6 +78,13 @@ class Primitive:
         if self.order:
             return self.order
         return tuple(self.argnames) + tuple(name for name, _ in self.params)
+
+    def element_env(self, op, position: int) -> dict:
+        """What the rules of a variadic primitive see for its argument `position`."""
+        from ..ir import Const
+
+        return {self.argnames[0]: op.args[position],
+                "index": Const(op.kwarg(self.variadic).value[position])}
 
     def default(self, param: str):
         for name, value in self.params:
@@ -154,7 +166,7 @@ def _params(spec) -> tuple:
 def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None, jvp=None,
             form="call", broadcasts=False, elementwise=False, differentiable=True, impl=None,
             binop=None, unaryop=None, attribute=None, methods=(), required_params=0,
-            order=(), note="", arg_defaults=()) -> Primitive:
+            order=(), note="", arg_defaults=(), variadic="") -> Primitive:
     """Register a primitive. `vjp`/`jvp` map argument names to template strings."""
     prim = Primitive(
         name=name,
@@ -172,6 +184,7 @@ def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None,
         order=tuple(order),
         note=note,
         arg_defaults=tuple(arg_defaults),
+        variadic=variadic,
     )
     return REGISTRY.add(prim, objects, binop, unaryop, attribute, methods)
 

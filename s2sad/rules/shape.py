@@ -87,7 +87,7 @@ defprim("asarray", "np.array", argnames=("x",),
 
 # np.array([a, b, ...]) of differentiable scalars: element k's adjoint is g[position of k].
 defprim("array", "np.array", form="array", objects=(np.array, np.asarray),
-        params=(("dtype", None),),
+        params=(("dtype", None),), variadic="layout",
         vjp={"x": "g[index]"},
         jvp={})
 
