@@ -307,6 +307,7 @@ argument, and a `note` when a user should know something (a convention, a domain
 The rule `s2sad/rules/elementwise.py` builds for `np.arcsinh` from its table of derivatives,
 written out:
 
+<!-- norun -->
 ```python
 defprim("arcsinh", "np.arcsinh", objects=(np.arcsinh,), elementwise=True,
         vjp={"x": "g * reciprocal(np.sqrt(x * x + 1.0))"},
