@@ -481,6 +481,14 @@ def _new_grad_function(f, wrt, with_value: bool, built):
                 return True
         return False
 
+    def complex_in(grads) -> bool:
+        for g in grads:
+            kind = type(g)
+            if kind is complex or kind is not float and getattr(g, "dtype", None) is not None \
+                    and g.dtype.kind == "c":
+                return True
+        return False
+
     def call(*args, **kwargs):
         given = args
         if kwargs or len(args) != n_params or not ready(args):
@@ -494,7 +502,7 @@ def _new_grad_function(f, wrt, with_value: bool, built):
         if tuple_out or n_out != 1 or (type(value) not in scalar_types and np.ndim(value) != 0):
             built.check_scalar(result[:n_out] if built.tuple_out else value)
         grads = result[n_out:]
-        if narrow(args):
+        if narrow(args) or complex_in(grads):
             grads = matched_all(grads, [args[p] for p in positions])
         inputs = args if args is given else (args, given)
         if single:
@@ -734,7 +742,11 @@ def jacobian(f, wrt=0, mode: str = "auto"):
             chosen = "forward" if n_in <= n_out else "reverse"
         blocks = [[None] * len(inputs) for _ in outputs]
         batch = _batch_vjp(f, wrt) if chosen == "reverse" and not probe.tuple_out else None
-        if batch is not None:
+        if any(o.size == 0 for o in outputs) or any(np.size(x) == 0 for x in inputs):
+            # An empty output (x[x > 0] with nothing positive) or input: an empty Jacobian.
+            blocks = [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
+                _float_dtype(o), _float_dtype(x))) for x in inputs] for o in outputs]
+        elif batch is not None:
             # One forward sweep, the reverse sweep once per row (vectorised seeding).
             o = outputs[0]
             seeds = np.eye(o.size, dtype=_float_dtype(o)).reshape((o.size, *o.shape))

@@ -136,5 +136,19 @@ def matched(result, like):
 
 
 def matched_all(results, likes) -> tuple:
-    """`matched` entry by entry."""
-    return tuple(matched(r, like) for r, like in zip(results, likes))
+    """`matched` entry by entry, and real where the value it belongs to is real."""
+    return tuple(matched(real_for(r, like), like) for r, like in zip(results, likes))
+
+
+def real_for(result, like):
+    """The real part of a complex `result` that is the derivative of (or for) a real `like`:
+    complex values met inside the function (a complex argument held constant, a complex
+    constant) must not make a real input's gradient complex."""
+    kind = type(result)
+    if kind is float or kind is np.float64:
+        return result
+    if kind is complex or isinstance(result, (np.ndarray, np.generic)) and (
+            result.dtype.kind == "c"):
+        if not is_complex(like):
+            return np.real(result) if kind is not complex else result.real
+    return result

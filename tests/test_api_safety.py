@@ -617,3 +617,15 @@ def test_an_integer_in_wrt_used_as_a_number_is_still_differentiated():
     assert got[0] == pytest.approx(numeric_grad(uses_n_as_a_number, (1.5, 2.0), 0))
     assert got[1] == pytest.approx(numeric_grad(uses_n_as_a_number, (1.5, 2.0), 1))
     assert s2sad.grad(pick)(np.ones(3), 1)[1] == 2.0  # n left out of wrt: fine
+
+
+def positives(x):
+    return x[x > 0.0] * 2.0
+
+
+def test_an_empty_output_has_an_empty_jacobian_in_both_modes():
+    x = -np.ones(3)
+    for mode in ("reverse", "forward"):
+        jac = s2sad.jacobian(positives, mode=mode)(x)
+        assert jac.shape == (0, 3)
+    assert s2sad.jacobian(positives, mode="reverse")(np.array([1.0, -1.0])).shape == (1, 2)

@@ -248,14 +248,11 @@ def test_norm_var_std_of_real_values_of_a_complex_program_are_differentiated(rng
     np.testing.assert_allclose(g, numeric_grad(f, [x], 0), rtol=1e-6, atol=1e-7)
 
 
-# ---- not handled yet: a complex value passed in an argument that is not differentiated ------
+# ---- a complex value passed in an argument that is not differentiated -----------------------
 def times_an_argument(x, c):
     return np.sum(np.imag(x * c) * x)
 
 
-@pytest.mark.xfail(strict=True, reason="a complex non-wrt argument is not seen when the code is "
-                   "generated (may_be_complex): the gradient comes out complex, its real part "
-                   "right; the API should project or refuse (see the report)")
 def test_a_complex_argument_that_is_not_differentiated(rng):
     x, c = rng.standard_normal(3), rng.standard_normal(3) * C
     g = s2sad.grad(times_an_argument)(x, c)
@@ -268,9 +265,6 @@ def phase_of_a_cast(x):
     return np.sum(np.real(np.exp(1j * r) * C))
 
 
-@pytest.mark.xfail(strict=True, reason="astype's VJP cast_like(g, x) keeps the imaginary part "
-                   "of g for a complex x cast to float: it should read the real part of g, "
-                   "cast_like(real_like(g, ans), x) (rules/elementwise.py, not this family)")
 def test_a_complex_value_cast_to_float(rng):
     x = rng.standard_normal(3)
     with warnings.catch_warnings():

@@ -89,3 +89,4 @@ def test_list_adjoints_keep_float32():
     gradient = s2sad.grad(splits)(x)
     assert gradient.dtype == np.float32
     np.testing.assert_allclose(gradient, [3.0, 4.0, 2.0, 3.0])
+

@@ -225,7 +225,7 @@ for _type in (np.float64, np.float32):
             note="the cotangent goes back in the input's floating dtype")
 defprim("astype", "astype", objects=(rt.astype,), methods=("astype",), params=(("dtype", None),),
         required_params=1,
-        vjp={"x": "cast_like(g * inexact(dtype), x)"},
+        vjp={"x": "cast_like(real_like(g, ans) * inexact(dtype), x)"},
         jvp={"x": "astype(x_dot * inexact(dtype), dtype)"},
         note="zero derivative for a cast to an integer or boolean dtype")
 for _name in ("int64", "int32", "bool_"):  # integer and boolean casts: zero derivative

@@ -9,7 +9,7 @@ def neuron_loss_grad(w, x, b, t):
     t5 = y - t
     # reverse sweep
     t7_bar = 1.0
-    t6_bar = safe_div(t7_bar, 2)
+    t6_bar = t7_bar / 2
     t9 = t6_bar * 2.0
     y_bar = t9 * t5
     t11 = safe_div(y_bar, t4)
