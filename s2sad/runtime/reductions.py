@@ -93,13 +93,21 @@ def reverse_cumsum(x, axis=None):
 def extremum_weights(x, ans, axis=None, keepdims=False):
     """Where `x` equals its reduction `ans` (a max or a min), 1 / (number of such entries);
     0 elsewhere. The cotangent of a max is split evenly among tied entries."""
-    from . import broadcast_reduced
-
     xs = np.asarray(x)
-    mask = xs == broadcast_reduced(np.asarray(ans), xs, axis, keepdims)
-    count = np.sum(mask, axis=axis, keepdims=True)
-    # An all-NaN slice (nanmax) has no entry to credit. Weights keep x's floating dtype.
-    out = (mask / np.maximum(count, 1)).astype(np.result_type(xs, 1.0), copy=False)
+    reduced = np.asarray(ans)
+    if axis is not None and not keepdims and xs.ndim:
+        # Compare against a broadcasting view of ans: no copy of ans spread over x's shape.
+        shape = list(xs.shape)
+        for a in (axis,) if np.ndim(axis) == 0 else axis:
+            shape[a] = 1
+        reduced = reduced.reshape(shape)
+    mask = xs == reduced
+    dtype = np.result_type(xs, 1.0)
+    if np.count_nonzero(mask) == reduced.size and not np.isnan(reduced).any():
+        out = mask.astype(dtype)  # one entry per slice: no ties (the usual case)
+    else:  # an all-NaN slice (nanmax) has no entry to credit, hence the maximum with 1
+        count = np.count_nonzero(mask, axis=axis, keepdims=True) if xs.ndim else mask
+        out = (mask / np.maximum(count, 1)).astype(dtype, copy=False)
     return out[()] if out.ndim == 0 else out
 
 
