@@ -5,10 +5,10 @@
 - The in-memory cache is keyed by the function object (weakly) plus everything the code
   depends on: source hash, mode, ``wrt``, options, the identity of the globals it reads, and
   the s2sad version. A per-key lock makes concurrent builds of one key produce one result.
-- The disk cache (``$S2SAD_CACHE_DIR``, else ``$XDG_CACHE_HOME/s2sad`` or ``~/.cache/s2sad``;
-  ``S2SAD_CACHE=0`` turns it off) stores the source text with a SHA-256 of its content. Files
-  are written atomically (temporary file + ``os.replace``); a file whose hash does not match is
-  ignored and rewritten, never executed.
+- The disk cache (:mod:`s2sad.diskcache`: ``$S2SAD_CACHE_DIR``, else
+  ``$XDG_CACHE_HOME/s2sad`` or ``~/.cache/s2sad``; ``S2SAD_CACHE=0`` turns it off) stores the
+  source text, keyed by a SHA-256 of `key` and signed with a per-user secret; an entry that is
+  not this user's own is deleted and rebuilt, never executed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import builtins
 import hashlib
 import json
 import linecache
-import os
-import tempfile
 import threading
 import types
 import weakref
@@ -26,10 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, runtime
+from . import __version__, diskcache, runtime
 from .rules import TEMPLATE_MODULES
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = diskcache.CACHE_FORMAT
 stats: Counter = Counter()  # transforms, memory_hits, disk_hits, disk_corrupt (for tests/bench)
 
 
@@ -107,15 +105,7 @@ def compile_generated(generated: Generated, snapshot: dict, live_globals: dict |
 
 
 # ------------------------------------------------------------------------------- disk cache
-def cache_dir() -> Path | None:
-    """The disk cache folder, or None when disabled with ``S2SAD_CACHE=0``."""
-    if os.environ.get("S2SAD_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
-        return None
-    explicit = os.environ.get("S2SAD_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "s2sad"
+cache_dir = diskcache.cache_dir
 
 
 def _compiler_fingerprint() -> str:
@@ -138,61 +128,20 @@ def disk_key(parts) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _path(key: str) -> Path | None:
-    folder = cache_dir()
-    return None if folder is None else folder / f"{key}.py"
-
-
-def _content_hash(name, meta, body: str) -> str:
-    """SHA-256 of everything an entry holds, so no part of it can change unnoticed."""
-    header = json.dumps({"name": name, "meta": meta}, sort_keys=True)
-    return hashlib.sha256((header + "\n" + body).encode()).hexdigest()
-
-
 def read_disk(key: str) -> Generated | None:
-    """The cached entry for `key`, or None if absent, unreadable or corrupt."""
-    path = _path(key)
-    if path is None or not path.exists():
-        return None
+    """The cached entry for `key`, or None if absent, untrusted or corrupt (see
+    :mod:`s2sad.diskcache`); a rejected entry is counted as 'disk_corrupt', never executed."""
     try:
-        text = path.read_text(encoding="utf-8")
-        header, body = text.split("\n", 1)
-        prefix = "# s2sad-cache "
-        if not header.startswith(prefix):
-            raise ValueError("no header")
-        info = json.loads(header[len(prefix):])
-        if info.get("sha256") != _content_hash(info.get("name"), info.get("meta"), body) or (
-            info.get("key") != key
-        ):
-            raise ValueError("content hash mismatch")
-        compile(body, str(path), "exec")  # a matching hash of broken text is still rejected
-        return Generated(info["name"], body, info.get("meta", {}))
-    except (OSError, ValueError, KeyError, TypeError, SyntaxError, UnicodeDecodeError):
+        entry = diskcache.read(key)
+    except diskcache.RejectedEntry:
         stats["disk_corrupt"] += 1
         return None
+    return None if entry is None else Generated(entry.name, entry.source, entry.meta)
 
 
 def write_disk(key: str, generated: Generated) -> None:
-    """Store `generated` atomically; failures to write are ignored (the cache is optional)."""
-    path = _path(key)
-    if path is None:
-        return
-    info = {"key": key, "name": generated.name, "meta": generated.meta,
-            "sha256": _content_hash(generated.name, generated.meta, generated.source)}
-    text = "# s2sad-cache " + json.dumps(info, sort_keys=True) + "\n" + generated.source
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".py")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass
+    """Store `generated`; the disk cache is optional, so this never fails."""
+    diskcache.write(key, diskcache.Entry(generated.name, generated.source, generated.meta))
 
 
 # ----------------------------------------------------------------------------- memory cache

@@ -6,6 +6,7 @@ invalidation and integrity, thread safety, linecache registration and determinis
 """
 
 import hashlib
+import hmac
 import json
 import linecache
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,7 @@ from fresh_import import import_file
 
 import s2sad
 from s2sad import loader
+from s2sad.diskcache import CacheWarning
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "# s2sad-cache "
@@ -190,15 +193,27 @@ def test_rebuild_after_clear_cache_is_served_from_disk(disk_cache):
     assert cache_files(disk_cache) == files
 
 
-def test_cache_file_is_named_by_sha256_and_starts_with_a_json_header(disk_cache):
+def header_info(header):
+    """The HMAC and the JSON object of an entry's first line."""
+    assert header.startswith(HEADER)
+    signature, _, text = header[len(HEADER):].partition(" ")
+    return signature, json.loads(text)
+
+
+def test_cache_file_is_named_by_version_and_sha256_and_starts_with_a_signed_header(disk_cache):
     s2sad.grad(_disk_f)
     (path,) = cache_files(disk_cache)
-    assert re.fullmatch(r"[0-9a-f]{64}\.py", path.name)
-    header, body = path.read_text(encoding="utf-8").split("\n", 1)
-    assert header.startswith(HEADER)
-    info = json.loads(header[len(HEADER):])
-    assert info["key"] == path.stem
-    # The hash covers the whole entry: name and metadata as well as the code.
+    assert re.fullmatch(re.escape(s2sad.__version__) + r"-[0-9a-f]{64}\.py", path.name)
+    raw = path.read_bytes()
+    header, body = raw.decode("utf-8").split("\n", 1)
+    signature, info = header_info(header)
+    assert info["key"] == path.stem.rpartition("-")[2]
+    assert info["version"] == s2sad.__version__
+    # The HMAC, keyed by the folder's secret, covers every byte after it.
+    secret = (disk_cache / "hmac-key").read_bytes()
+    payload = raw[len(HEADER) + len(signature) + 1:]
+    assert signature == hmac.new(secret, payload, hashlib.sha256).hexdigest()
+    # The plain hash covers name, metadata and code (it tells damage from forgery).
     header = json.dumps({"name": info["name"], "meta": info["meta"]}, sort_keys=True)
     assert info["sha256"] == hashlib.sha256((header + "\n" + body).encode()).hexdigest()
     assert body.startswith(f"def {info['name']}(")
@@ -219,7 +234,7 @@ def _flip_body_byte(header, body):
 
 
 def _raising_body(header, body):
-    name = json.loads(header[len(HEADER):])["name"]
+    name = header_info(header)[1]["name"]
     return (header + "\nimport builtins\nbuiltins.S2SAD_CORRUPT_CACHE_RAN = True\n"
             f"def {name}(*args):\n    raise RuntimeError('a corrupt cache file was executed')\n")
 
@@ -263,7 +278,14 @@ def test_corrupt_cache_file_is_detected_never_executed_and_rewritten(disk_cache,
 
     s2sad.clear_cache()
     before = snapshot()
-    got = s2sad.grad(_disk_f)(X, W)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = s2sad.grad(_disk_f)(X, W)
+    # Damage is silent; a header edited under an intact content hash reads as a forgery.
+    forged = corruption == "key-of-another-entry"
+    assert [str(w.message) for w in caught if w.category is CacheWarning] == (
+        [f"s2sad: {path.name} in the disk cache {disk_cache} was not written by s2sad with "
+         "this folder's key; it was deleted, not run"] if forged else [])
     np.testing.assert_allclose(got, _disk_expected(X, W), rtol=1e-14)
     changes = delta(before)
     assert changes["disk_corrupt"] == 1
@@ -322,7 +344,9 @@ def test_unusable_cache_folder_is_ignored(tmp_path, monkeypatch):
     not_a_folder.write_text("this is a file, not a folder\n")
     monkeypatch.setenv("S2SAD_CACHE_DIR", str(not_a_folder))
     s2sad.clear_cache()
-    np.testing.assert_allclose(s2sad.grad(_disk_f)(X, W), _disk_expected(X, W), rtol=1e-14)
+    with pytest.warns(CacheWarning, match="is not used: Not a directory"):
+        gradient = s2sad.grad(_disk_f)
+    np.testing.assert_allclose(gradient(X, W), _disk_expected(X, W), rtol=1e-14)
     assert not_a_folder.read_text() == "this is a file, not a folder\n"
     s2sad.clear_cache()
 
