@@ -30,8 +30,10 @@ import copy
 import importlib.util
 import itertools
 import linecache
+import re
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +114,194 @@ CONSTANTS = ["0.5", "2.0", "-1.5", "0.25", "3.0", "-0.75", "1.0"]
 THRESHOLDS = ["0.0", "0.5", "-0.5", "1.0", "-1.0", "2.0"]
 
 
+# ---- library calls ---------------------------------------------------------------------------
+# Calls of NumPy / SciPy functions with their parameter variants. A template's operands are
+# `{0}`, `{1}`, ...; the kinds string says what each one is: "x" any value, "p" a positive one
+# (see POSITIVE_FORMS). An operand written `({0}).` or `({0})[` keeps its parentheses only
+# when it is not a plain name. Matrices are built inside the template so that they are
+# well-conditioned: `A @ A.T + 3 I` is symmetric positive definite with eigenvalues >= 3,
+# `3 I + tanh(B)` is diagonally dominant. Which operand shapes a template accepts, and the shape it returns, is
+# found by running it once per combination of SHAPES (`_library_table`).
+_SPD2 = "({0} @ ({0}).T + 3.0 * np.eye(2))"  # {0} of shape (2, 3)
+_SPD3 = "(({0}).T @ {0} + 3.0 * np.eye(3))"  # {0} of shape (2, 3)
+_DOMINANT2 = "(3.0 * np.eye(2) + np.tanh(({0})[:, :2]))"  # {0} of shape (2, 3)
+LIBRARY = {
+    # family: (weight, [(template, operand kinds)])
+    "elementwise": (3, [
+        ("np.logaddexp({0}, {1})", "xx"), ("np.logaddexp2({0}, {1})", "xx"),
+        ("np.hypot({0}, {1})", "xx"), ("np.arctan2({0}, {1})", "xp"),
+        ("np.square({0})", "x"), ("np.cbrt({0})", "p"), ("np.log10({0})", "p"),
+        ("np.exp2({0})", "x"), ("np.arcsinh({0})", "x"), ("np.arccos(0.9 * np.tanh({0}))", "x"),
+        ("np.arctanh(0.9 * np.tanh({0}))", "x"), ("np.arccosh(1.5 + {0})", "p"),
+        ("np.sinc({0})", "x"), ("np.reciprocal({0})", "p"), ("np.fabs({0})", "x"),
+        ("np.float_power({0}, {1})", "px"), ("np.deg2rad({0})", "x"),
+        ("np.tan(0.5 * np.tanh({0}))", "x"), ("np.cosh({0})", "x"),
+    ]),
+    "selection": (3, [
+        # np.maximum / clip / where with ties: `np.maximum(E, E)` ties everywhere (each side
+        # gets half the cotangent, which must add up to the derivative of E).
+        ("np.maximum({0}, {0})", "x"), ("np.minimum({0}, {0} * 1.0)", "x"),
+        ("np.fmax({0}, {1})", "xx"), ("np.fmin({0}, {1})", "xx"),
+        ("np.clip({0}, -0.5, 1.0)", "x"), ("np.clip({0}, {1}, None)", "xx"),
+        ("np.clip({0}, None, {1})", "xx"), ("({0}).clip(-1.0, 0.5)", "x"),
+        ("np.clip({0}, {0}, None)", "x"), ("np.clip({0}, {1}, {1} + {2})", "xxp"),
+        ("np.where({0} >= {0}, {1}, {2})", "xxx"),
+        ("np.select([{0} > 0.5, {0} < -0.5], [{1}, {2}], default=0.0)", "xxx"),
+    ]),
+    "reductions": (4, [
+        ("np.max({0})", "x"), ("np.min({0}, axis=0)", "x"), ("np.amax({0}, axis=-1)", "x"),
+        ("np.max({0}, axis=1, keepdims=True)", "x"), ("({0}).max(axis=0)", "x"),
+        ("({0}).min()", "x"), ("np.amin({0}, axis=(0, 1))", "x"),
+        ("np.max(np.stack([{0}, {0}]), axis=0)", "x"),
+        ("np.var({0})", "x"), ("np.var({0}, axis=0)", "x"), ("np.var({0}, axis=-1, ddof=1)", "x"),
+        ("np.std({0})", "x"), ("np.std({0}, axis=1, keepdims=True)", "x"),
+        ("np.std({0}, ddof=1)", "x"), ("({0}).var(axis=-1)", "x"), ("({0}).std(axis=0)", "x"),
+        ("np.prod({0})", "x"), ("np.prod({0}, axis=0)", "x"),
+        ("np.prod({0}, axis=-1, keepdims=True)", "x"), ("({0}).prod(axis=1)", "x"),
+        ("np.cumsum({0})", "x"), ("np.cumsum({0}, axis=0)", "x"), ("np.cumsum({0}, axis=-1)", "x"),
+        ("({0}).cumsum(axis=1)", "x"), ("np.cumprod({0})", "x"), ("np.cumprod({0}, axis=-1)", "x"),
+        ("np.cumprod({0}, axis=0)", "x"),
+        ("np.sort({0})", "x"), ("np.sort({0}, axis=0)", "x"), ("np.sort({0}, axis=None)", "x"),
+        ("np.median({0})", "x"), ("np.median({0}, axis=-1)", "x"), ("np.ptp({0}, axis=0)", "x"),
+        ("np.ptp({0})", "x"), ("np.average({0}, axis=-1, weights=np.array([1.0, 2.0, 0.5]))", "x"),
+        ("np.average({0}, weights={1})", "xp"), ("np.nansum({0}, axis=0)", "x"),
+        ("np.diff({0})", "x"), ("np.diff({0}, axis=0)", "x"),
+    ]),
+    "shape": (3, [
+        ("np.concatenate([{0}, {1}])", "xx"),
+        ("np.concatenate([{0}, {1}], axis=-1)[..., :3]", "xx"),
+        ("np.concatenate([{0}, {1}], axis=0)[:3]", "xx"), ("np.stack([{0}, {1}])", "xx"),
+        ("np.stack([{0}, {1}], axis=-1)", "xx"), ("np.hstack([{0}, {1}])", "xx"),
+        ("np.vstack([{0}, {1}])", "xx"), ("np.column_stack([{0}, {1}])[:, 1:]", "xx"),
+        ("np.split({0}, 3, axis=-1)[1]", "x"), ("np.split({0}, 2)[0]", "x"),
+        ("np.array_split({0}, 2, axis=-1)[0]", "x"),
+        ("np.pad({0}, (1, 0))[:3]", "x"),
+        ("np.pad({0}, ((0, 0), (1, 1)), mode=\"edge\")[:, 1:-1]", "x"),
+        ("np.pad({0}, 1, mode=\"reflect\")[1:-1]", "x"),
+        ("np.pad({0}, (0, 2), mode=\"wrap\")[2:]", "x"),
+        ("np.roll({0}, 1)", "x"), ("np.roll({0}, -1, axis=-1)", "x"),
+        ("np.roll({0}, 1, axis=0)", "x"),
+        ("np.flip({0})", "x"), ("np.flip({0}, axis=-1)", "x"), ("np.fliplr({0})", "x"),
+        ("np.flipud({0})", "x"), ("np.tile({0}, (2, 1))", "x"), ("np.tile({0}, 3)", "x"),
+        ("np.repeat({0}, 2, axis=0)", "x"), ("np.repeat({0}, 3)", "x"),
+        ("np.repeat({0}, [1, 2])", "x"), ("np.diag({0})", "x"), ("np.diag(np.diag({0}))", "x"),
+        ("np.triu({0})", "x"), ("np.tril({0}, k=1)", "x"), ("np.triu({0}, -1)", "x"),
+        ("np.trace({0})", "x"), ("np.diagonal({0})", "x"), ("np.ravel({0})", "x"),
+        ("({0}).flatten()", "x"), ("np.squeeze({0})", "x"), ("np.expand_dims({0}, 0)", "x"),
+        ("np.atleast_2d({0})", "x"), ("np.atleast_1d({0})", "x"),
+        ("np.broadcast_to({0}, (2, 3))", "x"), ("np.take({0}, [0, 2, 2], axis=-1)", "x"),
+        ("np.transpose({0}).ravel()", "x"), ("np.swapaxes({0}, 0, 1)[0]", "x"),
+        ("np.moveaxis({0}, 0, -1)[0]", "x"), ("np.append({0}, {1})", "xx"),
+        ("np.linspace({0}, {1}, 3)", "xx"), ("np.array([{0}, {1}])", "xx"),
+        ("np.rot90({0})[0]", "x"),
+    ]),
+    "products": (3, [
+        ("np.einsum(\"ij,j->i\", {0}, {1})", "xx"), ("np.einsum(\"ij,ij->\", {0}, {1})", "xx"),
+        ("np.einsum(\"i,i->\", {0}, {1})", "xx"), ("np.einsum(\"ij->j\", {0})", "x"),
+        ("np.einsum(\"ij,i->j\", {0}, {1})", "xx"), ("np.einsum(\"i,j->ij\", {0}, {1})", "xx"),
+        ("np.einsum(\"i,ij,j->\", {0}, {1}, {2})", "xxx"),
+        ("np.einsum(\"ij,ij->i\", {0}, {1})", "xx"),
+        ("np.tensordot({0}, {1}, axes=1)", "xx"), ("np.tensordot({0}, {1})", "xx"),
+        ("np.tensordot({0}, {1}, axes=0)", "xx"), ("np.tensordot({0}, {1}, axes=([0], [0]))", "xx"),
+        ("np.outer({0}, {1})", "xx"), ("np.inner({0}, {1})", "xx"), ("np.kron({0}, {1})", "xx"),
+        ("np.cross({0}, {1})", "xx"), ("np.vdot({0}, {1})", "xx"), ("({0}).dot({1})", "xx"),
+        ("np.matmul({0}, {1})", "xx"),
+    ]),
+    "linalg": (3, [
+        (f"np.linalg.det({_SPD2})", "x"), (f"np.linalg.det({_DOMINANT2})", "x"),
+        (f"np.linalg.det({_SPD3})", "x"), (f"np.linalg.slogdet({_SPD3})[1]", "x"),
+        (f"np.linalg.slogdet({_DOMINANT2})[1]", "x"),
+        (f"np.linalg.inv({_SPD2}) @ {{1}}", "xx"), (f"np.linalg.inv({_DOMINANT2}) @ {{1}}", "xx"),
+        (f"np.trace(np.linalg.inv({_SPD3}))", "x"), (f"np.linalg.inv({_DOMINANT2})[0]", "x"),
+        (f"np.linalg.solve({_SPD2}, {{1}})", "xx"), (f"np.linalg.solve({_DOMINANT2}, {{1}})", "xx"),
+        (f"np.linalg.solve({_SPD3}, {{1}})", "xx"),
+        (f"np.linalg.cholesky({_SPD2}) @ {{1}}", "xx"), (f"np.linalg.cholesky({_SPD3})[-1]", "x"),
+        (f"np.linalg.eigvalsh({_SPD2})", "x"), (f"np.linalg.eigvalsh({_SPD3})", "x"),
+        (f"np.linalg.matrix_power({_DOMINANT2}, 3)[1]", "x"),
+        ("np.linalg.norm({0})", "x"), ("np.linalg.norm({0}, axis=-1)", "x"),
+        ("np.linalg.norm({0}, axis=0, keepdims=True)", "x"),
+        ("np.linalg.norm({0}, ord=1, axis=-1)", "x"),
+        ("np.linalg.norm({0}, ord=np.inf, axis=-1)", "x"),
+        ("np.linalg.norm({0}, \"fro\")", "x"), ("np.linalg.norm({0}, ord=1)", "x"),
+        ("np.linalg.norm({0}, ord=np.inf)", "x"),
+        ("np.linalg.norm({0}, ord=-np.inf, axis=-1)", "x"),
+    ]),
+    "scipy": (3, [
+        ("scipy.special.expit({0})", "x"), ("scipy.special.log_expit({0})", "x"),
+        ("scipy.special.erf({0})", "x"), ("scipy.special.erfc({0})", "x"),
+        ("scipy.special.ndtr({0})", "x"), ("scipy.special.log_ndtr({0})", "x"),
+        ("scipy.special.gammaln({0})", "p"), ("scipy.special.digamma({0})", "p"),
+        ("scipy.special.erfinv(0.9 * np.tanh({0}))", "x"),
+        ("scipy.special.ndtri(0.05 + 0.9 * scipy.special.expit({0}))", "x"),
+        ("scipy.special.logit(0.1 + 0.8 * scipy.special.expit({0}))", "x"),
+        ("scipy.special.xlogy({0}, {1})", "xp"), ("scipy.special.xlog1py({0}, {1})", "xp"),
+        ("scipy.special.i0({0})", "x"), ("scipy.special.i1e({0})", "x"),
+        ("scipy.special.j0({0})", "x"), ("scipy.special.betaln({0}, {1})", "pp"),
+        ("scipy.special.polygamma(1, {0})", "p"), ("scipy.special.softplus({0})", "x"),
+        ("scipy.special.logsumexp({0})", "x"), ("scipy.special.logsumexp({0}, axis=0)", "x"),
+        ("scipy.special.logsumexp({0}, axis=-1, keepdims=True)", "x"),
+        ("scipy.special.softmax({0}, axis=-1)", "x"),
+        ("scipy.special.log_softmax({0}, axis=0)", "x"),
+        ("scipy.special.softmax({0})", "x"),
+        ("scipy.linalg.solve_triangular(np.linalg.cholesky(" + _SPD2 + "), {1}, lower=True)", "xx"),
+        ("scipy.stats.norm.logpdf({0}, {1}, {2})", "xxp"), ("scipy.stats.norm.cdf({0})", "x"),
+    ]),
+}
+try:  # SciPy is an optional extra of s2sad: its functions are drawn only when it imports
+    import scipy.linalg
+    import scipy.special
+    import scipy.stats  # noqa: F401 - the templates' namespace
+except ImportError:  # pragma: no cover - the test environment has SciPy
+    scipy = None
+    del LIBRARY["scipy"]
+
+
+@dataclass(frozen=True)
+class LibraryCall:
+    """One way to call a library function: its template, operand kinds and shapes."""
+
+    family: str
+    template: str
+    kinds: str
+    shapes: tuple
+
+    def fill(self, operands: list) -> str:
+        text = self.template
+        for index, operand in enumerate(operands):
+            if operand.isidentifier():  # `(x).T` and `(x)[0]` read better as `x.T`, `x[0]`
+                for after in ".[":
+                    text = text.replace(f"({{{index}}}){after}", operand + after)
+        return text.format(*operands)
+
+
+def _library_table() -> dict:
+    """{output shape: {family: {template: [LibraryCall for each accepted operand shapes]}}}."""
+    rng = np.random.default_rng(0)
+    namespace = {"np": np, "scipy": scipy}
+    table: dict = {}
+    for family, (_, templates) in LIBRARY.items():
+        for template, kinds in templates:
+            for shapes in itertools.product(SHAPES, repeat=len(kinds)):
+                # A scalar may be a Python float in a program: it has no methods (x.max()).
+                values = [float(rng.uniform(0.2, 0.9)) if shape == () else
+                          rng.uniform(0.2, 0.9, shape) for shape in shapes]
+                namespace.update({f"operand{i}": value for i, value in enumerate(values)})
+                source = template.format(*(f"operand{i}" for i in range(len(kinds))))
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        out = np.asarray(eval(source, namespace))  # noqa: S307
+                except Exception:  # noqa: BLE001, S112 - the template does not take these shapes
+                    continue
+                if out.dtype.kind == "f" and out.shape in SHAPES:
+                    table.setdefault(out.shape, {}).setdefault(family, {}).setdefault(
+                        template, []).append(LibraryCall(family, template, kinds, shapes))
+    return table
+
+
+LIBRARY_CALLS = _library_table()
+
+
 @dataclass
 class Program:
     """A generated module: its source, the function to differentiate and its signature."""
@@ -184,6 +374,8 @@ class _Builder:
             if any(len(s) >= 1 for s in scope.values.values()) and scope.counters:
                 kinds.append("counter_index")
             kinds += ["where", "conditional", "maximum"]
+            if shape in LIBRARY_CALLS:
+                kinds += ["library"] * 4
         kind = self.pick(kinds)
         sub = depth - 1
         if kind == "leaf":
@@ -251,12 +443,27 @@ class _Builder:
             self.features.add("conditional expression")
             return (f"({self.expr(shape, scope, sub)} if {self.condition(scope, sub)} "
                     f"else {self.expr(shape, scope, sub)})")
+        if kind == "library":
+            return self.library_call(shape, scope, sub)
         if kind == "maximum":
             self.features.add("np.maximum/minimum")
             left, right = self.broadcast_pair(shape)
             name = self.pick(["np.maximum", "np.minimum"])
             return f"{name}({self.expr(left, scope, sub)}, {self.expr(right, scope, sub)})"
         raise AssertionError(kind)
+
+    def library_call(self, shape: tuple, scope: _Scope, depth: int) -> str:
+        """A call of a NumPy / SciPy function (LIBRARY) returning `shape`: a family drawn by
+        weight, one of its templates, then operand shapes the template accepts."""
+        families = LIBRARY_CALLS[shape]
+        family = self.pick([name for name, (weight, _) in LIBRARY.items() if name in families
+                            for _ in range(weight)])
+        calls = self.pick(list(families[family].values()))
+        call = self.pick(calls)
+        self.features.add(re.findall(r"\.?[A-Za-z_][\w.]*(?=\()", call.template)[0])
+        operands = [self.positive(s, scope, depth) if kind == "p" else self.expr(s, scope, depth)
+                    for kind, s in zip(call.kinds, call.shapes)]
+        return call.fill(operands)
 
     def leaf(self, shape: tuple, scope: _Scope) -> str:
         names = sorted(n for n, s in scope.values.items() if s == shape)
@@ -492,6 +699,10 @@ class _Builder:
         shapes = [self.pick(PARAM_SHAPES) for _ in range(self.draw(st.integers(1, 3)))]
         params = [f"p{i}" for i in range(len(shapes))]
         lines += self.function("f", params, shapes, 2)
+        source = "\n".join(lines) + "\n"
+        imports = [f"import scipy.{module}" for module in ("linalg", "special", "stats")
+                   if f"scipy.{module}." in source]
+        lines[3:3] = imports
         return Program("\n".join(lines) + "\n", params, shapes,
                        "scalar" if self.output_shape == () else "array", self.features)
 
@@ -557,7 +768,98 @@ class _PathRecorder(ast.NodeTransformer):
             name = "_kink_abs"
         if name is not None:
             node.func = ast.Name(name, ast.Load())
+            return node
+        key = _dotted_name(func)
+        if key not in LIBRARY_KINKS and isinstance(func, ast.Attribute):
+            key = "." + func.attr  # a method: x.max(), x.clip(...)
+        if key in LIBRARY_KINKS:
+            node.args = [ast.Constant(key), func, *node.args]
+            node.func = ast.Name("_kink_call", ast.Load())
         return node
+
+
+def _dotted_name(node) -> str | None:
+    """`np.linalg.norm` for the expression np.linalg.norm, None for anything but names."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted_name(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _order(x, axis) -> list:
+    """The order of x's entries along `axis` (all of them for None) and where two are tied:
+    what decides a max, a min, a sort or a median."""
+    x = np.asarray(x, dtype=float)
+    if axis is None or isinstance(axis, tuple):  # the templates reduce a tuple over all axes
+        x, axis = x.ravel(), -1
+    if x.ndim == 0:
+        return []
+    order = np.argsort(x, axis=axis, kind="stable")
+    return [order, np.diff(np.take_along_axis(x, order, axis), axis=axis) == 0]
+
+
+def _operands(fn, args) -> tuple:
+    """The array a call acts on, and the other arguments: x.method(*args) or f(x, *args)."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, (np.ndarray, np.generic)):
+        return owner, args
+    return args[0], args[1:]
+
+
+def _extremum_kinks(fn, args, kwargs, value) -> list:
+    x, _ = _operands(fn, args)
+    return _order(x, kwargs.get("axis"))
+
+
+def _clip_kinks(fn, args, kwargs, value) -> list:
+    x, (low, high) = _operands(fn, args)
+    return [np.sign(np.subtract(x, bound)) for bound in (low, high) if bound is not None]
+
+
+def _std_kinks(fn, args, kwargs, value) -> list:
+    x, _ = _operands(fn, args)  # std = sqrt(var) has a kink where var = 0
+    return [np.var(x, axis=kwargs.get("axis"), ddof=kwargs.get("ddof", 0)) == 0]
+
+
+def _norm_kinks(fn, args, kwargs, value) -> list:
+    x = np.asarray(args[0], dtype=float)
+    order, axis = kwargs.get("ord", args[1] if len(args) > 1 else None), kwargs.get("axis")
+    if order in (None, 2, "fro"):  # smooth but at the zero vector
+        return [np.linalg.norm(x, ord=order, axis=axis) == 0]
+    kinks = [np.sign(x)]
+    if x.ndim == 2 and axis is None:  # max absolute column (1) or row (inf) sum
+        kinks += _order(np.sum(np.abs(x), axis=0 if order == 1 else 1), None)
+    elif order in (np.inf, -np.inf):
+        kinks += _order(np.abs(x), axis)
+    return kinks
+
+
+def _pair_kinks(fn, args, kwargs, value) -> list:
+    return [np.sign(np.subtract(args[0], args[1]))]
+
+
+def _origin_kinks(fn, args, kwargs, value) -> list:
+    return [np.logical_and(np.equal(args[0], 0), np.equal(args[1], 0))]
+
+
+def _eigenvalue_gaps(fn, args, kwargs, value) -> list:
+    # Eigenvalues are smooth only where they are distinct: no path to compare, refuse outright.
+    if np.min(np.diff(value), initial=np.inf) < 1e-3 * max(1.0, float(np.max(np.abs(value)))):
+        raise Unusable("repeated eigenvalues")
+    return []
+
+
+# Library functions with kinks or ties, and what the traced copy records about each call.
+LIBRARY_KINKS = {
+    **dict.fromkeys(["np.max", "np.min", "np.amax", "np.amin", ".max", ".min", "np.sort",
+                     "np.median", "np.ptp"], _extremum_kinks),
+    "np.clip": _clip_kinks, ".clip": _clip_kinks, "np.std": _std_kinks, ".std": _std_kinks,
+    "np.linalg.norm": _norm_kinks, "np.fmax": _pair_kinks, "np.fmin": _pair_kinks,
+    "np.hypot": _origin_kinks, "np.arctan2": _origin_kinks,
+    "np.linalg.eigvalsh": _eigenvalue_gaps,
+}
 
 
 def _traced_namespace(path_log: list) -> dict:
@@ -590,8 +892,14 @@ def _traced_namespace(path_log: list) -> dict:
         record(np.floor(x))
         return np.floor(x)
 
+    def kink_call(key, fn, *args, **kwargs):
+        value = fn(*args, **kwargs)
+        for item in LIBRARY_KINKS[key](fn, args, kwargs, value):
+            record(item)
+        return value
+
     return {"_compare": compare, "_kink_abs": kink_abs, "_kink_max": kink_max,
-            "_kink_min": kink_min, "_kink_floor": kink_floor}
+            "_kink_min": kink_min, "_kink_floor": kink_floor, "_kink_call": kink_call}
 
 
 class Loaded:
