@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, Phase, given, reject, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from progen import (  # noqa: E402
+    LIBRARY_FUNCTIONS,
     MODES,
     OUTPUTS,
     InternalFailure,
@@ -61,6 +62,7 @@ class Tally:
         self.counts: Counter = Counter()
         self.refusals: Counter = Counter()
         self.failures: list = []  # (kind, message)
+        self.functions: Counter = Counter()  # library functions in the checked programs
         self.shrinking = False  # after a batch's first failure, runs are Hypothesis shrinking
         self.shrink_next = True  # whether the next failure is shrunk (or only counted)
 
@@ -118,6 +120,7 @@ def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, starte
                 raise
             if counting:
                 tally.counts["checked"] += 1
+                tally.functions.update(program.features & LIBRARY_FUNCTIONS)
                 if tally.run % 100 == 0:
                     progress(tally, started)
 
@@ -151,6 +154,11 @@ def summary(tallies: list) -> None:
                  if tally.counts["generator error"] else ""))
         for refusal, count in tally.refusals.most_common():
             print(f"    refused: {refusal}: {count}")
+        if tally.functions:
+            least = ", ".join(f"{name} {count}" for name, count in sorted(
+                tally.functions.items(), key=lambda item: (item[1], item[0]))[:8])
+            print(f"    library functions in checked programs: {len(tally.functions)} of "
+                  f"{len(LIBRARY_FUNCTIONS)} (least often: {least})")
         for kind, message in tally.failures:
             print(f"    {kind}: {message.splitlines()[0]}")
 

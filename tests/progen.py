@@ -120,8 +120,8 @@ THRESHOLDS = ["0.0", "0.5", "-0.5", "1.0", "-1.0", "2.0"]
 # (see POSITIVE_FORMS). An operand written `({0}).` or `({0})[` keeps its parentheses only
 # when it is not a plain name. Matrices are built inside the template so that they are
 # well-conditioned: `A @ A.T + 3 I` is symmetric positive definite with eigenvalues >= 3,
-# `3 I + tanh(B)` is diagonally dominant. Which operand shapes a template accepts, and the shape it returns, is
-# found by running it once per combination of SHAPES (`_library_table`).
+# `3 I + tanh(B)` is diagonally dominant. Which operand shapes a template accepts, and the
+# shape it returns, is found by running it once per combination of SHAPES (`_library_table`).
 _SPD2 = "({0} @ ({0}).T + 3.0 * np.eye(2))"  # {0} of shape (2, 3)
 _SPD3 = "(({0}).T @ {0} + 3.0 * np.eye(3))"  # {0} of shape (2, 3)
 _DOMINANT2 = "(3.0 * np.eye(2) + np.tanh(({0})[:, :2]))"  # {0} of shape (2, 3)
@@ -265,6 +265,11 @@ class LibraryCall:
     kinds: str
     shapes: tuple
 
+    @property
+    def function(self) -> str:
+        """The function called: `np.linalg.det`, `.max` for a method."""
+        return _function_name(self.template)
+
     def fill(self, operands: list) -> str:
         text = self.template
         for index, operand in enumerate(operands):
@@ -299,7 +304,14 @@ def _library_table() -> dict:
     return table
 
 
+def _function_name(template: str) -> str:
+    return re.findall(r"\.?[A-Za-z_][\w.]*(?=\()", template)[0]
+
+
 LIBRARY_CALLS = _library_table()
+# The functions the generator calls (a program's `features` name those it uses).
+LIBRARY_FUNCTIONS = frozenset(_function_name(template) for _, templates in LIBRARY.values()
+                              for template, _ in templates)
 
 
 @dataclass
@@ -460,7 +472,7 @@ class _Builder:
                             for _ in range(weight)])
         calls = self.pick(list(families[family].values()))
         call = self.pick(calls)
-        self.features.add(re.findall(r"\.?[A-Za-z_][\w.]*(?=\()", call.template)[0])
+        self.features.add(call.function)
         operands = [self.positive(s, scope, depth) if kind == "p" else self.expr(s, scope, depth)
                     for kind, s in zip(call.kinds, call.shapes)]
         return call.fill(operands)
@@ -1260,5 +1272,5 @@ OUTPUTS = {"grad": "scalar", "hessian": "scalar", "jvp": "any", "vjp": "array",
            "jacobian": "any"}
 MODES = tuple(CHECKS)
 
-__all__ = ["MODES", "OUTPUTS", "InternalFailure", "InvalidProgram", "Program", "Refused",
-           "Unusable", "WrongDerivative", "arguments", "check", "programs"]
+__all__ = ["LIBRARY_FUNCTIONS", "MODES", "OUTPUTS", "InternalFailure", "InvalidProgram",
+           "Program", "Refused", "Unusable", "WrongDerivative", "arguments", "check", "programs"]
