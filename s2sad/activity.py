@@ -28,9 +28,10 @@ def active_names(body, wrt) -> set:
 
 def _forward_closure(body, seeds: set, through_opaque: bool) -> set:
     active = set(seeds)
+    statements = list(walk(body))
     while True:
         before = len(active)
-        for stmt in walk(body):
+        for stmt in statements:
             if isinstance(stmt, Op):
                 passes = stmt.prim.differentiable or through_opaque and is_opaque(stmt)
                 if passes and any(isinstance(a, Var) and a.name in active for a in stmt.args):
@@ -57,9 +58,12 @@ def _carries_derivative(op: Op, position: int) -> bool:
 def _useful_names(body, outputs) -> set:
     """Names whose value can reach `outputs` through arguments that carry derivatives."""
     useful = {a.name for a in outputs if isinstance(a, Var)}
+    # Backwards, as usefulness flows: straight-line code settles in one pass (forwards, a
+    # chain of n operations took n passes); loops may take more.
+    statements = list(walk(body))[::-1]
     while True:
         before = len(useful)
-        for stmt in walk(body):
+        for stmt in statements:
             if isinstance(stmt, Op) and stmt.target in useful and (
                 stmt.prim.differentiable or is_opaque(stmt)
             ):

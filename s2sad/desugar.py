@@ -179,11 +179,15 @@ class _Returns:
 
 
 def _walk_own(node):
-    """gast.walk that does not enter nested functions and lambdas."""
-    yield node
-    for child in gast.iter_child_nodes(node):
-        if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
-            yield from _walk_own(child)
+    """gast.walk that does not enter nested functions and lambdas, in the same order (depth
+    first, children left to right); iterative, so deeply nested code costs linear time."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = [child for child in gast.iter_child_nodes(node)
+                    if not isinstance(child, (gast.FunctionDef, gast.Lambda))]
+        stack.extend(reversed(children))
 
 
 def single_exit(fn, locate=None) -> None:

@@ -11,7 +11,7 @@ import types
 
 import gast
 
-from .errors import UnsupportedSyntaxError
+from .errors import UnsupportedSyntaxError, check_nesting, with_nesting_room
 from .frontend import ParsedFunction
 
 _PRIMITIVE_HINT = (
@@ -513,5 +513,10 @@ def _source(node) -> str:
 def check(parsed: ParsedFunction) -> None:
     """Raise :class:`UnsupportedSyntaxError` at the first unsupported construct in `parsed`."""
     inlined = getattr(parsed, "inlined", False)
-    _Fence(parsed).visit_body(parsed.node, top=parsed.fn is not None and not inlined)
-    _Aliasing(parsed, parsed.node, external_params=inlined).run()
+    depth = check_nesting(parsed.node, parsed.location)
+
+    def walk():
+        _Fence(parsed).visit_body(parsed.node, top=parsed.fn is not None and not inlined)
+        _Aliasing(parsed, parsed.node, external_params=inlined).run()
+
+    with_nesting_room(depth, walk)

@@ -9,6 +9,7 @@ resolved here, once, at transformation time.
 from __future__ import annotations
 import __future__
 
+import ast
 import builtins
 import functools
 import hashlib
@@ -19,11 +20,19 @@ import symtable
 import sys
 import textwrap
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import gast
 
-from .errors import Location, NoSourceError, StaleSourceError, UnsupportedSyntaxError
+from .errors import (
+    Location,
+    NoSourceError,
+    StaleSourceError,
+    UnsupportedSyntaxError,
+    check_nesting,
+    with_nesting_room,
+)
 
 _MISSING = object()
 
@@ -40,7 +49,7 @@ class ParsedFunction:
     source: str  # the dedented source text
     source_hash: str
     scope: dict = field(default_factory=dict)  # closure cells first, then globals
-    file_lines: list = field(default_factory=list)
+    file_lines: Sequence = field(default_factory=list)  # the file's lines, 0-based
 
     def location(self, node) -> Location | None:
         """The ``file:line:col`` of a gast node, with its source line."""
@@ -60,6 +69,33 @@ class ParsedFunction:
 
 
 MISSING = _MISSING
+
+
+class SourceLines(Sequence):
+    """A file's lines down to the end of a function, indexed like a list of the file's lines
+    (0-based): the function's own lines are kept, a line above it is read from linecache when
+    asked (errors point inside the function, so that is rare). Its memory does not grow with
+    the line number the function sits at."""
+
+    __slots__ = ("filename", "first", "lines")
+
+    def __init__(self, filename: str, first: int, lines) -> None:
+        self.filename = filename
+        self.first = first  # the line number of lines[0]
+        self.lines = tuple(lines)
+
+    def __len__(self) -> int:
+        return self.first - 1 + len(self.lines)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        own = index - (self.first - 1)
+        return self.lines[own] if own >= 0 else linecache.getline(self.filename, index + 1)
 
 # Packages whose Python functions are library code, never inlined: a call to one of them needs
 # a registered rule (np.linalg.norm is a Python function, but s2sad must not differentiate
@@ -321,6 +357,20 @@ def parse_source(text: str, scope: dict, filename: str, fn=None) -> ParsedFuncti
     )
 
 
+def _parse_nested(text: str, filename: str, first_line: int, indent: int, file_lines: list):
+    """``gast.parse(text)``, however deeply the code nests (gast's translation from ast is
+    recursive); code nested deeper than s2sad transforms is refused at its statement."""
+    tree = ast.parse(text)
+
+    def locate(node) -> Location:
+        line = first_line + getattr(node, "lineno", 1) - 1
+        source_line = file_lines[line - 1] if 0 < line <= len(file_lines) else ""
+        return Location(filename, line, getattr(node, "col_offset", 0) + indent, source_line)
+
+    depth = check_nesting(tree, locate)
+    return with_nesting_room(depth, lambda: gast.ast_to_gast(tree))
+
+
 def parse_function(fn) -> ParsedFunction:
     """Read, dedent and parse `fn`; raise :class:`NoSourceError` when that is impossible.
 
@@ -352,25 +402,19 @@ def parse_function(fn) -> ParsedFunction:
     raw = "".join(lines)
     source = textwrap.dedent(raw)
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
-    try:
-        file_lines = inspect.getsourcelines(inspect.getmodule(fn))[0] if inspect.getmodule(
-            fn
-        ) else []
-    except (OSError, TypeError):
-        file_lines = []
-    if not file_lines:
-        file_lines = [""] * (first_line - 1) + lines
+    file_lines = SourceLines(filename, first_line, lines)
     is_lambda = fn.__name__ == "<lambda>"
     text = source.strip() if is_lambda else source
     in_parentheses = False
     try:
-        tree = gast.parse(text)
+        tree = _parse_nested(text, filename, first_line, indent, file_lines)
     except SyntaxError:
         if not is_lambda:
             raise _no_source(fn, "its source does not parse on its own") from None
         # A lambda inside a larger expression: parse the line as an expression fragment.
         try:
-            tree = gast.parse("(" + text.rstrip(",;") + ")")
+            tree = _parse_nested("(" + text.rstrip(",;") + ")", filename, first_line,
+                                 indent - 1, file_lines)
         except SyntaxError:
             raise _no_source(fn, "its lambda is not a self-contained expression") from None
         in_parentheses = True

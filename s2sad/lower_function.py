@@ -13,7 +13,7 @@ import types
 import gast
 
 from .desugar import desugar
-from .errors import S2sadError, UnsupportedSyntaxError
+from .errors import S2sadError, UnsupportedSyntaxError, check_nesting, with_nesting_room
 from .frontend import MISSING, ParsedFunction, user_function
 from .ir import (
     Break,
@@ -708,9 +708,12 @@ def _all_names(node) -> set:
 
 def lower_function(parsed: ParsedFunction, derive=None) -> Function:
     """The SSA IR of a fenced function (`derive` generates gradients of nested calls)."""
-    desugar(parsed.node, parsed.location)  # first: it introduces `result`, `returned`
-    names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
-    return FunctionLowerer(parsed, names, derive=derive).lower()
+    def run():
+        desugar(parsed.node, parsed.location)  # first: it introduces `result`, `returned`
+        names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
+        return FunctionLowerer(parsed, names, derive=derive).lower()
+
+    return with_nesting_room(check_nesting(parsed.node, parsed.location), run)
 
 
 _RECURSION_PRIMITIVES: dict = {}
