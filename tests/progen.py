@@ -274,8 +274,9 @@ class LibraryCall:
         text = self.template
         for index, operand in enumerate(operands):
             if operand.isidentifier():  # `(x).T` and `(x)[0]` read better as `x.T`, `x[0]`
-                for after in ".[":
-                    text = text.replace(f"({{{index}}}){after}", operand + after)
+                # (parentheses that follow a name are a call's: `np.ravel(x).T` keeps them)
+                placeholder = re.escape(f"({{{index}}})")
+                text = re.sub(rf"(?<![\w.]){placeholder}(?=[.\[])", operand, text)
         return text.format(*operands)
 
 
