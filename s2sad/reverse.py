@@ -10,6 +10,13 @@ never overwritten, or it is restored from the loop's stack). A loop is replayed 
 the forward sweep each iteration pushes the values its reverse needs and that the loop
 overwrites onto an explicit stack (one tuple per iteration, so O(N) for N trips), and the
 reverse loop pops them; a loop that may ``break`` (and every ``while``) also counts its trips.
+
+Strong zeros where they are needed only. Some rules send back an adjoint that may be inf where
+every value of the program is finite (sqrt's at 0: ``rules.elementwise.UNBOUNDED``, and the
+``scaled_pow`` of ``x ** 0.5``'s rule). Such an adjoint is *unbounded*, and so is everything
+computed from it; the products it meets differentiate with their strong-zero rules
+(``Primitive.vjp_strong``: ``safe_mul(g, y)``, where inf * 0 = 0), so ``sqrt(x * x + y * y)``
+has derivative 0 at the origin. Every other product keeps its plain, cheaper rule ``g * y``.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from .ir import (
 )
 from .lower import lower_rule, rule_env
 from .rules import REGISTRY
+from .rules.elementwise import UNBOUNDED
 from .rules.fft import may_be_complex
 from .shapes import same_shape, shapes_of
 
@@ -134,6 +142,9 @@ class _Adjoint:
         # scope depth where that holds: the next contribution at that depth just assigns.
         self.zeroed: dict = {}
         self.loop_end: dict = {}  # adjoint shapes at the end of the last loop body reversed
+        # Primals whose adjoint may be inf (or NaN) where the program's values are finite: the
+        # rules applied to their cotangent use strong zeros (see the module docstring).
+        self.unbounded: set = set()
 
     # ------------------------------------------------------------------ accumulation
     def exact(self, name: str, loc=None) -> Var:
@@ -228,6 +239,7 @@ class _Adjoint:
             g = self.exact(op.target, op.loc)
             g_shape = EXACT
         env = {**rule_env(op), "g": g}
+        unbounded = op.target in self.unbounded
         shared = None  # the one call of a `vjp_all` rule, whose result every argument indexes
         for position, arg in enumerate(op.args):
             if not (isinstance(arg, Var) and arg.name in self.active):
@@ -241,7 +253,9 @@ class _Adjoint:
                 continue  # an argument that only supplies a shape: zero derivative
             if prim.variadic:  # one rule for every element: g[its position]
                 env.update(prim.element_env(op, position))
-            template = prim.template("vjp", argname)
+            strong = unbounded and argname in prim.vjp_strong
+            template = prim.template("vjp_strong" if strong else "vjp", argname)
+            stmts = ()
             if getattr(prim, "vjp_all", None):
                 # A recursive function's adjoints all come from one call of its vjp_all: made
                 # once per operation (else recursion takes exponential time), then indexed.
@@ -254,6 +268,8 @@ class _Adjoint:
             else:
                 stmts, contribution = lower_rule(op, template, env, self.names)
                 self.out.extend(stmts)
+            if unbounded or _may_be_unbounded(prim, stmts):
+                self.unbounded.add(arg.name)
             shape = g_shape
             if (prim.name, argname) in _PART_OF_RESULT:
                 shape = UNKNOWN  # the shape of a part of the result, which `arg` fills
@@ -267,6 +283,8 @@ class _Adjoint:
             return  # no adjoint, or one known to be zero here: nothing flows back
         g = self.adjoint[stmt.target]
         if isinstance(stmt.value, Var) and stmt.value.name in self.active:
+            if stmt.target in self.unbounded:
+                self.unbounded.add(stmt.value.name)
             shape = self.shape.get(stmt.target, EXACT)
             self.accumulate(stmt.value.name, Var(g), stmt.loc, EXACT if shape is ZERO else shape)
         if stmt.carry:
@@ -444,10 +462,13 @@ class _Adjoint:
         snapshot = self._snapshot()
         while True:
             self.loop_end = {}
+            unbounded = set(self.unbounded)
             (body,), (body_rev,), scope = self.compound(stmt, [stmt.body], prepare, promises)
             broken = {c for c, v in promises.items()
                       if v is not None and not self._kept(self.loop_end.get(c, EXACT), v)}
-            if not broken:
+            # A carried adjoint that became unbounded in this iteration is so in the reverse
+            # of the iteration before, whose rules were chosen already: reverse it again.
+            if not broken and not any(c in self.unbounded - unbounded for c in carried):
                 break
             self._restore(snapshot)
             promises = {c: None if c in broken else v for c, v in promises.items()}
@@ -492,6 +513,14 @@ class _Adjoint:
         if body_rev:
             self.out.append(reverse_loop)
         return forward_before + [forward_loop]
+
+
+def _may_be_unbounded(prim, stmts) -> bool:
+    """Whether the contribution `prim`'s rule made (in `stmts`) may be inf where the values
+    are finite: a rule of an UNBOUNDED function, or ``scaled_pow(c, x, p)`` with a power that
+    may be negative (one known to be >= 0 is lowered to ``c * x ** p``)."""
+    return prim.name in UNBOUNDED or any(
+        isinstance(s, Op) and s.prim.name == "scaled_pow" for s in stmts)
 
 
 def blocks_of(stmt) -> list:

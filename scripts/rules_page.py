@@ -345,9 +345,21 @@ reduction. Division differentiates the same way, so `np.where(x != 0, np.sin(x) 
 `np.where(x > 0, np.log(x), 0.0)` have derivative 0 at the excluded points; the exponent's
 derivative of `x ** y` (`log(x)`, infinite at `x = 0`) is a strong-zero product, and `x ** 0`
 has derivative 0 at 0. The forward rules use the same helpers, so a zero tangent stays zero.
-Products keep their plain rule (`g * y`): `np.sqrt(x * x + y * y)` at the origin still gives
-`inf * 0 = NaN` (write `np.hypot(x, y)` or `np.linalg.norm`). The docstring of
-`s2sad/runtime/elementwise.py` has the details.
+
+The other way round, an infinite derivative meets a product: in `np.sqrt(x * x + y * y)` at the
+origin the adjoint of `x * x` is `inf`, and the product rule `g * x` makes `inf * 0 = NaN`.
+Reverse mode knows which adjoints may be infinite where every value is finite: those that
+`sqrt`, `cbrt`, `arcsin`, `arccos`, `arccosh` and `x ** p` with a power that may be below 1
+send back (functions finite at a point where their derivative is infinite), and whatever is
+computed from them. Only there do products differentiate with strong zeros (`safe_mul(g, y)`
+instead of `g * y`; likewise `x ** 2`, `np.square`, `np.prod` and the elementwise functions
+whose derivative may be 0, such as `np.cos` at 0), so `np.sqrt(x * x + y * y)`,
+`np.sqrt(x ** 2 + y ** 2)`, `np.sqrt(np.sum((a - b) ** 2))` at `a == b` and
+`np.sqrt(1 - np.cos(x))` have derivative 0 there (a subgradient), in loops too. Every other
+program keeps the plain, cheaper rules. Forward mode needs nothing more: the tangent of `x * x`
+at 0 is 0, and `safe_div(0, 0)` is 0. Not covered: a sum of squares written as a contraction,
+`np.sqrt(d @ d)` or `np.sqrt(np.dot(d, d))` (write `np.sum(d * d)` or `np.linalg.norm(d)`).
+The docstring of `s2sad/runtime/elementwise.py` has the details.
 
 Where a function has a kink, s2sad picks a subgradient that makes no NaN: `np.abs` has
 derivative 0 at 0 (`sign(0) = 0`); `np.linalg.norm` (2-norms) and `np.hypot` have

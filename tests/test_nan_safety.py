@@ -12,8 +12,12 @@ import warnings
 
 import numpy as np
 import pytest
+from fd import directional_fd, numeric_grad, random_like
 
 import s2sad
+from s2sad.ir import NameSource, Op, Var, walk
+from s2sad.lower import lower_template
+from s2sad.rules import REGISTRY
 from s2sad.runtime import reciprocal
 from s2sad.runtime.elementwise import safe_div, safe_mul
 
@@ -232,12 +236,126 @@ def test_math_fabs_at_zero_has_subgradient_zero():
     assert both_modes(math_fabs_of, 0.0) == (0.0, 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="a documented limitation (sqrt's note): sqrt' is inf "
-                   "at 0 and the plain product rule of x * x multiplies it by x = 0; products "
-                   "keep plain rules (cost, readability); np.hypot and np.linalg.norm are safe")
-def test_norm_written_by_hand_has_subgradient_zero_at_the_origin():
-    grads = s2sad.grad(norm_by_hand, wrt=(0, 1))(0.0, 0.0)
-    assert grads == (0.0, 0.0)
+# ---- products under a sqrt: strong zeros where an infinite adjoint meets them -------------------
+def norm_by_power(x, y):
+    return np.sqrt(x ** 2 + y ** 2)
+
+
+def norm_by_square(x, y):
+    return np.sqrt(np.square(x) + np.square(y))
+
+
+def norm_by_half_power(x, y):
+    return (x * x + y * y) ** 0.5
+
+
+def math_norm_by_hand(x, y):
+    return math.sqrt(x * x + y * y)
+
+
+def distance_by_power(a, b):
+    return np.sqrt(np.sum((a - b) ** 2))
+
+
+def distance_by_product(a, b):
+    d = a - b
+    return np.sqrt(np.sum(d * d))
+
+
+def sqrt_one_minus_cos(x, y):
+    return np.sqrt(1.0 - np.cos(x)) + y
+
+
+def sqrt_of_prod(x, y):
+    return np.sqrt(np.prod(x)) + np.sum(y)
+
+
+def sqrt_in_a_loop(x, y):
+    s = x
+    for _ in range(3):
+        r = np.sqrt(s)
+        s = r * y  # its cotangent comes from the sqrt of the iteration after
+    return s
+
+
+# f, its arguments at a point where a sqrt's derivative is infinite, and arguments away from it.
+UNDER_SQRT = [
+    (norm_by_hand, (0.0, 0.0), (0.6, -0.8)),
+    (norm_by_power, (0.0, 0.0), (0.6, -0.8)),
+    (norm_by_square, (0.0, 0.0), (0.6, -0.8)),
+    (norm_by_half_power, (0.0, 0.0), (0.6, -0.8)),
+    (math_norm_by_hand, (0.0, 0.0), (0.6, -0.8)),
+    (distance_by_power, (np.array([1.0, -2.0, 0.5]),) * 2,
+     (np.array([1.0, -2.0, 0.5]), np.array([0.2, 0.3, -0.4]))),
+    (distance_by_product, (np.zeros((2, 2)),) * 2,
+     (np.array([[1.0, -2.0], [0.5, 0.1]]), np.array([[0.2, 0.3], [-0.4, 0.7]]))),
+    (sqrt_one_minus_cos, (0.0, 1.0), (0.7, 1.0)),
+    (sqrt_of_prod, (np.array([0.0, 0.0, 2.0]), 1.0), (np.array([0.5, 1.5, 2.0]), 1.0)),
+]
+IDS = [case[0].__name__ for case in UNDER_SQRT]
+
+
+def test_products_under_a_sqrt_differentiate_with_strong_zeros_only_there():
+    assert "safe_mul(t3_bar, x)" in s2sad.source(norm_by_hand, wrt=(0, 1))
+    for ordinary in (log_of_product, product_then_exp):
+        assert "safe_mul" not in s2sad.source(ordinary, wrt=(0, 1))
+
+
+def log_of_product(x, y):
+    return np.log(np.sum(x * y))
+
+
+def product_then_exp(x, y):
+    return np.sum(np.exp(x * y) ** 2) / 3.0 + np.prod(x) * np.sqrt(np.dot(y, y))
+
+
+@pytest.mark.parametrize("f, at_zero, away", UNDER_SQRT, ids=IDS)
+def test_sqrt_of_a_sum_of_squares_has_subgradient_zero_at_the_origin(f, at_zero, away):
+    wrt = tuple(range(len(at_zero)))
+    if f is sqrt_one_minus_cos:
+        expected = (0.0, 1.0)
+    elif f is sqrt_of_prod:
+        expected = (np.zeros(3), 1.0)
+    else:
+        expected = tuple(np.zeros_like(a) for a in at_zero)
+    grads = s2sad.grad(f, wrt=wrt)(*at_zero)
+    for grad, want in zip(grads, expected):
+        np.testing.assert_array_equal(grad, want)
+    # Forward mode: the tangent of x * x at 0 is 0, and safe_div(0, 0) is 0.
+    tangents = tuple(np.ones_like(a) if np.ndim(a) else 1.0 for a in at_zero)
+    if f in (sqrt_one_minus_cos, sqrt_of_prod):
+        tangents = (tangents[0] * 0.0, tangents[1])
+    _, tangent = s2sad.jvp(f, at_zero, tangents)
+    assert tangent == sum(np.sum(g * t) for g, t in zip(expected, tangents))
+
+
+@pytest.mark.parametrize("f, at_zero, away", UNDER_SQRT, ids=IDS)
+def test_products_under_a_sqrt_away_from_the_origin_match_finite_differences(f, at_zero,
+                                                                             away, rng):
+    wrt = tuple(range(len(away)))
+    grads = s2sad.grad(f, wrt=wrt)(*away)
+    for i, grad in enumerate(grads):
+        np.testing.assert_allclose(grad, numeric_grad(f, away, i), rtol=1e-6, atol=1e-8)
+    tangents = tuple(random_like(rng, a) for a in away)
+    _, tangent = s2sad.jvp(f, away, tangents)
+    expected = sum(directional_fd(f, away, i, t, 1.0) for i, t in enumerate(tangents))
+    assert tangent == pytest.approx(expected, rel=1e-6, abs=1e-8)
+    hessian = s2sad.hessian(f, wrt=0)(*away)
+    fd = np.array([directional_fd(s2sad.grad(f, wrt=0), away, 0, e, e2)
+                   for e in np.eye(np.size(away[0])).reshape((-1, *np.shape(away[0])))
+                   for e2 in np.eye(np.size(away[0])).reshape((-1, *np.shape(away[0])))])
+    np.testing.assert_allclose(np.reshape(hessian, -1), fd, rtol=1e-5, atol=1e-7)
+
+
+def test_an_infinite_adjoint_carried_across_loop_iterations_meets_products_as_strong_zeros():
+    """s is sqrt(sqrt(sqrt(x) y) y) y, which is 0 for every y at x = 0."""
+    assert s2sad.grad(sqrt_in_a_loop, wrt=1)(0.0, 1.0) == 0.0
+    assert s2sad.grad(sqrt_in_a_loop, wrt=0)(0.0, 1.0) == math.inf  # sqrt' at 0: honest
+    away = (0.3, 1.2)
+    for i, grad in enumerate(s2sad.grad(sqrt_in_a_loop, wrt=(0, 1))(*away)):
+        assert grad == pytest.approx(numeric_grad(sqrt_in_a_loop, away, i), rel=1e-6)
+    _, tangent = s2sad.jvp(sqrt_in_a_loop, (0.0, 1.0), (0.0, 1.0))
+    assert tangent == 0.0
 
 
 def norm_of(x):
@@ -395,3 +513,17 @@ def test_safe_mul_keeps_nan_and_inf_without_a_zero_factor():
     assert np.isnan(out[0]) and out[1] == 0.0 and out[2] == -np.inf
     # inf and -inf without a zero factor are kept (the check sums squares: no inf - inf)
     np.testing.assert_array_equal(safe_mul(np.array([np.inf, -np.inf]), 1.0), [np.inf, -np.inf])
+
+
+def test_strong_rules_are_variants_of_vjp_rules_that_call_registered_primitives():
+    strong = [prim for prim in REGISTRY.by_name.values() if prim.vjp_strong]
+    assert {"mul", "pow", "float_power", "square", "prod", "cos", "math.cos"} <= {
+        prim.name for prim in strong}
+    for prim in strong:
+        assert set(prim.vjp_strong) <= set(prim.vjp), prim.name
+        for argname in prim.vjp_strong:
+            env = {name: Var(name) for name in (*prim.signature, "g", "ans")}
+            stmts, _ = lower_template(prim.template("vjp_strong", argname), env,
+                                      NameSource(env))
+            assert all(stmt.prim.name in REGISTRY.by_name
+                       for stmt in walk(stmts) if isinstance(stmt, Op))

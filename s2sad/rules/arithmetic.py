@@ -21,9 +21,12 @@ sub = defprim("sub", "-", form="binop", binop=gast.Sub, argnames=("x", "y"), bro
               vjp={"x": "g", "y": "-g"},
               jvp={"x": "x_dot", "y": "-y_dot"})
 
+# A cotangent that may be inf where the values are finite (sqrt's at 0 in sqrt(x * x + y * y))
+# meets the other factor as a strong zero, inf * 0 = 0 (vjp_strong; reverse.py decides when).
 mul = defprim("mul", "*", form="binop", binop=gast.Mult, argnames=("x", "y"), broadcasts=True,
               objects=(np.multiply, operator.mul), impl=operator.mul,
               vjp={"x": "g * y", "y": "g * x"},
+              vjp_strong={"x": "safe_mul(g, y)", "y": "safe_mul(g, x)"},
               jvp={"x": "x_dot * y", "y": "x * y_dot"})
 
 # The cotangent (tangent) is divided with safe_div (runtime/elementwise.py), whose zero is
@@ -44,12 +47,14 @@ power = defprim("pow", "**", form="binop", binop=gast.Pow, argnames=("x", "y"), 
                 objects=(np.power, operator.pow), impl=operator.pow,
                 vjp={"x": "scaled_pow(g * y, x, y - 1.0)",
                      "y": "safe_mul(g, ans * np.log(np.where(x == 0.0, 1.0, x)))"},
+                vjp_strong={"x": "safe_mul(g, scaled_pow(y, x, y - 1.0))"},
                 jvp={"x": "scaled_pow(x_dot * y, x, y - 1.0)",
                      "y": "safe_mul(y_dot, ans * np.log(np.where(x == 0.0, 1.0, x)))"})
 
 # np.float_power is x ** y computed in float64 (or complex): the same derivatives.
 float_power = defprim("float_power", "np.float_power", objects=(np.float_power,),
-                      argnames=("x", "y"), broadcasts=True, vjp=power.vjp, jvp=power.jvp)
+                      argnames=("x", "y"), broadcasts=True, vjp=power.vjp, jvp=power.jvp,
+                      vjp_strong=power.vjp_strong)
 
 mod = defprim("mod", "%", form="binop", binop=gast.Mod, argnames=("x", "y"), broadcasts=True,
               objects=(np.mod, np.remainder, operator.mod), impl=operator.mod,

@@ -92,22 +92,35 @@ def _qualify(derivative: str, module: str) -> str:
 
 def _unary(name, spelling, objects, derivative, kind="", note=""):
     """kind: '' (g * derivative), 'singular' (safe_mul: a strong zero), 'quotient' (the
-    derivative is 1 / `derivative`: safe_div, a strong zero)."""
+    derivative is 1 / `derivative`: safe_div, a strong zero). The plain rule has a strong
+    variant for a cotangent that may be inf (reverse.py): sqrt(1 - cos(x)) at 0 is inf * 0."""
+    strong = None
     if kind == "quotient":
         vjp, jvp = f"safe_div(g, {derivative})", f"safe_div(x_dot, {derivative})"
     elif kind == "singular":
         vjp, jvp = f"safe_mul(g, {derivative})", f"safe_mul(x_dot, {derivative})"
     else:
         vjp, jvp = f"g * ({derivative})", f"x_dot * ({derivative})"
+        strong = {"x": f"safe_mul(g, {derivative})"}
     defprim(name, spelling, objects=objects, elementwise=True, vjp={"x": vjp}, jvp={"x": jvp},
-            note=note)
+            note=note, vjp_strong=strong)
 
+
+# Functions finite at a point where their derivative is infinite (sqrt and cbrt at 0, arcsin
+# and arccos at +-1, arccosh at 1; safe_div at 0 / 0, in derivative code): the adjoint they
+# send back may be inf while every value is finite, and reverse mode then differentiates the
+# products it meets with strong zeros (Primitive.vjp_strong, see reverse.py), so sqrt(x * x +
+# y * y) has derivative 0 at the origin. log and the like are not here: infinite at their
+# singular points, they have no derivative to save there.
+UNBOUNDED = frozenset({"sqrt", "math.sqrt", "cbrt", "math.cbrt", "arcsin", "math.asin",
+                       "arccos", "math.acos", "arccosh", "math.acosh", "safe_div"})
 
 NOTES = {
     "abs": "derivative sign(x): 0 at x = 0 (a subgradient)",
-    "sqrt": "infinite derivative at 0; a zero cotangent stays zero there (np.where branches). "
-            "sqrt(x * x + y * y) at the origin gives NaN (inf * 0 in the product rule): write "
-            "np.hypot(x, y) or np.linalg.norm, whose derivative is 0 there",
+    "sqrt": "infinite derivative at 0; a zero cotangent stays zero there (np.where branches), "
+            "and products under a sqrt differentiate with strong zeros, so sqrt(x * x + y * y), "
+            "sqrt(np.sum(d ** 2)) ... have derivative 0 (a subgradient) at the origin (not "
+            "sqrt(d @ d): contractions have no strong rule)",
     "arcsin": "infinite derivative at +-1; never NaN inside (-1, 1)",
     "arccos": "infinite derivative at +-1; never NaN inside (-1, 1)",
 }

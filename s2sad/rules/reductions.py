@@ -24,10 +24,12 @@ defprim("mean", "np.mean", objects=(np.mean,), params=REDUCE, methods=("mean",),
         vjp={"x": "broadcast_reduced(g / reduced_size(x, axis), x, axis, keepdims)"},
         jvp={"x": "np.mean(x_dot, axis=axis, keepdims=keepdims)"})
 
-# d prod / d x_i = the product of the other entries, computed without dividing by x_i.
+# d prod / d x_i = the product of the other entries, computed without dividing by x_i. An
+# infinite cotangent (sqrt's at 0) times a zero product of the others is 0 (vjp_strong).
 _OTHERS = "exclusive_cumprod(x, axis) * exclusive_cumprod(x, axis, -1)"
 defprim("prod", "np.prod", objects=(np.prod,), params=REDUCE, methods=("prod",),
         vjp={"x": f"broadcast_reduced(g, x, axis, keepdims) * {_OTHERS}"},
+        vjp_strong={"x": f"safe_mul(broadcast_reduced(g, x, axis, keepdims), {_OTHERS})"},
         jvp={"x": f"np.sum(x_dot * {_OTHERS}, axis=axis, keepdims=keepdims)"},
         note="exact where entries are zero (the product of the other entries, no division)")
 

@@ -40,6 +40,9 @@ class Primitive:
     argnames: tuple = ("x",)  # differentiable positional arguments
     params: tuple = ()  # ((name, default), ...) non-differentiable parameters
     vjp: dict = field(default_factory=dict)  # argname -> template (adjoint contribution)
+    # argname -> the vjp template with strong zeros (safe_mul), for a cotangent that may be
+    # inf where the program's values are finite (sqrt's at 0): reverse.py picks it then.
+    vjp_strong: dict = field(default_factory=dict)
     jvp: dict = field(default_factory=dict)  # argname -> template (tangent contribution)
     broadcasts: bool = False  # binary elementwise: adjoints must be unbroadcast
     elementwise: bool = False  # acts entry by entry: its VJP accepts a broadcast cotangent
@@ -62,13 +65,15 @@ class Primitive:
     def template(self, kind: str, argname: str | None = None):
         """The parsed gast expression of the `kind` ('vjp'/'jvp') rule for `argname`, or of
         the one-expression rules ``jvp_all`` (the tangent from every argument's tangent) and
-        ``vjp_all`` (every argument's adjoint at once, as a tuple) for those kinds."""
+        ``vjp_all`` (every argument's adjoint at once, as a tuple) for those kinds; kind
+        'vjp_strong' is the strong-zero variant of a VJP rule."""
         key = (kind, argname)
         if key not in self._parsed:
             if kind in ("jvp_all", "vjp_all"):
                 text = getattr(self, kind)
             else:
-                text = (self.vjp if kind == "vjp" else self.jvp)[argname]
+                text = {"vjp": self.vjp, "jvp": self.jvp, "vjp_strong": self.vjp_strong}[kind][
+                    argname]
             self._parsed[key] = gast.parse(text, mode="eval").body
         return self._parsed[key]
 
@@ -166,8 +171,9 @@ def _params(spec) -> tuple:
 def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None, jvp=None,
             form="call", broadcasts=False, elementwise=False, differentiable=True, impl=None,
             binop=None, unaryop=None, attribute=None, methods=(), required_params=0,
-            order=(), note="", arg_defaults=(), variadic="") -> Primitive:
-    """Register a primitive. `vjp`/`jvp` map argument names to template strings."""
+            order=(), note="", arg_defaults=(), variadic="", vjp_strong=None) -> Primitive:
+    """Register a primitive. `vjp`/`jvp` (and `vjp_strong`, the VJP rules for a cotangent that
+    may be inf) map argument names to template strings."""
     prim = Primitive(
         name=name,
         spelling=spelling,
@@ -175,6 +181,7 @@ def defprim(name, spelling, *, objects=(), argnames=("x",), params=(), vjp=None,
         argnames=tuple(argnames),
         params=_params(params),
         vjp=dict(vjp or {}),
+        vjp_strong=dict(vjp_strong or {}),
         jvp=dict(jvp or {}),
         broadcasts=broadcasts,
         elementwise=elementwise or broadcasts,

@@ -29,11 +29,15 @@ is: squares cannot cancel as inf - inf): the common case costs one operation and
 Python floats (the code of scalar loops) take a path without NumPy at all. Only when the result
 holds a NaN are the entries with a zero cotangent set to zero.
 
-Not covered: products keep their plain rules (``g * y``). A strong-zero product everywhere
-would cost every gradient a check and make the generated code harder to read, so
-``np.sqrt(x * x + y * y)`` at the origin still gives ``inf * 0 = NaN`` in the product rule of
-``x * x`` (write ``np.hypot(x, y)`` or ``np.linalg.norm``, whose derivative is 0 there). The
-exponent's derivative of ``x ** y`` is a strong-zero product.
+The other way round, an infinite derivative meets a product: in ``np.sqrt(x * x + y * y)`` at
+the origin the adjoint of ``x * x`` is inf and the product rule ``g * x`` gives ``inf * 0 =
+NaN``. A strong-zero product everywhere would cost every gradient a check and make the
+generated code harder to read, so reverse mode tracks which adjoints may be infinite where the
+values are finite (those of ``rules.elementwise.UNBOUNDED`` and of ``x ** p`` with a power that
+may be below 1, and what is computed from them) and only for those uses the products'
+strong-zero rules (``Primitive.vjp_strong``: ``safe_mul(g, y)``); see ``reverse.py``. The
+exponent's derivative of ``x ** y`` is always a strong-zero product. Contractions (``d @ d``,
+``np.dot``) have no strong variant.
 
 Functions whose derivative is finite wherever they are (``sin``, ``exp``, ``tanh`` ...) keep
 the plain ``g * derivative``. Subgradients at kinks are chosen so that no NaN arises either:
