@@ -16,6 +16,7 @@ import hashlib
 import inspect
 import keyword
 import linecache
+import re
 import symtable
 import sys
 import textwrap
@@ -284,13 +285,41 @@ def _reproductions(fn, lines: list, first_line: int, filename: str, in_parenthes
         yield text, len(header) + padding + 1 - first_line, names
 
 
+def _starts_def(fn, text: str) -> bool:
+    """Whether the line `text` starts a ``def`` of `fn`'s name."""
+    return re.match(rf"\s*(?:async\s+)?def\s+{re.escape(fn.__name__)}\s*[(\[]", text) is not None
+
+
+def _moved(fn, lines: list, first_line: int, filename: str) -> StaleSourceError | None:
+    """The error for a ``def`` whose line no longer starts it (lines were added or removed
+    above it after it was imported), else None: what is read there is other code."""
+    head = lines[0] if lines else ""
+    if fn.__name__ == "<lambda>" or head.lstrip().startswith("@") or _starts_def(fn, head):
+        return None
+    defined = fn.__code__.co_firstlineno  # inspect may have looked elsewhere for it
+    return _stale(fn, filename, defined,
+                  f"line {defined}, where it was defined, now holds other code")
+
+
 def _stale(fn, filename: str, first_line: int, why: str) -> StaleSourceError:
     lines = linecache.getlines(filename)
-    text = lines[first_line - 1] if 0 < first_line <= len(lines) else ""
+    where = None
+    if fn.__name__ != "<lambda>" and not (
+            0 < first_line <= len(lines) and _starts_def(fn, lines[first_line - 1])):
+        now = [i for i, text in enumerate(lines, 1) if _starts_def(fn, text)]
+        where = min(now, key=lambda line: abs(line - first_line), default=None)
+    if where is not None:  # point at the def as it is now: the lines above it moved
+        why += (f";\nits 'def {fn.__name__}' is now at line {where} (lines were added or "
+                f"removed above it since it was imported)")
+    line = where or first_line
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    module = getattr(fn, "__module__", None)
+    reload = f"importlib.reload({module})" if module and module != "__main__" else \
+        "importlib.reload"
     return StaleSourceError(
         f"the source of {fn.__qualname__!r} changed after it was imported: {why}",
-        Location(filename, first_line, 0, text),
-        "reload the module (importlib.reload) or restart Python, so that the function that "
+        Location(filename, line, len(text) - len(text.lstrip()), text),
+        f"reload the module ({reload}) or restart Python, so that the function that "
         "runs is the one in the file;\ns2sad differentiates the source text, and refuses "
         "when that text is not the code that runs")
 
@@ -398,7 +427,14 @@ def parse_function(fn) -> ParsedFunction:
         lines, first_line = inspect.getsourcelines(fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
+        code = fn.__code__
+        if "out of bounds" in str(exc) and linecache.getlines(code.co_filename):
+            raise _stale(fn, code.co_filename, code.co_firstlineno,
+                         f"the file no longer has a line {code.co_firstlineno}") from None
         raise _no_source(fn, str(exc)) from None
+    moved = _moved(fn, lines, first_line, filename)
+    if moved is not None:
+        raise moved
     raw = "".join(lines)
     source = textwrap.dedent(raw)
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0

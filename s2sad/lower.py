@@ -10,6 +10,7 @@ which builds on the `Lowerer` here.
 
 from __future__ import annotations
 
+import ast
 import math
 import numbers
 import operator
@@ -407,6 +408,9 @@ class Lowerer:
     def expr_Call(self, node, target):
         func = node.func
         if isinstance(func, gast.Attribute) and self.static_object(func) is MISSING:
+            if isinstance(self.static_object(func.value), types.ModuleType):
+                raise self.error(S2sadError, func, f"module {self.dotted(func.value)!r} has no "
+                                 f"attribute {func.attr!r}", "check the spelling")
             prim = REGISTRY.methods.get(func.attr)
             if prim is None:
                 if func.attr in MUTATING_METHODS:
@@ -430,8 +434,7 @@ class Lowerer:
                              "supported", "write the recursion as a loop to differentiate it "
                              "twice")
         if obj is MISSING:
-            raise self.error(S2sadError, func, f"cannot resolve the function {name!r}",
-                             "call functions by a module-level name (np.exp, math.sin ...)")
+            raise self.unresolved_call(func, name)
         if obj in (slice, float) and not node.keywords:
             # slice(1, None) and float('inf') in generated code are constants.
             parts = [self.expr(a) for a in node.args]
@@ -453,15 +456,56 @@ class Lowerer:
         FunctionLowerer inlines user functions)."""
         return None
 
+    def unresolved_call(self, func, name: str) -> S2sadError:
+        """The error for a call whose function is not known when the code is transformed."""
+        return self.error(S2sadError, func, f"cannot resolve the function {name!r}",
+                          "call functions by a module-level name (np.exp, math.sin ...)")
+
+    def value_of(self, node_or_atom):
+        """The atom of an argument: lowered if it is a node, as it is if already an atom
+        (an element of a spread ``*args``)."""
+        if isinstance(node_or_atom, (Var, Const)):
+            return node_or_atom
+        return self.expr(node_or_atom)
+
+    def spread(self, arg_nodes, keywords, node) -> list:
+        """A call's positional arguments with each ``*t`` expanded: `t` a tuple or list
+        written in the call (``f(*(a, b))``), or the ``*args`` of an inlined function (its
+        atoms). Any other ``*t`` or a ``**d`` is refused: each argument must be bound to a
+        parameter when the code is transformed, so its length must be known then."""
+        callee = _callee_text(node)
+        for kw in keywords:
+            if kw.arg is None:
+                raise self.error(UnsupportedSyntaxError, kw.value,
+                                 f"'**' arguments in a call of {callee} are not supported",
+                                 "pass the keyword arguments one by one: name=value")
+        out = []
+        for arg in arg_nodes:
+            if not isinstance(arg, gast.Starred):
+                out.append(arg)
+                continue
+            if isinstance(arg.value, (gast.Tuple, gast.List)):
+                out.extend(arg.value.elts)
+                continue
+            value = self.expr(arg.value)
+            if isinstance(value, Multiple):
+                out.extend(value)
+                continue
+            text = _source_text(arg.value)
+            raise self.error(
+                UnsupportedSyntaxError, arg,
+                f"'*{text}' in a call of {callee} is not supported: s2sad binds every argument "
+                f"to a parameter when it transforms the code, and the length of {text!r} is "
+                "not known then",
+                f"pass the arguments one by one: {callee}({text}[0], {text}[1], ...); or "
+                f"write the tuple in the call: {callee}(*(a, b))")
+        return out
+
 
     def call_opaque(self, prim: Primitive, arg_nodes, keywords, node, target):
         """Emit a call s2sad has no rule for, with its arguments as written."""
-        if any(isinstance(a, gast.Starred) for a in arg_nodes) or any(
-                kw.arg is None for kw in keywords):
-            raise self.error(UnsupportedSyntaxError, node,
-                             f"'*' or '**' arguments to {prim.spelling}, which has no rule",
-                             "pass the arguments one by one")
-        args = [self.expr(a) for a in arg_nodes]
+        arg_nodes = self.spread(arg_nodes, keywords, node)
+        args = [self.value_of(a) for a in arg_nodes]
         kwargs = [(kw.arg, self.expr(kw.value)) for kw in keywords]
         name = target or self.names.temp()
         if any(isinstance(a, (LocalFunction, Multiple)) for a in args + [v for _, v in kwargs]):
@@ -472,8 +516,16 @@ class Lowerer:
     def call(self, prim: Primitive, arg_nodes, keywords, node, target):
         """Bind a call's arguments to `prim`'s signature and emit it."""
         if any(isinstance(a, gast.Starred) for a in arg_nodes):
-            raise self.error(UnsupportedSyntaxError, node, f"'*' arguments to {prim.spelling}",
-                             "pass the arguments one by one")
+            as_written = isinstance(node, gast.Call) and list(arg_nodes) == list(node.args)
+            arg_nodes = self.spread(arg_nodes, keywords, node)
+            if as_written and all(isinstance(a, gast.AST) for a in arg_nodes):
+                # f(*(a, b)) is f(a, b), which a variadic primitive may rewrite
+                node = gast.copy_location(
+                    gast.Call(func=node.func, args=arg_nodes, keywords=list(keywords)), node)
+            elif prim.expand is not None or prim.form == "array":
+                raise self.error(UnsupportedSyntaxError, node,
+                                 f"'*' arguments in a call of {_callee_text(node)} are not "
+                                 "supported", "pass the arguments one by one")
         if prim.expand is not None and isinstance(node, gast.Call):
             rewritten = prim.expand(node)  # a variadic call as a chain of fixed-arity ones
             if rewritten is not None:
@@ -509,14 +561,14 @@ class Lowerer:
             raise self.error(UnsupportedSyntaxError, node,
                              f"{prim.spelling} is missing the argument {missing[0]!r}",
                              f"it takes ({', '.join(signature)})")
-        args = tuple(self.expr(bound[n]) for n in prim.argnames)
+        args = tuple(self.value_of(bound[n]) for n in prim.argnames)
         kwargs = []
         required = {n for n, _ in prim.params[: prim.required_params]}
         for pname, default in prim.params:
             if pname in bound:
                 param = bound[pname]
                 value = (self.pack([self.expr(e) for e in param.elts], param, None)
-                         if isinstance(param, gast.Tuple) else self.expr(param))
+                         if isinstance(param, gast.Tuple) else self.value_of(param))
                 if pname in required or not (isinstance(value, Const)
                                              and value == Const(default)):
                     kwargs.append((pname, value))
@@ -554,6 +606,18 @@ class Lowerer:
             pass  # still emitted, so the array is built at run time (not a shared constant)
         kwargs.append(("layout", Const(tuple(layout))))
         return self.emit(prim, elements, kwargs, node, target)
+
+
+def _source_text(node, limit: int = 40) -> str:
+    """`node` as Python text, shortened to `limit` characters (for messages)."""
+    text = ast.unparse(gast.gast_to_ast(node))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _callee_text(node) -> str:
+    """What a call calls, as written (``np.power``, ``x.sum``), for messages."""
+    func = getattr(node, "func", None)
+    return _source_text(func) if func is not None else "this function"
 
 
 @dataclass

@@ -459,6 +459,8 @@ class FunctionLowerer(Lowerer):
         func = node.func
         if isinstance(func, gast.Name) and isinstance(self.env.get(func.id), LocalFunction):
             return self.inline_local(self.env[func.id], node, target)
+        if isinstance(func, gast.Lambda):  # (lambda v: v * 2)(x)
+            return self.inline_local(LocalFunction(func, self), node, target)
         if isinstance(func, gast.Call) and getattr(
             self.static_object(func.func), "__s2sad_operator__", None
         ) == "grad":
@@ -478,6 +480,26 @@ class FunctionLowerer(Lowerer):
     def callee_of(self, obj):
         """The plain Python function behind `obj` if a call to it should be inlined."""
         return user_function(obj)
+
+    def unresolved_call(self, func, name: str) -> S2sadError:
+        """Say why the function a call calls is not known when the code is transformed."""
+        why = "s2sad inlines or differentiates a call when it transforms the code, so it must " \
+              "know then which function is called"
+        if isinstance(func, gast.Name) and func.id in self.env:
+            return self.error(
+                UnsupportedSyntaxError, func,
+                f"{name!r} is a variable here, so the function it calls is only known when the "
+                f"code runs;\n{why}",
+                "call the function by its own name (np.sin(x)), or choose with a branch: "
+                "y = np.sin(x) if c else np.cos(x)")
+        if isinstance(func, gast.Name):
+            return self.error(S2sadError, func, f"the name {name!r} is not defined",
+                              "define or import it at module level before differentiating")
+        return self.error(
+            UnsupportedSyntaxError, func,
+            f"the function of this call is computed by an expression;\n{why}",
+            "name the function first: a def, or 'h = lambda ...' followed by 'h(x)'; or call "
+            "a lambda directly: (lambda v: v * 2)(x)")
 
     def inline(self, callee, node, target):
         from . import fence
@@ -523,7 +545,7 @@ class FunctionLowerer(Lowerer):
         name = getattr(fn_node, "name", "lambda")
         args = fn_node.args
         params = [a.id for a in (*args.posonlyargs, *args.args)]
-        positional = self.spread_arguments(node.args)
+        positional = self.spread(node.args, node.keywords, node)
         if len(positional) > len(params) and args.vararg is None:
             raise self.error(S2sadError, node, f"too many arguments for {name}",
                              f"it takes ({', '.join(params)})")
@@ -668,24 +690,6 @@ class FunctionLowerer(Lowerer):
                                 file_lines=owner.file_lines)
         extra = {f: local.owner.env[f] for f in free}
         return self.inline_gradient(parsed, wrt, node, target, extra)
-
-    def spread_arguments(self, arg_nodes) -> list:
-        """A call's positional arguments with ``*t`` expanded (t a tuple literal or *args)."""
-        out = []
-        for arg in arg_nodes:
-            if not isinstance(arg, gast.Starred):
-                out.append(arg)
-                continue
-            value = arg.value
-            if isinstance(value, gast.Tuple):
-                out.extend(value.elts)
-                continue
-            atom = self.expr(value)
-            if not isinstance(atom, Multiple):
-                raise self.error(UnsupportedSyntaxError, arg, "'*' of a value whose length is "
-                                 "not known", "forward *args, or unpack a tuple literal")
-            out.extend(atom)
-        return out
 
     def atom_of(self, node_or_atom):
         if isinstance(node_or_atom, (Var, Const)):

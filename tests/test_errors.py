@@ -8,10 +8,12 @@ offending node's first character.
 """
 
 import inspect
+import linecache
 import math
 import os
 import re
 import statistics
+import sys
 
 import numpy as np
 import pytest
@@ -761,3 +763,105 @@ def one_tuple(x):
 def test_grad_of_a_one_element_tuple_output_is_a_non_scalar_error():
     with pytest.raises(s2sad.NonScalarOutputError):
         s2sad.grad(one_tuple)(2.0)
+
+
+# ----------------------------------------------------- odd calls: say what, where, what to do
+def case_star_args_of_a_primitive(x):
+    args = (x, 2.0)
+    return np.power(*args)
+
+
+def test_star_arguments_of_unknown_length_say_what_to_write_instead():
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(case_star_args_of_a_primitive)
+    err = info.value
+    assert_points_at(err, case_star_args_of_a_primitive, "*args")
+    assert err.message.startswith("'*args' in a call of np.power is not supported"), err.message
+    assert "the length of 'args' is not known" in err.message
+    assert "np.power(args[0], args[1], ...)" in err.hint
+
+
+def star_of_literals(x):
+    return np.power(*(x, 3.0)) + user_product(*[x, 2.0])
+
+
+def user_product(a, b):
+    return a * b
+
+
+def test_star_arguments_written_in_the_call_are_spread():
+    assert s2sad.grad(star_of_literals)(2.0) == pytest.approx(3 * 4.0 + 2.0)
+    assert s2sad.jvp(star_of_literals, (2.0,), (1.0,))[1] == pytest.approx(14.0)
+
+
+def immediately_called_lambdas(x):
+    a = x * x
+    return (lambda v: v * 2.0)(x) + (lambda v, k=3.0: v * k)(x) + (lambda: a * x)()
+
+
+def test_an_immediately_called_lambda_is_inlined():
+    # 2x + 3x + x**3
+    assert s2sad.grad(immediately_called_lambdas)(2.0) == pytest.approx(5.0 + 12.0)
+    assert s2sad.jvp(immediately_called_lambdas, (2.0,), (1.0,)) == (
+        pytest.approx(18.0), pytest.approx(17.0))
+
+
+def case_call_of_an_expression(x):
+    return (np.sin if x > 0 else np.cos)(x)
+
+
+def case_call_of_a_variable(x):
+    h = x * 2.0
+    return h(x)
+
+
+def case_call_of_an_undefined_name(x):
+    return not_defined_anywhere(x)  # noqa: F821
+
+
+@pytest.mark.parametrize("fn, snippet, message, hint", [
+    (case_call_of_an_expression, "np.sin if x > 0",
+     "the function of this call is computed by an expression", "name the function first"),
+    (case_call_of_a_variable, "h(x)", "'h' is a variable here", "call the function by its own"),
+    (case_call_of_an_undefined_name, "not_defined_anywhere",
+     "the name 'not_defined_anywhere' is not defined", "define or import it at module level"),
+])
+def test_a_call_of_an_unknown_function_says_why_it_must_be_known(fn, snippet, message, hint):
+    with pytest.raises(s2sad.S2sadError) as info:
+        s2sad.grad(fn)
+    err = info.value
+    assert_points_at(err, fn, snippet)
+    assert message in err.message and hint in err.hint
+    assert "'<expression>'" not in str(err)
+
+
+STALE_BEFORE = "import numpy as np\n\n\ndef f(x):\n    return np.sin(x)\n\n\ndef g(x):\n" \
+    "    return x * 3.0\n"
+
+
+@pytest.mark.parametrize("blank_lines", [1, 3, 20])
+def test_blank_lines_inserted_above_a_function_are_a_stale_source(blank_lines, tmp_path,
+                                                                  monkeypatch):
+    from fresh_import import import_file
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    path = tmp_path / "moved.py"
+    path.write_text(STALE_BEFORE)
+    module = import_file(path)
+    path.write_text(STALE_BEFORE.replace("\n\n\ndef f", "\n" * (3 + blank_lines) + "def f"))
+    linecache.checkcache()
+    s2sad.clear_cache()
+    for fn, defined in ((module.f, 4), (module.g, 8)):
+        with pytest.raises(s2sad.StaleSourceError) as info:
+            s2sad.grad(fn)
+        err = info.value
+        now = defined + blank_lines
+        assert err.message.startswith(f"the source of '{fn.__name__}' changed after it was "
+                                      f"imported: line {defined}, where it was defined, now "
+                                      "holds other code"), err.message
+        assert f"its 'def {fn.__name__}' is now at line {now}" in err.message
+        assert (err.location.filename, err.location.line, err.location.col) == (
+            str(path), now, 0)
+        rendered = str(err).splitlines()
+        assert f"      def {fn.__name__}(x):" in rendered
+        assert f"importlib.reload({module.__name__})" in err.hint
