@@ -254,6 +254,14 @@ def _unwrap(f):
 
 
 def _describe(obj) -> str:
+    """What the generated code depends on in a free name's object. The value of a real float or
+    a real array is read by the generated code at call time, never by the transformation, so
+    only its type counts: closures of one source differing in such values share one transform.
+    A complex value changes the code (real inputs' adjoints are projected onto the reals)."""
+    if type(obj) is float or isinstance(obj, np.floating):
+        return f"number:{type(obj).__name__}"
+    if isinstance(obj, np.ndarray):
+        return f"array:{obj.dtype.str}"
     if obj is None or isinstance(obj, (bool, int, float, complex, str)):
         return f"const:{obj!r}"
     prim = REGISTRY.lookup(obj)
@@ -282,10 +290,9 @@ def _guarded(call):
         ) from exc
 
 
-# fn -> {(mode, wrt, optimize): (code object, [(globals, name, object)], _Built)}: taking the
-# same derivative again skips reading and parsing the source while nothing it used changed.
-_recent: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-loader.on_clear.append(_recent.clear)
+# loader.function_cache(fn)["recent"]: {(mode, wrt, optimize): (code object,
+# [(globals, name, object)], _Built)}: taking the same derivative again skips reading and
+# parsing the source while nothing it used changed. Kept on fn: the builds refer to fn's module.
 
 
 def _cells(fn) -> tuple:
@@ -312,21 +319,27 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
     fn = _unwrap(f)
     memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize)
     try:
-        entry = _recent.get(fn, {}).get(memo_key)
-    except TypeError:
-        entry = None
+        hash(memo_key)
+    except TypeError:  # a wrt that is no position or name: resolve_wrt says so
+        return _build_now(fn, mode, wrt, optimize)
+    table = loader.function_cache(fn)
+    recent = table.setdefault("recent", {}) if table is not None else {}
+    entry = recent.get(memo_key)
     if entry is not None and _still_valid(fn, entry):
         return entry[2]
-    built = _build_now(fn, mode, wrt, optimize)
-    built.rules_version = user_rules.RULES_VERSION
-    built.cells = _cells(fn)
-    checks = [(origin, name, built.namespace[name])
-              for name, origin in built.origins.items() if name in built.namespace]
-    try:
-        _recent.setdefault(fn, {})[memo_key] = (getattr(fn, "__code__", None), checks, built)
-    except TypeError:
-        pass
-    return built
+    # One build per key at a time, so that every thread gets the same _Built (and grad the
+    # same gradient function).
+    with loader.key_lock(("api", id(fn), memo_key)):
+        entry = recent.get(memo_key)
+        if entry is not None and _still_valid(fn, entry):
+            return entry[2]
+        built = _build_now(fn, mode, wrt, optimize)
+        built.rules_version = user_rules.RULES_VERSION
+        built.cells = _cells(fn)
+        checks = [(origin, name, built.namespace[name])
+                  for name, origin in built.origins.items() if name in built.namespace]
+        recent[memo_key] = (getattr(fn, "__code__", None), checks, built)
+        return built
 
 
 def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
@@ -409,46 +422,30 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     return _build(f, kinds[mode], wrt, optimize).loaded.source
 
 
-_GRADIENTS = "__s2sad_gradients__"
-
-
-def _gradients_of(f):
+def _gradients_of(f) -> dict | None:
     """The gradient functions made for `f`, kept on `f` itself (None if it takes no
     attributes). A gradient function holds `f` (it must: it is differentiated again from
     `f`'s code), so a global table holding them would keep `f` alive forever; on `f`, the two
-    form a cycle that the garbage collector frees with `f`."""
-    attributes = getattr(f, "__dict__", None)
-    if attributes is None:
-        return None
-    table = attributes.get(_GRADIENTS)
-    if table is None or table.get("owner") != id(f):  # a copy made by functools.wraps
-        table = {"owner": id(f)}
-        try:
-            attributes[_GRADIENTS] = table
-        except TypeError:
-            return None
-    return table
+    form a cycle that the garbage collector frees with `f`. clear_cache empties it."""
+    table = loader.function_cache(f)
+    return None if table is None else table.setdefault("gradients", {})
 
 
 def _grad_function(f, wrt, with_value: bool):
-    """The gradient function of `f`; the same object again while its build is current, so
-    derivatives of it (hvp, hessian) are not rebuilt on every call."""
+    """The gradient function of `f`; the same object again while its build is current (to
+    every thread), so derivatives of it (hvp, hessian) are not rebuilt on every call."""
     built = _build(f, "vjp", wrt)
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
     table = _gradients_of(f)
-    try:
-        known = table.get(key) if table is not None else None
-    except TypeError:
-        known = None
-    if known is not None and known[0] is built:
-        return known[1]
-    wrapper = _new_grad_function(f, wrt, with_value, built)
-    try:
-        if table is not None:
-            table[key] = (built, wrapper)
-    except TypeError:
-        pass
-    return wrapper
+    if table is None:
+        return _new_grad_function(f, wrt, with_value, built)
+    with loader.key_lock(("gradient", id(f), key)):
+        known = table.get(key)
+        if known is not None and known[0] is built:
+            return known[1]
+        wrapper = _new_grad_function(f, wrt, with_value, built)
+        table[key] = (built, wrapper)
+        return wrapper
 
 
 def _new_grad_function(f, wrt, with_value: bool, built):
@@ -518,7 +515,7 @@ def _new_grad_function(f, wrt, with_value: bool, built):
         return grads
 
     functools.update_wrapper(call, fn)
-    call.__dict__.pop(_GRADIENTS, None)
+    call.__dict__.pop(loader.TABLE, None)  # f's own caches are not the wrapper's
     call.__name__ = built.name + ("_value_and_grad" if with_value else "_grad")
     call.__qualname__ = call.__name__
     del call.__wrapped__  # inspect must not mistake f's source for this wrapper's

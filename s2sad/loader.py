@@ -1,10 +1,13 @@
 """Load: compile generated source into a function, and cache it in memory and on disk.
 
 - The generated text is registered with :mod:`linecache` under a ``<s2sad ...>`` file name, so
-  tracebacks and ``pdb`` show the generated lines.
-- The in-memory cache is keyed by the function object (weakly) plus everything the code
-  depends on: source hash, mode, ``wrt``, options, the identity of the globals it reads, and
-  the s2sad version. A per-key lock makes concurrent builds of one key produce one result.
+  tracebacks and ``pdb`` show the generated lines, for as long as a function compiled from it
+  lives.
+- The in-memory cache is kept on the function object itself (it dies with the function), keyed
+  by everything the code depends on: source hash, mode, ``wrt``, options, the identity of the
+  globals it reads, and the s2sad version. Generated text is also shared between functions of
+  one key (closures of one source). A per-key lock makes concurrent builds of one key produce
+  one result.
 - The disk cache (:mod:`s2sad.diskcache`: ``$S2SAD_CACHE_DIR``, else
   ``$XDG_CACHE_HOME/s2sad`` or ``~/.cache/s2sad``; ``S2SAD_CACHE=0`` turns it off) stores the
   source text, keyed by a SHA-256 of `key` and signed with a per-user secret; an entry that is
@@ -20,7 +23,8 @@ import linecache
 import threading
 import types
 import weakref
-from collections import Counter
+from collections import Counter, OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,16 +96,59 @@ def compile_generated(generated: Generated, snapshot: dict, live_globals: dict |
     text = f"def {_FACTORY}({', '.join(names)}):\n{body}    return {generated.name}\n"
     digest = hashlib.sha256(generated.source.encode()).hexdigest()[:12]
     filename = f"<s2sad {generated.name} {digest}>"
-    code = compile(text, filename, "exec")
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     scope = live_globals if live_globals is not None else {"__builtins__": builtins}
-    namespace: dict = {}
-    exec(code, {"__builtins__": builtins}, namespace)  # noqa: S102 - run what we generated
-    factory = types.FunctionType(namespace[_FACTORY].__code__, scope, _FACTORY)
+    factory = types.FunctionType(_factory_code(text, filename), scope, _FACTORY)
     function = factory(*(bound[n] for n in names))
+    _show_source(filename, text, function)
     if defaults is not None and function.__defaults__ is None and defaults:
         function.__defaults__ = defaults
     return Loaded(generated, function)
+
+
+_COMPILED_LIMIT = 256
+_compiled: OrderedDict = OrderedDict()  # factory text -> its code object (least recent first)
+_compiled_guard = threading.Lock()
+
+
+def _factory_code(text: str, filename: str) -> types.CodeType:
+    """The code object of the factory `text`, compiled once for every function that shares it
+    (closures of one source share their generated text)."""
+    with _compiled_guard:
+        code = _compiled.get(text)
+        if code is not None:
+            _compiled.move_to_end(text)
+            return code
+    namespace: dict = {}
+    exec(compile(text, filename, "exec"), {"__builtins__": builtins}, namespace)  # noqa: S102
+    code = namespace[_FACTORY].__code__
+    with _compiled_guard:
+        _compiled[text] = code
+        while len(_compiled) > _COMPILED_LIMIT:
+            _compiled.popitem(last=False)
+    return code
+
+
+# filename -> how many live generated functions show it: its linecache entry goes with the last
+_source_users: Counter = Counter()
+# Reentrant: a finalizer may run (garbage collection) while this thread holds the lock.
+_source_guard = threading.RLock()
+
+
+def _show_source(filename: str, text: str, function) -> None:
+    """Register `text` with linecache while `function` (compiled from it) lives, so tracebacks
+    and pdb show the generated lines; the entry is dropped with the last such function."""
+    with _source_guard:
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        _source_users[filename] += 1
+    weakref.finalize(function, _forget_source, filename)
+
+
+def _forget_source(filename: str) -> None:
+    with _source_guard:
+        _source_users[filename] -= 1
+        if _source_users[filename] <= 0:
+            del _source_users[filename]
+            linecache.cache.pop(filename, None)
 
 
 # ------------------------------------------------------------------------------- disk cache
@@ -145,18 +192,66 @@ def write_disk(key: str, generated: Generated) -> None:
 
 
 # ----------------------------------------------------------------------------- memory cache
-_memory: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_unhashable_memory: dict = {}
+# Each function's compiled derivatives are kept on the function itself (in its __dict__), not in
+# a table keyed weakly by the function: generated code refers back to the function (its module
+# globals hold it), and a weak-key table's value that refers to its key keeps both alive
+# forever. On the function, the two form a cycle that the garbage collector frees with it.
+TABLE = "__s2sad_cache__"
+_holders: weakref.WeakSet = weakref.WeakSet()  # functions holding a table, for clear_cache
+_holders_guard = threading.Lock()
+
+
+def function_cache(fn) -> dict | None:
+    """`fn`'s own cache table (a dict whose entries callers name), or None when `fn` takes no
+    attributes. The table lives and dies with `fn`, and :func:`clear_cache` empties it."""
+    attributes = getattr(fn, "__dict__", None)
+    if not isinstance(attributes, dict):
+        return None
+    table = attributes.get(TABLE)
+    if table is not None and table.get("owner") == id(fn):
+        return table
+    with _holders_guard:
+        table = attributes.get(TABLE)
+        # A table with another owner was copied from the wrapped function by functools.wraps.
+        if table is None or table.get("owner") != id(fn):
+            table = {"owner": id(fn)}
+            attributes[TABLE] = table
+            try:
+                _holders.add(fn)
+            except TypeError:  # not weakly referenceable: clear_cache cannot reach it
+                pass
+        return table
+
+
+# Generated text shared by every function with the same key (closures of one source that
+# differ only in captured floats or arrays, which the generated code reads by name): the
+# second such function costs a lookup, not a transform. Least recently used first.
+_SHARED_LIMIT = 512
+_shared: OrderedDict = OrderedDict()
+_shared_guard = threading.Lock()
+
+# key -> [lock, users], for the keys being built right now only (it empties when they are done).
 _locks: dict = {}
 _locks_guard = threading.Lock()
 
 
-def _lock_for(key) -> threading.Lock:
+@contextmanager
+def key_lock(key):
+    """Hold the lock of `key` (any hashable): one thread at a time builds a given key, and the
+    others then find its result. Reentrant, so a build may ask for its own key again."""
     with _locks_guard:
-        lock = _locks.get(key)
-        if lock is None:
-            lock = _locks[key] = threading.Lock()
-        return lock
+        entry = _locks.get(key)
+        if entry is None:
+            entry = _locks[key] = [threading.RLock(), 0]
+        entry[1] += 1
+    try:
+        with entry[0]:
+            yield
+    finally:
+        with _locks_guard:
+            entry[1] -= 1
+            if entry[1] == 0 and _locks.get(key) is entry:
+                del _locks[key]
 
 
 #: Called by clear_cache: the API's own memo of recent builds registers itself here.
@@ -167,36 +262,28 @@ def clear_cache() -> None:
     """Forget every compiled function held in memory (the disk cache is left alone)."""
     for hook in on_clear:
         hook()
-    with _locks_guard:
-        _memory.clear()
-        _unhashable_memory.clear()
-        _locks.clear()
+    with _holders_guard:
+        holders = list(_holders)
+        _holders.clear()
+    for fn in holders:
+        fn.__dict__.pop(TABLE, None)
+    with _shared_guard:
+        _shared.clear()
+    with _compiled_guard:
+        _compiled.clear()
 
 
-def get_or_build(fn, key: tuple, identity: tuple, build, namespace: dict,
-                 defaults=None, live_globals: dict | None = None, links=()) -> Loaded:
-    """The compiled function for (`fn`, `key`), building it with `build()` at most once.
-
-    `key` describes the generated text (it also keys the disk cache); `identity` adds what only
-    matters in this process (the identity of the global objects the code reads). `build()` is
-    called only when both caches miss; `namespace` holds the names bound once (see
-    :func:`compile_generated`), `live_globals` the dict where the others are looked up.
-    """
-    mem_key = (key, identity)
-    try:
-        per_fn = _memory.setdefault(fn, {})
-    except TypeError:
-        per_fn = _unhashable_memory.setdefault(id(fn), {})
-    hit = per_fn.get(mem_key)
-    if hit is not None:
-        stats["memory_hits"] += 1
-        return hit
-    with _lock_for((id(fn), mem_key)):
-        hit = per_fn.get(mem_key)
-        if hit is not None:
-            stats["memory_hits"] += 1
-            return hit
-        dkey = disk_key(key)
+def _generate(key: tuple, build) -> Generated:
+    """The generated text for `key`: from the shared memory cache, the disk cache, or
+    `build()`, which runs at most once per key at a time."""
+    dkey = disk_key(key)
+    with key_lock(("generate", dkey)):
+        with _shared_guard:
+            generated = _shared.get(dkey)
+            if generated is not None:
+                _shared.move_to_end(dkey)
+                stats["shared_hits"] += 1
+                return generated
         generated = read_disk(dkey)
         if generated is not None:
             stats["disk_hits"] += 1
@@ -204,6 +291,36 @@ def get_or_build(fn, key: tuple, identity: tuple, build, namespace: dict,
             generated = build()
             stats["transforms"] += 1
             write_disk(dkey, generated)
+        with _shared_guard:
+            _shared[dkey] = generated
+            while len(_shared) > _SHARED_LIMIT:
+                _shared.popitem(last=False)
+        return generated
+
+
+def get_or_build(fn, key: tuple, identity: tuple, build, namespace: dict,
+                 defaults=None, live_globals: dict | None = None, links=()) -> Loaded:
+    """The compiled function for (`fn`, `key`), building it with `build()` at most once.
+
+    `key` describes the generated text (it also keys the shared and the disk cache);
+    `identity` adds what only matters to `fn` (the identity of the global objects the code
+    reads). `build()` is called only when every cache misses; `namespace` holds the names
+    bound once (see :func:`compile_generated`), `live_globals` the dict where the others are
+    looked up.
+    """
+    mem_key = (key, identity)
+    table = function_cache(fn)
+    per_fn = table.setdefault("memory", {}) if table is not None else {}
+    hit = per_fn.get(mem_key)
+    if hit is not None:
+        stats["memory_hits"] += 1
+        return hit
+    with key_lock(("build", id(fn), mem_key)):
+        hit = per_fn.get(mem_key)
+        if hit is not None:
+            stats["memory_hits"] += 1
+            return hit
+        generated = _generate(key, build)
         loaded = compile_generated(generated, namespace, live_globals, defaults, links)
         per_fn[mem_key] = loaded
         return loaded
