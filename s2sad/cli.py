@@ -1,4 +1,5 @@
-"""The command line: ``s2sad show FILE.py:FUNC`` prints generated derivative code.
+"""The command line: ``s2sad show FILE.py:FUNC`` prints generated derivative code, ``s2sad
+cache info|clear`` looks after the disk cache.
 
 Functions are addressed as ``path/to/file.py:FUNC`` or ``package.module:FUNC``. Errors print one
 message with its location and hint, and exit with status 1 (2 for bad usage); never a
@@ -12,6 +13,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 
 from .errors import S2sadError
 
@@ -24,6 +26,8 @@ examples:
   s2sad show examples/lecture.py:f --mode forward  tangent (forward-mode) code
   s2sad show mypackage.model:loss --mode vjp       vector-Jacobian product code
   s2sad trace examples/lecture.py:f --at 2,5       forward values and adjoints at (2, 5)
+  s2sad cache info                                 the disk cache: folder, entries, key
+  s2sad cache clear                                remove every cached derivative
 """
 
 
@@ -98,7 +102,36 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
     trace.add_argument("--at", required=True,
                        help="comma-separated scalar arguments, e.g. --at 2,5")
+    cache = sub.add_parser("cache", help="show or clear the disk cache of generated code",
+                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cache.add_argument("action", choices=("info", "clear"),
+                       help="info: the folder, its entries and key; clear: remove the entries")
     return parser
+
+
+def _cache_command(action: str) -> int:
+    """``s2sad cache info`` / ``s2sad cache clear``."""
+    from . import diskcache
+
+    try:
+        if action == "clear":
+            folder, removed, freed = diskcache.clear()
+            print(f"removed {removed} file{'s' * (removed != 1)} ({freed} bytes) from {folder}")
+            return 0
+        details = diskcache.info()
+    except diskcache.FolderError as exc:
+        print(f"s2sad: error: {exc}", file=sys.stderr)
+        return 1
+    age = f"{details['max_age_days']:g}"
+    print(f"folder:   {details['folder']}\n"
+          f"state:    {details['state']}\n"
+          f"key:      {details['key']}\n"
+          f"entries:  {details['entries']} ({details['bytes']} bytes)\n"
+          f"other:    {details['other_versions']} entries of other s2sad versions, "
+          f"{details['temporary']} temporary files\n"
+          f"limits:   {details['max_bytes']} bytes (S2SAD_CACHE_MAX_BYTES), entries unused for "
+          f"{age} days are removed (S2SAD_CACHE_MAX_AGE_DAYS)")
+    return 0
 
 
 def _point(text: str) -> tuple:
@@ -114,6 +147,22 @@ def main(argv=None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        if args.command == "cache":
+            return _cache_command(args.action)
+        return _run(api, args)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """s2sad's own warnings (an unusable disk cache) as one line, like its errors."""
+    text = str(message)
+    if not text.startswith("s2sad"):
+        text = f"{filename}:{lineno}: {category.__name__}: {text}"
+    print(text, file=sys.stderr)
+
+
+def _run(api, args) -> int:
     try:
         fn = load_function(args.function)
         if args.command == "trace":

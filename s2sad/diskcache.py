@@ -34,6 +34,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import threading
 import time
 import warnings
@@ -155,7 +156,19 @@ def _warn_once(what, message: str) -> None:
         if what in _warned:
             return
         _warned.add(what)
-    warnings.warn(message, CacheWarning, stacklevel=4)
+    warnings.warn(message, CacheWarning, stacklevel=_caller_level())
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_level() -> int:
+    """The stack level of the first frame outside s2sad: the user's call is what a warning
+    points at."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _disable(folder: Path, reason: str) -> None:
@@ -614,16 +627,20 @@ def _open_for_cli(folder: Path) -> int | None:
     try:
         return _open_folder(folder, create=False)
     except _Untrusted as exc:
-        raise FolderError(f"{folder} is not used: {exc}") from None
+        raise FolderError(str(exc)) from None
     except OSError as exc:
         raise FolderError(f"{folder}: {_describe(exc)}") from None
 
 
 def clear() -> tuple[Path, int, int]:
     """Remove every entry and temporary file from the cache folder (the key stays unless it is
-    unusable). Returns (folder, files removed, bytes freed); raises FolderError."""
+    unusable). Returns (folder, files removed, bytes freed); raises FolderError for a folder
+    that is not private to this user (other users' files are not touched)."""
     folder = configured_folder()
-    dfd = _open_for_cli(folder)
+    try:
+        dfd = _open_for_cli(folder)
+    except FolderError as exc:
+        raise FolderError(f"{folder} is left alone: {exc}") from None
     if dfd is None:
         return folder, 0, 0
     try:
@@ -649,7 +666,11 @@ def info() -> dict:
     details = {"folder": str(folder), "state": state, "key": "none yet", "entries": 0,
                "bytes": 0, "other_versions": 0, "temporary": 0,
                "max_bytes": max_bytes(), "max_age_days": max_age_days()}
-    dfd = _open_for_cli(folder)
+    try:
+        dfd = _open_for_cli(folder)
+    except FolderError as exc:
+        details.update(state=f"not used: {exc}", key="not inspected")
+        return details
     if dfd is None:
         details["key"] = "none yet (the folder does not exist)"
         return details

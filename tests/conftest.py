@@ -4,9 +4,23 @@ import tempfile
 
 import pytest
 
-# Keep the disk cache of the test run out of the user's cache folder.
-os.environ.setdefault("S2SAD_CACHE_DIR", tempfile.mkdtemp(prefix="s2sad-test-cache-"))
+# The suite must not depend on the developer's settings (a cache folder, the cache turned off,
+# its limits): forget every S2SAD_* variable, and keep the disk cache of anything that runs
+# before the first test (module imports) out of the user's cache folder.
+for _name in [name for name in os.environ if name.startswith("S2SAD_")]:
+    del os.environ[_name]
+os.environ["S2SAD_CACHE_DIR"] = tempfile.mkdtemp(prefix="s2sad-test-cache-")
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+@pytest.fixture(autouse=True)
+def _disk_cache_of_its_own(tmp_path_factory, monkeypatch):
+    """Each test gets an empty disk cache folder (subprocesses inherit it); the variables a
+    test sets are restored after it."""
+    monkeypatch.setenv("S2SAD_CACHE_DIR", str(tmp_path_factory.mktemp("s2sad-cache")))
+    for name in [name for name in os.environ if name.startswith("S2SAD_CACHE_") and
+                 name != "S2SAD_CACHE_DIR"] + ["S2SAD_CACHE"]:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)
