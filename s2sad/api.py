@@ -11,6 +11,7 @@ import functools
 import hashlib
 import inspect
 import json
+import linecache
 import threading
 import traceback
 import types
@@ -22,8 +23,10 @@ import numpy as np
 from . import fence, loader
 from .errors import (
     InternalError,
+    Location,
     NonDifferentiableError,
     NonScalarOutputError,
+    NoSourceError,
     S2sadError,
     UnsupportedSyntaxError,
 )
@@ -253,6 +256,170 @@ def _unwrap(f):
     return getattr(f, "__s2sad_function__", f)
 
 
+# --------------------------------------------------------------- bound methods and partials
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+class _BoundTarget:
+    """A Python function with some of its arguments bound: a bound method (``model.loss``;
+    ``Model.create`` for a classmethod, bound to the class), a ``functools.partial``, or an
+    object whose class defines ``__call__`` in Python.
+
+    Its derivatives are the function's, with the bound arguments held constant: the function is
+    transformed once (for every instance), and the bound values are passed to its derivative
+    at each call. `wrt` counts the callable's own parameters (``self`` is not one)."""
+
+    def __init__(self, given, function, args: tuple, keywords: dict):
+        self.given = given
+        self.function = function
+        self.args = args
+        self.keywords = keywords
+        qualname = getattr(function, "__qualname__", type(given).__name__)
+        self.name = getattr(given, "__qualname__", None) or (
+            f"functools.partial({qualname})" if isinstance(given, functools.partial) else
+            f"{type(given).__qualname__} object")
+        self.params = _positional_names(function)
+        self.bound = set(self.params[:len(args)]) | set(keywords)
+        self.own = [n for n in _positional_names(given) if n not in self.bound]
+
+    def location(self):
+        """Where the function is defined (its ``def`` line)."""
+        code = getattr(self.function, "__code__", None)
+        if code is None or code.co_filename.startswith("<"):
+            return None
+        line = code.co_firstlineno
+        text = linecache.getline(code.co_filename, line)
+        return Location(code.co_filename, line, len(text) - len(text.lstrip()), text)
+
+    def names(self, wrt):
+        """`wrt` (positions among the callable's own parameters, or names) as the function's
+        parameter names, in the same structure (one, or a tuple)."""
+        several = isinstance(wrt, (tuple, list))
+        names = tuple(self._name(item) for item in (wrt if several else (wrt,)))
+        return names if several else names[0]
+
+    def _name(self, item):
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            return item  # resolve_wrt explains what wrt may be
+        bound = ", ".join(sorted(self.bound)) or "none"
+        if isinstance(item, int):
+            if -len(self.own) <= item < len(self.own):
+                return self.own[item]
+            raise NonDifferentiableError(
+                f"wrt={item} is out of range: {self.name} has {len(self.own)} parameter(s) of "
+                "its own", self.location(),
+                f"its parameters are {', '.join(self.own) or '(none)'}; the bound ones "
+                f"({bound}) are held constant")
+        if item in self.bound:
+            raise NonDifferentiableError(
+                f"wrt names {item!r}, but {self.name} binds it, so it is held constant",
+                self.location(),
+                "to differentiate with respect to it, differentiate the function itself and "
+                f"pass it as an argument: s2sad.grad({self.function.__qualname__}, "
+                f"wrt={item!r})")
+        return item
+
+    def positional(self, args, kwargs=None) -> list:
+        """The function's arguments, all positional, for a call of the callable with `args`."""
+        try:
+            bound = inspect.signature(self.function).bind(
+                *self.args, *args, **{**self.keywords, **(kwargs or {})})
+        except TypeError as exc:
+            raise S2sadError(f"bad arguments for {self.name}: {exc}", self.location(),
+                             f"call it as {self.name}{_signature_text(self.given)}") from None
+        bound.apply_defaults()
+        if bound.kwargs:
+            raise UnsupportedSyntaxError(
+                f"{self.name} has keyword-only parameters ({', '.join(bound.kwargs)})",
+                self.location(), "make them ordinary parameters")
+        return list(bound.args)
+
+    def tangents(self, tangents, count: int) -> list:
+        """One tangent per argument of the function (None for the bound ones)."""
+        by_name = dict(zip(self.own, tangents))
+        return [by_name.get(name) for name in self.params[:count]]
+
+    def rebind(self, derived):
+        """`derived` (a derivative of the function) with the same arguments bound."""
+        if not self.args and not self.keywords:
+            return derived
+        if isinstance(self.given, types.MethodType) and len(self.args) == 1:
+            return types.MethodType(derived, self.args[0])
+        return functools.partial(derived, *self.args, **self.keywords)
+
+
+def _positional_names(f) -> list:
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.kind in _POSITIONAL]
+
+
+def _signature_text(f) -> str:
+    try:
+        return str(inspect.signature(f))
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+def _bound_target(f):
+    """`f` as a :class:`_BoundTarget` when it is a Python function with bound arguments (or
+    a staticmethod object), None for anything else (plain functions above all)."""
+    f = _unwrap(f)
+    if isinstance(f, types.FunctionType):
+        return None
+    if isinstance(f, staticmethod):
+        return _BoundTarget(f, f.__func__, (), {})
+    if isinstance(f, classmethod):
+        function = f.__func__
+        raise NoSourceError(
+            f"{getattr(function, '__qualname__', 'this')!r} is a classmethod object, bound to "
+            "no class (it was read from a class's __dict__)",
+            _BoundTarget(f, function, (), {}).location(),
+            f"differentiate it through its class, which binds cls: "
+            f"s2sad.grad({getattr(function, '__qualname__', 'Class.method')})")
+    if isinstance(f, types.MethodType):
+        inner, args, keywords = f.__func__, (f.__self__,), {}
+    elif isinstance(f, functools.partial):
+        inner, args, keywords = f.func, f.args, f.keywords
+    elif callable(f) and not isinstance(f, type) and user_function(type(f).__call__):
+        inner, args, keywords = type(f).__call__, (f,), {}
+    else:
+        return None
+    nested = _bound_target(inner)
+    if nested is not None:  # a partial of a bound method, a bound method of a partial...
+        inner = nested.function
+        args, keywords = (*nested.args, *args), {**nested.keywords, **keywords}
+    return _BoundTarget(f, inner, tuple(args), dict(keywords))
+
+
+def _bound_vjp(target: _BoundTarget, args, wrt):
+    everything = wrt is None
+    if everything:
+        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) and i < len(target.own))
+    value, inner = vjp(target.function, *target.positional(args), wrt=target.names(wrt))
+    if not everything:
+        return value, inner
+
+    def vjp_fn(cotangent):
+        """The cotangents of the arguments for `cotangent`, which has the output's shape."""
+        by_position = dict(zip(wrt, inner(cotangent)))
+        return tuple(by_position.get(i) for i in range(len(args)))
+
+    return value, vjp_fn
+
+
+def _bound_jvp(target: _BoundTarget, primals, tangents):
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
+                         target.location(),
+                         "give one tangent per primal argument (None: not perturbed)")
+    values = target.positional(primals)
+    return jvp(target.function, values, target.tangents(tangents, len(values)))
+
+
 def _describe(obj) -> str:
     """What the generated code depends on in a free name's object. The value of a real float or
     a real array is read by the generated code at call time, never by the transformation, so
@@ -411,8 +578,12 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
 
     ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
     (adjoint) code, ``mode="vjp"`` the vector-Jacobian product with an explicit cotangent,
-    ``mode="forward"`` the tangent (JVP) code.
+    ``mode="forward"`` the tangent (JVP) code. For a bound method or a partial, the code of
+    the function itself, whose bound parameters are held constant.
     """
+    target = _bound_target(f)
+    if target is not None:
+        return source(target.function, mode, target.names(wrt), optimize, ssa)
     if ssa:
         return _build(f, "ssa", wrt, optimize).loaded.source
     kinds = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp", "jvp": "jvp"}
@@ -560,7 +731,12 @@ def grad(f, wrt=0):
     """The function computing the gradient of scalar-valued `f`.
 
     `wrt` is a parameter position or name, or a tuple of them (then the gradient is a tuple).
+    For a bound method or a ``functools.partial``, the bound arguments are held constant and
+    `wrt` counts the remaining parameters.
     """
+    target = _bound_target(f)
+    if target is not None:
+        return target.rebind(grad(target.function, target.names(wrt)))
     return _grad_function(f, wrt, with_value=False)
 
 
@@ -569,6 +745,9 @@ grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code 
 
 def value_and_grad(f, wrt=0):
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass."""
+    target = _bound_target(f)
+    if target is not None:
+        return target.rebind(value_and_grad(target.function, target.names(wrt)))
     return _grad_function(f, wrt, with_value=True)
 
 
@@ -578,6 +757,9 @@ def vjp(f, *args, wrt=None):
     The cotangent has the shape of the output (a tuple of them for a tuple output). The result
     is a tuple with one entry per argument in `wrt` (default: every positional argument).
     """
+    target = _bound_target(f)
+    if target is not None:
+        return _bound_vjp(target, args, wrt)
     fn = _unwrap(f)
     everything = wrt is None
     if everything:  # every floating argument; ints, bools, strings get None
@@ -664,6 +846,9 @@ def jvp(f, primals, tangents):
     `primals` and `tangents` are tuples of the same structure (one tangent per argument).
     For a tuple output both the value and its tangent are tuples.
     """
+    target = _bound_target(f)
+    if target is not None:
+        return _bound_jvp(target, primals, tangents)
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
@@ -720,6 +905,9 @@ def jacobian(f, wrt=0, mode: str = "auto"):
     if mode not in ("auto", "reverse", "forward"):
         raise S2sadError(f"unknown jacobian mode {mode!r}",
                          hint="use mode='reverse', 'forward' or 'auto'")
+    target = _bound_target(f)
+    if target is not None:
+        return target.rebind(jacobian(target.function, target.names(wrt), mode))
     single_in = not isinstance(wrt, (tuple, list))
     reverse_built = forward_built = None
 
@@ -821,6 +1009,9 @@ def hessian(f, wrt=0):
 
     For an input of shape ``T`` the Hessian has shape ``T + T``.
     """
+    target = _bound_target(f)
+    if target is not None:
+        return target.rebind(hessian(target.function, target.names(wrt)))
     jac = jacobian(grad(f, wrt), wrt, mode="forward")
 
     def hess(*args, **kwargs):
@@ -852,6 +1043,10 @@ def hvp(f, x, v, *args):
         raise S2sadError(f"hvp got {len(x)} arguments but a direction that is not a tuple of "
                          f"{len(x)}", hint="give one direction per argument in x")
     positions = tuple(range(len(xs)))
+    if _bound_target(f) is not None:  # forward over the (bound) gradient, which checks
+        _, tangent = jvp(grad(f, positions if several else 0), (*xs, *args),
+                         (*vs, *([None] * len(args))))
+        return separated(tangent, x, v, args)
     # Arguments and directions checked against f itself, so errors point at f.
     built = _build(f, "vjp", positions)
     values = _guarded(lambda: built.bind((*xs, *args), {}))
@@ -927,6 +1122,17 @@ def trace(f, *args, cotangent=None):
     """
     from .teaching import build_trace, instrumented
 
+    target = _bound_target(f)
+    if target is not None:
+        values = target.positional(args)
+        for name, value in zip(target.params, values):
+            if name in target.bound and not (is_float_like(value) or is_integer_like(value)):
+                raise S2sadError(
+                    f"trace prints every value of {target.name} as numbers, but the bound "
+                    f"argument {name!r} is a {type(value).__name__}", target.location(),
+                    "trace a function of numbers: pass the numbers it reads from "
+                    f"{name!r} as arguments")
+        return trace(target.function, *values, cotangent=cotangent)
     fn = _unwrap(f)
     wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
     ssa = _build(fn, "ssa", 0).loaded
