@@ -296,6 +296,8 @@ def _library_table() -> dict:
                 try:
                     with np.errstate(all="ignore"), warnings.catch_warnings():
                         warnings.simplefilter("ignore")
+                        # a form NumPy deprecates (np.cross of 2-vectors) is not drawn
+                        warnings.simplefilter("error", DeprecationWarning)
                         out = np.asarray(eval(source, namespace))  # noqa: S307
                 except Exception:  # noqa: BLE001, S112 - the template does not take these shapes
                     continue
@@ -303,6 +305,16 @@ def _library_table() -> dict:
                     table.setdefault(out.shape, {}).setdefault(family, {}).setdefault(
                         template, []).append(LibraryCall(family, template, kinds, shapes))
     return table
+
+
+# Library calls that return several values, unpacked into names by a statement:
+# (template, operand shape, shapes of the values).
+UNPACKINGS = [
+    ("np.split({0}, 2)", (2, 3), [(1, 3), (1, 3)]),
+    ("np.hsplit({0}, 3)", (2, 3), [(2, 1), (2, 1), (2, 1)]),
+    (f"np.linalg.slogdet({_SPD2})", (2, 3), [(), ()]),
+    ("{0}", (2, 3), [(3,), (3,)]),  # the rows of an array
+]
 
 
 def _function_name(template: str) -> str:
@@ -551,6 +563,7 @@ class _Builder:
             kinds.append("setitem")
         if depth > 0 and self.output is not None:
             kinds.append("early_return")
+        kinds.append("unpack")
         kind = self.pick(kinds)
         expr_depth = self.draw(st.integers(0, 2))
         if kind == "assign":
@@ -573,6 +586,13 @@ class _Builder:
             if not self.in_place and shape:  # spelled out: no array is updated in place
                 return [f"{name} = {name} {op[0]} {value}"]
             return [f"{name} {op} {value}"]
+        if kind == "unpack":
+            template, source_shape, shapes = self.pick(UNPACKINGS)
+            value = template.format(self.expr(source_shape, scope, expr_depth))
+            names = [self.new_name("v") for _ in shapes]
+            scope.values.update(zip(names, shapes))  # views or scalars: not owned
+            self.features.add("tuple unpacking")
+            return [f"{', '.join(names)} = {value}"]
         if kind == "reshape_variable":
             # Rebind a name to a value of another shape: its adjoint changes shape too.
             name = self.pick(sorted(scope.values))

@@ -7,10 +7,22 @@ Hypothesis and reported with the whole program, its arguments and both numbers.
 
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from progen import MODES, OUTPUTS, Refused, Unusable, arguments, check, programs
+from progen import (
+    LIBRARY,
+    LIBRARY_CALLS,
+    MODES,
+    OUTPUTS,
+    Program,
+    Refused,
+    Unusable,
+    arguments,
+    check,
+    programs,
+)
 
 # Examples per check: when nothing fails the whole file runs in about 15 s on two cores (a
 # failure adds the time Hypothesis takes to shrink it, which can be minutes).
@@ -19,10 +31,14 @@ EXAMPLES = {"grad": 150, "jvp": 150, "vjp": 100, "hessian": 80, "jacobian": 100}
 outcomes: Counter = Counter()
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_random_programs(mode, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_disk_cache(monkeypatch):
     # Thousands of one-off programs: keep them out of the disk cache.
     monkeypatch.setenv("S2SAD_CACHE", "0")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_random_programs(mode):
     outcomes.clear()
 
     @settings(max_examples=EXAMPLES[mode], deadline=None, derandomize=True, database=None,
@@ -47,3 +63,44 @@ def test_random_programs(mode, monkeypatch):
     run()
     print(f"{mode}: {dict(outcomes)}")
     assert outcomes["checked"] >= EXAMPLES[mode] // 2, dict(outcomes)
+
+
+def test_every_library_form_is_drawn():
+    # A form that accepts no combination of shapes (a typo, a shape it never returns) would
+    # silently never be drawn.
+    drawn = {call.template for families in LIBRARY_CALLS.values()
+             for calls in families.values() for forms in calls.values() for call in forms}
+    written = {template for _, templates in LIBRARY.values() for template, _ in templates}
+    assert written - drawn == set()
+
+
+def _program(body: str, shapes: list) -> Program:
+    params = [f"p{i}" for i in range(len(shapes))]
+    source = (f"import numpy as np\n\n\ndef f({', '.join(params)}):\n"
+              f"    return {body}\n")
+    return Program(source, params, shapes, "scalar")
+
+
+@pytest.mark.parametrize(("body", "args"), [
+    ("np.max(p0)", (np.array([1.0, 1.0, 0.0]),)),  # tied maximum: one-sided derivatives differ
+    ("np.sum(np.sort(p0, axis=0))", (np.array([[1.0, 2.0, 3.0], [1.0, 0.0, 4.0]]),)),
+    ("np.std(p0)", (np.array([0.5, 0.5, 0.5]),)),  # std at zero variance
+    ("np.sum(np.clip(p0, -0.5, 1.0))", (np.array([1.0, 0.0, 0.0]),)),  # on a bound
+    ("np.linalg.norm(p0)", (np.zeros(3),)),
+    ("np.linalg.norm(p0, ord=np.inf)", (np.array([1.0, -1.0, 0.5]),)),  # |x| tied
+    ("np.sum(np.linalg.eigvalsh(np.diag(p0)))", (np.array([1.0, 1.0, 2.0]),)),
+])
+def test_kinks_of_library_calls_are_not_judged(body, args):
+    with pytest.raises(Unusable):
+        check("hessian", _program(body, [np.shape(a) for a in args]), args)
+
+
+@pytest.mark.parametrize("body", [
+    "np.sum(np.maximum(p0, p0))", "np.sum(np.clip(p0, p0, None))",
+    "np.sum(np.max(np.stack([p0, p0]), axis=0))", "np.sum(np.sort(np.concatenate([p0, p0])))",
+])
+def test_ties_that_hold_along_the_stencil_are_judged(body):
+    # Tied everywhere: the shares s2sad gives the tied entries must add up to the derivative.
+    args = (np.array([0.5, -1.0, 2.0]),)
+    for mode in ("grad", "hessian"):
+        check(mode, _program(body, [(3,)]), args)  # raises if wrong or unusable
