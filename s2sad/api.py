@@ -1167,6 +1167,7 @@ class Differentiable:
     def __init__(self, fn):
         self.__s2sad_function__ = fn
         functools.update_wrapper(self, fn)
+        self.__dict__.pop(loader.TABLE, None)  # fn's own caches stay fn's
 
     def __call__(self, *args, **kwargs):
         return self.__s2sad_function__(*args, **kwargs)

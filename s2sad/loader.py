@@ -140,7 +140,7 @@ def _show_source(filename: str, text: str, function) -> None:
     with _source_guard:
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         _source_users[filename] += 1
-    weakref.finalize(function, _forget_source, filename)
+    weakref.finalize(function, _forget_source, filename).atexit = False
 
 
 def _forget_source(filename: str) -> None:

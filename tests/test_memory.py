@@ -82,6 +82,18 @@ def test_clear_cache_forgets_the_gradient_functions_too():
     assert again is not g and again(2.0) == g(2.0) == 12.0
 
 
+def test_clear_cache_reaches_the_caches_of_a_decorated_function():
+    def f(x):
+        return x * x * 3.0
+
+    decorated = s2sad.differentiate(f)
+    assert decorated.grad(2.0) == 12.0
+    assert loader.TABLE in f.__dict__ and loader.TABLE not in decorated.__dict__
+    s2sad.clear_cache()
+    assert loader.TABLE not in f.__dict__ and loader.TABLE not in decorated.__dict__
+    assert decorated.grad(1.0) == 6.0
+
+
 def many_functions_source(count: int) -> str:
     # Distinct bodies: each gets its own generated text, hence its own linecache entry.
     defs = [f"def f{i}(x):\n    return np.sin(x) * {i + 1}.0 + x ** {i + 2}\n"
