@@ -376,16 +376,14 @@ def test_function_defined_with_exec_gives_no_source_error_with_hint():
     assert "hint:" in str(info.value)
 
 
-def test_callable_object_and_partial_give_no_source_error():
+def test_a_partial_of_unsupported_code_points_at_that_code():
+    # Callable objects and partials are differentiated (tests/test_methods.py); what their
+    # function cannot do is reported at its own line.
     import functools
 
-    class Scale:
-        def __call__(self, x):
-            return x * 2.0
-
-    for obj in (Scale(), functools.partial(case_try)):
-        with pytest.raises(s2sad.NoSourceError):
-            s2sad.grad(obj)
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(functools.partial(case_try))
+    assert_points_at(info.value, case_try, "try:")
 
 
 # ------------------------------------------------------------------------- missing rules
