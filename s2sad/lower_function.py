@@ -28,6 +28,7 @@ from .ir import (
     Var,
     While,
     always_breaks,
+    children,
     last_breaking_if,
 )
 from .lower import (
@@ -717,7 +718,40 @@ def lower_function(parsed: ParsedFunction, derive=None) -> Function:
         names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
         return FunctionLowerer(parsed, names, derive=derive).lower()
 
-    return with_nesting_room(check_nesting(parsed.node, parsed.location), run)
+    function = with_nesting_room(check_nesting(parsed.node, parsed.location), run)
+    _check_block_nesting(function)
+    return function
+
+
+# Branches and loops nested deeper than this would not compile once generated: Python allows
+# 100 levels of indentation, and derivative code adds its own (the def, loops of the sweeps).
+MAX_BLOCK_NESTING = 90
+
+
+def _check_block_nesting(function: Function) -> None:
+    """Refuse, at the first branch or loop past the bound, blocks nested deeper than
+    MAX_BLOCK_NESTING (a long chain of conditional expressions nests one branch per link)."""
+    deepest, first_too_deep = 0, None
+    stack = [(stmt, 1) for stmt in reversed(function.body)]
+    while stack:
+        stmt, depth = stack.pop()
+        blocks = children(stmt)
+        if not blocks:
+            continue
+        deepest = max(deepest, depth)
+        if depth == MAX_BLOCK_NESTING + 1 and first_too_deep is None:
+            first_too_deep = stmt
+        for block in reversed(blocks):
+            stack.extend((inner, depth + 1) for inner in reversed(block))
+    if first_too_deep is not None:
+        raise UnsupportedSyntaxError(
+            f"branches and loops nest {deepest} levels deep here (each conditional expression "
+            "'a if c else b' and each 'elif' is a branch inside the one before); code nested "
+            f"deeper than {MAX_BLOCK_NESTING} levels would not compile once generated, as "
+            "Python allows 100 levels of indentation", first_too_deep.loc,
+            "split the chain over several statements, or compute the cases with "
+            "np.where(condition, a, b)")
+
 
 
 _RECURSION_PRIMITIVES: dict = {}

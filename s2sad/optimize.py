@@ -15,6 +15,7 @@ kept (the two sweeps must stay paired).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -40,9 +41,22 @@ from .ir import (
 _TEMP = re.compile(r"t\d+$")
 
 
+def _statements(body, out=None) -> list:
+    """Every statement in `body`, depth first, in program order: ``list(walk(body))``
+    without a generator per statement (the passes read every statement of long code on
+    each of their rounds)."""
+    out = [] if out is None else out
+    for stmt in body:
+        out.append(stmt)
+        if isinstance(stmt, (If, For, While)):
+            for block in children(stmt):
+                _statements(block, out)
+    return out
+
+
 def _assign_counts(fn: Function) -> Counter:
     counts = Counter(fn.params)
-    for stmt in walk(fn.body):
+    for stmt in _statements(fn.body):
         for name in targets(stmt):
             counts[name] += 1
     return counts
@@ -50,7 +64,7 @@ def _assign_counts(fn: Function) -> Counter:
 
 def _use_counts(body) -> Counter:
     counts = Counter()
-    for stmt in walk(body):
+    for stmt in _statements(body):
         for atom in stmt.atoms():
             if isinstance(atom, Var):
                 counts[atom.name] += 1
@@ -96,6 +110,7 @@ def _substitute(stmt, mapping: dict):
     return stmt
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked again for the same names on every pass
 def _rank(name: str) -> tuple:
     """How good a name is to keep: user names before versioned ones (x_1), temporaries last;
     adjoints and tangents rank as their primal."""
@@ -193,7 +208,7 @@ def propagate_copies(fn: Function) -> bool:
     assigned = _assign_counts(fn)
     uses = _use_counts(fn.body)
     mapping: dict = {}
-    for stmt in walk(fn.body):
+    for stmt in _statements(fn.body):
         if isinstance(stmt, Copy) and not stmt.carry and assigned[stmt.target] == 1 and (
             stmt.target not in fn.params
         ):

@@ -154,3 +154,32 @@ def test_deep_code_transforms_in_a_thread_with_a_small_stack(load):
         threading.stack_size(previous)
     worker.join()
     assert results == [pytest.approx(1200.0)]
+
+
+def _chain_of_conditional_expressions(n):
+    """x * k if x < k for k = 1 .. n - 1, else x * 1000.0: n - 1 nested branches."""
+    return ("def f(x):\n    return "
+            + " ".join(f"x * {k}.0 if x < {k}.0 else" for k in range(1, n)) + " x * 1000.0\n")
+
+
+def test_a_chain_of_80_conditional_expressions_transforms(load):
+    f = load("chain_80", _chain_of_conditional_expressions(80))
+    for x, slope in ((0.5, 1.0), (40.5, 41.0), (200.0, 1000.0)):
+        grad, (value, tangent) = _both_modes(f, x)
+        assert grad == slope and tangent == slope and value == f(x)
+
+
+def test_a_chain_of_conditional_expressions_too_deep_to_compile_is_refused(load):
+    from s2sad.lower_function import MAX_BLOCK_NESTING
+
+    f = load("chain_120", _chain_of_conditional_expressions(120))
+    for build in (s2sad.grad, lambda fn: s2sad.jvp(fn, (0.5,), (1.0,))):
+        with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+            build(f)
+        err = info.value
+        assert "branches and loops nest 119 levels deep" in err.message
+        assert "np.where(condition, a, b)" in err.hint
+        line = "    return " + _chain_of_conditional_expressions(120).splitlines()[1][11:]
+        col = line.index(f"x * {MAX_BLOCK_NESTING + 1}.0 if")
+        assert (err.location.line, err.location.col) == (5, col)
+        assert err.location.filename.endswith("chain_120.py")
