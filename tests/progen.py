@@ -851,16 +851,27 @@ def _clip_kinks(fn, args, kwargs, value) -> list:
     return [np.sign(np.subtract(x, bound)) for bound in (low, high) if bound is not None]
 
 
+# How close a point may come to a cone-shaped kink (a 2-norm at the zero vector, np.std of
+# equal entries, np.hypot at the origin): the kink bends the function on a scale of its
+# distance, so a stencil near it (let alone across it) measures nothing.
+KINK_RADIUS = 0.05
+
+
+def _away_from_kink(radius, what: str) -> list:
+    if np.min(radius, initial=np.inf) < KINK_RADIUS:
+        raise Unusable(f"too close to the kink of {what}")
+    return []
+
+
 def _std_kinks(fn, args, kwargs, value) -> list:
-    x, _ = _operands(fn, args)  # std = sqrt(var) has a kink where var = 0
-    return [np.var(x, axis=kwargs.get("axis"), ddof=kwargs.get("ddof", 0)) == 0]
+    return _away_from_kink(value, "np.std at equal entries")
 
 
 def _norm_kinks(fn, args, kwargs, value) -> list:
     x = np.asarray(args[0], dtype=float)
     order, axis = kwargs.get("ord", args[1] if len(args) > 1 else None), kwargs.get("axis")
     if order in (None, 2, "fro"):  # smooth but at the zero vector
-        return [np.linalg.norm(x, ord=order, axis=axis) == 0]
+        return _away_from_kink(np.linalg.norm(x, ord=order, axis=axis), "a norm at 0")
     kinks = [np.sign(x)]
     if x.ndim == 2 and axis is None:  # max absolute column (1) or row (inf) sum
         kinks += _order(np.sum(np.abs(x), axis=0 if order == 1 else 1), None)
@@ -874,7 +885,7 @@ def _pair_kinks(fn, args, kwargs, value) -> list:
 
 
 def _origin_kinks(fn, args, kwargs, value) -> list:
-    return [np.logical_and(np.equal(args[0], 0), np.equal(args[1], 0))]
+    return _away_from_kink(np.hypot(args[0], args[1]), "the origin")
 
 
 def _eigenvalue_gaps(fn, args, kwargs, value) -> list:

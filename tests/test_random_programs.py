@@ -87,6 +87,10 @@ def _program(body: str, shapes: list) -> Program:
     ("np.std(p0)", (np.array([0.5, 0.5, 0.5]),)),  # std at zero variance
     ("np.sum(np.clip(p0, -0.5, 1.0))", (np.array([1.0, 0.0, 0.0]),)),  # on a bound
     ("np.linalg.norm(p0)", (np.zeros(3),)),
+    # Next to the zero vector, not on it: the stencil crosses the kink of |p0| * sqrt(6).
+    ("np.linalg.norm(p0 + np.zeros((2, 3)), \"fro\")", (5.486628422186597e-126,)),
+    ("np.std(p0 * np.array([1.0, 2.0]))", (1e-9,)),
+    ("np.hypot(p0, 2.0 * p0)", (-1e-7,)),
     ("np.linalg.norm(p0, ord=np.inf)", (np.array([1.0, -1.0, 0.5]),)),  # |x| tied
     ("np.sum(np.linalg.eigvalsh(np.diag(p0)))", (np.array([1.0, 1.0, 2.0]),)),
 ])
