@@ -78,7 +78,7 @@ def test_every_differentiable_primitive_is_in_the_rule_table():
                          ids=lambda p: p.name)
 def test_rule_templates_only_call_registered_primitives(prim):
     """Closure under differentiation: lowering a template fails on any unregistered call."""
-    for kind, table in (("vjp", prim.vjp), ("jvp", prim.jvp)):
+    for kind, table in (("vjp", prim.vjp), ("jvp", prim.jvp), ("vjp_strong", prim.vjp_strong)):
         for argname in table:
             env = {name: Var(name) for name in (*prim.signature, "g", "ans", "index")}
             env.update({f"{a}_dot": Var(f"{a}_dot") for a in prim.argnames})
