@@ -229,6 +229,8 @@ def _open_folder(folder: Path, create: bool) -> int | None:
         if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise _Untrusted(f"it is writable by other users (mode {stat.S_IMODE(st.st_mode):o})"
                              f"; make it private with: chmod 700 {folder}")
+        if st.st_mode & (stat.S_IRUSR | stat.S_IXUSR) != stat.S_IRUSR | stat.S_IXUSR:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
     except BaseException:
         os.close(fd)
         raise
@@ -482,7 +484,10 @@ def read(key: str) -> Entry | None:
             if len(data) > MAX_ENTRY_BYTES:
                 raise _reject(dfd, name, "too large")
             if time.time() - st.st_mtime > TOUCH_EVERY:
-                os.utime(fd)  # its last use, for pruning
+                try:
+                    os.utime(fd)  # its last use, for pruning
+                except OSError:
+                    pass  # a read-only cache is still a cache
         finally:
             os.close(fd)
         secret = _read_key(dfd)
