@@ -5,7 +5,9 @@
 Each program from tests/progen.py is differentiated by s2sad and checked against finite
 differences (or, for `jacobian`, reverse mode against forward mode). The first failures are
 shrunk by Hypothesis to a small program and printed in full (`--shrink`, 5 by default); later
-ones are counted, and their unshrunk programs go to `--log` when given. The summary counts
+ones are counted, and their unshrunk programs go to `--log` when given (with the original of
+each shrunk failure: shrinking may turn a wrong answer into another failure, in which case
+the original is printed as well). The summary counts
 programs checked, refused by s2sad (by error type), discarded (a finite-difference step would
 cross a branch), wrong and internal errors. The exit status is 1 when anything was wrong.
 """
@@ -65,6 +67,7 @@ class Tally:
         self.functions: Counter = Counter()  # library functions in the checked programs
         self.shrinking = False  # after a batch's first failure, runs are Hypothesis shrinking
         self.shrink_next = True  # whether the next failure is shrunk (or only counted)
+        self.found = ("", "")  # the failure being shrunk, as first found: (kind, message)
 
     @property
     def run(self) -> int:
@@ -116,6 +119,12 @@ def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, starte
                         if log is not None:
                             log.write(f"==== {mode}: {kind}\n{failure}\n\n")
                         return
+                    # Shrinking keeps any failure, not necessarily of this kind (a wrong
+                    # answer can shrink into an internal error): the original is kept too.
+                    tally.found = (kind, str(failure))
+                    if log is not None:
+                        log.write(f"==== {mode}: {kind} (as found, before shrinking)\n"
+                                  f"{failure}\n\n")
                     tally.shrinking = True
                 raise
             if counting:
@@ -134,6 +143,10 @@ def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, starte
             print(f"\n==== {mode}: {kind} (shrunk) ====\n{failure}\n", flush=True)
             if log is not None:
                 log.write(f"==== {mode}: {kind} (shrunk)\n{failure}\n\n")
+            if tally.found[0] != kind:
+                tally.failures.append(tally.found)
+                print(f"==== {mode}: {tally.found[0]} (as found; it shrank into the failure "
+                      f"above) ====\n{tally.found[1]}\n", flush=True)
         batch_index += 1
     return tally
 

@@ -211,11 +211,12 @@ LIBRARY = {
         (f"np.linalg.det({_SPD2})", "x"), (f"np.linalg.det({_DOMINANT2})", "x"),
         (f"np.linalg.det({_SPD3})", "x"), (f"np.linalg.slogdet({_SPD3})[1]", "x"),
         (f"np.linalg.slogdet({_DOMINANT2})[1]", "x"),
-        (f"np.linalg.inv({_SPD2}) @ {{1}}", "xx"), (f"np.linalg.inv({_DOMINANT2}) @ {{1}}", "xx"),
+        (f"(np.linalg.inv({_SPD2}) @ {{1}})", "xx"),
+        (f"(np.linalg.inv({_DOMINANT2}) @ {{1}})", "xx"),
         (f"np.trace(np.linalg.inv({_SPD3}))", "x"), (f"np.linalg.inv({_DOMINANT2})[0]", "x"),
         (f"np.linalg.solve({_SPD2}, {{1}})", "xx"), (f"np.linalg.solve({_DOMINANT2}, {{1}})", "xx"),
         (f"np.linalg.solve({_SPD3}, {{1}})", "xx"),
-        (f"np.linalg.cholesky({_SPD2}) @ {{1}}", "xx"), (f"np.linalg.cholesky({_SPD3})[-1]", "x"),
+        (f"(np.linalg.cholesky({_SPD2}) @ {{1}})", "xx"), (f"np.linalg.cholesky({_SPD3})[-1]", "x"),
         (f"np.linalg.eigvalsh({_SPD2})", "x"), (f"np.linalg.eigvalsh({_SPD3})", "x"),
         (f"np.linalg.matrix_power({_DOMINANT2}, 3)[1]", "x"),
         ("np.linalg.norm({0})", "x"), ("np.linalg.norm({0}, axis=-1)", "x"),
@@ -301,7 +302,8 @@ def _library_table() -> dict:
                         out = np.asarray(eval(source, namespace))  # noqa: S307
                 except Exception:  # noqa: BLE001, S112 - the template does not take these shapes
                     continue
-                if out.dtype.kind == "f" and out.shape in SHAPES:
+                # (np.var(x, ddof=1) of one entry is nan: not a form to draw)
+                if out.dtype.kind == "f" and out.shape in SHAPES and np.all(np.isfinite(out)):
                     table.setdefault(out.shape, {}).setdefault(family, {}).setdefault(
                         template, []).append(LibraryCall(family, template, kinds, shapes))
     return table

@@ -74,6 +74,24 @@ def test_every_library_form_is_drawn():
     assert written - drawn == set()
 
 
+def _encloses(text: str) -> bool:
+    """Whether `text` is one call, subscript or parenthesized expression (no operator at the
+    top level), so that it can stand as an operand anywhere."""
+    depth = 0
+    for char in text:
+        depth += (char in "([") - (char in ")]")
+        if depth == 0 and char == " ":
+            return False
+    return True
+
+
+def test_library_forms_bind_as_operands():
+    # `v * np.linalg.inv(M) @ w` would read as `(v * inv(M)) @ w`
+    loose = [template for _, templates in LIBRARY.values() for template, _ in templates
+             if not _encloses(template)]
+    assert loose == []
+
+
 def _program(body: str, shapes: list) -> Program:
     params = [f"p{i}" for i in range(len(shapes))]
     source = (f"import numpy as np\n\n\ndef f({', '.join(params)}):\n"
