@@ -31,11 +31,13 @@ from .errors import (  # noqa: E402
     StaleSourceError,
     UnsupportedSyntaxError,
 )
+from .diskcache import CacheWarning  # noqa: E402
 from .loader import clear_cache  # noqa: E402
 from .rules.user import defjvp, defvjp, primitive  # noqa: E402
 from .runtime import stop_gradient  # noqa: E402
 
 __all__ = [
+    "CacheWarning",
     "Differentiable",
     "InternalError",
     "MissingRuleError",
