@@ -21,6 +21,7 @@ from .api import (  # noqa: E402
     value_and_grad,
     vjp,
 )
+from .diskcache import CacheWarning  # noqa: E402
 from .errors import (  # noqa: E402
     InternalError,
     MissingRuleError,
@@ -31,7 +32,6 @@ from .errors import (  # noqa: E402
     StaleSourceError,
     UnsupportedSyntaxError,
 )
-from .diskcache import CacheWarning  # noqa: E402
 from .loader import clear_cache  # noqa: E402
 from .rules.user import defjvp, defvjp, primitive  # noqa: E402
 from .runtime import stop_gradient  # noqa: E402
