@@ -29,6 +29,8 @@ from .errors import (
     NoSourceError,
     S2sadError,
     UnsupportedSyntaxError,
+    nesting_depth,
+    with_nesting_room,
 )
 from .frontend import parse_function, user_function
 from .lower_function import derivative_names
@@ -512,6 +514,16 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
 def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
     def run():
         parsed = parse_function(fn)
+        depth, statement = nesting_depth(parsed.node)
+        try:  # deep code (a 2,000-term sum) gets room for the recursive walks of the build
+            return with_nesting_room(depth, lambda: build(parsed))
+        except RecursionError:
+            raise UnsupportedSyntaxError(
+                "this function nests too deeply for s2sad to transform",
+                parsed.location(statement),
+                "split the expression into several assignments") from None
+
+    def build(parsed):
         fence.check(parsed)  # syntax errors first, before wrt is matched to parameters
         wrt_names = () if mode == "ssa" else resolve_wrt(parsed, wrt)
         request = Request(mode, wrt_names, optimize)

@@ -78,12 +78,19 @@ def _local_names(parsed: ParsedFunction) -> set:
 
 
 def _static(parsed: ParsedFunction, node, local: set):
-    if isinstance(node, gast.Name):
-        return None if node.id in local else parsed.scope.get(node.id)
-    if isinstance(node, gast.Attribute):
-        base = _static(parsed, node.value, local)
-        return None if base is None else getattr(base, node.attr, None)
-    return None
+    """The object a global Name/Attribute chain denotes (iterative: x.T.T... may be long)."""
+    attrs = []
+    while isinstance(node, gast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name) or node.id in local:
+        return None
+    obj = parsed.scope.get(node.id)
+    for attr in reversed(attrs):
+        if obj is None:
+            return None
+        obj = getattr(obj, attr, None)
+    return obj
 
 
 def dependencies(parsed: ParsedFunction) -> tuple:

@@ -183,3 +183,11 @@ def test_a_chain_of_conditional_expressions_too_deep_to_compile_is_refused(load)
         col = line.index(f"x * {MAX_BLOCK_NESTING + 1}.0 if")
         assert (err.location.line, err.location.col) == (5, col)
         assert err.location.filename.endswith("chain_120.py")
+
+
+def test_a_long_attribute_chain_transforms(load):
+    f = load("deep_attributes", "def f(x):\n    return np.sum(x" + ".T" * 1000 + " * x)\n")
+    x = np.arange(6.0).reshape(2, 3)
+    grad, (value, tangent) = _both_modes(f, x)
+    np.testing.assert_allclose(grad, 2 * x)
+    assert tangent == pytest.approx(2 * x.sum())
