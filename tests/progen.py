@@ -3,7 +3,8 @@
 `programs(output="scalar" | "array" | "any")` is a Hypothesis strategy of small Python/NumPy
 modules (source text) defining a function `f` and sometimes a helper it calls. They mix
 scalars and arrays of broadcast-compatible shapes, elementwise functions, reductions,
-indexing, item assignment, branches, `for` and `while` loops, early returns and helper calls.
+indexing, item assignment, branches, `for` and `while` loops, early returns, helper calls and
+calls of about 120 NumPy / SciPy functions with their parameters (`LIBRARY`).
 `arguments(program)` draws values for `f`'s parameters.
 
 `check(mode, program, args, seed)` differentiates `f` with s2sad and compares the result with
@@ -18,9 +19,10 @@ forward mode). Its outcomes:
   program, the arguments and both numbers in the message.
 
 Finite differences run a *traced* copy of the program, in which every comparison and every
-kink (`abs`, `max`, `np.maximum`, ...) records which side it took. An example counts only if
-every point of the stencil takes the same path as the base point, so the plain function is
-smooth along the stencil and the finite-difference reference can be trusted.
+kink (`abs`, `max`, `np.maximum`, `np.sort`, `np.clip`, ...: `LIBRARY_KINKS`) records which
+side it took. An example counts only if every point of the stencil takes the same path as
+the base point, so the plain function is smooth along the stencil and the finite-difference
+reference can be trusted.
 """
 
 from __future__ import annotations
