@@ -29,3 +29,90 @@ def test_grad_of_cross_of_two_vectors():
         return  # a refusal with s2sad's own error is acceptable
     for index, gradient in enumerate(got):
         np.testing.assert_allclose(gradient, numeric_grad(_cross, [x, y], index), rtol=1e-6)
+
+
+# Writes in place into a view that a call returned. NumPy changes the viewed array too; s2sad
+# computes on a copy. It refuses this for the views it knows (`x[1:]`, `x.T`, `np.ravel(x)`,
+# ... : _VIEW_FUNCTIONS in s2sad/fence.py) but not for these, and answers with the value
+# and derivatives of the program as if the view were a copy.
+def _split_item(x):
+    a = np.split(x, 2)[0]
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _split_unpacked(x):
+    a, b = np.split(x, 2)
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _hsplit(x):
+    a = np.hsplit(x, 3)[0]
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _array_split(x):
+    a = np.array_split(x, 2)[1]
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _vsplit(x):
+    a = np.vsplit(x, 2)[0]
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _flip(x):
+    a = np.flip(x)
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _fliplr(x):
+    a = np.fliplr(x)
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _flipud(x):
+    a = np.flipud(x)
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _rot90(x):
+    a = np.rot90(x)
+    a += 1.0
+    return np.sum(x * x)
+
+
+def _real(x):
+    a = np.real(x)
+    a += 1.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("f", [_split_item, _split_unpacked, _hsplit, _array_split, _vsplit,
+                               _flip, _fliplr, _flipud, _rot90, _real])
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="np.split / hsplit / vsplit / array_split, np.flip / fliplr / flipud, "
+                          "np.rot90 and np.real return views, which s2sad/fence.py's "
+                          "_VIEW_FUNCTIONS does not list: a write into one is not refused")
+def test_write_into_a_view_returned_by_a_call(f):
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+    def on_a_copy(x):  # NumPy's answer, without changing the caller's array
+        return f(np.array(x, dtype=float))
+
+    try:
+        value, gradient = s2sad.value_and_grad(f)(x.copy())
+        _, tangent = s2sad.jvp(f, (x.copy(),), (np.ones_like(x),))
+    except S2sadError:
+        return  # refusing the program is right
+    expected = numeric_grad(on_a_copy, [x], 0)
+    assert value == pytest.approx(on_a_copy(x))
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6)
+    assert tangent == pytest.approx(np.sum(expected))
