@@ -227,7 +227,11 @@ class _Fence(gast.NodeVisitor):
 # Calls and attributes whose result may share memory with their (first) argument.
 _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "asarray", "squeeze", "expand_dims",
                    "moveaxis", "swapaxes", "atleast_1d", "atleast_2d", "atleast_3d",
-                   "diagonal", "broadcast_to", "view", "asanyarray"}
+                   "diagonal", "broadcast_to", "view", "asanyarray", "flip", "fliplr",
+                   "flipud", "rot90", "rollaxis", "permute_dims", "matrix_transpose", "real",
+                   "imag", "conj", "conjugate", "real_if_close", "ascontiguousarray"}
+# Calls whose result is a new list of views of their (first) argument.
+_VIEW_LISTS = {"split", "array_split", "hsplit", "vsplit", "dsplit", "unstack"}
 _VIEW_ATTRIBUTES = {"T", "real", "imag", "mT"}
 _SEQUENCE_BUILTINS = (enumerate, zip, reversed, list, tuple)
 _OPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
@@ -298,6 +302,9 @@ class _Aliasing:
                 if self.is_module_function(func):  # np.reshape(x, ...)
                     return self.sources(node.args[0]) if node.args else set()
                 return self.sources(func.value)  # x.reshape(...)
+            if isinstance(func, gast.Attribute) and func.attr in _VIEW_LISTS and (
+                    self.is_module_function(func) and node.args):  # np.split(x, 2)
+                return {id(node)} | _items(self.sources(node.args[0]))
             if isinstance(func, gast.Name) and func.id not in self.local and (
                 self.parsed.resolve(func.id) in _SEQUENCE_BUILTINS
             ):
