@@ -28,6 +28,7 @@ os.environ.setdefault("S2SAD_CACHE", "0")  # one-off programs: keep them out of 
 from hypothesis import HealthCheck, Phase, given, reject, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from hypothesis.errors import FlakyFailure  # noqa: E402
 from progen import (  # noqa: E402
     LIBRARY_FUNCTIONS,
     MODES,
@@ -134,7 +135,16 @@ def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, starte
                     progress(tally, started)
 
         try:
-            run()
+            try:
+                run()
+            except FlakyFailure as flaky:
+                # The failure did not replay the same way (so it is reported as found): an
+                # s2sad that answers differently the second time is a bug of its own.
+                failures = [e for e in flaky.exceptions if isinstance(e, FAILURES)]
+                if not failures:
+                    raise
+                print(f"\n==== {mode}: a failure did not replay the same way ====", flush=True)
+                raise failures[0] from flaky
         except FAILURES as failure:
             # Hypothesis re-raises the smallest failing example it found.
             shrink_budget[0] -= 1

@@ -124,6 +124,7 @@ THRESHOLDS = ["0.0", "0.5", "-0.5", "1.0", "-1.0", "2.0"]
 # well-conditioned: `A @ A.T + 3 I` is symmetric positive definite with eigenvalues >= 3,
 # `3 I + tanh(B)` is diagonally dominant. Which operand shapes a template accepts, and the
 # shape it returns, is found by running it once per combination of SHAPES (`_library_table`).
+# Read-only views (np.broadcast_to, np.diagonal) are copied: a program may update any value.
 _SPD2 = "({0} @ ({0}).T + 3.0 * np.eye(2))"  # {0} of shape (2, 3)
 _SPD3 = "(({0}).T @ {0} + 3.0 * np.eye(3))"  # {0} of shape (2, 3)
 _DOMINANT2 = "(3.0 * np.eye(2) + np.tanh(({0})[:, :2]))"  # {0} of shape (2, 3)
@@ -188,10 +189,10 @@ LIBRARY = {
         ("np.repeat({0}, 2, axis=0)", "x"), ("np.repeat({0}, 3)", "x"),
         ("np.repeat({0}, [1, 2])", "x"), ("np.diag({0})", "x"), ("np.diag(np.diag({0}))", "x"),
         ("np.triu({0})", "x"), ("np.tril({0}, k=1)", "x"), ("np.triu({0}, -1)", "x"),
-        ("np.trace({0})", "x"), ("np.diagonal({0})", "x"), ("np.ravel({0})", "x"),
+        ("np.trace({0})", "x"), ("np.diagonal({0}).copy()", "x"), ("np.ravel({0})", "x"),
         ("({0}).flatten()", "x"), ("np.squeeze({0})", "x"), ("np.expand_dims({0}, 0)", "x"),
         ("np.atleast_2d({0})", "x"), ("np.atleast_1d({0})", "x"),
-        ("np.broadcast_to({0}, (2, 3))", "x"), ("np.take({0}, [0, 2, 2], axis=-1)", "x"),
+        ("np.broadcast_to({0}, (2, 3)).copy()", "x"), ("np.take({0}, [0, 2, 2], axis=-1)", "x"),
         ("np.transpose({0}).ravel()", "x"), ("np.swapaxes({0}, 0, 1)[0]", "x"),
         ("np.moveaxis({0}, 0, -1)[0]", "x"), ("np.append({0}, {1})", "xx"),
         ("np.linspace({0}, {1}, 3)", "xx"), ("np.array([{0}, {1}])", "xx"),
@@ -969,7 +970,9 @@ class Loaded:
         tree = _PathRecorder().visit(ast.parse(program.source))
         ast.fix_missing_locations(tree)
         namespace = _traced_namespace(self.path_log)
-        exec(compile(tree, f"<traced {self.module_name}>", "exec"), namespace)  # noqa: S102
+        # One file name for every traced program: Hypothesis tells failures apart by where
+        # they were raised, and a replay of the same program loads it under a new module name.
+        exec(compile(tree, "<traced program>", "exec"), namespace)  # noqa: S102
         self.traced = namespace["f"]
 
     def close(self) -> None:
