@@ -105,7 +105,10 @@ def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, starte
             except Refused as refusal:
                 if counting:
                     tally.counts["refused"] += 1
-                    tally.refusals[f"{refusal.error_type} ({refusal.api.split('(')[0]})"] += 1
+                    key = f"{refusal.error_type} ({refusal.api.split('(')[0]})"
+                    if refusal.error_type == "MissingRuleError":  # which rule: a coverage gap
+                        key += ": " + str(refusal).split(": ", 2)[-1].splitlines()[0][:120]
+                    tally.refusals[key] += 1
                 return
             except Unusable:
                 if counting:
