@@ -329,3 +329,20 @@ def test_concatenate_adjoint_splits_like_the_list():
     assert "split_like(" in source
     assert "np.concatenate(" in s2sad.source(concatenate_energy, mode="jvp")
     assert "np.concatenate(" in s2sad.source(array_split_energy)
+
+
+def linspace_of_variables(a, b):
+    return np.sum(np.linspace(a, b * b, 4) ** 2)
+
+
+def test_hessian_through_linspace_matches_differences_of_the_gradient():
+    a, b = 0.3, 0.7
+    hess = np.array(s2sad.hessian(linspace_of_variables, wrt=(0, 1))(a, b))
+
+    def gradient(a, b):
+        return np.array(s2sad.grad(linspace_of_variables, wrt=(0, 1))(a, b))
+
+    eps = 1e-6
+    columns = [(gradient(a + eps, b) - gradient(a - eps, b)) / (2 * eps),
+               (gradient(a, b + eps) - gradient(a, b - eps)) / (2 * eps)]
+    np.testing.assert_allclose(hess, np.stack(columns, axis=1), rtol=1e-6)

@@ -146,8 +146,10 @@ defprim("linspace", "np.linspace", objects=(np.linspace,), argnames=("start", "s
         jvp={"start": "start_dot * (1.0 - linspace_weights(num, endpoint, ans[0]))",
              "stop": "stop_dot * linspace_weights(num, endpoint, ans[0])"},
         note="differentiable in start and stop; axis and retstep are not supported")
-nondiff("linspace_weights", "linspace_weights", srt.linspace_weights,
-        argnames=(), params=(("num", 50), ("endpoint", True), ("like", 0.0)))
+# `like` only gives the shape: an argument (which may be active) with a zero derivative.
+nondiff("linspace_weights", "linspace_weights", srt.linspace_weights, argnames=("like",),
+        params=(("num", 50), ("endpoint", True)), required_params=2)
+REGISTRY.by_name["linspace_weights"].order = ("num", "endpoint", "like")
 
 _append = defprim("append", "np.append", objects=(np.append,), argnames=("arr", "values"),
                   params=(("axis", None),),
