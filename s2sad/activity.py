@@ -77,9 +77,10 @@ def _useful_names(body, outputs) -> set:
             return useful
 
 
-def refuse_missing_rules(body, wrt) -> None:
+def refuse_missing_rules(body, wrt, active: set) -> None:
     """Raise one MissingRuleError naming every opaque call on values that depend on `wrt`
-    whose result would carry a derivative to an output, or is never read."""
+    whose result would carry a derivative to an output, or is never read. `active` is
+    ``active_names(body, wrt)``, which the caller computes anyway."""
     ret = body[-1] if body and isinstance(body[-1], Return) else None
     outputs = ret.values if ret is not None else ()
     reachable = _forward_closure(body, set(wrt), through_opaque=True)
@@ -92,7 +93,6 @@ def refuse_missing_rules(body, wrt) -> None:
              or stmt.target not in read and stmt.prim.form != "opaque_attribute")
         and any(isinstance(a, Var) and a.name in reachable for a in stmt.args)
     ]
-    active = active_names(body, wrt)
     # A differentiated value in a parameter position (np.pad's constant_values, polygamma's
     # order n): the rule has no derivative for it. Indices are integers: no derivative exists.
     in_params = [

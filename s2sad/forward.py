@@ -154,8 +154,8 @@ def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
     names = NameSource.for_function(fn)
     ret = fn.body[-1]
     primal = fn.body[:-1]
-    refuse_missing_rules(fn.body, wrt)
     active = active_names(primal, wrt)
+    refuse_missing_rules(fn.body, wrt, active)
     tan = _Tangent(names, active)
     params = list(fn.params) + [tan.name_for(w) for w in wrt]
     tan.out = tan.block(primal)

@@ -610,8 +610,8 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     ret = fn.body[-1]
     assert isinstance(ret, Return), "lowering guarantees a final return"
     primal = fn.body[:-1]
-    refuse_missing_rules(fn.body, spec.wrt)
     active = active_names(primal, spec.wrt)
+    refuse_missing_rules(fn.body, spec.wrt, active)
     adj = _Adjoint(fn, names, active)
     params = list(fn.params)
 
