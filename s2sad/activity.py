@@ -13,7 +13,7 @@ reported in one error. Results read only as conditions, indices or shapes need n
 from __future__ import annotations
 
 from .errors import MissingRuleError
-from .ir import Copy, Op, Return, Var, reads, walk
+from .ir import Copy, Op, Pop, Push, Return, Var, reads, walk
 
 
 def is_opaque(op: Op) -> bool:
@@ -22,7 +22,11 @@ def is_opaque(op: Op) -> bool:
 
 
 def active_names(body, wrt) -> set:
-    """Names whose value depends differentiably on `wrt` (a fixed point, for loops)."""
+    """Names whose value depends differentiably on `wrt` (a fixed point, for loops).
+
+    A loop's stack (``_stack.append((s, t2))`` ... ``s, t2 = _stack.pop()``) is active when a
+    value pushed on it is, and so is each active position, named ``stack_slot(stack, i)``: the
+    value popped there is active."""
     return _forward_closure(body, set(wrt), through_opaque=False)
 
 
@@ -39,8 +43,22 @@ def _forward_closure(body, seeds: set, through_opaque: bool) -> set:
             elif isinstance(stmt, Copy):
                 if isinstance(stmt.value, Var) and stmt.value.name in active:
                     active.add(stmt.target)
+            elif isinstance(stmt, Push):
+                for i, value in enumerate(stmt.values):
+                    if isinstance(value, Var) and value.name in active:
+                        active.update((stmt.stack, stack_slot(stmt.stack, i)))
+            elif isinstance(stmt, Pop):
+                for i, target in enumerate(stmt.targets):
+                    if stack_slot(stmt.stack, i) in active:
+                        active.add(target)
         if len(active) == before:
             return active
+
+
+def stack_slot(stack: str, position: int) -> str:
+    """The name activity gives position `position` of the tuples saved on `stack` (not an
+    identifier, so it never meets a variable)."""
+    return f"{stack}[{position}]"
 
 
 def _carries_derivative(op: Op, position: int) -> bool:
@@ -73,6 +91,13 @@ def _useful_names(body, outputs) -> set:
             elif isinstance(stmt, Copy) and stmt.target in useful:
                 if isinstance(stmt.value, Var):
                     useful.add(stmt.value.name)
+            elif isinstance(stmt, Pop):
+                useful.update(stack_slot(stmt.stack, i) for i, target in
+                              enumerate(stmt.targets) if target in useful)
+            elif isinstance(stmt, Push):
+                useful.update(value.name for i, value in enumerate(stmt.values)
+                              if isinstance(value, Var)
+                              and stack_slot(stmt.stack, i) in useful)
         if len(useful) == before:
             return useful
 
@@ -158,4 +183,4 @@ _HINT = ("give the function a rule: mark it with @s2sad.primitive and use s2sad.
          "or, if its result carries no derivative (a mask, an index, a count), wrap its "
          "argument in s2sad.stop_gradient(...)")
 
-__all__ = ["active_names", "is_opaque", "refuse_missing_rules"]
+__all__ = ["active_names", "is_opaque", "refuse_missing_rules", "stack_slot"]

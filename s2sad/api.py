@@ -32,7 +32,7 @@ from .errors import (
     nesting_depth,
     with_nesting_room,
 )
-from .frontend import parse_function, user_function
+from .frontend import derivative_of, parse_function, user_function
 from .lower_function import derivative_names
 from .rules import REGISTRY
 from .rules import user as user_rules
@@ -486,11 +486,15 @@ def _still_valid(fn, entry) -> bool:
 
 def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
     fn = _unwrap(f)
-    memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize)
+    steps = ()
+    derived = derivative_of(fn)
+    if derived is not None:  # s2sad.grad(g): a derivative of g's gradient program
+        fn, steps = derived
+    memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, steps)
     try:
         hash(memo_key)
     except TypeError:  # a wrt that is no position or name: resolve_wrt says so
-        return _build_now(fn, mode, wrt, optimize)
+        return _build_now(fn, mode, wrt, optimize, steps)
     table = loader.function_cache(fn)
     recent = table.setdefault("recent", {}) if table is not None else {}
     entry = recent.get(memo_key)
@@ -502,7 +506,7 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         entry = recent.get(memo_key)
         if entry is not None and _still_valid(fn, entry):
             return entry[2]
-        built = _build_now(fn, mode, wrt, optimize)
+        built = _build_now(fn, mode, wrt, optimize, steps)
         built.rules_version = user_rules.RULES_VERSION
         built.cells = _cells(fn)
         checks = [(origin, name, built.namespace[name])
@@ -511,7 +515,7 @@ def _build(f, mode: str, wrt, optimize: bool = True) -> _Built:
         return built
 
 
-def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
+def _build_now(fn, mode: str, wrt, optimize: bool, steps: tuple = ()) -> _Built:
     def run():
         parsed = parse_function(fn)
         depth, statement = nesting_depth(parsed.node)
@@ -526,14 +530,16 @@ def _build_now(fn, mode: str, wrt, optimize: bool) -> _Built:
     def build(parsed):
         fence.check(parsed)  # syntax errors first, before wrt is matched to parameters
         wrt_names = () if mode == "ssa" else resolve_wrt(parsed, wrt)
-        request = Request(mode, wrt_names, optimize)
+        # Every derivative program keeps the function's parameters, so each step's wrt is
+        # named after them.
+        request = Request(mode, wrt_names, optimize,
+                          tuple((m, resolve_wrt(parsed, w)) for m, w in steps))
         namespace, callee_sources, origins = dependencies(parsed)
         key = (parsed.source_hash, parsed.node.name, request.key(), tuple(callee_sources),
                tuple(sorted((k, _describe(v)) for k, v in namespace.items())))
         # Globals of the function's own module are read live by the generated code; the rest
         # (closure values, other modules' globals) is bound when it is compiled.
-        live = getattr(fn, "__globals__", None) if user_function(fn) is fn and not hasattr(
-            fn, "__s2sad_source__") else None
+        live = getattr(fn, "__globals__", None) if user_function(fn) is fn else None
         snapshot = {k: v for k, v in namespace.items()
                     if live is None or k not in live or live[k] is not v}
         identity = tuple(sorted((k, id(v)) for k, v in snapshot.items()))
@@ -704,7 +710,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     del call.__wrapped__  # inspect must not mistake f's source for this wrapper's
     call.__signature__ = built.signature
     if not with_value:
-        call.__s2sad_source__ = _source_provider(f, wrt)
+        base, steps = derivative_of(fn) or (fn, ())
+        call.__s2sad_derivative__ = (base, (*steps, ("grad", wrt)))
     return call
 
 
@@ -726,17 +733,6 @@ def _explain_failure(built, fn, generated, given, kwargs, values, exc) -> None:
     except Exception:  # noqa: BLE001 - the generated code's own error is the one to report
         return
     built.check_scalar(out[0] if built.tuple_out and len(out) == 1 else out)
-
-
-def _source_provider(f, wrt):
-    """What lets s2sad differentiate a gradient again: its generated source and names."""
-
-    def provide():
-        built = _build(f, "grad", wrt)
-        scope = {**built.namespace, **loader.base_namespace()}
-        return built.loaded.source, scope, f"<s2sad {built.loaded.generated.name}>"
-
-    return provide
 
 
 def grad(f, wrt=0):

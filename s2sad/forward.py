@@ -10,9 +10,24 @@ from __future__ import annotations
 
 import gast
 
-from .activity import active_names, refuse_missing_rules
+from .activity import active_names, refuse_missing_rules, stack_slot
 from .errors import MissingRuleError
-from .ir import Break, Const, Copy, For, Function, If, NameSource, Op, Return, Var, While
+from .ir import (
+    Break,
+    Comment,
+    Const,
+    Copy,
+    For,
+    Function,
+    If,
+    NameSource,
+    Op,
+    Pop,
+    Push,
+    Return,
+    Var,
+    While,
+)
 from .lower import lower_rule, rule_env
 from .rules import REGISTRY
 
@@ -38,6 +53,9 @@ class _Tangent:
         if op.target not in self.active:
             return
         prim = op.prim
+        if prim.name == "new_list":  # a loop's stack: its tangents go on a stack of their own
+            self.out.append(Op(self.name_for(op.target), prim, (), (), op.loc))
+            return
         if prim.variadic:
             return self.variadic(op)
         if getattr(prim, "jvp_all", None):
@@ -95,7 +113,7 @@ class _Tangent:
 
     def _emit(self, prim, args, op) -> str:
         name = self.names.temp()
-        self.out.append(Op(name, prim, tuple(args), (), op.loc))
+        self.out.append(Op(name, prim, tuple(args), (), getattr(op, "loc", None)))
         return name
 
     def variadic(self, op: Op):
@@ -124,6 +142,32 @@ class _Tangent:
             tangent = Var(self._emit(REGISTRY.by_name["zeros_like"], (value,), stmt))
         self.out.append(Copy(self.name_for(stmt.target), tangent, stmt.loc))
 
+    def push(self, stmt: Push):
+        """Saving values on a stack saves their tangents on the tangent stack (the active
+        positions only; a value not yet set there is saved as None on both)."""
+        self.out.append(stmt)
+        if stmt.stack not in self.active:
+            return
+        tangents = []
+        for i, value in enumerate(stmt.values):
+            if stack_slot(stmt.stack, i) not in self.active:
+                continue
+            if isinstance(value, Var) and value.name in self.active:
+                tangents.append(Var(self.name_for(value.name)))
+            elif isinstance(value, Var):
+                tangents.append(Var(self._emit(REGISTRY.by_name["zeros_like"], (value,), stmt)))
+            else:
+                tangents.append(Const(None) if value.value is None else Const(0.0))
+        self.out.append(Push(self.name_for(stmt.stack), tuple(tangents)))
+
+    def pop(self, stmt: Pop):
+        self.out.append(stmt)
+        if stmt.stack not in self.active:
+            return
+        targets = tuple(self.name_for(t) for i, t in enumerate(stmt.targets)
+                        if stack_slot(stmt.stack, i) in self.active)
+        self.out.append(Pop(self.name_for(stmt.stack), targets))
+
     def block(self, stmts) -> list:
         saved, self.out = self.out, []
         for stmt in stmts:
@@ -141,8 +185,12 @@ class _Tangent:
                 # The test only steers the loop: its values need no tangents.
                 self.out.append(While(stmt.test_body, stmt.test, self.block(stmt.body),
                                       stmt.loc))
-            elif isinstance(stmt, Break):
+            elif isinstance(stmt, (Break, Comment)):
                 self.out.append(stmt)
+            elif isinstance(stmt, Push):
+                self.push(stmt)
+            elif isinstance(stmt, Pop):
+                self.pop(stmt)
             else:
                 raise NotImplementedError(f"forward mode of {type(stmt).__name__}")
         block, self.out = self.out, saved
@@ -158,7 +206,11 @@ def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
     refuse_missing_rules(fn.body, wrt, active)
     tan = _Tangent(names, active)
     params = list(fn.params) + [tan.name_for(w) for w in wrt]
-    tan.out = tan.block(primal)
+    # A parameter the program reassigns (a derivative program's loop writes back into it)
+    # may become active without being differentiated: its tangent starts at zero.
+    starts = [Op(tan.name_for(p), REGISTRY.by_name["zeros_like"], (Var(p),))
+              for p in fn.params if p in active and p not in wrt]
+    tan.out = starts + tan.block(primal)
     outputs = []
     for atom in ret.values:
         if isinstance(atom, Var) and atom.name in active:
@@ -168,7 +220,5 @@ def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
             tan.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (atom,)))
             outputs.append(Var(zero))
     body = tan.out + [Return(tuple(ret.values) + tuple(outputs), True, ret.loc)]
-    result = Function(name or fn.name + "_jvp", params, body, ())
-    result.source_names = names.taken
-    result.globals_used = getattr(fn, "globals_used", {})
-    return result
+    return Function(name or fn.name + "_jvp", params, body, (), source_names=names.taken,
+                    globals_used=fn.globals_used, ssa=False)

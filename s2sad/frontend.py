@@ -104,6 +104,12 @@ class SourceLines(Sequence):
 _LIBRARY_PACKAGES = frozenset(sys.stdlib_module_names) | {"numpy", "s2sad", "scipy"}
 
 
+def derivative_of(obj):
+    """``(f, steps)`` for a function s2sad made (``s2sad.grad(f)``: steps ``(("grad", 0),)``),
+    whose code is the derivative program of `f` that those steps describe; else None."""
+    return getattr(obj, "__s2sad_derivative__", None)
+
+
 def user_function(obj):
     """The Python function to inline for a call of `obj`, or None if it is not user code.
 
@@ -112,7 +118,7 @@ def user_function(obj):
     function.
     """
     obj = getattr(obj, "__s2sad_function__", obj)
-    if getattr(obj, "__s2sad_source__", None) is not None:
+    if derivative_of(obj) is not None:
         return obj
     if not isinstance(obj, types.FunctionType):
         return None
@@ -403,13 +409,12 @@ def _parse_nested(text: str, filename: str, first_line: int, indent: int, file_l
 def parse_function(fn) -> ParsedFunction:
     """Read, dedent and parse `fn`; raise :class:`NoSourceError` when that is impossible.
 
-    Functions returned by s2sad itself (``s2sad.grad(f)``) carry their generated source in
-    ``__s2sad_source__``, so derivatives of derivatives transform the generated code again.
+    A function s2sad made (``s2sad.grad(f)``) parses as `f`: its code is a derivative program
+    of `f` (see :func:`derivative_of`), transformed from `f`'s IR, never from text.
     """
-    generated = getattr(fn, "__s2sad_source__", None)
-    if generated is not None:
-        text, scope, filename = generated()
-        return parse_source(text, scope, filename, fn)
+    derived = derivative_of(fn)
+    if derived is not None:
+        return parse_function(derived[0])
     if not inspect.isfunction(fn):
         raise _no_source(fn, "it is not a Python function (builtin, method or callable object)")
     if (getattr(fn, "__module__", "") or "").split(".")[0] == "s2sad":

@@ -209,6 +209,11 @@ class Function:
     body: list
     defaults: tuple = ()  # Const defaults of the trailing parameters
     source_names: set = field(default_factory=set)  # every name the user's code uses
+    globals_used: dict = field(default_factory=dict)  # global name -> the object it names
+    recursions: list = field(default_factory=list)  # recursive callees, linked at load time
+    # Whether every value has its own name (as lowering makes it; see ssa.normalize). A
+    # derivative program accumulates adjoints in place and is not.
+    ssa: bool = True
 
 
 def targets(stmt) -> tuple:
@@ -308,3 +313,39 @@ def always_breaks(block: list) -> bool:
     if isinstance(last, Break):
         return True
     return isinstance(last, If) and always_breaks(last.body) and always_breaks(last.orelse)
+
+
+def map_names(stmts, rename) -> list:
+    """`stmts` with every variable name, read or assigned, replaced by ``rename(name)`` (new
+    statements; nested blocks included; comments kept)."""
+
+    def atom(a):
+        return Var(rename(a.name)) if isinstance(a, Var) else a
+
+    def atoms(items):
+        return tuple(atom(a) for a in items)
+
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, Op):
+            stmt = Op(rename(stmt.target), stmt.prim, atoms(stmt.args),
+                      tuple((k, atom(v)) for k, v in stmt.kwargs), stmt.loc)
+        elif isinstance(stmt, Copy):
+            stmt = Copy(rename(stmt.target), atom(stmt.value), stmt.loc, stmt.carry)
+        elif isinstance(stmt, Return):
+            stmt = Return(atoms(stmt.values), stmt.is_tuple, stmt.loc)
+        elif isinstance(stmt, Push):
+            stmt = Push(rename(stmt.stack), atoms(stmt.values))
+        elif isinstance(stmt, Pop):
+            stmt = Pop(rename(stmt.stack), tuple(rename(t) for t in stmt.targets))
+        elif isinstance(stmt, If):
+            stmt = If(atom(stmt.test), map_names(stmt.body, rename),
+                      map_names(stmt.orelse, rename), stmt.loc)
+        elif isinstance(stmt, For):
+            stmt = For(rename(stmt.target), atoms(stmt.bounds), map_names(stmt.body, rename),
+                       stmt.loc, stmt.reverse, None if stmt.limit is None else atom(stmt.limit))
+        elif isinstance(stmt, While):
+            stmt = While(map_names(stmt.test_body, rename), atom(stmt.test),
+                         map_names(stmt.body, rename), stmt.loc)
+        out.append(stmt)
+    return out

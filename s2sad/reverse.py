@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .activity import active_names, refuse_missing_rules
+from .activity import active_names, refuse_missing_rules, stack_slot
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .ir import (
     Break,
@@ -52,6 +52,7 @@ from .rules import REGISTRY
 from .rules.elementwise import UNBOUNDED
 from .rules.fft import may_be_complex
 from .shapes import same_shape, shapes_of
+from .ssa import normalize
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,48 @@ class _Adjoint:
             self.zeroed[stmt.target] = len(self.scopes)
             self.shape.pop(stmt.target, None)
 
+    # ------------------------------------------------------------------ stacks
+    # A stack is a value like any other, updated in place because each version of it is used
+    # once: ``push`` makes a stack one tuple longer, ``pop`` one shorter. Both are linear, and
+    # each one's adjoint is the other, on a stack of adjoints: the adjoint of ``s, t = _stack
+    # .pop()`` pushes (s_bar, t_bar), and the adjoint of ``_stack.append((s, t))`` pops them
+    # back into s and t's adjoints, in the reverse order, which is the order they were pushed.
+    def stack_bar(self, stack: str) -> str:
+        if stack not in self.adjoint:
+            bar = self.adjoint[stack] = self.names.derived(f"{stack}_bar")
+            self.stacks.append(Op(bar, REGISTRY.by_name["new_list"], ()))
+        return self.adjoint[stack]
+
+    def pop(self, stmt: Pop):
+        if stmt.stack not in self.active:
+            return
+        saved = []
+        for i, target in enumerate(stmt.targets):
+            if stack_slot(stmt.stack, i) not in self.active:
+                continue
+            if target in self.adjoint and target not in self.zeroed:
+                saved.append(self.exact(target))
+            else:  # nothing flowed back into it: a zero, to keep the tuples aligned
+                zero = self.names.temp()
+                self.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (Var(target),)))
+                saved.append(Var(zero))
+        self.out.append(Push(self.stack_bar(stmt.stack), tuple(saved)))
+
+    def push(self, stmt: Push):
+        if stmt.stack not in self.active:
+            return
+        restored, into = [], []
+        for i, value in enumerate(stmt.values):
+            if stack_slot(stmt.stack, i) not in self.active:
+                continue
+            name = self.names.temp()
+            restored.append(name)
+            into.append(value)
+        self.out.append(Pop(self.stack_bar(stmt.stack), tuple(restored)))
+        for name, value in zip(restored, into):
+            if isinstance(value, Var) and value.name in self.active:
+                self.accumulate(value.name, Var(name))
+
     def block(self, stmts) -> list:
         """Forward sweep of `stmts` (instrumented) while emitting their reverse into self.out."""
         forward = []
@@ -309,7 +352,13 @@ class _Adjoint:
                 forward.extend(reversed(self.loop(stmt)))
             elif isinstance(stmt, Break):
                 forward.append(stmt)
-            else:
+            elif isinstance(stmt, Pop):
+                self.pop(stmt)
+                forward.append(stmt)
+            elif isinstance(stmt, Push):
+                self.push(stmt)
+                forward.append(stmt)
+            elif not isinstance(stmt, Comment):
                 raise TypeError(f"cannot reverse {stmt!r}")
         return list(reversed(forward))
 
@@ -606,6 +655,8 @@ def _batched(sweep, results, batch, seed, names):
 
 def reverse(fn: Function, spec: AdjointSpec) -> Function:
     """The adjoint program of `fn` as described by `spec`."""
+    if not fn.ssa:  # a derivative program, differentiated again
+        fn = normalize(fn)
     names = NameSource.for_function(fn)
     ret = fn.body[-1]
     assert isinstance(ret, Return), "lowering guarantees a final return"
@@ -681,7 +732,5 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     suffix = {"grad": "_grad", "vjp": "_vjp", "vjp_batch": "_vjp_batch"}[spec.kind]
     # Cotangent parameters follow the primal ones, so only the gradient keeps the defaults.
     defaults = fn.defaults if spec.kind == "grad" else ()
-    result = Function(spec.name or fn.name + suffix, params, body, defaults)
-    result.source_names = names.taken
-    result.globals_used = getattr(fn, "globals_used", {})
-    return result
+    return Function(spec.name or fn.name + suffix, params, body, defaults,
+                    source_names=names.taken, globals_used=fn.globals_used, ssa=False)

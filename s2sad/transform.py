@@ -15,6 +15,7 @@ from .emit import to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .forward import forward
 from .frontend import ParsedFunction, parse_function, user_function
+from .ir import Function
 from .loader import Generated
 from .lower_function import lower_function
 from .optimize import optimize as run_optimizer
@@ -25,14 +26,20 @@ MODES = ("ssa", "grad", "vjp", "vjp_batch", "jvp")
 
 @dataclass(frozen=True)
 class Request:
-    """What to generate: `mode` is one of MODES; `wrt` holds parameter names."""
+    """What to generate: `mode` is one of MODES; `wrt` holds parameter names.
+
+    `steps` are derivatives taken first, innermost first, as ``(mode, wrt)`` pairs: the Hessian
+    code of f is ``Request("jvp", wrt, steps=(("grad", wrt),))``, the forward mode of f's
+    gradient program. Each step is a transformation of the IR the step before produced.
+    """
 
     mode: str
     wrt: tuple = ()
     optimize: bool = True
+    steps: tuple = ()
 
     def key(self) -> tuple:
-        return (self.mode, self.wrt, self.optimize)
+        return (self.mode, self.wrt, self.optimize, self.steps)
 
 
 def parameter_names(parsed: ParsedFunction) -> list:
@@ -136,29 +143,44 @@ def dependencies(parsed: ParsedFunction) -> tuple:
     return namespace, sources, origins
 
 
-def _gradient_source(parsed: ParsedFunction, wrt) -> tuple:
-    """Gradient code of `parsed` (for s2sad.grad calls inside differentiated code)."""
-    generated = generate(parsed, Request("grad", resolve_wrt(parsed, wrt)))
-    return generated.source, generated.name
+def _derivative_program(parsed: ParsedFunction, steps) -> Function:
+    """The derivative program of `parsed` that `steps` (``(mode, wrt)`` pairs) describe, as IR
+    (for s2sad.grad calls inside differentiated code, which inline it)."""
+    ir = lower(parsed)
+    for mode, wrt in steps:
+        ir = derive(ir, mode, resolve_wrt(parsed, wrt))
+    return ir
+
+
+def lower(parsed: ParsedFunction) -> Function:
+    """The SSA IR of a parsed function (fenced first)."""
+    fence.check(parsed)
+    return lower_function(parsed, derive=_derivative_program)
+
+
+def derive(ir: Function, mode: str, wrt: tuple, optimize: bool = True) -> Function:
+    """One derivative of `ir`: its tangent program (``"jvp"``) or an adjoint program (the
+    other modes). Both transformations take any program they produce, so derivatives of
+    derivatives are this function applied again."""
+    if mode == "jvp":
+        result = forward(ir, wrt)
+    else:
+        result = reverse(ir, AdjointSpec(wrt, mode))
+    return run_optimizer(result) if optimize else result
 
 
 def generate(parsed: ParsedFunction, request: Request) -> Generated:
     """Run the stages for `request` on an already parsed function."""
-    fence.check(parsed)
-    ir = lower_function(parsed, derive=_gradient_source)
+    ir = lower(parsed)
+    for mode, wrt in request.steps:
+        ir = derive(ir, mode, wrt)
     ret = ir.body[-1]
     meta = {"n_out": len(ret.values), "tuple_out": ret.is_tuple, "params": ir.params,
-            "wrt": list(request.wrt), "recursions": list(getattr(ir, "recursions", []))}
-    if request.mode == "ssa":
-        result = ir
-    else:
-        if request.mode == "jvp":
-            result = forward(ir, request.wrt)
-        else:
-            result = reverse(ir, AdjointSpec(request.wrt, request.mode))
-        if request.optimize:
-            run_optimizer(result)
+            "wrt": list(request.wrt), "recursions": list(ir.recursions)}
+    result = ir if request.mode == "ssa" else derive(ir, request.mode, request.wrt,
+                                                      request.optimize)
     return Generated(result.name, to_source(result), meta)
 
 
-__all__ = ["Request", "generate", "parse_function", "resolve_wrt", "dependencies", "MODES"]
+__all__ = ["Request", "derive", "generate", "lower", "parse_function", "resolve_wrt",
+           "dependencies", "MODES"]
