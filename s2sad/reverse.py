@@ -127,6 +127,7 @@ class _Adjoint:
         self.names = names
         self.active = active
         self.adjoint: dict = {}  # primal name -> name of the variable holding its adjoint
+        self.stack_adjoint: dict = {}  # stack name -> the stack of its tuples' adjoints
         # The shape of each adjoint's current value. A broadcasting VJP gives a contribution
         # the shape of the operation's result, which may be larger than the argument: summing
         # it down (`unbroadcast`) is only needed where the exact shape matters, and two such
@@ -301,10 +302,10 @@ class _Adjoint:
     # .pop()`` pushes (s_bar, t_bar), and the adjoint of ``_stack.append((s, t))`` pops them
     # back into s and t's adjoints, in the reverse order, which is the order they were pushed.
     def stack_bar(self, stack: str) -> str:
-        if stack not in self.adjoint:
-            bar = self.adjoint[stack] = self.names.derived(f"{stack}_bar")
+        if stack not in self.stack_adjoint:
+            bar = self.stack_adjoint[stack] = self.names.derived(f"{stack}_bar")
             self.stacks.append(Op(bar, REGISTRY.by_name["new_list"], ()))
-        return self.adjoint[stack]
+        return self.stack_adjoint[stack]
 
     def pop(self, stmt: Pop):
         if stmt.stack not in self.active:
@@ -446,10 +447,12 @@ class _Adjoint:
     def _snapshot(self):
         return (set(self.names.taken), self.names.counter, dict(self.adjoint), dict(self.shape),
                 dict(self.init_shape), dict(self.zeroed), len(self.stacks), len(self.out),
-                [(scope, len(scope.inits)) for scope in self.scopes])
+                [(scope, len(scope.inits)) for scope in self.scopes], dict(self.stack_adjoint))
 
     def _restore(self, snapshot):
-        (taken, counter, adjoint, shape, init_shape, zeroed, n_stacks, n_out, scopes) = snapshot
+        (taken, counter, adjoint, shape, init_shape, zeroed, n_stacks, n_out, scopes,
+         stack_adjoint) = snapshot
+        self.stack_adjoint = dict(stack_adjoint)
         self.names.taken, self.names.counter = set(taken), counter
         self.adjoint, self.shape = dict(adjoint), dict(shape)
         self.init_shape, self.zeroed = dict(init_shape), dict(zeroed)
