@@ -3,6 +3,9 @@
 Deterministic: the same IR always gives byte-identical text (``ast.unparse`` of a tree built in
 program order, no dict or set iteration in between). Comments, which Python's AST cannot hold,
 travel as marked string statements and are turned into ``#`` lines at the end.
+
+Each primitive is written as the backend says (:meth:`s2sad.backends.Backend.spelling`); the
+default backend, NumPy, writes each as it is bound (``Primitive.spelling``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 
 import gast
 
+from .backends import NUMPY, Backend, get_backend
 from .ir import Break, Comment, Copy, Dotted, For, Function, If, Op, Pop, Push, Return, Var, While
 
 _COMMENT_MARK = "__s2sad_comment__ "
@@ -83,18 +87,19 @@ def _nest(elements, layout):
     return to_node(root)
 
 
-def op_expr(op: Op):
-    """The right-hand side expression of an operation."""
+def op_expr(op: Op, backend: Backend = NUMPY):
+    """The right-hand side expression of an operation, spelled for `backend`."""
     prim = op.prim
+    spelling = backend.spelling(prim)
     args = [atom_expr(a) for a in op.args]
     if prim.form == "binop":
-        return gast.BinOp(left=args[0], op=_BINOPS[prim.spelling](), right=args[1])
+        return gast.BinOp(left=args[0], op=_BINOPS[spelling](), right=args[1])
     if prim.form == "unaryop":
-        return gast.UnaryOp(op=_UNARYOPS[prim.spelling](), operand=args[0])
+        return gast.UnaryOp(op=_UNARYOPS[spelling](), operand=args[0])
     if prim.form == "compare":
         return gast.Compare(left=args[0], ops=[prim.compare_op()], comparators=[args[1]])
     if prim.form == "attribute":
-        return gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
+        return gast.Attribute(value=args[0], attr=spelling, ctx=gast.Load())
     if prim.form == "getattr":
         return gast.Attribute(value=args[0], attr=op.kwarg("name").value, ctx=gast.Load())
     if prim.form == "subscript":
@@ -106,19 +111,19 @@ def op_expr(op: Op):
         return gast.List(elts=args, ctx=gast.Load())
     keywords = [gast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs]
     if prim.form == "opaque":  # a call s2sad has no rule for, as the user wrote it
-        return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
+        return gast.Call(func=_dotted(spelling), args=args, keywords=keywords)
     if prim.form == "opaque_method":
-        method = gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
+        method = gast.Attribute(value=args[0], attr=spelling, ctx=gast.Load())
         return gast.Call(func=method, args=args[1:], keywords=keywords)
     if prim.form == "opaque_attribute":
-        return gast.Attribute(value=args[0], attr=prim.spelling, ctx=gast.Load())
+        return gast.Attribute(value=args[0], attr=spelling, ctx=gast.Load())
     keywords = []
     if prim.form == "array":
         layout = op.kwarg("layout").value
         args = [_nest(args, layout)]
         keywords = [gast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs
                     if k != "layout"]
-        return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
+        return gast.Call(func=_dotted(spelling), args=args, keywords=keywords)
     # Arguments and required parameters positionally, in signature order; the rest by keyword.
     values = dict(zip(prim.argnames, args))
     kw = dict(op.kwargs)
@@ -132,16 +137,16 @@ def op_expr(op: Op):
     for name, _ in prim.params:
         if name in kw and name not in required:
             keywords.append(gast.keyword(arg=name, value=atom_expr(kw[name])))
-    return gast.Call(func=_dotted(prim.spelling), args=args, keywords=keywords)
+    return gast.Call(func=_dotted(spelling), args=args, keywords=keywords)
 
 
 def _assign(target: str, value):
     return gast.Assign(targets=[_store(target)], value=value, type_comment=None)
 
 
-def stmt_nodes(stmt) -> list:
+def stmt_nodes(stmt, backend: Backend = NUMPY) -> list:
     if isinstance(stmt, Op):
-        return [_assign(stmt.target, op_expr(stmt))]
+        return [_assign(stmt.target, op_expr(stmt, backend))]
     if isinstance(stmt, Copy):
         return [_assign(stmt.target, atom_expr(stmt.value))]
     if isinstance(stmt, Return):
@@ -156,7 +161,8 @@ def stmt_nodes(stmt) -> list:
         test, body, orelse = atom_expr(stmt.test), stmt.body, stmt.orelse
         if not body and orelse:
             test, body, orelse = gast.UnaryOp(op=gast.Not(), operand=test), orelse, []
-        return [gast.If(test=test, body=body_nodes(body), orelse=_nodes(orelse))]
+        return [gast.If(test=test, body=body_nodes(body, backend),
+                        orelse=_nodes(orelse, backend))]
     if isinstance(stmt, For):
         iterable = gast.Call(func=_load("range"), args=[atom_expr(b) for b in stmt.bounds],
                              keywords=[])
@@ -166,9 +172,9 @@ def stmt_nodes(stmt) -> list:
         if stmt.reverse:
             iterable = gast.Call(func=_load("reversed"), args=[iterable], keywords=[])
         return [gast.For(target=_store(stmt.target), iter=iterable,
-                         body=body_nodes(stmt.body), orelse=[], type_comment=None)]
+                         body=body_nodes(stmt.body, backend), orelse=[], type_comment=None)]
     if isinstance(stmt, While):
-        return [_while(stmt)]
+        return [_while(stmt, backend)]
     if isinstance(stmt, Break):
         return [gast.Break()]
     if isinstance(stmt, Push):
@@ -188,43 +194,43 @@ def stmt_nodes(stmt) -> list:
     raise TypeError(f"cannot emit {stmt!r}")
 
 
-def _while(stmt):
+def _while(stmt, backend: Backend):
     """``while test:`` when the test is one expression, else ``while True: ... break``."""
     test_body = stmt.test_body
     single = (len(test_body) == 1 and isinstance(test_body[0], Op)
               and isinstance(stmt.test, Var) and test_body[0].target == stmt.test.name)
     if not test_body:
-        return gast.While(test=atom_expr(stmt.test), body=body_nodes(stmt.body), orelse=[])
+        return gast.While(test=atom_expr(stmt.test), body=body_nodes(stmt.body, backend),
+                          orelse=[])
     if single:
-        return gast.While(test=op_expr(test_body[0]), body=body_nodes(stmt.body), orelse=[])
+        return gast.While(test=op_expr(test_body[0], backend),
+                          body=body_nodes(stmt.body, backend), orelse=[])
     exit_test = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=atom_expr(stmt.test)),
                         body=[gast.Break()], orelse=[])
     return gast.While(test=gast.Constant(True, None),
-                      body=_nodes(test_body) + [exit_test] + _nodes(stmt.body), orelse=[])
+                      body=_nodes(test_body, backend) + [exit_test] + _nodes(stmt.body, backend),
+                      orelse=[])
 
 
-def _nodes(body) -> list:
+def _nodes(body, backend: Backend = NUMPY) -> list:
     nodes = []
     for stmt in body:
-        nodes.extend(stmt_nodes(stmt))
+        nodes.extend(stmt_nodes(stmt, backend))
     return nodes
 
 
-def body_nodes(body) -> list:
-    nodes = []
-    for stmt in body:
-        nodes.extend(stmt_nodes(stmt))
-    return nodes or [gast.Pass()]
+def body_nodes(body, backend: Backend = NUMPY) -> list:
+    return _nodes(body, backend) or [gast.Pass()]
 
 
-def function_node(fn: Function):
+def function_node(fn: Function, backend: Backend = NUMPY):
     params = [_param(p) for p in fn.params]
     defaults = [const_expr(d.value) for d in fn.defaults if d is not None]
     if len(defaults) != len([d for d in fn.defaults]):
         defaults = []  # non-literal defaults are attached to the compiled function instead
     args = gast.arguments(args=params, posonlyargs=[], vararg=None, kwonlyargs=[],
                           kw_defaults=[], kwarg=None, defaults=defaults)
-    return gast.FunctionDef(name=fn.name, args=args, body=body_nodes(fn.body),
+    return gast.FunctionDef(name=fn.name, args=args, body=body_nodes(fn.body, backend),
                             decorator_list=[], returns=None, type_comment=None, type_params=[])
 
 
@@ -232,9 +238,11 @@ def _param(name: str):
     return gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
 
 
-def to_source(fn: Function) -> str:
-    """The Python source text of an IR function."""
-    module = gast.Module(body=[function_node(fn)], type_ignores=[])
+def to_source(fn: Function, backend: Backend | str = NUMPY) -> str:
+    """The Python source text of an IR function, for `backend` (a Backend or its name)."""
+    if not isinstance(backend, Backend):
+        backend = get_backend(backend)
+    module = gast.Module(body=[function_node(fn, backend)], type_ignores=[])
     tree = ast.fix_missing_locations(gast.gast_to_ast(module))
     text = ast.unparse(tree)
     lines = [_COMMENT_LINE.sub(r"\1# \2", line) for line in text.splitlines()]

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, diskcache, runtime
-from .rules import TEMPLATE_MODULES
+from . import __version__, diskcache
+from .backends import get_backend
 
 CACHE_FORMAT = diskcache.CACHE_FORMAT
 stats: Counter = Counter()  # transforms, memory_hits, disk_hits, disk_corrupt (for tests/bench)
@@ -37,7 +37,8 @@ stats: Counter = Counter()  # transforms, memory_hits, disk_hits, disk_corrupt (
 
 @dataclass
 class Generated:
-    """Generated source plus what the API needs to call it."""
+    """Generated source plus what the API needs to call it (``meta["backend"]`` names the
+    backend the source was written for; absent, the default one)."""
 
     name: str
     source: str
@@ -67,11 +68,10 @@ class Loaded:
         return self.generated.meta
 
 
-def base_namespace() -> dict:
-    """What every generated function can refer to, besides the user's own names."""
-    from .rules.user import USER_FUNCTIONS
-
-    return {**USER_FUNCTIONS, **TEMPLATE_MODULES, **runtime.HELPERS}
+def base_namespace(backend=None) -> dict:
+    """What every generated function for `backend` (default NumPy) can refer to, besides the
+    user's own names: the backend's one table, :meth:`s2sad.backends.Backend.namespace`."""
+    return get_backend(backend).namespace()
 
 
 _FACTORY = "__s2sad_factory__"
@@ -81,13 +81,15 @@ def compile_generated(generated: Generated, snapshot: dict, live_globals: dict |
                       defaults=None, links=()) -> Loaded:
     """Compile `generated` into a function.
 
-    Names in `snapshot` (s2sad's helpers, closure values, globals of inlined functions from
-    other modules) are bound once, as closure cells of a factory around the generated `def`.
+    Names in `snapshot` (closure values, globals of inlined functions from other modules) and
+    in the namespace of the backend the code was written for (``generated.meta["backend"]``:
+    modules, s2sad's helpers, user primitives) are bound once, as closure cells of a factory
+    around the generated `def`.
     Every other name is looked up at call time in `live_globals`, the differentiated function's
     own module globals, so rebinding a global after taking a derivative is seen, as it is by
     the original function. `links` are names bound later with :meth:`Loaded.link`.
     """
-    bound = {**snapshot, **base_namespace()}
+    bound = {**snapshot, **get_backend(generated.meta.get("backend")).namespace()}
     for name in links:
         bound.setdefault(name, None)
     names = sorted(n for n in bound if n.isidentifier())

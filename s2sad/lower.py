@@ -21,6 +21,7 @@ import gast
 import numpy as np
 
 from . import runtime
+from .backends import NUMPY
 from .errors import MissingRuleError, S2sadError, UnsupportedSyntaxError
 from .frontend import MISSING
 from .ir import Const, Copy, Dotted, If, NameSource, Op, Var
@@ -633,23 +634,18 @@ class Multiple(tuple):
     inlined call), so that ``u, v = g(x)`` keeps each part differentiable."""
 
 
-_TEMPLATE_SCOPE = {**TEMPLATE_MODULES, **runtime.HELPERS, "abs": abs, "max": max, "min": min,
-                   "len": len, "float": float, "int": int, "slice": slice}
-
-
-def _user_functions() -> dict:
-    from .rules.user import USER_FUNCTIONS
-
-    return USER_FUNCTIONS
+#: The builtins rule templates may call, besides the names of the default backend's table.
+_TEMPLATE_BUILTINS = {"abs": abs, "max": max, "min": min, "len": len, "float": float,
+                      "int": int, "slice": slice}
 
 
 def _template_resolve(name):
-    found = _TEMPLATE_SCOPE.get(name, MISSING)
-    if found is MISSING:
-        from .rules.user import USER_FUNCTIONS
-
-        found = USER_FUNCTIONS.get(name, MISSING)
-    return found
+    """What `name` means in a rule template: one of the builtins above, else its entry in the
+    table generated code is compiled with (the default backend's namespace: modules, runtime
+    helpers, user primitives). Templates are bound against it whatever the target backend,
+    which only spells the primitives they lower to."""
+    found = _TEMPLATE_BUILTINS.get(name, MISSING)
+    return NUMPY.lookup(name, MISSING) if found is MISSING else found
 
 
 class _TemplateLowerer(Lowerer):

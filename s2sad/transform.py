@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import gast
 
 from . import fence
+from .backends import get_backend
 from .emit import to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .forward import forward
@@ -31,15 +32,21 @@ class Request:
     `steps` are derivatives taken first, innermost first, as ``(mode, wrt)`` pairs: the Hessian
     code of f is ``Request("jvp", wrt, steps=(("grad", wrt),))``, the forward mode of f's
     gradient program. Each step is a transformation of the IR the step before produced.
+    `backend` names the backend the code is written for (``s2sad.backends``); an unknown
+    name is refused here, before any work.
     """
 
     mode: str
     wrt: tuple = ()
     optimize: bool = True
     steps: tuple = ()
+    backend: str = "numpy"
+
+    def __post_init__(self):
+        get_backend(self.backend)
 
     def key(self) -> tuple:
-        return (self.mode, self.wrt, self.optimize, self.steps)
+        return (self.mode, self.wrt, self.optimize, self.steps, self.backend)
 
 
 def parameter_names(parsed: ParsedFunction) -> list:
@@ -179,7 +186,8 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
             "wrt": list(request.wrt), "recursions": list(ir.recursions)}
     result = ir if request.mode == "ssa" else derive(ir, request.mode, request.wrt,
                                                       request.optimize)
-    return Generated(result.name, to_source(result), meta)
+    return Generated(result.name, to_source(result, request.backend),
+                     {**meta, "backend": request.backend})
 
 
 __all__ = ["Request", "derive", "generate", "lower", "parse_function", "resolve_wrt",
