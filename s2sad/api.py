@@ -36,6 +36,7 @@ from .frontend import derivative_of, parse_function, user_function
 from .lower_function import derivative_names
 from .rules import REGISTRY
 from .rules import user as user_rules
+from .runtime import NonScalarSeed
 from .transform import Request, dependencies, generate, resolve_wrt
 from .values import (
     dtype_of,
@@ -65,6 +66,11 @@ class _Built:
         self.n_out = meta["n_out"]
         self.tuple_out = meta["tuple_out"]
         self.wrt_positions = [self.params.index(w) for w in wrt_names]
+        scalar_if = meta.get("scalar_if")
+        # Gradient programs: the parameters whose shapes make the output's (None: the
+        # program checks its output itself).
+        self.scalar_positions = None if scalar_if is None else [
+            self.params.index(p) for p in scalar_if]
         self.signature = inspect.signature(fn)
         self.name = getattr(fn, "__name__", "f")
 
@@ -120,12 +126,36 @@ class _Built:
 
     def check_scalar(self, value):
         if self.tuple_out or np.ndim(value) != 0:
-            shape = "a tuple" if self.tuple_out else f"an array of shape {np.shape(value)}"
-            raise NonScalarOutputError(
-                f"grad needs a scalar output, but {self.name} returned {shape}",
-                self.parsed.location(self.parsed.node),
-                "use s2sad.vjp for a vector-Jacobian product, or s2sad.jacobian for the full "
-                "Jacobian")
+            self.not_scalar(np.shape(value))
+
+    def not_scalar(self, shape):
+        """Raise the error of a gradient asked of an output that is not a scalar (a tuple if
+        the function returns one; else an array of `shape`)."""
+        what = "a tuple" if self.tuple_out else f"an array of shape {tuple(shape)}"
+        raise NonScalarOutputError(
+            f"grad needs a scalar output, but {self.name} returned {what}",
+            self.parsed.location(self.parsed.node),
+            "use s2sad.vjp for a vector-Jacobian product, or s2sad.jacobian for the full "
+            "Jacobian")
+
+    def check_scalar_arguments(self, args) -> None:
+        """Before a gradient program runs: its output is the broadcast of the parameters in
+        `scalar_if`, so it is a scalar exactly when they all are."""
+        if self.tuple_out:
+            self.not_scalar(())
+        arrays = [p for p in self.scalar_positions or () if np.ndim(args[p]) != 0]
+        if not arrays:
+            return
+        try:
+            shape = np.broadcast_shapes(*(np.shape(args[p]) for p in arrays))
+        except ValueError:  # the function itself fails on these: let it say why
+            return
+        names = " and ".join(repr(self.params[p]) for p in arrays)
+        raise NonScalarOutputError(
+            f"grad needs a scalar output, but the output of {self.name} is broadcast from "
+            f"{names}: an array of shape {shape}", self.parsed.location(self.parsed.node),
+            "use s2sad.vjp for a vector-Jacobian product, or s2sad.jacobian for the full "
+            "Jacobian")
 
     def integer_misuse(self, exc, raw_values, rerun):
         """The error to raise for `exc` (raised with the wrt integers converted to floats) if
@@ -622,8 +652,11 @@ def _gradients_of(f) -> dict | None:
 
 def _grad_function(f, wrt, with_value: bool):
     """The gradient function of `f`; the same object again while its build is current (to
-    every thread), so derivatives of it (hvp, hessian) are not rebuilt on every call."""
-    built = _build(f, "vjp", wrt)
+    every thread), so derivatives of it (hvp, hessian) are not rebuilt on every call.
+
+    ``grad`` runs the gradient program, the one ``source(f)`` prints; ``value_and_grad`` runs
+    the VJP program (``source(f, mode="vjp")``) with the cotangent 1.0."""
+    built = _build(f, "vjp" if with_value else "grad", wrt)
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
     table = _gradients_of(f)
     if table is None:
@@ -645,6 +678,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
 
     n_params = len(built.params)
     positions = built.wrt_positions
+    n_wrt = len(positions)
+    checks = built.scalar_positions
     tuple_out = built.tuple_out
     scalar_types = (float, np.float64)
 
@@ -675,19 +710,47 @@ def _new_grad_function(f, wrt, with_value: bool, built):
                 return True
         return False
 
+    def run(args, given, kwargs):
+        """The output's value (with_value) and the gradients, as a tuple."""
+        if not with_value and (tuple_out or checks and not scalars(args)):
+            built.check_scalar_arguments(args)
+        try:
+            result = generated(*args, 1.0) if with_value else generated(*args)
+        except NonScalarSeed as exc:
+            built.not_scalar(exc.shape)
+        except Exception as exc:
+            _explain_failure(built, fn, generated, given, kwargs, args, exc, with_value)
+            raise
+        if not with_value:
+            return None, result if n_wrt > 1 else (result,)
+        value = result[0]
+        if tuple_out or n_out != 1 or (type(value) not in scalar_types and np.ndim(value) != 0):
+            built.check_scalar(result[:n_out] if built.tuple_out else value)
+        return value, result[n_out:]
+
+    def integers_as_floats(args, given, kwargs) -> None:
+        """An integer given for a wrt parameter is differentiated as a float. The gradient
+        program may not run the code that would fail on a float (an index, a range count):
+        the function itself runs once to find such a use, so it is reported, not given a
+        zero derivative."""
+        raw = built.bind(given, kwargs, convert=False)
+        if any(is_integer_like(raw[p]) for p in positions):
+            _call_original(built, fn, raw, args)
+
+    def scalars(args) -> bool:
+        for p in checks:
+            kind = type(args[p])
+            if kind is not float and kind is not np.float64 and np.ndim(args[p]) != 0:
+                return False
+        return True
+
     def call(*args, **kwargs):
         given = args
         if kwargs or len(args) != n_params or not ready(args):
             args = built.bind(args, kwargs)
-        try:
-            result = generated(*args, 1.0)
-        except Exception as exc:
-            _explain_failure(built, fn, generated, given, kwargs, args, exc)
-            raise
-        value = result[0]
-        if tuple_out or n_out != 1 or (type(value) not in scalar_types and np.ndim(value) != 0):
-            built.check_scalar(result[:n_out] if built.tuple_out else value)
-        grads = result[n_out:]
+            if not with_value:
+                integers_as_floats(args, given, kwargs)
+        value, grads = run(args, given, kwargs)
         if narrow(args) or complex_in(grads):
             grads = matched_all(grads, [args[p] for p in positions])
         inputs = args if args is given else (args, given)
@@ -715,7 +778,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     return call
 
 
-def _explain_failure(built, fn, generated, given, kwargs, values, exc) -> None:
+def _explain_failure(built, fn, generated, given, kwargs, values, exc,
+                     seeded: bool = True) -> None:
     """Raise the s2sad error behind `exc`, raised by a gradient's generated code, if there is
     one: an integer in wrt used as an index or a count, or a non-scalar output (seeding it
     with 1.0 can break shape logic before the output is checked). Returns otherwise."""
@@ -723,7 +787,8 @@ def _explain_failure(built, fn, generated, given, kwargs, values, exc) -> None:
         raw = built.bind(given, kwargs, convert=False)
     except S2sadError:
         raw = values
-    err = built.integer_misuse(exc, raw, lambda v: generated(*v, 1.0))
+    err = built.integer_misuse(exc, raw, (lambda v: generated(*v, 1.0)) if seeded else (
+        lambda v: generated(*v)))
     if err is not None:
         raise err from None
     try:

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from . import __version__
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 HEADER_PREFIX = "# s2sad-cache "
 KEY_FILE = "hmac-key"
 KEY_BYTES = 32
@@ -380,6 +380,12 @@ def _check_meta(meta) -> None:
         raise ValueError("meta.n_out is not a count")
     if type(meta.get("tuple_out")) is not bool:
         raise ValueError("meta.tuple_out is not a boolean")
+    scalar_if = meta.get("scalar_if")
+    if scalar_if is not None and (
+        not isinstance(scalar_if, list) or not all(isinstance(i, str) for i in scalar_if)
+        or not set(scalar_if) <= set(meta["params"])
+    ):
+        raise ValueError("meta.scalar_if is not a list of parameters")
 
 
 def _parse(key: str, payload: bytes) -> Entry:

@@ -214,6 +214,9 @@ class Function:
     # Whether every value has its own name (as lowering makes it; see ssa.normalize). A
     # derivative program accumulates adjoints in place and is not.
     ssa: bool = True
+    # A gradient program's output is a scalar when these parameters are 0-d (its shape is
+    # the broadcast of theirs; () for always). None: the program checks it (scalar_seed).
+    scalar_if: tuple | None = None
 
 
 def targets(stmt) -> tuple:

@@ -669,12 +669,18 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     adj = _Adjoint(fn, names, active)
     params = list(fn.params)
 
+    scalar_if = None
     if spec.kind == "grad":
         out = ret.values[0]
-        if isinstance(out, Var) and out.name in active:
+        scalar_if = _scalar_when(adj.static, out, fn.params)
+        if isinstance(out, Var) and (out.name in active or scalar_if is None):
             seed = names.derived(f"{out.name}_bar")
-            adj.adjoint[out.name] = seed
-            adj.out.append(Copy(seed, Const(1.0)))
+            if out.name in active:
+                adj.adjoint[out.name] = seed
+            if scalar_if is None:  # the output's shape is known only when it runs: check it
+                adj.out.append(Op(seed, REGISTRY.by_name["scalar_seed"], (out,)))
+            else:
+                adj.out.append(Copy(seed, Const(1.0)))
     elif spec.kind == "vjp_batch":
         # One forward sweep, then the reverse sweep once per cotangent of a batch (the rows of
         # a Jacobian): `cotangents` stacks them along a new first axis.
@@ -736,4 +742,20 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     # Cotangent parameters follow the primal ones, so only the gradient keeps the defaults.
     defaults = fn.defaults if spec.kind == "grad" else ()
     return Function(spec.name or fn.name + suffix, params, body, defaults,
-                    source_names=names.taken, globals_used=fn.globals_used, ssa=False)
+                    source_names=names.taken, globals_used=fn.globals_used, ssa=False,
+                    scalar_if=scalar_if)
+
+
+def _scalar_when(static: dict, out, params) -> tuple | None:
+    """The parameters whose being 0-d makes the output `out` a scalar, when its shape is the
+    broadcast of some of theirs (``()``: always a scalar, as a full reduction is); None when
+    its shape is known only when the program runs. (With several alternatives, as a loop's
+    ``s = 0.0; s = s * x`` has, an array among them makes the output an array on some path:
+    the gradient is refused then, even if the path taken would give a scalar.)"""
+    if isinstance(out, Const):
+        return () if isinstance(out.value, (int, float)) else None
+    shape = static.get(out.name)
+    if shape is None:
+        return None
+    atoms = frozenset().union(*shape)
+    return tuple(p for p in params if p in atoms) if atoms <= set(params) else None

@@ -186,6 +186,7 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
             "wrt": list(request.wrt), "recursions": list(ir.recursions)}
     result = ir if request.mode == "ssa" else derive(ir, request.mode, request.wrt,
                                                       request.optimize)
+    meta["scalar_if"] = None if result.scalar_if is None else list(result.scalar_if)
     return Generated(result.name, to_source(result, request.backend),
                      {**meta, "backend": request.backend})
 

@@ -432,12 +432,12 @@ def test_generated_code_shows_up_in_tracebacks_through_linecache():
               if f.filename.startswith("<s2sad")]
     assert frames, [f.filename for f in traceback.extract_tb(info.value.__traceback__)]
     generated = [line.strip() for line in
-                 s2sad.source(_product, mode="vjp", wrt=(0, 1)).splitlines()]
+                 s2sad.source(_product, wrt=(0, 1)).splitlines()]
     for frame in frames:
         line = linecache.getline(frame.filename, frame.lineno)
         assert line.strip()
         assert frame.line == line.strip()
-        assert line.strip() in generated  # a line of the code s2sad.source shows
+        assert line.strip() in generated  # a line of the code s2sad.source shows: grad runs it
     printed = "".join(traceback.format_exception(info.value))
     assert frames[-1].line in printed
 

@@ -61,6 +61,8 @@ defprim("dot_adjoint_y", "dot_adjoint_y", objects=(rt.dot_adjoint_y,),
         jvp={"g_": "dot_adjoint_y(g__dot, x, y)", "x": "dot_adjoint_y(g_, x_dot, y)"})
 
 nondiff("zeros_like", "zeros_like", rt.zeros_like)
+# Checks that a gradient's output is a scalar: never dropped, though its value is a constant.
+nondiff("scalar_seed", "scalar_seed", rt.scalar_seed).pure = False
 nondiff("stop_gradient", "stop_gradient", rt.stop_gradient)
 nondiff("transpose_inverse", "transpose_inverse", rt.transpose_inverse)
 nondiff("reduced_size", "reduced_size", rt.reduced_size, params=(("axis", None),))

@@ -106,6 +106,22 @@ def broadcast_reduced(v, like, axis=None, keepdims=False):
     return np.array(np.broadcast_to(v, shape))
 
 
+class NonScalarSeed(ValueError):
+    """Raised by :func:`scalar_seed`; the API reports it as a NonScalarOutputError."""
+
+    def __init__(self, value):
+        super().__init__(f"the output has shape {np.shape(value)}, not a scalar")
+        self.shape = np.shape(value)
+
+
+def scalar_seed(y):
+    """The seed 1.0 of a gradient's output `y`, which must be a scalar: the check a gradient
+    program makes where its output's shape is not known before it runs."""
+    if isinstance(y, tuple) or np.ndim(y) != 0:
+        raise NonScalarSeed(y)
+    return 1.0
+
+
 def zeros_like(x):
     """A floating zero of `x`'s shape: ``0.0`` for a scalar, a new array otherwise.
 
@@ -350,6 +366,7 @@ def reduced_size(x, axis=None):
 
 #: The names generated code may use, mapped to their objects (the loader's namespace).
 HELPERS = {
+    "scalar_seed": scalar_seed,
     "unbroadcast": unbroadcast,
     "broadcast_like": broadcast_like,
     "broadcast_reduced": broadcast_reduced,
