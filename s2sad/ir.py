@@ -11,8 +11,9 @@ Transformations produce new statement lists; nodes are treated as immutable once
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Union
+from typing import ClassVar, Union
 
 from .errors import Location
 
@@ -57,9 +58,51 @@ class Dotted(str):
 
 Atom = Union[Var, Const]
 
+# Every statement is a frozen dataclass whose fields have roles, listed in its SPEC: the one
+# generic traversal (`children`, `rewrite`, `map_block`, `walk`) and the analyses (`targets`,
+# `reads`, `assigned`) read the roles, so a new statement declares its fields once and is then
+# walked, renamed and analysed like every other. Roles:
+#   target / targets  names the statement assigns
+#   atom / atoms      an Atom (or None) / a tuple of Atoms it reads
+#   kwatoms           ((name, Atom), ...) it reads
+#   ref               a name it reads that is not an atom (the stack of a push or pop)
+#   block             a nested statement list
+# Fields not listed are data (a primitive, a location, flags). Nodes are never changed after
+# they are built: transformations make new ones (`replace`, `rewrite`).
 
-@dataclass
-class Op:
+
+class Stmt:
+    """Base of IR statements."""
+
+    SPEC: ClassVar[tuple] = ()
+    BLOCKS: ClassVar[tuple] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.BLOCKS = tuple(fld for fld, role in cls.SPEC if role == "block")
+
+    def atoms(self):
+        """The atoms this statement reads directly (a ref is read as a Var)."""
+        for fld, role in self.SPEC:
+            value = getattr(self, fld)
+            if role == "atom":
+                if value is not None:
+                    yield value
+            elif role == "atoms":
+                yield from value
+            elif role == "kwatoms":
+                for _, atom in value:
+                    yield atom
+            elif role == "ref":
+                yield Var(value)
+
+    def replace(self, **changes):
+        """A copy of this statement with `changes` to its fields."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Op(Stmt):
     """``targets = prim(*args, **kwargs)``: one primitive operation."""
 
     target: str
@@ -67,8 +110,9 @@ class Op:
     args: tuple
     kwargs: tuple = ()  # ((name, Atom), ...) static or non-differentiable parameters
     loc: Location | None = None
+    SPEC: ClassVar[tuple] = (("target", "target"), ("args", "atoms"), ("kwargs", "kwatoms"))
 
-    def atoms(self):
+    def atoms(self):  # the most common statement: no generic loop
         yield from self.args
         for _, value in self.kwargs:
             yield value
@@ -80,8 +124,8 @@ class Op:
         return default
 
 
-@dataclass
-class Copy:
+@dataclass(frozen=True)
+class Copy(Stmt):
     """``target = value``: a copy or a constant definition.
 
     `carry` marks the copy that writes a loop-carried variable back at the end of an iteration
@@ -92,53 +136,46 @@ class Copy:
     value: Atom
     loc: Location | None = None
     carry: bool = False
-
-    def atoms(self):
-        yield self.value
+    SPEC: ClassVar[tuple] = (("target", "target"), ("value", "atom"))
 
 
-@dataclass
-class Return:
+@dataclass(frozen=True)
+class Return(Stmt):
     """``return value`` (a single atom) or ``return a, b`` (a tuple of atoms)."""
 
     values: tuple
     is_tuple: bool = False
     loc: Location | None = None
-
-    def atoms(self):
-        yield from self.values
+    SPEC: ClassVar[tuple] = (("values", "atoms"),)
 
 
-@dataclass
-class Comment:
-    """A line comment in emitted code (``# forward sweep``)."""
+@dataclass(frozen=True)
+class Comment(Stmt):
+    """A line comment in emitted code (``# forward sweep``): metadata of the program it heads,
+    which the transformations pass through or drop, never differentiate."""
 
     text: str
 
-    def atoms(self):
-        return iter(())
 
-
-@dataclass
-class If:
+@dataclass(frozen=True)
+class If(Stmt):
     """A structured branch on an atom."""
 
     test: Atom
     body: list
     orelse: list
     loc: Location | None = None
-
-    def atoms(self):
-        yield self.test
+    SPEC: ClassVar[tuple] = (("test", "atom"), ("body", "block"), ("orelse", "block"))
 
 
-@dataclass
-class For:
+@dataclass(frozen=True)
+class For(Stmt):
     """``for target in range(*bounds)``, kept as a loop.
 
     Every loop is lowered to an index loop over a range (iterating an array's rows becomes
     ``row = x[i]``). `reverse` walks the range backwards and `limit` (an atom) keeps only its
     first `limit` entries: that is how the adjoint replays a loop that ended in ``break``.
+    `orelse` runs after the loop when it did not end in ``break`` (Python's ``for ... else``).
     """
 
     target: str
@@ -147,60 +184,55 @@ class For:
     loc: Location | None = None
     reverse: bool = False
     limit: Atom | None = None
-
-    def atoms(self):
-        yield from self.bounds
-        if self.limit is not None:
-            yield self.limit
+    orelse: list = field(default_factory=list)
+    SPEC: ClassVar[tuple] = (("target", "target"), ("bounds", "atoms"), ("limit", "atom"),
+                             ("body", "block"), ("orelse", "block"))
 
 
-@dataclass
-class While:
-    """``while test: body``; `test_body` recomputes `test` before every trip."""
+@dataclass(frozen=True)
+class While(Stmt):
+    """``while test: body``; `test_body` recomputes `test` before every trip; `orelse` runs
+    when the loop ends without ``break``."""
 
     test_body: list
     test: Atom
     body: list
     loc: Location | None = None
+    orelse: list = field(default_factory=list)
+    SPEC: ClassVar[tuple] = (("test_body", "block"), ("test", "atom"), ("body", "block"),
+                             ("orelse", "block"))
 
-    def atoms(self):
-        yield self.test
 
-
-@dataclass
-class Break:
+@dataclass(frozen=True)
+class Break(Stmt):
     """``break``: leaves the innermost loop (always the last statement of its block)."""
 
     loc: Location | None = None
 
-    def atoms(self):
-        return iter(())
 
+@dataclass(frozen=True)
+class Push(Stmt):
+    """``stack.append(values)``: saves values of a loop iteration for the reverse sweep.
 
-@dataclass
-class Push:
-    """``stack.append(values)``: saves values of a loop iteration for the reverse sweep."""
+    A stack is a value updated in place, each version used once: a push makes it one tuple
+    longer, a pop one shorter. Both are linear; each is the other's adjoint (reverse.py) and
+    has a push or pop on a stack of tangents as its tangent (forward.py)."""
 
     stack: str
     values: tuple
-
-    def atoms(self):
-        yield Var(self.stack)
-        yield from self.values
+    SPEC: ClassVar[tuple] = (("stack", "ref"), ("values", "atoms"))
 
 
-@dataclass
-class Pop:
+@dataclass(frozen=True)
+class Pop(Stmt):
     """``targets = stack.pop()``: restores the values saved by the matching :class:`Push`."""
 
     stack: str
     targets: tuple
-
-    def atoms(self):
-        yield Var(self.stack)
+    SPEC: ClassVar[tuple] = (("stack", "ref"), ("targets", "targets"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Function:
     """A function in IR form."""
 
@@ -208,9 +240,9 @@ class Function:
     params: list
     body: list
     defaults: tuple = ()  # Const defaults of the trailing parameters
-    source_names: set = field(default_factory=set)  # every name the user's code uses
+    source_names: frozenset = frozenset()  # every name the user's code uses
     globals_used: dict = field(default_factory=dict)  # global name -> the object it names
-    recursions: list = field(default_factory=list)  # recursive callees, linked at load time
+    recursions: tuple = ()  # recursive callees, linked at load time
     # Whether every value has its own name (as lowering makes it; see ssa.normalize). A
     # derivative program accumulates adjoints in place and is not.
     ssa: bool = True
@@ -218,16 +250,108 @@ class Function:
     # the broadcast of theirs; () for always). None: the program checks it (scalar_seed).
     scalar_if: tuple | None = None
 
+    def replace(self, **changes) -> Function:
+        return dataclasses.replace(self, **changes)
+
+
+# ---------------------------------------------------------------------- the one traversal
+def children(stmt) -> list:
+    """The nested statement lists of a statement (none for a simple one)."""
+    return [getattr(stmt, name) for name in stmt.BLOCKS]
+
+
+def with_blocks(stmt, blocks):
+    """`stmt` with its nested statement lists replaced by `blocks` (in `children` order)."""
+    return dataclasses.replace(stmt, **dict(zip(stmt.BLOCKS, blocks)))
+
+
+def walk(body):
+    """Every statement in `body`, depth first, in program order."""
+    stack = [iter(body)]
+    while stack:
+        for stmt in stack[-1]:
+            yield stmt
+            if stmt.BLOCKS:
+                stack.extend(iter(b) for b in reversed(children(stmt)))
+            break
+        else:
+            stack.pop()
+
+
+def map_block(stmts: list, visit) -> list:
+    """`stmts` with every statement replaced by ``visit(stmt)`` (dropped when it gives None),
+    nested blocks first. Gives `stmts` itself when nothing changed."""
+    out = []
+    changed = False
+    for stmt in stmts:
+        new = stmt
+        if stmt.BLOCKS:
+            old = children(stmt)
+            blocks = [map_block(block, visit) for block in old]
+            if any(b is not o for b, o in zip(blocks, old)):
+                new = with_blocks(stmt, blocks)
+        new = visit(new)
+        if new is not stmt:
+            changed = True
+        if new is not None:
+            out.append(new)
+    return out if changed else stmts
+
+
+def rewrite(stmt, atom=None, name=None):
+    """`stmt` (not its nested blocks) with every atom it reads passed through ``atom(a)`` and
+    every name it assigns or refers to through ``name(n)``; `stmt` itself if nothing changes."""
+    changes = {}
+    for fld, role in stmt.SPEC:
+        value = getattr(stmt, fld)
+        if atom is not None and role in ("atom", "atoms", "kwatoms"):
+            if role == "atom":
+                new = value if value is None else atom(value)
+            elif role == "atoms":
+                new = tuple(atom(a) for a in value)
+            else:
+                new = tuple((k, atom(a)) for k, a in value)
+        elif name is not None and role in ("target", "ref"):
+            new = name(value)
+        elif name is not None and role == "targets":
+            new = tuple(name(t) for t in value)
+        else:
+            continue
+        if new != value:
+            changes[fld] = new
+    return dataclasses.replace(stmt, **changes) if changes else stmt
+
+
+def map_names(stmts, rename) -> list:
+    """`stmts` with every variable name, read or assigned, replaced by ``rename(name)`` (new
+    statements; nested blocks included; comments kept)."""
+
+    def atom(a):
+        return Var(rename(a.name)) if isinstance(a, Var) else a
+
+    return map_block(stmts, lambda stmt: rewrite(stmt, atom, rename))
+
+
+def substitute(stmts, mapping: dict) -> list:
+    """`stmts` with the reads of each name in `mapping` replaced by its atom."""
+
+    def atom(a):
+        return mapping.get(a.name, a) if isinstance(a, Var) else a
+
+    return map_block(stmts, lambda stmt: rewrite(stmt, atom))
+
 
 def targets(stmt) -> tuple:
     """Names a statement assigns directly (not inside nested blocks)."""
-    if isinstance(stmt, (Op, Copy)):
+    if type(stmt) is Op or type(stmt) is Copy:
         return (stmt.target,)
-    if isinstance(stmt, For):
-        return (stmt.target,)
-    if isinstance(stmt, Pop):
-        return tuple(stmt.targets)
-    return ()
+    names = ()
+    for fld, role in stmt.SPEC:
+        if role == "target":
+            names += (getattr(stmt, fld),)
+        elif role == "targets":
+            names += tuple(getattr(stmt, fld))
+    return names
 
 
 def assigned(body) -> set:
@@ -238,25 +362,6 @@ def assigned(body) -> set:
 def reads(body) -> set:
     """Every name read anywhere in `body`, nested blocks included."""
     return {a.name for stmt in walk(body) for a in stmt.atoms() if isinstance(a, Var)}
-
-
-def children(stmt) -> list:
-    """The nested statement lists of a compound statement."""
-    if isinstance(stmt, If):
-        return [stmt.body, stmt.orelse]
-    if isinstance(stmt, For):
-        return [stmt.body]
-    if isinstance(stmt, While):
-        return [stmt.test_body, stmt.body]
-    return []
-
-
-def walk(body):
-    """Every statement in `body`, depth first, in program order."""
-    for stmt in body:
-        yield stmt
-        for block in children(stmt):
-            yield from walk(block)
 
 
 class NameSource:
@@ -317,38 +422,3 @@ def always_breaks(block: list) -> bool:
         return True
     return isinstance(last, If) and always_breaks(last.body) and always_breaks(last.orelse)
 
-
-def map_names(stmts, rename) -> list:
-    """`stmts` with every variable name, read or assigned, replaced by ``rename(name)`` (new
-    statements; nested blocks included; comments kept)."""
-
-    def atom(a):
-        return Var(rename(a.name)) if isinstance(a, Var) else a
-
-    def atoms(items):
-        return tuple(atom(a) for a in items)
-
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, Op):
-            stmt = Op(rename(stmt.target), stmt.prim, atoms(stmt.args),
-                      tuple((k, atom(v)) for k, v in stmt.kwargs), stmt.loc)
-        elif isinstance(stmt, Copy):
-            stmt = Copy(rename(stmt.target), atom(stmt.value), stmt.loc, stmt.carry)
-        elif isinstance(stmt, Return):
-            stmt = Return(atoms(stmt.values), stmt.is_tuple, stmt.loc)
-        elif isinstance(stmt, Push):
-            stmt = Push(rename(stmt.stack), atoms(stmt.values))
-        elif isinstance(stmt, Pop):
-            stmt = Pop(rename(stmt.stack), tuple(rename(t) for t in stmt.targets))
-        elif isinstance(stmt, If):
-            stmt = If(atom(stmt.test), map_names(stmt.body, rename),
-                      map_names(stmt.orelse, rename), stmt.loc)
-        elif isinstance(stmt, For):
-            stmt = For(rename(stmt.target), atoms(stmt.bounds), map_names(stmt.body, rename),
-                       stmt.loc, stmt.reverse, None if stmt.limit is None else atom(stmt.limit))
-        elif isinstance(stmt, While):
-            stmt = While(map_names(stmt.test_body, rename), atom(stmt.test),
-                         map_names(stmt.body, rename), stmt.loc)
-        out.append(stmt)
-    return out

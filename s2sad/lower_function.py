@@ -365,12 +365,10 @@ class FunctionLowerer(Lowerer):
             self.out.append(Return(tuple(result), True, loc))
         else:
             self.out.append(Return((result,), False, loc))
-        fn = Function(node.name, params, self.out, defaults)
-        fn.source_names = set(self.names.taken)
-        fn.globals_used = self.globals_used
-        fn.recursions = sorted(self.recursions)
-        fn.ssa = self.flags["ssa"]
-        return fn
+        return Function(node.name, params, self.out, defaults,
+                        source_names=frozenset(self.names.taken),
+                        globals_used=self.globals_used, recursions=tuple(sorted(self.recursions)),
+                        ssa=self.flags["ssa"])
 
     def returned(self, stmt):
         value = stmt.value
