@@ -82,6 +82,7 @@ def restructure(stmts: list) -> list:
 def _loops_restructured(stmt):
     if isinstance(stmt, (gast.For, gast.While)):
         stmt.body = restructure(stmt.body)
+        stmt.orelse = [_loops_restructured(s) for s in stmt.orelse]
     elif isinstance(stmt, gast.If):
         stmt.body = [_loops_restructured(s) for s in stmt.body]
         stmt.orelse = [_loops_restructured(s) for s in stmt.orelse]

@@ -172,7 +172,8 @@ def stmt_nodes(stmt, backend: Backend = NUMPY) -> list:
         if stmt.reverse:
             iterable = gast.Call(func=_load("reversed"), args=[iterable], keywords=[])
         return [gast.For(target=_store(stmt.target), iter=iterable,
-                         body=body_nodes(stmt.body, backend), orelse=[], type_comment=None)]
+                         body=body_nodes(stmt.body, backend),
+                         orelse=_nodes(stmt.orelse, backend), type_comment=None)]
     if isinstance(stmt, While):
         return [_while(stmt, backend)]
     if isinstance(stmt, Break):
@@ -199,14 +200,16 @@ def _while(stmt, backend: Backend):
     test_body = stmt.test_body
     single = (len(test_body) == 1 and isinstance(test_body[0], Op)
               and isinstance(stmt.test, Var) and test_body[0].target == stmt.test.name)
+    orelse = _nodes(stmt.orelse, backend)
     if not test_body:
         return gast.While(test=atom_expr(stmt.test), body=body_nodes(stmt.body, backend),
-                          orelse=[])
+                          orelse=orelse)
     if single:
         return gast.While(test=op_expr(test_body[0], backend),
-                          body=body_nodes(stmt.body, backend), orelse=[])
+                          body=body_nodes(stmt.body, backend), orelse=orelse)
+    # The loop ends by this break when its test fails: that is when its `else` runs.
     exit_test = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=atom_expr(stmt.test)),
-                        body=[gast.Break()], orelse=[])
+                        body=orelse + [gast.Break()], orelse=[])
     return gast.While(test=gast.Constant(True, None),
                       body=_nodes(test_body, backend) + [exit_test] + _nodes(stmt.body, backend),
                       orelse=[])

@@ -143,10 +143,21 @@ class _Fence(gast.NodeVisitor):
                       "assign to a plain name: 'y = y + ...'")
         self.generic_visit(node)
 
+    def _check_loop_else(self, node):
+        """A loop's ``else`` runs once after it; one that leaves (return, break, continue)
+        would leave the enclosing code, which is not lowered."""
+        for stmt in node.orelse:
+            for inner in gast.walk(stmt):
+                if isinstance(inner, gast.Return) or isinstance(
+                    inner, (gast.Break, gast.Continue)
+                ) and not any(isinstance(loop, (gast.For, gast.While))
+                              and inner in _nodes(loop.body) for loop in gast.walk(stmt)):
+                    word = type(inner).__name__.lower()
+                    self.fail(inner, f"'{word}' statements in the 'else' clause of a loop",
+                              "set a flag in the 'else' clause and act on it after the loop")
+
     def visit_For(self, node):
-        if node.orelse:
-            self.fail(node.orelse[0], "'else' clauses of loops",
-                      "use a flag variable set before 'break' instead")
+        self._check_loop_else(node)
         if not isinstance(node.target, (gast.Name, gast.Tuple)) or (
             isinstance(node.target, gast.Tuple)
             and not all(isinstance(e, gast.Name) for e in node.target.elts)
@@ -155,9 +166,7 @@ class _Fence(gast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_While(self, node):
-        if node.orelse:
-            self.fail(node.orelse[0], "'else' clauses of loops",
-                      "use a flag variable set before 'break' instead")
+        self._check_loop_else(node)
         self.generic_visit(node)
 
     def visit_Compare(self, node):
@@ -527,3 +536,7 @@ def check(parsed: ParsedFunction) -> None:
         _Aliasing(parsed, parsed.node, external_params=inlined).run()
 
     with_nesting_room(depth, walk)
+
+
+def _nodes(stmts) -> list:
+    return [node for stmt in stmts for node in gast.walk(stmt)]

@@ -27,6 +27,8 @@ from .ir import (
     Return,
     Var,
     While,
+    children,
+    with_blocks,
 )
 from .lower import lower_rule, rule_env
 from .rules import REGISTRY
@@ -175,16 +177,12 @@ class _Tangent:
                 self.op(stmt)
             elif isinstance(stmt, Copy):
                 self.copy(stmt)
-            elif isinstance(stmt, If):
-                self.out.append(If(stmt.test, self.block(stmt.body), self.block(stmt.orelse),
-                                   stmt.loc))
-            elif isinstance(stmt, For):
-                self.out.append(For(stmt.target, stmt.bounds, self.block(stmt.body), stmt.loc,
-                                    stmt.reverse, stmt.limit))
+            elif isinstance(stmt, (If, For)):
+                self.out.append(with_blocks(stmt, [self.block(b) for b in children(stmt)]))
             elif isinstance(stmt, While):
                 # The test only steers the loop: its values need no tangents.
-                self.out.append(While(stmt.test_body, stmt.test, self.block(stmt.body),
-                                      stmt.loc))
+                self.out.append(stmt.replace(body=self.block(stmt.body),
+                                             orelse=self.block(stmt.orelse)))
             elif isinstance(stmt, (Break, Comment)):
                 self.out.append(stmt)
             elif isinstance(stmt, Push):

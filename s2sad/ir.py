@@ -265,13 +265,14 @@ def with_blocks(stmt, blocks):
     return dataclasses.replace(stmt, **dict(zip(stmt.BLOCKS, blocks)))
 
 
-def walk(body):
-    """Every statement in `body`, depth first, in program order."""
+def walk(body, enter=None):
+    """Every statement in `body`, depth first, in program order; the blocks of a compound
+    statement only if ``enter(stmt)`` is true (default: all of them)."""
     stack = [iter(body)]
     while stack:
         for stmt in stack[-1]:
             yield stmt
-            if stmt.BLOCKS:
+            if stmt.BLOCKS and (enter is None or enter(stmt)):
                 stack.extend(iter(b) for b in reversed(children(stmt)))
             break
         else:
@@ -298,9 +299,11 @@ def map_block(stmts: list, visit) -> list:
     return out if changed else stmts
 
 
-def rewrite(stmt, atom=None, name=None):
-    """`stmt` (not its nested blocks) with every atom it reads passed through ``atom(a)`` and
-    every name it assigns or refers to through ``name(n)``; `stmt` itself if nothing changes."""
+def rewrite(stmt, atom=None, name=None, ref=None):
+    """`stmt` (not its nested blocks) with every atom it reads passed through ``atom(a)``,
+    every name it assigns through ``name(n)`` and every ref through ``ref(n)`` (default:
+    `name`); `stmt` itself if nothing changes."""
+    ref = ref or name
     changes = {}
     for fld, role in stmt.SPEC:
         value = getattr(stmt, fld)
@@ -311,7 +314,9 @@ def rewrite(stmt, atom=None, name=None):
                 new = tuple(atom(a) for a in value)
             else:
                 new = tuple((k, atom(a)) for k, a in value)
-        elif name is not None and role in ("target", "ref"):
+        elif ref is not None and role == "ref":
+            new = ref(value)
+        elif name is not None and role == "target":
             new = name(value)
         elif name is not None and role == "targets":
             new = tuple(name(t) for t in value)
@@ -422,3 +427,42 @@ def always_breaks(block: list) -> bool:
         return True
     return isinstance(last, If) and always_breaks(last.body) and always_breaks(last.orelse)
 
+
+def without_loop_else(stmts: list, names: NameSource) -> list:
+    """`stmts` (nested blocks too) with each loop's ``else`` block moved after it, under a
+    flag that a ``break`` clears: ``done = True; for ...: (done = False; break); if done:
+    <else>``. That is the adjoint rule of ``for``/``while ... else``: the reverse sweep
+    replays the ``else`` block when it ran, then the loop, with the rules of ``if`` and
+    loops."""
+    if not any(isinstance(s, (For, While)) and s.orelse for s in walk(stmts)):
+        return stmts
+    out = []
+    for stmt in stmts:
+        if stmt.BLOCKS:
+            stmt = with_blocks(stmt, [without_loop_else(b, names) for b in children(stmt)])
+        if not (isinstance(stmt, (For, While)) and stmt.orelse):
+            out.append(stmt)
+            continue
+        done = names.derived("_completed")
+        body = _before_breaks(stmt.body, Copy(done, Const(False), stmt.loc))
+        out += [Copy(done, Const(True), stmt.loc), stmt.replace(body=body, orelse=[]),
+                If(Var(done), stmt.orelse, [], stmt.loc)]
+    return out
+
+
+def _before_breaks(block: list, stmt) -> list:
+    """`block` with `stmt` placed before each ``break`` of its own loop (and before the
+    write-backs that precede the ``break``, which stay last, next to it)."""
+    out = []
+    for s in block:
+        if isinstance(s, Break):
+            position = len(out)
+            while position > 0 and isinstance(out[position - 1], Copy) and out[
+                    position - 1].carry:
+                position -= 1
+            out.insert(position, stmt)
+        elif isinstance(s, If):
+            s = s.replace(body=_before_breaks(s.body, stmt),
+                          orelse=_before_breaks(s.orelse, stmt))
+        out.append(s)
+    return out

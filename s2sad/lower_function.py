@@ -212,13 +212,16 @@ class FunctionLowerer(Lowerer):
         return names
 
     def _read_outside(self, loop) -> set:
-        inside = {id(n) for n in gast.walk(loop)}
+        """Names read outside the repeated part of `loop` (its ``else`` runs once, after)."""
+        inside = {id(n) for n in gast.walk(loop)} - {id(n) for s in loop.orelse
+                                                     for n in gast.walk(s)}
         return {n.id for n in gast.walk(self.parsed.node) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Load) and id(n) not in inside}
 
     def _carried(self, loop, extra_targets=()) -> dict:
-        """Loop-carried variables: assigned in the loop and defined before or read after it."""
-        assigned = self._assigned_in(loop.body) + list(extra_targets)
+        """Loop-carried variables: assigned in the loop (or its ``else``) and defined before
+        or read after it."""
+        assigned = self._assigned_in(loop.body + loop.orelse) + list(extra_targets)
         outside = self._read_outside(loop)
         carried = {}
         for name in sorted(set(assigned)):
@@ -286,7 +289,30 @@ class FunctionLowerer(Lowerer):
                 self.env[name] = make(Var(index), self.version(name))
 
         body = self.loop_body(stmt, carried, prologue)
-        self.out.append(For(index, bounds, body, self.parsed.location(stmt), reverse, limit))
+        orelse = self.loop_else(stmt, carried)
+        self.out.append(For(index, bounds, body, self.parsed.location(stmt), reverse, limit,
+                            orelse))
+
+    def loop_else(self, loop, carried) -> list:
+        """The ``else`` block of `loop`, run when it ends without ``break``: it starts from
+        the carried values and writes its own back into them, as an iteration does (so after
+        the loop they hold the value of whichever path ran)."""
+        if not loop.orelse:
+            return []
+        # Its write-backs reassign carried names outside the loop: not the SSA form that
+        # reverse mode reads (ssa.normalize makes it so).
+        self.flags["ssa"] = False
+        self.loops.append(carried)
+        saved_out, self.out = self.out, []
+        try:
+            self.statements(loop.orelse)
+            self.write_back(loop)
+        finally:
+            orelse, self.out = self.out, saved_out
+            self.loops.pop()
+        for name, carried_name in carried.items():
+            self.env[name] = Var(carried_name)
+        return orelse
 
     def loop_range(self, stmt):
         """(bounds, reverse, limit, element makers) of a for loop's iterable."""
@@ -344,7 +370,8 @@ class FunctionLowerer(Lowerer):
         self.out, self.env = saved_out, saved_env
         self.loops.pop()
         body = self.loop_body(stmt, carried, lambda: None)
-        self.out.append(While(test_body, test, body, self.parsed.location(stmt)))
+        orelse = self.loop_else(stmt, carried)
+        self.out.append(While(test_body, test, body, self.parsed.location(stmt), orelse))
 
     def lower(self) -> Function:
         node = self.parsed.node

@@ -42,25 +42,16 @@ from .ir import (
     Var,
     While,
     children,
+    map_block,
+    rewrite,
     targets,
     walk,
+    with_blocks,
 )
 
 _TEMP = re.compile(r"t\d+$")
 _VERSION = re.compile(r"_(\d+)$")
 _COMPOUND = (If, For, While)
-
-
-def _statements(body, out=None) -> list:
-    """Every statement in `body`, depth first, in program order: ``list(walk(body))``
-    without a generator per statement."""
-    out = [] if out is None else out
-    for stmt in body:
-        out.append(stmt)
-        if isinstance(stmt, _COMPOUND):
-            for block in children(stmt):
-                _statements(block, out)
-    return out
 
 
 def _counts(fn: Function) -> tuple:
@@ -69,7 +60,7 @@ def _counts(fn: Function) -> tuple:
     reads: list = []
     writes = list(fn.params)
     read, write = reads.append, writes.append
-    for stmt in _statements(fn.body):
+    for stmt in walk(fn.body):
         kind = type(stmt)
         if kind is Op:
             write(stmt.target)
@@ -103,35 +94,6 @@ class _Counts:
         return self.value
 
 
-def _with_blocks(stmt, blocks: list):
-    """The compound statement `stmt` with its nested statement lists replaced by `blocks`."""
-    if isinstance(stmt, If):
-        return dataclasses.replace(stmt, body=blocks[0], orelse=blocks[1])
-    if isinstance(stmt, For):
-        return dataclasses.replace(stmt, body=blocks[0])
-    return dataclasses.replace(stmt, test_body=blocks[0], body=blocks[1])
-
-
-def _map_block(stmts: list, visit) -> list:
-    """`stmts` with every statement replaced by ``visit(stmt)`` (dropped when it gives None),
-    nested blocks first. Gives `stmts` itself when nothing changed."""
-    out = []
-    changed = False
-    for stmt in stmts:
-        new = stmt
-        if isinstance(stmt, _COMPOUND):
-            old_blocks = children(stmt)
-            blocks = [_map_block(block, visit) for block in old_blocks]
-            if any(b is not o for b, o in zip(blocks, old_blocks)):
-                new = _with_blocks(stmt, blocks)
-        new = visit(new)
-        if new is not stmt:
-            changed = True
-        if new is not None:
-            out.append(new)
-    return out if changed else stmts
-
-
 def _sub(atom, mapping: dict):
     if type(atom) is Var:
         return mapping.get(atom.name, atom)
@@ -146,9 +108,9 @@ def _stack(name: str, mapping: dict) -> str:
 def _substitute(stmt, mapping: dict, names: dict | None = None):
     """`stmt` with the variables it reads replaced via `mapping` (name -> atom) and, when
     `names` is given, the names it assigns renamed via `names` (name -> name). Nested blocks
-    are left as they are (see `_map_block`); an untouched statement is returned itself."""
+    are left as they are (see `map_block`); an untouched statement is returned itself."""
     names = names or {}
-    if type(stmt) is Op:  # most statements: look at them without a generator
+    if type(stmt) is Op:  # most statements: look at them without the generic rewrite
         for atom in stmt.args:
             if type(atom) is Var and atom.name in mapping:
                 break
@@ -157,37 +119,8 @@ def _substitute(stmt, mapping: dict, names: dict | None = None):
                 type(a) is Var and a.name in mapping for _, a in stmt.kwargs
             ):
                 return stmt
-    else:
-        reads = any(type(a) is Var and a.name in mapping for a in stmt.atoms())
-        writes = names and (any(t in names for t in targets(stmt)) or (
-            isinstance(stmt, Push) and stmt.stack in names))
-        if not (reads or writes):
-            return stmt
-    replace = dataclasses.replace
-    if isinstance(stmt, Op):
-        return replace(stmt, target=names.get(stmt.target, stmt.target),
-                       args=tuple(_sub(a, mapping) for a in stmt.args),
-                       kwargs=tuple((k, _sub(v, mapping)) for k, v in stmt.kwargs))
-    if isinstance(stmt, Copy):
-        return replace(stmt, target=names.get(stmt.target, stmt.target),
-                       value=_sub(stmt.value, mapping))
-    if isinstance(stmt, Return):
-        return replace(stmt, values=tuple(_sub(a, mapping) for a in stmt.values))
-    if isinstance(stmt, Push):
-        return replace(stmt, stack=names.get(stmt.stack, _stack(stmt.stack, mapping)),
-                       values=tuple(_sub(v, mapping) for v in stmt.values))
-    if isinstance(stmt, Pop):
-        return replace(stmt, stack=_stack(stmt.stack, mapping),
-                       targets=tuple(names.get(t, t) for t in stmt.targets))
-    if isinstance(stmt, If):
-        return replace(stmt, test=_sub(stmt.test, mapping))
-    if isinstance(stmt, For):
-        limit = _sub(stmt.limit, mapping) if stmt.limit is not None else None
-        return replace(stmt, target=names.get(stmt.target, stmt.target),
-                       bounds=tuple(_sub(b, mapping) for b in stmt.bounds), limit=limit)
-    if isinstance(stmt, While):
-        return replace(stmt, test=_sub(stmt.test, mapping))
-    return stmt
+    return rewrite(stmt, lambda atom: _sub(atom, mapping), lambda name: names.get(name, name),
+                   lambda stack: names.get(stack, _stack(stack, mapping)))
 
 
 def _replaced(fn: Function, body: list) -> Function:
@@ -222,7 +155,7 @@ def _rename_all(body: list, names: dict) -> list:
             return None
         return stmt
 
-    return _map_block(body, visit)
+    return map_block(body, visit)
 
 
 class _Coalescer:
@@ -262,7 +195,7 @@ class _Coalescer:
                 old_blocks = children(stmt)
                 blocks = [self.block(block, False) for block in old_blocks]
                 if any(b is not o for b, o in zip(blocks, old_blocks)):
-                    stmt = _with_blocks(stmt, blocks)
+                    stmt = with_blocks(stmt, blocks)
                     changed = True
             elif isinstance(stmt, Copy) and type(stmt.value) is Var and (
                 self.coalesce(stmt, out, top)
@@ -329,7 +262,7 @@ def propagate_copies(fn: Function, counts=_counts) -> Function:
     uses, assigned = counts(fn)
     params = set(fn.params)
     mapping: dict = {}
-    for stmt in _statements(fn.body):
+    for stmt in walk(fn.body):
         if isinstance(stmt, Copy) and not stmt.carry and assigned[stmt.target] == 1 and (
             stmt.target not in params
         ):
@@ -357,7 +290,7 @@ def propagate_copies(fn: Function, counts=_counts) -> Function:
             return None
         return _substitute(stmt, mapping)
 
-    return _replaced(fn, _map_block(fn.body, visit))
+    return _replaced(fn, map_block(fn.body, visit))
 
 
 def _cse_key(op: Op, part, assigned):
@@ -435,7 +368,7 @@ def eliminate_common_subexpressions(fn: Function, counts=_counts) -> Function:
                 old_blocks = children(stmt)
                 blocks = [block(b) for b in old_blocks]
                 if any(b is not o for b, o in zip(blocks, old_blocks)):
-                    stmt = _with_blocks(stmt, blocks)
+                    stmt = with_blocks(stmt, blocks)
                     changed = True
             out.append(stmt)
         for name in added:
@@ -480,10 +413,10 @@ def _live_block(stmts: list, live_out: set, exit_live: set):
                 changed = True
                 continue
             if body is not stmt.body or orelse is not stmt.orelse:
-                new = _with_blocks(stmt, [body, orelse])
+                new = with_blocks(stmt, [body, orelse])
             live = live_body | live_else | _reads(stmt)
         elif isinstance(stmt, (For, While)):
-            new, live = _live_loop(stmt, live)
+            new, live = _live_loop(stmt, live, exit_live)
             if new is None:
                 changed = True
                 continue
@@ -494,24 +427,28 @@ def _live_block(stmts: list, live_out: set, exit_live: set):
     return (out[::-1] if changed else stmts), live
 
 
-def _live_loop(stmt, live_after: set):
-    """The loop `stmt` with its body pruned (None for a ``for`` loop left empty) and the
-    names live at its head, iterated until the body adds none."""
-    head = set(live_after)
+def _live_loop(stmt, live_after: set, exit_live: set):
+    """The loop `stmt` with its blocks pruned (None for a ``for`` loop left empty) and the
+    names live at its head, iterated until the body adds none. A ``break`` in the body goes
+    to `live_after`; a loop that ends without one runs its ``else`` block first (whose own
+    ``break`` leaves the enclosing loop: `exit_live`)."""
+    orelse, done = _live_block(stmt.orelse, live_after, exit_live)
+    head = set(done)
     while True:
         body, body_in = _live_block(stmt.body, head, live_after)
         if isinstance(stmt, For):
-            if not body:
+            if not body and not orelse:
                 return None, set(live_after)
-            new_head = live_after | (body_in - {stmt.target}) | _reads(stmt)
+            new_head = done | (body_in - {stmt.target}) | _reads(stmt)
         else:  # the test's own statements are kept as they are
-            _, test_in = _live_block(stmt.test_body, live_after | body_in | _reads(stmt),
-                                     live_after)
-            new_head = live_after | test_in
+            _, test_in = _live_block(stmt.test_body, done | body_in | _reads(stmt), live_after)
+            new_head = done | test_in
         if new_head <= head:
             break
         head |= new_head
-    return (stmt if body is stmt.body else dataclasses.replace(stmt, body=body)), head
+    if body is stmt.body and orelse is stmt.orelse:
+        return stmt, head
+    return stmt.replace(body=body, orelse=orelse), head
 
 
 def eliminate_dead_code(fn: Function, counts=None) -> Function:

@@ -46,6 +46,7 @@ from .ir import (
     last_breaking_if,
     reads,
     walk,
+    without_loop_else,
 )
 from .lower import lower_rule, rule_env
 from .rules import REGISTRY
@@ -551,14 +552,11 @@ class _Adjoint:
             partial = [n for n in saved if n in local and n not in _block_assigned(body)]
             body = [Copy(n, Const(None)) for n in partial] + body
             body = _insert_push(body, stack, saved, local, set(), top=True)
-        if isinstance(stmt, For):
-            forward_loop = For(stmt.target, stmt.bounds, body, stmt.loc, stmt.reverse, stmt.limit)
-        else:
-            forward_loop = While(stmt.test_body, stmt.test, body, stmt.loc)
+        forward_loop = stmt.replace(body=body)
         reverse_body = ([Pop(stack, tuple(saved))] if stack else []) + body_rev
         if isinstance(stmt, For):
-            reverse_loop = For(stmt.target, stmt.bounds, reverse_body, stmt.loc,
-                               not stmt.reverse, Var(trips) if trips else stmt.limit)
+            reverse_loop = stmt.replace(body=reverse_body, reverse=not stmt.reverse,
+                                        limit=Var(trips) if trips else stmt.limit)
         else:
             reverse_loop = For(self.names.derived("_"), (Var(trips),), reverse_body, stmt.loc)
         self.out.extend(inits)
@@ -661,6 +659,7 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     if not fn.ssa:  # a derivative program, differentiated again
         fn = normalize(fn)
     names = NameSource.for_function(fn)
+    fn = fn.replace(body=without_loop_else(fn.body, names))
     ret = fn.body[-1]
     assert isinstance(ret, Return), "lowering guarantees a final return"
     primal = fn.body[:-1]

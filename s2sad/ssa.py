@@ -20,6 +20,7 @@ from .errors import UnsupportedSyntaxError
 from .ir import (
     Break,
     Comment,
+    Const,
     Copy,
     For,
     Function,
@@ -34,6 +35,7 @@ from .ir import (
     always_breaks,
     assigned,
     contains_break,
+    without_loop_else,
 )
 
 
@@ -138,14 +140,13 @@ class _Normalizer:
             a, b = env_body.get(name), env_else.get(name)
             if a == b:
                 env[name] = a
-            elif a is None or b is None:
-                # Set on one path only: read later only under the same condition (the reverse
-                # sweep's mirror of this branch), so that path's value is the one read.
-                env[name] = a if b is None else b
-            else:
-                joined = self.define(name, env)
-                body = body + [Copy(joined, Var(a), loc)]
-                orelse = orelse + [Copy(joined, Var(b), loc)]
+                continue
+            # Set on one path only: read later only under the same condition (the reverse
+            # sweep's mirror of this branch); the other path gives it None, so that every
+            # path defines it (its adjoint's zero is made where either path may have run).
+            joined = self.define(name, env)
+            body = body + [Copy(joined, Var(a) if a is not None else Const(None), loc)]
+            orelse = orelse + [Copy(joined, Var(b) if b is not None else Const(None), loc)]
         return If(test, body, orelse, loc)
 
     def loop(self, stmt, env: dict, loc) -> list:
@@ -171,14 +172,14 @@ class _Normalizer:
                 limit = self.atom(stmt.limit, env, loc) if stmt.limit is not None else None
                 target = self.define(stmt.target, inner)
                 body = self.block(_restructured(stmt.body), inner, self.loops[-1].write_back)
-                new = For(target, bounds, body, loc, stmt.reverse, limit)
+                new = stmt.replace(target=target, bounds=bounds, body=body, limit=limit)
                 env[stmt.target] = target
             else:
                 test_body = self.block(stmt.test_body, inner)
                 test = self.atom(stmt.test, inner, loc)
                 after_test = dict(inner)
                 body = self.block(_restructured(stmt.body), inner, self.loops[-1].write_back)
-                new = While(test_body, test, body, loc)
+                new = stmt.replace(test_body=test_body, test=test, body=body)
                 env.update({k: v for k, v in after_test.items() if k not in carried})
         finally:
             self.loops.pop()
@@ -208,7 +209,8 @@ def normalize(fn: Function) -> Function:
     """`fn` in SSA normal form (a new function; `fn` is not changed)."""
     normalizer = _Normalizer(fn)
     env = {p: p for p in fn.params}
-    body = normalizer.block(fn.body, env)
+    # The normal form has no loop `else`: it becomes an `if` on a flag after the loop.
+    body = normalizer.block(without_loop_else(fn.body, normalizer.names), env)
     return Function(fn.name, list(fn.params), body, fn.defaults,
                     source_names=normalizer.names.taken, globals_used=fn.globals_used,
                     recursions=fn.recursions)

@@ -489,6 +489,64 @@ def while_break_in_branch(x):
     return y * x
 
 
+def for_else(x, n):
+    s = x
+    for i in range(n):
+        s = s * x + 0.5
+        if s > 4.0:
+            break
+    else:
+        s = np.sin(s) * x
+    return s * x
+
+
+def while_else(x):
+    s = x
+    k = 0
+    while k < 6:
+        s = s * 1.3 + x * 0.1
+        k = k + 1
+        if s > 3.0:
+            break
+    else:
+        s = s + x * x
+    return s
+
+
+def for_else_defines_a_name(x):
+    t = x
+    for i in range(3):
+        t = t * x
+    else:
+        found = t * 2.0
+    return found + t
+
+
+def for_else_nested(x, n):
+    total = 0.0
+    for i in range(n):
+        s = x * i
+        for j in range(4):
+            s = s * x
+            if s > 2.0:
+                break
+        else:
+            s = -s
+        total = total + s
+    else:
+        total = total * x
+    return total
+
+
+def while_else_with_test_statements(x):
+    y = x
+    while np.sin(y) < 0.9:
+        y = y + 0.3 * x
+    else:
+        y = y * y
+    return y
+
+
 CORPUS = [
     (branch_if_else, [(1.3,), (-0.7,)], (0,)),
     (branch_elif, [(-1.5,), (0.3,), (2.0,)], (0,)),
@@ -557,4 +615,9 @@ CORPUS = [
     (loop_break_after_update, [(1.5,), (0.5,)], (0,)),
     (loop_break_in_nested_if, [(0.3,), (0.05,)], (0,)),
     (while_break_in_branch, [(0.7,), (1.3,)], (0,)),
+    (for_else, [(0.5, 3), (1.5, 3), (0.9, 5), (0.5, 0)], (0,)),
+    (while_else, [(0.3,), (1.2,)], (0,)),
+    (for_else_defines_a_name, [(0.7,)], (0,)),
+    (for_else_nested, [(0.8, 3), (1.9, 3)], (0,)),
+    (while_else_with_test_statements, [(0.4,)], (0,)),
 ]

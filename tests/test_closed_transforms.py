@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from cf_corpus import (
     branch_in_loop,
+    for_else,
+    for_else_nested,
     loop_break,
     loop_break_in_nested_if,
     loop_continue,
@@ -21,6 +23,7 @@ from cf_corpus import (
     loop_while,
     loop_while_with_break,
     while_break_in_branch,
+    while_else,
 )
 
 import s2sad
@@ -59,6 +62,10 @@ CASES = [
     (loop_while_with_break, 0.7, ()),
     (loop_break_in_nested_if, 0.3, ()),
     (while_break_in_branch, 1.2, ()),
+    (for_else, 0.5, (3,)),
+    (for_else, 0.9, (5,)),
+    (while_else, 0.3, ()),
+    (for_else_nested, 0.8, (3,)),
 ]
 IDS = [f"{f.__name__}-{x}" for f, x, _ in CASES]
 
@@ -175,3 +182,42 @@ def test_higher_order_through_a_long_loop_is_linear():
     assert s2sad.hvp(loop_polynomial, x, 1.0, n) == pytest.approx(hessian, rel=1e-12)
     # sum x^i for i < n at x = 1/2, differentiated twice: sum i (i - 1) x^(i - 2) = 16.
     assert hessian == pytest.approx(16.0, rel=1e-9)
+
+
+# ------------------------------------------------------------------ loops with an else block
+# `for`/`while ... else` went through the path every construct takes: its IR node (an
+# `orelse` block), its lowering, its tangent rule (the generic one: each block's tangent) and
+# its adjoint rule (ir.without_loop_else: the block under a flag a `break` clears).
+
+
+def test_the_tangent_code_keeps_the_loop_else():
+    text = s2sad.source(for_else, mode="forward")
+    assert "    else:\n" in text and "for i in range(n):" in text
+
+
+def test_the_adjoint_replays_the_else_block_only_when_it_ran():
+    text = s2sad.source(for_else)
+    assert "_completed = True" in text and "_completed_2 = False" in text
+    assert text.count("if _completed:") == 2  # forward sweep, and its mirror in the reverse
+
+
+@pytest.mark.parametrize("module, body, what", [
+    ("leaves_by_return",
+     "    for i in range(3):\n        x = x * 2.0\n    else:\n        return x\n    return x",
+     "'return' statements in the 'else' clause of a loop"),
+    ("leaves_by_break",
+     "    for i in range(3):\n        for j in range(2):\n            x = x * 2.0\n"
+     "        else:\n            break\n    return x",
+     "'break' statements in the 'else' clause of a loop"),
+])
+def test_leaving_from_a_loop_else_is_refused_with_its_line(tmp_path, monkeypatch, module, body,
+                                                          what):
+    (tmp_path / f"{module}.py").write_text("def f(x):\n" + body + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    f = importlib.import_module(module).f
+    __import__("sys").modules.pop(module)  # imported for this test only
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=what) as info:
+        s2sad.grad(f)(1.0)
+    assert info.value.location.line > 1
