@@ -364,6 +364,17 @@ def assigned(body) -> set:
     return {name for stmt in walk(body) for name in targets(stmt)}
 
 
+def definitely_assigned(block) -> set:
+    """Names every path through `block` assigns (not counting what a loop body may)."""
+    names = set()
+    for stmt in block:
+        if isinstance(stmt, If):
+            names |= definitely_assigned(stmt.body) & definitely_assigned(stmt.orelse)
+        elif not isinstance(stmt, While):
+            names.update(targets(stmt))
+    return names
+
+
 def reads(body) -> set:
     """Every name read anywhere in `body`, nested blocks included."""
     return {a.name for stmt in walk(body) for a in stmt.atoms() if isinstance(a, Var)}

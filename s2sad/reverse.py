@@ -43,8 +43,10 @@ from .ir import (
     always_breaks,
     assigned,
     children,
+    definitely_assigned,
     last_breaking_if,
     reads,
+    targets,
     walk,
     without_loop_else,
 )
@@ -85,16 +87,8 @@ def _other_args_are_scalar_constants(op: Op, position: int) -> bool:
 
 def _assigned_outside(body, compound) -> set:
     """Names assigned in `body` by statements that are not inside `compound`."""
-    names = set()
-    for stmt in body:
-        if stmt is compound:
-            continue
-        target = getattr(stmt, "target", None)
-        if isinstance(target, str):
-            names.add(target)
-        for block in children(stmt):
-            names |= _assigned_outside(block, compound)
-    return names
+    return {name for stmt in walk(body, enter=lambda s: s is not compound)
+            if stmt is not compound for name in targets(stmt)}
 
 
 @dataclass
@@ -430,7 +424,7 @@ class _Adjoint:
             if isinstance(stmt, Copy) and stmt.carry:
                 value = stmt.value.name if isinstance(stmt.value, Var) else None
                 sources.setdefault(stmt.target, set()).add(value)
-        everywhere = _block_assigned(loop.body)
+        everywhere = definitely_assigned(loop.body)
         promises = {}
         for name in carried:
             (value, *others) = sources[name]
@@ -549,7 +543,7 @@ class _Adjoint:
             self.stacks.append(Op(stack, REGISTRY.by_name["new_list"], ()))
             # A loop-local value assigned on some paths only starts each iteration as None,
             # so the push saves this iteration's value or None, never a stale one.
-            partial = [n for n in saved if n in local and n not in _block_assigned(body)]
+            partial = [n for n in saved if n in local and n not in definitely_assigned(body)]
             body = [Copy(n, Const(None)) for n in partial] + body
             body = _insert_push(body, stack, saved, local, set(), top=True)
         forward_loop = stmt.replace(body=body)
@@ -578,11 +572,8 @@ def blocks_of(stmt) -> list:
 
 
 def _walk_no_loops(body):
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, If):
-            yield from _walk_no_loops(stmt.body)
-            yield from _walk_no_loops(stmt.orelse)
+    """The statements of `body` and of its branches, not of its nested loops."""
+    return walk(body, enter=lambda s: isinstance(s, If))
 
 
 def _insert_push(block, stack, saved, local, defined, top=False) -> list:
@@ -604,13 +595,9 @@ def _insert_push(block, stack, saved, local, defined, top=False) -> list:
                       _insert_push(stmt.body, stack, saved, local, defined, exits_inside),
                       _insert_push(stmt.orelse, stack, saved, local, defined, exits_inside),
                       stmt.loc)
-            defined |= _definitely_assigned(stmt)
-        else:
-            target = getattr(stmt, "target", None)
-            if isinstance(target, str) and not isinstance(stmt, (For, While)) and not (
-                isinstance(stmt, Copy) and stmt.carry
-            ):
-                defined.add(target)
+            defined |= definitely_assigned([stmt])
+        elif not isinstance(stmt, (For, While)) and not (isinstance(stmt, Copy) and stmt.carry):
+            defined.update(targets(stmt))
         out.append(stmt)
     ends_in_break = bool(out) and isinstance(out[-1], Break)
     falls_through = top and breaking is None and not always_breaks(out)
@@ -621,20 +608,6 @@ def _insert_push(block, stack, saved, local, defined, top=False) -> list:
         values = tuple(Var(n) if n not in local or n in defined else Const(None) for n in saved)
         out.insert(position, Push(stack, values))
     return out
-
-
-def _definitely_assigned(stmt) -> set:
-    if isinstance(stmt, If):
-        return _block_assigned(stmt.body) & _block_assigned(stmt.orelse)
-    target = getattr(stmt, "target", None)
-    return {target} if isinstance(target, str) else set()
-
-
-def _block_assigned(block) -> set:
-    names = set()
-    for stmt in block:
-        names |= _definitely_assigned(stmt)
-    return names
 
 
 def _batched(sweep, results, batch, seed, names):
