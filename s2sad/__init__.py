@@ -21,7 +21,6 @@ from .api import (  # noqa: E402
     value_and_grad,
     vjp,
 )
-from .diskcache import CacheWarning  # noqa: E402
 from .errors import (  # noqa: E402
     InternalError,
     MissingRuleError,
@@ -32,7 +31,8 @@ from .errors import (  # noqa: E402
     StaleSourceError,
     UnsupportedSyntaxError,
 )
-from .loader import clear_cache  # noqa: E402
+from .loading.diskcache import CacheWarning  # noqa: E402
+from .loading.loader import clear_cache  # noqa: E402
 from .rules.user import defjvp, defvjp, primitive  # noqa: E402
 from .runtime import stop_gradient  # noqa: E402
 

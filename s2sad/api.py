@@ -20,7 +20,6 @@ import weakref
 import gast
 import numpy as np
 
-from . import fence, loader
 from .errors import (
     InternalError,
     Location,
@@ -32,8 +31,10 @@ from .errors import (
     nesting_depth,
     with_nesting_room,
 )
-from .frontend import derivative_of, parse_function, user_function
-from .lower_function import derivative_names
+from .frontend import fence
+from .frontend.parse import derivative_of, parse_function, user_function
+from .loading import loader
+from .lowering.function import derivative_names
 from .rules import REGISTRY
 from .rules import user as user_rules
 from .runtime import NonScalarSeed

@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cache_command(action: str) -> int:
     """``s2sad cache info`` / ``s2sad cache clear``."""
-    from . import diskcache
+    from .loading import diskcache
 
     try:
         if action == "clear":

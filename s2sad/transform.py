@@ -10,17 +10,17 @@ from dataclasses import dataclass
 
 import gast
 
-from . import fence
 from .backends import get_backend
-from .emit import to_source
+from .backends.emit import to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
-from .forward import forward
-from .frontend import ParsedFunction, parse_function, user_function
-from .ir import Function
-from .loader import Generated
-from .lower_function import lower_function
-from .optimize import optimize as run_optimizer
-from .reverse import AdjointSpec, reverse
+from .frontend import fence
+from .frontend.parse import ParsedFunction, parse_function, user_function
+from .ir.nodes import Function
+from .loading.loader import Generated
+from .lowering.function import lower_function
+from .transforms.forward import forward
+from .transforms.optimize import optimize as run_optimizer
+from .transforms.reverse import AdjointSpec, reverse
 
 MODES = ("ssa", "grad", "vjp", "vjp_batch", "jvp")
 

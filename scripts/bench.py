@@ -73,7 +73,7 @@ except ImportError:  # pragma: no cover
     logsumexp = multigammaln = None
 
 import s2sad
-from s2sad.loader import stats
+from s2sad.loading.loader import stats
 
 try:
     import autograd

@@ -33,7 +33,8 @@ os.environ["S2SAD_CACHE"] = "0"  # before s2sad is imported: no disk cache at al
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import s2sad  # noqa: E402
-from s2sad import loader, transform  # noqa: E402
+from s2sad import transform
+from s2sad.loading import loader  # noqa: E402
 
 LOOP_BRANCH = '''\
 import numpy as np

@@ -16,9 +16,10 @@ from cf_corpus import branch_if_else, loop_polynomial, loop_while
 from seed_functions import lecture_f, neuron_loss
 
 import s2sad
-from s2sad import backends, loader, runtime
+from s2sad import backends, runtime
 from s2sad.backends import NUMPY, Backend, get_backend
-from s2sad.emit import to_source
+from s2sad.backends.emit import to_source
+from s2sad.loading import loader
 from s2sad.transform import Request, generate, lower, parse_function
 
 GOLDEN = Path(__file__).parent / "golden"

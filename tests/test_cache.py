@@ -1,7 +1,7 @@
 """The loader's caches: in memory (per function object), on disk (``$S2SAD_CACHE_DIR``), their
 invalidation and integrity, thread safety, linecache registration and deterministic output.
 
-``s2sad.loader.stats`` counts what happened: 'transforms' (the pipeline ran), 'memory_hits',
+``s2sad.loading.loader.stats`` counts what happened: 'transforms' (the pipeline ran), 'memory_hits',
 'disk_hits' and 'disk_corrupt' (a cache file was rejected). Tests compare it before and after.
 """
 
@@ -23,8 +23,8 @@ import pytest
 from fresh_import import import_file
 
 import s2sad
-from s2sad import loader
-from s2sad.diskcache import CacheWarning
+from s2sad.loading import loader
+from s2sad.loading.diskcache import CacheWarning
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "# s2sad-cache "

@@ -3,7 +3,8 @@ entries that are this user's regular files, signed with a secret only this user 
 a header of the expected shape. Everything else is skipped or deleted and rebuilt, never run,
 and never an error: the memory cache keeps working.
 
-``s2sad.loader.stats`` counts 'transforms', 'disk_hits' and 'disk_corrupt' (an entry rejected).
+``s2sad.loading.loader.stats`` counts 'transforms', 'disk_hits' and 'disk_corrupt' (an entry
+rejected).
 """
 
 import errno
@@ -24,8 +25,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import diskcache, loader
-from s2sad.diskcache import CacheWarning
+from s2sad.loading import diskcache, loader
+from s2sad.loading.diskcache import CacheWarning
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = diskcache.HEADER_PREFIX
@@ -431,7 +432,7 @@ def test_a_key_file_of_another_user_turns_the_disk_cache_off(folder):
 def test_processes_racing_to_create_the_key_agree_on_one(folder):
     script = textwrap.dedent("""
         import sys, time
-        from s2sad import diskcache
+        from s2sad.loading import diskcache
         start = float(sys.argv[1])
         while time.time() < start:
             pass
@@ -651,7 +652,7 @@ import json, os, signal, sys
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import s2sad
-from s2sad import diskcache, loader
+from s2sad.loading import diskcache, loader
 import killed_module
 
 kill_at = int(sys.argv[2])
@@ -710,7 +711,7 @@ def test_a_process_killed_while_writing_leaves_nothing_the_next_one_trips_on(
 def test_a_process_killed_at_any_moment_of_many_writes_leaves_only_whole_entries(folder):
     script = textwrap.dedent("""
         import sys
-        from s2sad import diskcache
+        from s2sad.loading import diskcache
         print("ready", flush=True)
         i = 0
         while True:

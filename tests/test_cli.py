@@ -53,7 +53,7 @@ def test_show_prints_the_gradient_function(runner):
 
 
 def test_show_prints_code_that_runs_and_gives_the_gradient():
-    from s2sad.loader import base_namespace
+    from s2sad.loading.loader import base_namespace
 
     done = run("show", LECTURE, "--wrt", "x1,x2")
     namespace = dict(base_namespace())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from s2sad import diskcache
+from s2sad.loading import diskcache
 
 REPO = Path(__file__).resolve().parent.parent
 

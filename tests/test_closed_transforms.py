@@ -27,8 +27,9 @@ from cf_corpus import (
 )
 
 import s2sad
-from s2sad import frontend, loader
-from s2sad.emit import to_source
+from s2sad.backends.emit import to_source
+from s2sad.frontend import parse as frontend
+from s2sad.loading import loader
 from s2sad.transform import derive, lower
 
 

@@ -170,7 +170,7 @@ def test_a_chain_of_80_conditional_expressions_transforms(load):
 
 
 def test_a_chain_of_conditional_expressions_too_deep_to_compile_is_refused(load):
-    from s2sad.lower_function import MAX_BLOCK_NESTING
+    from s2sad.lowering.function import MAX_BLOCK_NESTING
 
     f = load("chain_120", _chain_of_conditional_expressions(120))
     for build in (s2sad.grad, lambda fn: s2sad.jvp(fn, (0.5,), (1.0,))):

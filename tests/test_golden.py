@@ -42,7 +42,7 @@ def test_emitted_source_matches_golden_file(name):
 
 def test_golden_sources_are_valid_python_that_runs():
     namespace = {}
-    from s2sad.loader import base_namespace
+    from s2sad.loading.loader import base_namespace
 
     namespace.update(base_namespace())
     exec(CASES["lecture_grad"](), namespace)

@@ -124,7 +124,7 @@ def test_gradient_of_module_level_gradient_inside_a_function():
 
 
 def test_repeated_hvp_calls_do_not_transform_again(rng):
-    from s2sad import loader
+    from s2sad.loading import loader
 
     x, v = np.array([-1.2, 1.0, 0.5]), rng.standard_normal(3)
     s2sad.hvp(rosenbrock, x, v)

@@ -17,8 +17,10 @@ import pytest
 from fresh_import import import_file
 
 import s2sad
-from s2sad import api, frontend, loader
+from s2sad import api
 from s2sad.errors import S2sadError
+from s2sad.frontend import parse as frontend
+from s2sad.loading import loader
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from cf_corpus import branch_elif, loop_polynomial, loop_while
 from seed_functions import lecture_f, neuron_loss
 
 import s2sad
-from s2sad import optimize as opt
-from s2sad.emit import to_source
-from s2sad.frontend import parse_function
+from s2sad.backends.emit import to_source
+from s2sad.frontend.parse import parse_function
 from s2sad.ir import Copy, Var, walk
 from s2sad.transform import derive, lower, resolve_wrt
+from s2sad.transforms import optimize as opt
 
 PLAIN_COPY = re.compile(r"\s*\w+ = [A-Za-z_]\w*$")
 

@@ -7,7 +7,7 @@ from rule_table import CASES
 
 import s2sad
 from s2sad.ir import NameSource, Op, Var, walk
-from s2sad.lower import lower_template
+from s2sad.lowering.expressions import lower_template
 from s2sad.rules import REGISTRY
 
 
@@ -55,7 +55,7 @@ def test_unoptimized_vjp_agrees_with_optimized(case, shapes, rng):
     optimized = s2sad.vjp(case.fn, *args)[1](cotangent)
     namespace = {}
     source = s2sad.source(case.fn, mode="vjp", wrt=tuple(range(len(args))), optimize=False)
-    from s2sad.loader import base_namespace
+    from s2sad.loading.loader import base_namespace
 
     namespace.update(case.fn.__globals__)
     namespace.update(base_namespace())

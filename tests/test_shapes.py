@@ -9,9 +9,9 @@ import numpy as np
 from fd import numeric_grad
 
 import s2sad
-from s2sad.frontend import parse_function
-from s2sad.lower_function import lower_function
-from s2sad.shapes import same_shape, shapes_of
+from s2sad.frontend.parse import parse_function
+from s2sad.ir.shapes import same_shape, shapes_of
+from s2sad.lowering.function import lower_function
 
 G = np.ones((2, 3))
 

@@ -32,7 +32,7 @@ set.
 
 import numpy as np
 
-from ..ir import Const, Dotted, Op, walk
+from ..ir.nodes import Const, Dotted, Op, walk
 from ..runtime import fft as rt
 from .registry import defprim, nondiff
 

@@ -11,8 +11,8 @@ import types
 
 import gast
 
-from .errors import UnsupportedSyntaxError, check_nesting, with_nesting_room
-from .frontend import ParsedFunction
+from ..errors import UnsupportedSyntaxError, check_nesting, with_nesting_room
+from .parse import ParsedFunction
 
 _PRIMITIVE_HINT = (
     "move it outside the differentiated function, or mark the callee with @s2sad.primitive\n"

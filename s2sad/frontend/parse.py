@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import (
+from ..errors import (
     Location,
     NoSourceError,
     StaleSourceError,

@@ -18,7 +18,7 @@ import copy
 
 import gast
 
-from .ir import NameSource
+from ..ir.nodes import NameSource
 
 
 def _name(id_, ctx=None):
@@ -106,7 +106,7 @@ class _Returns:
     def result_names(self, value, node):
         arity = len(value.elts) if isinstance(value, gast.Tuple) else None
         if self.results and arity != self.arity:
-            from .errors import UnsupportedSyntaxError
+            from ..errors import UnsupportedSyntaxError
 
             raise UnsupportedSyntaxError(
                 "the function returns tuples of different lengths on different paths",
@@ -120,7 +120,7 @@ class _Returns:
 
     def store(self, ret):
         if ret.value is None:
-            from .errors import UnsupportedSyntaxError
+            from ..errors import UnsupportedSyntaxError
 
             raise UnsupportedSyntaxError("a bare 'return' (returning None) is not supported",
                                          None, "return the value to differentiate")

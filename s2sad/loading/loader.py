@@ -28,8 +28,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, diskcache
-from .backends import get_backend
+from .. import __version__
+from ..backends import get_backend
+from . import diskcache
 
 CACHE_FORMAT = diskcache.CACHE_FORMAT
 stats: Counter = Counter()  # transforms, memory_hits, disk_hits, disk_corrupt (for tests/bench)

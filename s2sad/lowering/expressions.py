@@ -20,13 +20,13 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
-from . import runtime
-from .backends import NUMPY
-from .errors import MissingRuleError, S2sadError, UnsupportedSyntaxError
-from .frontend import MISSING
-from .ir import Const, Copy, Dotted, If, NameSource, Op, Var
-from .rules import REGISTRY, TEMPLATE_MODULES, Primitive
-from .rules.registry import opaque
+from .. import runtime
+from ..backends import NUMPY
+from ..errors import MissingRuleError, S2sadError, UnsupportedSyntaxError
+from ..frontend.parse import MISSING
+from ..ir.nodes import Const, Copy, Dotted, If, NameSource, Op, Var
+from ..rules import REGISTRY, TEMPLATE_MODULES, Primitive
+from ..rules.registry import opaque
 
 COMPARISONS = {prim.compare_op: prim for prim in REGISTRY.by_name.values()
                if getattr(prim, "compare_op", None) is not None}

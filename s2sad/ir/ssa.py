@@ -16,8 +16,8 @@ output: ``reverse(reverse(ir))`` is a second derivative.
 
 from __future__ import annotations
 
-from .errors import UnsupportedSyntaxError
-from .ir import (
+from ..errors import UnsupportedSyntaxError
+from .nodes import (
     Break,
     Comment,
     Const,

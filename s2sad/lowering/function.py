@@ -12,10 +12,10 @@ import types
 
 import gast
 
-from .desugar import desugar
-from .errors import S2sadError, UnsupportedSyntaxError, check_nesting, with_nesting_room
-from .frontend import MISSING, ParsedFunction, derivative_of, user_function
-from .ir import (
+from ..errors import S2sadError, UnsupportedSyntaxError, check_nesting, with_nesting_room
+from ..frontend.desugar import desugar
+from ..frontend.parse import MISSING, ParsedFunction, derivative_of, user_function
+from ..ir.nodes import (
     Break,
     Comment,
     Const,
@@ -34,13 +34,13 @@ from .ir import (
     last_breaking_if,
     map_names,
 )
-from .lower import (
+from ..rules import REGISTRY, Primitive
+from .expressions import (
     RESERVED_NAMES,
     LocalFunction,
     Lowerer,
     Multiple,
 )
-from .rules import REGISTRY, Primitive
 
 
 def _append_on_fallthrough(block: list, stmts: list) -> None:
@@ -532,8 +532,8 @@ class FunctionLowerer(Lowerer):
             "a lambda directly: (lambda v: v * 2)(x)")
 
     def inline(self, callee, node, target):
-        from . import fence
-        from .frontend import parse_function
+        from ..frontend import fence
+        from ..frontend.parse import parse_function
 
         parsed = parse_function(callee)
         derived = derivative_of(callee)
@@ -656,7 +656,7 @@ class FunctionLowerer(Lowerer):
             options[key] = value
         steps = (("grad", options.get("wrt", 0)),)
         if h is None:
-            from .frontend import parse_function
+            from ..frontend.parse import parse_function
 
             obj = self.static_object(inner.args[0])
             callee = parse_function(obj)
@@ -708,7 +708,7 @@ class FunctionLowerer(Lowerer):
 
     def inline_converted(self, local, steps, node, target):
         """The gradient of a lambda or nested def: its free variables become parameters."""
-        from .frontend import ParsedFunction
+        from ..frontend.parse import ParsedFunction
 
         fn_node = local.node
         params = [a.id for a in (*fn_node.args.posonlyargs, *fn_node.args.args)]

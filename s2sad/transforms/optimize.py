@@ -27,7 +27,7 @@ import functools
 import re
 from collections import Counter
 
-from .ir import (
+from ..ir.nodes import (
     Break,
     Comment,
     Const,

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar, Union
 
-from .errors import Location
+from ..errors import Location
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .activity import active_names, refuse_missing_rules, stack_slot
-from .errors import MissingRuleError, UnsupportedSyntaxError
-from .ir import (
+from ..errors import MissingRuleError, UnsupportedSyntaxError
+from ..ir.activity import active_names, refuse_missing_rules, stack_slot
+from ..ir.nodes import (
     Break,
     Comment,
     Const,
@@ -50,12 +50,12 @@ from .ir import (
     walk,
     without_loop_else,
 )
-from .lower import lower_rule, rule_env
-from .rules import REGISTRY
-from .rules.elementwise import UNBOUNDED
-from .rules.fft import may_be_complex
-from .shapes import same_shape, shapes_of
-from .ssa import normalize
+from ..ir.shapes import same_shape, shapes_of
+from ..ir.ssa import normalize
+from ..lowering.expressions import lower_rule, rule_env
+from ..rules import REGISTRY
+from ..rules.elementwise import UNBOUNDED
+from ..rules.fft import may_be_complex
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,22 @@ import re
 
 import gast
 
-from .backends import NUMPY, Backend, get_backend
-from .ir import Break, Comment, Copy, Dotted, For, Function, If, Op, Pop, Push, Return, Var, While
+from ..ir.nodes import (
+    Break,
+    Comment,
+    Copy,
+    Dotted,
+    For,
+    Function,
+    If,
+    Op,
+    Pop,
+    Push,
+    Return,
+    Var,
+    While,
+)
+from . import NUMPY, Backend, get_backend
 
 _COMMENT_MARK = "__s2sad_comment__ "
 _COMMENT_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")__s2sad_comment__ (.*?)(?:'''|\"\"\"|'|\")$")

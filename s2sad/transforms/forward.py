@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gast
 
-from .activity import active_names, refuse_missing_rules, stack_slot
-from .errors import MissingRuleError
-from .ir import (
+from ..errors import MissingRuleError
+from ..ir.activity import active_names, refuse_missing_rules, stack_slot
+from ..ir.nodes import (
     Break,
     Comment,
     Const,
@@ -30,8 +30,8 @@ from .ir import (
     children,
     with_blocks,
 )
-from .lower import lower_rule, rule_env
-from .rules import REGISTRY
+from ..lowering.expressions import lower_rule, rule_env
+from ..rules import REGISTRY
 
 
 def _template_names(template) -> set:
