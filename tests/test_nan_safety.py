@@ -16,7 +16,7 @@ from fd import directional_fd, numeric_grad, random_like
 
 import s2sad
 from s2sad.ir import NameSource, Op, Var, walk
-from s2sad.lowering.expressions import lower_template
+from s2sad.lowering.templates import lower_template
 from s2sad.rules import REGISTRY
 from s2sad.runtime import reciprocal
 from s2sad.runtime.elementwise import safe_div, safe_mul

@@ -7,7 +7,7 @@ from rule_table import CASES
 
 import s2sad
 from s2sad.ir import NameSource, Op, Var, walk
-from s2sad.lowering.expressions import lower_template
+from s2sad.lowering.templates import lower_template
 from s2sad.rules import REGISTRY
 
 

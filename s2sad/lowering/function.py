@@ -1,83 +1,36 @@
-"""Lower whole functions: statements, control flow, calls (inlined), recursion.
+"""Lower whole functions: statements and SSA naming, branches, and the entry point.
 
-`FunctionLowerer` extends the expression lowering of `lower.py` with everything that belongs
-to a function body: SSA versions of reassigned names, branches with their merge copies, loops
-with their carried variables and write-backs, and calls to other Python functions, lambdas and
-closures, which are inlined (or, for recursion, called with linked derivatives).
+`FunctionLowerer` extends the expression lowering (`expressions.Lowerer`) with everything that
+belongs to a function body: SSA versions of reassigned names, assignments and unpacking,
+branches with their merge copies, and the function's return. Its loops (carried variables,
+write-backs, ``for``/``while ... else``) are lowered by `loops.LoopLowering`, its calls of user
+code (inlining, closures, nested ``s2sad.grad``, recursion) by `calls.CallLowering`.
 """
 
 from __future__ import annotations
-
-import types
 
 import gast
 
 from ..errors import S2sadError, UnsupportedSyntaxError, check_nesting, with_nesting_room
 from ..frontend.desugar import desugar
-from ..frontend.parse import MISSING, ParsedFunction, derivative_of, user_function
-from ..ir.nodes import (
-    Break,
-    Comment,
-    Const,
-    Copy,
-    For,
-    Function,
-    If,
-    NameSource,
-    Op,
-    Return,
-    Var,
-    While,
-    always_breaks,
-    assigned,
-    children,
-    last_breaking_if,
-    map_names,
-)
-from ..rules import REGISTRY, Primitive
-from .expressions import (
-    RESERVED_NAMES,
-    LocalFunction,
-    Lowerer,
-    Multiple,
-)
+from ..frontend.parse import ParsedFunction
+from ..ir.nodes import Break, Const, Copy, Function, If, NameSource, Return, Var, children
+from ..rules import REGISTRY
+from .atoms import LocalFunction, Multiple
+from .calls import CallLowering, derivative_names
+from .expressions import RESERVED_NAMES, Lowerer
+from .loops import LoopLowering
+
+__all__ = ["MAX_BLOCK_NESTING", "FunctionLowerer", "derivative_names", "lower_function"]
 
 
-def _append_on_fallthrough(block: list, stmts: list) -> None:
-    """Append `stmts` to every path through `block` that does not end in ``break``: a loop's
-    write-backs belong to the iterations that reach the end of the body, so that the reverse
-    sweep replays them on exactly those paths. The merge copies that follow an ``if``
-    containing a ``break`` move into its branches with them."""
-    if block and isinstance(block[-1], Break):
-        return
-    k = last_breaking_if(block)
-    if k is None:
-        block.extend(stmts)
-        return
-    tail = block[k + 1:]
-    del block[k + 1:]
-    for branch in (block[k].body, block[k].orelse):
-        if not always_breaks(branch):
-            _append_on_fallthrough(branch, [_copy_stmt(s) for s in tail + stmts])
-
-
-def _copy_stmt(stmt):
-    if isinstance(stmt, Copy):
-        return Copy(stmt.target, stmt.value, stmt.loc, stmt.carry)
-    if isinstance(stmt, Op):
-        return Op(stmt.target, stmt.prim, stmt.args, stmt.kwargs, stmt.loc)
-    raise TypeError(f"cannot move {stmt!r} into a branch")
-
-
-class FunctionLowerer(Lowerer):
+class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
     """Lowers a whole user function, renaming reassigned variables to keep SSA form.
 
-    Calls to other Python functions are inlined: the callee is parsed, fenced and lowered into
-    the caller's trace with its locals renamed apart, so one adjoint sweep covers both and the
-    generated code stays a single readable function.
+    Calls to other Python functions are inlined (`CallLowering`): the callee is lowered into
+    the caller's trace by a child lowerer (`lowerer_for`) with its locals renamed apart, so one
+    adjoint sweep covers both and the generated code stays a single readable function.
     """
-
-    MAX_INLINE_DEPTH = 32
 
     def __init__(self, parsed: ParsedFunction, names: NameSource, parent=None, derive=None):
         super().__init__(names, parsed.resolve, parsed.location)
@@ -95,6 +48,10 @@ class FunctionLowerer(Lowerer):
         if parent is not None:  # share the caller's output and globals
             self.out = parent.out
             self.globals_used = parent.globals_used
+
+    def lowerer_for(self, parsed: ParsedFunction) -> FunctionLowerer:
+        """A lowerer for a callee inlined into this function (sharing its output and names)."""
+        return FunctionLowerer(parsed, self.names, parent=self)
 
     def stack(self):
         lowerer = self
@@ -165,7 +122,7 @@ class FunctionLowerer(Lowerer):
         self.env[name] = self.emit(REGISTRY.by_name["list_append"], (self.env[name], value), (),
                                    stmt, self.version(name))
 
-    # ------------------------------------------------------------------------- control flow
+    # ----------------------------------------------------------------------------- branches
     def stmt_If(self, stmt):
         test = self.expr(stmt.test)
         body, body_env = self.sub_block(stmt.body)
@@ -190,190 +147,9 @@ class FunctionLowerer(Lowerer):
             self.env[name] = Var(merged)
         self.out.append(If(test, body, orelse, self.parsed.location(stmt)))
 
-    def _assigned_in(self, stmts) -> list:
-        """Names (re)bound in `stmts`: assigned, assigned into (y[i] = v), or appended to."""
-        names = []
-        for stmt in stmts:
-            for node in gast.walk(stmt):
-                name = None
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                    name = node.id
-                elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) and (
-                    isinstance(node.value, gast.Name)
-                ):
-                    name = node.value.id
-                elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and (
-                    node.func.attr in ("append", "pop")
-                    and isinstance(node.func.value, gast.Name)
-                ):
-                    name = node.func.value.id
-                if name is not None and name not in names:
-                    names.append(name)
-        return names
-
-    def _read_outside(self, loop) -> set:
-        """Names read outside the repeated part of `loop` (its ``else`` runs once, after)."""
-        inside = {id(n) for n in gast.walk(loop)} - {id(n) for s in loop.orelse
-                                                     for n in gast.walk(s)}
-        return {n.id for n in gast.walk(self.parsed.node) if isinstance(n, gast.Name)
-                and isinstance(n.ctx, gast.Load) and id(n) not in inside}
-
-    def _carried(self, loop, extra_targets=()) -> dict:
-        """Loop-carried variables: assigned in the loop (or its ``else``) and defined before
-        or read after it."""
-        assigned = self._assigned_in(loop.body + loop.orelse) + list(extra_targets)
-        outside = self._read_outside(loop)
-        carried = {}
-        for name in sorted(set(assigned)):
-            before = self.env.get(name)
-            if isinstance(before, (LocalFunction, Multiple)):
-                raise self.error(UnsupportedSyntaxError, loop,
-                                 f"{name!r} is a function or tuple reassigned in a loop")
-            if before is not None or name in outside:
-                carried[name] = self.version(name)
-                # Defined before the loop, or None (the loop may run zero times).
-                self.out.append(Copy(carried[name], before if before is not None else Const(None),
-                                     self.parsed.location(loop)))
-        return carried
-
-    def write_back(self, node):
-        """Copy the current values of the innermost loop's carried variables into place."""
-        carried = self.loops[-1]
-        for name, carried_name in carried.items():
-            atom = self.env.get(name)
-            if atom is not None and atom != Var(carried_name):
-                self.out.append(Copy(carried_name, atom, self.parsed.location(node), carry=True))
-
-    def stmt_Break(self, stmt):
-        self.write_back(stmt)
-        self.out.append(Break(self.parsed.location(stmt)))
-
-    def loop_body(self, loop, carried, prologue):
-        def start():
-            for name, carried_name in carried.items():
-                self.env[name] = Var(carried_name)
-            prologue()
-
-        self.loops.append(carried)
-        try:
-            saved_out, saved_env = self.out, self.env
-            self.out, self.env = [], dict(saved_env)
-            start()
-            self.statements(loop.body)
-            body, self.out = self.out, []
-            self.write_back(loop)
-            _append_on_fallthrough(body, self.out)
-            self.out, self.env = saved_out, saved_env
-        finally:
-            self.loops.pop()
-        for name, carried_name in carried.items():
-            self.env[name] = Var(carried_name)
-        return body
-
-    def stmt_For(self, stmt):
-        bounds, reverse, limit, elements = self.loop_range(stmt)
-        target = stmt.target
-        names = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
-        carried = self._carried(stmt, names)
-        index_user = names[0] if elements is None else None
-        index = self.version(index_user) if index_user else self.names.derived("i")
-
-        def prologue():
-            if elements is None:
-                self.env[index_user] = Var(index)
-                return
-            if len(names) != len(elements):
-                raise self.error(UnsupportedSyntaxError, target,
-                                 f"cannot unpack {len(elements)} values into {len(names)} names")
-            for name, make in zip(names, elements):
-                self.env[name] = make(Var(index), self.version(name))
-
-        body = self.loop_body(stmt, carried, prologue)
-        orelse = self.loop_else(stmt, carried)
-        self.out.append(For(index, bounds, body, self.parsed.location(stmt), reverse, limit,
-                            orelse))
-
-    def loop_else(self, loop, carried) -> list:
-        """The ``else`` block of `loop`, run when it ends without ``break``: it starts from
-        the carried values and writes its own back into them, as an iteration does (so after
-        the loop they hold the value of whichever path ran)."""
-        if not loop.orelse:
-            return []
-        # Its write-backs reassign carried names outside the loop: not the SSA form that
-        # reverse mode reads (ssa.normalize makes it so).
-        self.flags["ssa"] = False
-        self.loops.append(carried)
-        saved_out, self.out = self.out, []
-        try:
-            self.statements(loop.orelse)
-            self.write_back(loop)
-        finally:
-            orelse, self.out = self.out, saved_out
-            self.loops.pop()
-        for name, carried_name in carried.items():
-            self.env[name] = Var(carried_name)
-        return orelse
-
-    def loop_range(self, stmt):
-        """(bounds, reverse, limit, element makers) of a for loop's iterable."""
-        node = stmt.iter
-        reverse, limit = False, None
-        if isinstance(node, gast.Call) and self.static_object(node.func) is reversed:
-            reverse, node = True, node.args[0]
-        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Slice) and (
-            node.slice.lower is None and node.slice.step is None
-        ):
-            limit, node = self.expr(node.slice.upper), node.value
-        if isinstance(node, gast.Call) and self.static_object(node.func) is range:
-            if node.keywords or not 1 <= len(node.args) <= 3:
-                raise self.error(UnsupportedSyntaxError, node, "range() takes 1 to 3 arguments")
-            return tuple(self.expr(a) for a in node.args), reverse, limit, None
-        if reverse or limit is not None:
-            raise self.error(UnsupportedSyntaxError, node, "only ranges can be reversed or "
-                             "sliced in a for loop header", "loop over range(...) instead")
-        getitem = REGISTRY.by_name["getitem"]
-        length = REGISTRY.by_name["len"]
-
-        def element(sequence):
-            return lambda index, name: self.emit(getitem, (sequence,), (("index", index),),
-                                                 stmt, name)
-
-        static = self.static_object(node.func) if isinstance(node, gast.Call) else MISSING
-        if static is enumerate:
-            if len(node.args) != 1 or node.keywords:
-                raise self.error(UnsupportedSyntaxError, node,
-                                 "enumerate() with a start value is not supported")
-            sequence = self.expr(node.args[0])
-            n = self.emit(length, (sequence,), (), node)
-            return (n,), False, None, [lambda index, name: self.assign(index, name, stmt),
-                                       element(sequence)]
-        if static is zip:
-            sequences = [self.expr(a) for a in node.args]
-            n = self.emit(length, (sequences[0],), (), node)
-            for other in sequences[1:]:
-                n = self.emit(REGISTRY.by_name["min"], (n, self.emit(length, (other,), (), node)),
-                              (), node)
-            return (n,), False, None, [element(s) for s in sequences]
-        sequence = self.expr(node)
-        n = self.emit(length, (sequence,), (), node)
-        return (n,), False, None, [element(sequence)]
-
-    def stmt_While(self, stmt):
-        carried = self._carried(stmt)
-        self.loops.append(carried)
-        saved_out, saved_env = self.out, self.env
-        self.out, self.env = [], dict(saved_env)
-        for name, carried_name in carried.items():
-            self.env[name] = Var(carried_name)
-        test = self.expr(stmt.test)
-        test_body = self.out
-        self.out, self.env = saved_out, saved_env
-        self.loops.pop()
-        body = self.loop_body(stmt, carried, lambda: None)
-        orelse = self.loop_else(stmt, carried)
-        self.out.append(While(test_body, test, body, self.parsed.location(stmt), orelse))
-
+    # --------------------------------------------------------------------- the function
     def lower(self) -> Function:
+        """The IR of the whole function: its parameters, body and return."""
         node = self.parsed.node
         params = self.params()
         for p in params:
@@ -482,273 +258,6 @@ class FunctionLowerer(Lowerer):
         value = self.expr(stmt.value)
         self.env[name] = self.emit(prim, (current, value), (), stmt, self.version(name))
 
-    # ------------------------------------------------------------------------- inlining
-    def expr_Call(self, node, target):
-        """Calls that only a function body has: of a local function, of ``s2sad.grad(h)``,
-        and ``items.pop()``; everything else is a primitive call or an inlined callee."""
-        func = node.func
-        if isinstance(func, gast.Name) and isinstance(self.env.get(func.id), LocalFunction):
-            return self.inline_local(self.env[func.id], node, target)
-        if isinstance(func, gast.Lambda):  # (lambda v: v * 2)(x)
-            return self.inline_local(LocalFunction(func, self), node, target)
-        if isinstance(func, gast.Call) and getattr(
-            self.static_object(func.func), "__s2sad_operator__", None
-        ) == "grad":
-            return self.derivative_call(node, target)
-        if (isinstance(func, gast.Attribute) and func.attr == "pop" and not node.args
-                and isinstance(func.value, gast.Name) and func.value.id in self.env):
-            # items.pop(): the last item; the list becomes a new version without it.
-            name = func.value.id
-            items = self.env[name]
-            getitem = REGISTRY.by_name["getitem"]
-            last = self.emit(getitem, (items,), (("index", Const(-1)),), node, target)
-            self.env[name] = self.emit(getitem, (items,), (("index", Const(slice(None, -1))),),
-                                       node, self.version(name))
-            return last
-        return super().expr_Call(node, target)
-
-    def callee_of(self, obj):
-        """The plain Python function behind `obj` if a call to it should be inlined."""
-        return user_function(obj)
-
-    def unresolved_call(self, func, name: str) -> S2sadError:
-        """Say why the function a call calls is not known when the code is transformed."""
-        why = "s2sad inlines or differentiates a call when it transforms the code, so it must " \
-              "know then which function is called"
-        if isinstance(func, gast.Name) and func.id in self.env:
-            return self.error(
-                UnsupportedSyntaxError, func,
-                f"{name!r} is a variable here, so the function it calls is only known when the "
-                f"code runs;\n{why}",
-                "call the function by its own name (np.sin(x)), or choose with a branch: "
-                "y = np.sin(x) if c else np.cos(x)")
-        if isinstance(func, gast.Name):
-            return self.error(S2sadError, func, f"the name {name!r} is not defined",
-                              "define or import it at module level before differentiating")
-        return self.error(
-            UnsupportedSyntaxError, func,
-            f"the function of this call is computed by an expression;\n{why}",
-            "name the function first: a def, or 'h = lambda ...' followed by 'h(x)'; or call "
-            "a lambda directly: (lambda v: v * 2)(x)")
-
-    def inline(self, callee, node, target):
-        from ..frontend import fence
-        from ..frontend.parse import parse_function
-
-        parsed = parse_function(callee)
-        derived = derivative_of(callee)
-        if derived is not None:  # a call of s2sad.grad(h): h's gradient program, inlined
-            return self.inline_gradient(parsed, derived[1], node, target)
-        if any(p.source_hash == parsed.source_hash and p.fn is callee for p in self.stack()):
-            return self.recursive_call(callee, parsed, node, target)
-        if len(list(self.stack())) > self.MAX_INLINE_DEPTH:
-            raise self.error(UnsupportedSyntaxError, node, "calls are nested too deeply")
-        parsed.inlined = True
-        fence.check(parsed)
-        child = FunctionLowerer(parsed, self.names, parent=self)
-        defaults = getattr(callee, "__defaults__", None) or ()
-        self.bind_call(child, parsed.node, node, defaults)
-        result = child.lower_body()
-        if target is not None and not isinstance(result, Multiple):
-            return self.assign(result, target, node)
-        return result
-
-    def recursive_call(self, callee, parsed, node, target):
-        """A recursive call cannot be inlined: call the function itself in the forward sweep,
-        and its own generated derivative (``g_vjp`` / ``g_jvp``) in the derivative code."""
-        name = getattr(callee, "__name__", "")
-        if self.resolve(name) is not callee:
-            raise self.error(UnsupportedSyntaxError, node, "this recursive call cannot be "
-                             "differentiated", "call the recursive function by its own name")
-        if not isinstance(callee, types.FunctionType) or callee.__defaults__ or (
-            parsed.node.args.vararg is not None or parsed.node.args.kwonlyargs
-        ):
-            raise self.error(UnsupportedSyntaxError, node, "recursive functions with default "
-                             "values or *args cannot be differentiated yet",
-                             "pass every argument explicitly")
-        holder = FunctionLowerer(parsed, self.names, parent=self)
-        self.bind_call(holder, parsed.node, node, ())
-        params = holder.params()
-        prim = recursion_primitive(callee, params)
-        self.recursions.add(name)
-        return self.emit(prim, tuple(holder.env[p] for p in params), (), node, target)
-
-    def bind_call(self, child, fn_node, node, defaults=(), extra=()):
-        """Bind the call `node`'s arguments to `fn_node`'s parameters in `child.env`."""
-        name = getattr(fn_node, "name", "lambda")
-        args = fn_node.args
-        params = [a.id for a in (*args.posonlyargs, *args.args)]
-        positional = self.spread(node.args, node.keywords, node)
-        if len(positional) > len(params) and args.vararg is None:
-            raise self.error(S2sadError, node, f"too many arguments for {name}",
-                             f"it takes ({', '.join(params)})")
-        if args.vararg is not None:
-            child.env[args.vararg.id] = Multiple(self.atom_of(a) for a in positional[len(params):])
-        bound = dict(zip(params, positional))
-        for kw in node.keywords:
-            if kw.arg not in params or kw.arg in bound:
-                raise self.error(S2sadError, kw.value, f"unexpected keyword {kw.arg!r} for "
-                                 f"{name}", f"its parameters are ({', '.join(params)})")
-            bound[kw.arg] = kw.value
-        first_default = len(params) - len(defaults)
-        for i, p in enumerate(params):
-            if p in bound:
-                atom = self.atom_of(bound[p])
-                if isinstance(atom, Multiple):
-                    raise self.error(UnsupportedSyntaxError, bound[p],
-                                     "passing a tuple of values is not supported")
-                child.env[p] = atom
-            elif i >= first_default:
-                child.env[p] = self.default_atom(defaults[i - first_default], p, node)
-            else:
-                raise self.error(S2sadError, node, f"{name}() is missing the argument {p!r}",
-                                 f"its parameters are ({', '.join(params)})")
-        child.env.update(extra)
-
-    # ------------------------------------------------------------------ local functions
-    def stmt_FunctionDef(self, stmt):
-        self.env[stmt.name] = LocalFunction(stmt, self)
-
-    def expr_Lambda(self, node, target):
-        return LocalFunction(node, self)
-
-    def inline_local(self, local, node, target):
-        """Inline a call of a lambda or nested def; it sees its definer's variables now."""
-        depth = len(list(self.stack()))
-        if depth > self.MAX_INLINE_DEPTH:
-            raise self.error(UnsupportedSyntaxError, node, "calls are nested too deeply",
-                             "recursion is not supported")
-        child = FunctionLowerer(local.owner.parsed, self.names, parent=self)
-        child.env = dict(local.owner.env)
-        defaults = [self.static_default(d, local) for d in local.node.args.defaults]
-        self.bind_call(child, local.node, node, tuple(defaults))
-        result = child.lower_body(local.node)
-        if target is not None and not isinstance(result, (Multiple, LocalFunction)):
-            return self.assign(result, target, node)
-        return result
-
-    def static_default(self, node, local):
-        if isinstance(node, gast.Constant):
-            return node.value
-        raise self.error(UnsupportedSyntaxError, node, "default values of local functions must "
-                         "be constants", "pass the value as an argument instead")
-
-    def derivative_call(self, node, target):
-        """``s2sad.grad(h, wrt)(args)`` inside differentiated code.
-
-        For a module-level `h` the gradient function is built now and inlined. For a local `h`
-        (a lambda or nested def closing over this function's variables) the closure is
-        converted: its free variables become extra parameters, its gradient is generated as
-        usual, and that code is inlined with the current values of those variables, so the
-        outer derivative flows through them (no perturbation confusion).
-        """
-        inner = node.func
-        if len(inner.args) < 1:
-            raise self.error(S2sadError, inner, "s2sad.grad needs a function")
-        h = self.expr(inner.args[0]) if not self.is_static(inner.args[0]) else None
-        options = {}
-        for i, arg in enumerate([*inner.args[1:], *(kw.value for kw in inner.keywords)]):
-            key = "wrt" if i < len(inner.args) - 1 else inner.keywords[i - len(inner.args) +
-                                                                       1].arg
-            value = self.const_index(arg) if not isinstance(arg, gast.Constant) else arg.value
-            if value is MISSING:
-                raise self.error(UnsupportedSyntaxError, arg, "wrt must be a constant here")
-            options[key] = value
-        steps = (("grad", options.get("wrt", 0)),)
-        if h is None:
-            from ..frontend.parse import parse_function
-
-            obj = self.static_object(inner.args[0])
-            callee = parse_function(obj)
-            steps = (derivative_of(obj) or (None, ()))[1] + steps  # grad of a gradient
-            return self.inline_gradient(callee, steps, node, target)
-        if not isinstance(h, LocalFunction):
-            raise self.error(UnsupportedSyntaxError, inner.args[0],
-                             "s2sad.grad inside a differentiated function needs a function",
-                             "pass a function defined in this module or in this function")
-        return self.inline_converted(h, steps, node, target)
-
-    def inline_gradient(self, parsed, steps, node, target, extra=None):
-        """Inline the derivative program of `parsed` that `steps` describe (its IR, built by
-        the pipeline): its names renamed apart, its parameters bound to this call's
-        arguments."""
-        if self.derive is None:
-            raise self.error(UnsupportedSyntaxError, node, "s2sad.grad cannot be used here")
-        program = self.derive(parsed, steps)
-        fn_node = parsed.node
-        params = [a.id for a in (*fn_node.args.posonlyargs, *fn_node.args.args)]
-        extra = extra or {}
-        signature = gast.FunctionDef(
-            name=fn_node.name, args=gast.arguments(
-                args=[gast.Name(p, gast.Param(), None, None) for p in params if p not in extra],
-                posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-                defaults=[]), body=[], decorator_list=[], returns=None, type_comment=None,
-            type_params=[])
-        binding = FunctionLowerer(parsed, self.names, parent=self)
-        self.bind_call(binding, signature, node, (), extra)
-        own = set(program.params) | assigned(program.body)
-        renamed = {name: self.names.derived(name) for name in sorted(own)}
-        loc = self.parsed.location(node)
-        for p in program.params:
-            self.out.append(Copy(renamed[p], binding.env[p], loc))
-        body = map_names(program.body, lambda name: renamed.get(name, name))
-        ret = body.pop()
-        self.out.extend(s for s in body if not isinstance(s, Comment))
-        self.globals_used.update(program.globals_used)
-        self.recursions.update(program.recursions)
-        self.flags["ssa"] = False  # the gradient accumulates its adjoints in place
-        result = Multiple(ret.values) if ret.is_tuple else ret.values[0]
-        if target is not None and not isinstance(result, Multiple):
-            return self.assign(result, target, node)
-        return result
-
-    def is_static(self, node) -> bool:
-        return isinstance(node, (gast.Name, gast.Attribute)) and (
-            self.static_object(node) is not MISSING)
-
-    def inline_converted(self, local, steps, node, target):
-        """The gradient of a lambda or nested def: its free variables become parameters."""
-        from ..frontend.parse import ParsedFunction
-
-        fn_node = local.node
-        params = [a.id for a in (*fn_node.args.posonlyargs, *fn_node.args.args)]
-        assigned = {n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)
-                    and isinstance(n.ctx, gast.Store)}
-        free = sorted({n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)
-                       and n.id in local.owner.env and n.id not in params
-                       and n.id not in assigned})
-        body = [gast.Return(value=fn_node.body)] if isinstance(fn_node, gast.Lambda) else (
-            fn_node.body)
-        name = getattr(fn_node, "name", "lambda_")
-        arguments = gast.arguments(
-            args=[gast.Name(p, gast.Param(), None, None) for p in params + free],
-            posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-            defaults=[])
-        converted = gast.FunctionDef(name=name, args=arguments, body=body, decorator_list=[],
-                                     returns=None, type_comment=None, type_params=[])
-        gast.copy_location(converted, fn_node)
-        owner = local.owner.parsed
-        parsed = ParsedFunction(fn=None, node=converted, filename=owner.filename,
-                                line_offset=owner.line_offset, col_offset=owner.col_offset,
-                                source=owner.source, source_hash="", scope=owner.scope,
-                                file_lines=owner.file_lines)
-        extra = {f: local.owner.env[f] for f in free}
-        return self.inline_gradient(parsed, steps, node, target, extra)
-
-    def atom_of(self, node_or_atom):
-        if isinstance(node_or_atom, (Var, Const)):
-            return node_or_atom
-        return self.expr(node_or_atom)
-
-    def default_atom(self, value, param, node):
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return Const(value)
-        if isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value):
-            return Const(value)
-        raise self.error(UnsupportedSyntaxError, node,
-                         f"the default value of {param!r} is not a constant",
-                         "pass the argument explicitly")
-
 
 def _all_names(node) -> set:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
@@ -795,47 +304,3 @@ def _check_block_nesting(function: Function) -> None:
             "split the chain over several statements, or compute the cases with "
             "np.where(condition, a, b)")
 
-
-
-_RECURSION_PRIMITIVES: dict = {}
-
-
-def recursion_primitive(callee, params) -> Primitive:
-    """The primitive for calls of the recursive function `callee`: its VJP and JVP call the
-    derivative functions s2sad generates for `callee` itself (linked in by the API)."""
-    key = (callee, tuple(params))
-    if key in _RECURSION_PRIMITIVES:
-        return _RECURSION_PRIMITIVES[key]
-    name = callee.__name__
-    arglist = ", ".join(params)
-    dots = ", ".join(f"{p}_dot" for p in params)
-    vjp_name, jvp_name = derivative_names(name)
-    prim = Primitive(
-        name=f"recursive:{callee.__module__}.{callee.__qualname__}", spelling=name,
-        argnames=tuple(params),
-        vjp={p: f"{vjp_name}({arglist}, g)[{i + 1}]" for i, p in enumerate(params)},
-        jvp={p: f"{jvp_name}({arglist}, {dots})[1]" for p in params},
-    )
-    prim.jvp_all = f"{jvp_name}({arglist}, {dots})[1]"
-    # Every argument's adjoint comes from one call: the reverse sweep emits it once per operation
-    # (the per-argument templates above index it), or recursion would take exponential time.
-    prim.vjp_all = f"{vjp_name}({arglist}, g)"
-    prim.impl = callee
-    prim.scope = {
-        vjp_name: Primitive(name=vjp_name, spelling=vjp_name, argnames=(*params, "g")),
-        jvp_name: Primitive(name=jvp_name, spelling=jvp_name,
-                            argnames=(*params, *(f"{p}_dot" for p in params))),
-    }
-    for helper in prim.scope.values():
-        helper.user = True  # no rules: differentiating a recursive derivative again fails clearly
-    _RECURSION_PRIMITIVES[key] = prim
-    return prim
-
-
-def derivative_names(function_name: str) -> tuple:
-    """Namespace names of a recursive function's generated VJP and JVP (with respect to all
-    of its arguments; distinct from the name of any function s2sad generates)."""
-    return f"{function_name}_vjp_all", f"{function_name}_jvp_all"
-
-
-# --------------------------------------------------------------------------------- templates

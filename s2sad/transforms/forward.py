@@ -30,7 +30,7 @@ from ..ir.nodes import (
     children,
     with_blocks,
 )
-from ..lowering.expressions import lower_rule, rule_env
+from ..lowering.templates import lower_rule, rule_env
 from ..rules import REGISTRY
 
 

@@ -52,7 +52,7 @@ from ..ir.nodes import (
 )
 from ..ir.shapes import same_shape, shapes_of
 from ..ir.ssa import normalize
-from ..lowering.expressions import lower_rule, rule_env
+from ..lowering.templates import lower_rule, rule_env
 from ..rules import REGISTRY
 from ..rules.elementwise import UNBOUNDED
 from ..rules.fft import may_be_complex
