@@ -5,9 +5,7 @@
     print(s2sad.source(f))    # the generated adjoint code
 """
 
-__version__ = "0.1.0"
-
-from .api import (  # noqa: E402
+from .api import (
     Differentiable,
     check_grad,
     differentiate,
@@ -21,7 +19,7 @@ from .api import (  # noqa: E402
     value_and_grad,
     vjp,
 )
-from .errors import (  # noqa: E402
+from .errors import (
     InternalError,
     MissingRuleError,
     NonDifferentiableError,
@@ -31,10 +29,11 @@ from .errors import (  # noqa: E402
     StaleSourceError,
     UnsupportedSyntaxError,
 )
-from .loading.diskcache import CacheWarning  # noqa: E402
-from .loading.loader import clear_cache  # noqa: E402
-from .rules.user import defjvp, defvjp, primitive  # noqa: E402
-from .runtime import stop_gradient  # noqa: E402
+from .loading.diskcache import CacheWarning
+from .loading.loader import clear_cache
+from .rules.user import defjvp, defvjp, primitive
+from .runtime import stop_gradient
+from .version import __version__ as __version__
 
 __all__ = [
     "CacheWarning",

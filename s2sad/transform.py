@@ -2,6 +2,12 @@
 
 This module only wires the stages together; each stage lives in its own module. The API asks
 for a :class:`Request` and gets generated source back (which the loader compiles and caches).
+It is the API's one door into the compiler: what the API needs of the front end and the
+lowering (parsing, the fence, the names of derivative code) is re-exported here.
+
+Within one build (:func:`parsing_once`) each function is parsed once, by whichever stage asks
+first, and fenced once: the API, the walk for dependencies and the lowering's inliner share
+the same :class:`ParsedFunction`.
 """
 
 from __future__ import annotations
@@ -11,13 +17,18 @@ from dataclasses import dataclass
 import gast
 
 from .backends import get_backend
-from .backends.emit import to_source
+from .backends.emit import Generated, to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .frontend import fence
-from .frontend.parse import ParsedFunction, parse_function, user_function
+from .frontend.parse import (
+    ParsedFunction,
+    derivative_of,
+    parse_function,
+    parsing_once,
+    user_function,
+)
 from .ir.nodes import Function
-from .loading.loader import Generated
-from .lowering.function import lower_function
+from .lowering.function import derivative_names, lower_function
 from .transforms.forward import forward
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
@@ -153,15 +164,23 @@ def dependencies(parsed: ParsedFunction) -> tuple:
 def _derivative_program(parsed: ParsedFunction, steps) -> Function:
     """The derivative program of `parsed` that `steps` (``(mode, wrt)`` pairs) describe, as IR
     (for s2sad.grad calls inside differentiated code, which inline it)."""
-    ir = lower(parsed)
+    # A program of its own, fenced as one: the same ParsedFunction may also be inlined at a
+    # plain call elsewhere in the build (which marks it inlined).
+    ir = lower(parsed, inlined=False)
     for mode, wrt in steps:
         ir = derive(ir, mode, resolve_wrt(parsed, wrt))
     return ir
 
 
-def lower(parsed: ParsedFunction) -> Function:
+def fence_check(parsed: ParsedFunction, inlined: bool | None = None) -> None:
+    """Refuse, with a located error, what s2sad cannot differentiate in `parsed` (the fence;
+    once per function and mode)."""
+    fence.check(parsed, inlined)
+
+
+def lower(parsed: ParsedFunction, inlined: bool | None = None) -> Function:
     """The SSA IR of a parsed function (fenced first)."""
-    fence.check(parsed)
+    fence.check(parsed, inlined)
     return lower_function(parsed, derive=_derivative_program)
 
 
@@ -178,6 +197,11 @@ def derive(ir: Function, mode: str, wrt: tuple, optimize: bool = True) -> Functi
 
 def generate(parsed: ParsedFunction, request: Request) -> Generated:
     """Run the stages for `request` on an already parsed function."""
+    with parsing_once():  # the callees the lowering inlines are parsed once
+        return _generate(parsed, request)
+
+
+def _generate(parsed: ParsedFunction, request: Request) -> Generated:
     ir = lower(parsed)
     for mode, wrt in request.steps:
         ir = derive(ir, mode, wrt)
@@ -191,5 +215,6 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
                      {**meta, "backend": request.backend})
 
 
-__all__ = ["Request", "derive", "generate", "lower", "parse_function", "resolve_wrt",
-           "dependencies", "MODES"]
+__all__ = ["MODES", "Generated", "ParsedFunction", "Request", "dependencies", "derivative_names",
+           "derivative_of", "derive", "fence_check", "generate", "get_backend", "lower",
+           "parse_function", "parsing_once", "resolve_wrt", "user_function"]

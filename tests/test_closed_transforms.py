@@ -150,7 +150,7 @@ def test_no_text_is_parsed_but_user_source(monkeypatch):
         return original(fn)
 
     monkeypatch.setattr(frontend, "parse_function", recording)
-    monkeypatch.setattr(s2sad.api, "parse_function", recording)
+    monkeypatch.setattr(s2sad.api.build, "parse_function", recording)
     monkeypatch.setattr(frontend, "parse_source", None)  # generated text is never parsed
 
     def h(x):

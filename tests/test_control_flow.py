@@ -70,9 +70,9 @@ def _jvp_partial(fn, primals, tangents, wrt):
             args.insert(i, fixed[i])
         return fn(*args)
 
-    import s2sad.api as api
+    from s2sad.api.build import build
 
-    built = api._build(fn, "jvp", wrt)
+    built = build(fn, "jvp", wrt)
     values = list(primals)
     dots = [tangents[i] for i in wrt]
     result = built.function(*values, *dots)

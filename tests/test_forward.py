@@ -149,10 +149,10 @@ def test_decorated_function_has_jvp_and_forward_source():
 
 
 def test_reverse_jacobian_uses_one_forward_sweep_for_loop_free_code(rng):
-    import s2sad.api as api
+    from s2sad.api.build import build
 
     x, A = rng.standard_normal(3), rng.standard_normal((4, 3))
-    batch = api._build(vector_function, "vjp_batch", 0)
+    batch = build(vector_function, "vjp_batch", 0)
     assert "for k in range(" in batch.loaded.source
     rows = s2sad.jacobian(vector_function, mode="reverse")(x, A)
     columns = s2sad.jacobian(vector_function, mode="forward")(x, A)

@@ -17,7 +17,7 @@ import pytest
 from fresh_import import import_file
 
 import s2sad
-from s2sad import api
+from s2sad.api import build as api_build
 from s2sad.errors import S2sadError
 from s2sad.frontend import parse as frontend
 from s2sad.loading import loader
@@ -184,8 +184,8 @@ def make_closure(scale, weights):
 def test_closures_differing_only_in_captured_floats_and_arrays_share_one_transform(
         memory_only, monkeypatch):
     transforms = []
-    real_generate = api.generate
-    monkeypatch.setattr(api, "generate", lambda parsed, request: transforms.append(
+    real_generate = api_build.generate
+    monkeypatch.setattr(api_build, "generate", lambda parsed, request: transforms.append(
         request.mode) or real_generate(parsed, request))
     x = np.array([0.3, -0.4, 1.1])
     first = make_closure(2.0, np.array([1.0, 2.0, 3.0]))
@@ -223,7 +223,7 @@ def test_concurrent_calls_transform_each_key_once_and_share_one_gradient_functio
         memory_only, monkeypatch):
     counts: dict = {}
     lock = threading.Lock()
-    real_generate = api.generate
+    real_generate = api_build.generate
 
     def counting(parsed, request):
         with lock:
@@ -231,7 +231,7 @@ def test_concurrent_calls_transform_each_key_once_and_share_one_gradient_functio
             counts[key] = counts.get(key, 0) + 1
         return real_generate(parsed, request)
 
-    monkeypatch.setattr(api, "generate", counting)
+    monkeypatch.setattr(api_build, "generate", counting)
     f = make_closure(1.5, np.array([1.0, -2.0]))
     x = np.array([0.2, 0.7])
     threads_count = 32

@@ -11,7 +11,8 @@ import pytest
 from fd import numeric_grad
 
 import s2sad
-from s2sad import api
+from s2sad.api import bound as api_bound
+from s2sad.api import build as api_build
 from s2sad.errors import NonDifferentiableError, NoSourceError, S2sadError
 
 
@@ -121,7 +122,7 @@ def test_vjp_hessian_and_check_grad_work_on_bound_callables(name, given, plain):
 @pytest.mark.parametrize(("name", "given", "plain"), CALLABLES, ids=IDS)
 def test_source_of_a_bound_callable_is_the_code_of_its_function(name, given, plain):
     text = s2sad.source(given, wrt=x_position(name))
-    target = api._bound_target(given)
+    target = api_bound.bound_target(given)
     function = given if target is None else target.function
     assert text.startswith(f"def {function.__name__}_grad(")
     assert s2sad.source(given, mode="forward", wrt=x_position(name)).startswith(
@@ -139,8 +140,8 @@ def test_every_instance_shares_one_transform_and_none_is_kept_alive(monkeypatch)
     monkeypatch.setenv("S2SAD_CACHE", "0")
     s2sad.clear_cache()
     modes = []
-    real_generate = api.generate
-    monkeypatch.setattr(api, "generate",
+    real_generate = api_build.generate
+    monkeypatch.setattr(api_build, "generate",
                         lambda parsed, request: modes.append(request.mode)
                         or real_generate(parsed, request))
     first, second = Model(np.array([1.0, 2.0, 3.0])), Model(np.array([-1.0, 0.0, 4.0]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass, field
 
 import gast
 
@@ -31,6 +32,17 @@ from ..ir.nodes import (
     While,
 )
 from . import NUMPY, Backend, get_backend
+
+
+@dataclass
+class Generated:
+    """Generated source plus what the API needs to call it (``meta["backend"]`` names the
+    backend the source was written for; absent, the default one)."""
+
+    name: str
+    source: str
+    meta: dict = field(default_factory=dict)
+
 
 _COMMENT_MARK = "__s2sad_comment__ "
 _COMMENT_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")__s2sad_comment__ (.*?)(?:'''|\"\"\"|'|\")$")

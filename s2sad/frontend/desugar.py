@@ -228,9 +228,18 @@ def _augassign_subscripts(fn) -> None:
                                                     type_comment=None), stmt)
 
 
+# Set on a FunctionDef once it is desugared. The lowering asks for a function's body more
+# than once in a build (the function itself, then its body; a callee inlined at each call,
+# which shares one parse per build): the rewrite runs once per tree.
+DESUGARED = "_s2sad_desugared"
+
+
 def desugar(fn, locate=None) -> None:
     """Rewrite the FunctionDef `fn` in place into the structured subset (see module doc);
-    `locate(node)` gives the location for errors."""
+    `locate(node)` gives the location for errors. A tree already desugared is left alone."""
+    if getattr(fn, DESUGARED, False):
+        return
     _augassign_subscripts(fn)
     single_exit(fn, locate)
     fn.body = [_loops_restructured(s) for s in fn.body]
+    setattr(fn, DESUGARED, True)

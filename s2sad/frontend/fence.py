@@ -526,9 +526,24 @@ def _source(node) -> str:
     return ast.unparse(gast.gast_to_ast(node))
 
 
-def check(parsed: ParsedFunction) -> None:
-    """Raise :class:`UnsupportedSyntaxError` at the first unsupported construct in `parsed`."""
-    inlined = getattr(parsed, "inlined", False)
+def check(parsed: ParsedFunction, inlined: bool | None = None) -> None:
+    """Raise :class:`UnsupportedSyntaxError` at the first unsupported construct in `parsed`.
+
+    `inlined` (default: ``parsed.inlined``) checks it as a callee inlined into its caller,
+    whose arguments it shares. Once `parsed` passed in a mode, checking it again in that mode
+    does nothing: a build fences each function once, however many stages ask.
+    """
+    if inlined is None:
+        inlined = parsed.inlined
+    mode = (parsed.fn is not None and not inlined, inlined)
+    if mode in parsed.fenced:
+        return
+    _check(parsed, inlined)
+    parsed.fenced.add(mode)
+
+
+def _check(parsed: ParsedFunction, inlined: bool) -> None:
+    """The walks of :func:`check`, run every time."""
     depth = check_nesting(parsed.node, parsed.location)
 
     def walk():

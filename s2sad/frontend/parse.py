@@ -22,6 +22,8 @@ import sys
 import textwrap
 import types
 from collections.abc import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import gast
@@ -51,6 +53,10 @@ class ParsedFunction:
     source_hash: str
     scope: dict = field(default_factory=dict)  # closure cells first, then globals
     file_lines: Sequence = field(default_factory=list)  # the file's lines, 0-based
+    inlined: bool = False  # set by the lowering when it inlines the function into a caller
+    # The fence modes (see fence.check) this function passed: within one build the same
+    # ParsedFunction is fenced once per mode, however many times it is lowered.
+    fenced: set = field(default_factory=set)
 
     def location(self, node) -> Location | None:
         """The ``file:line:col`` of a gast node, with its source line."""
@@ -406,15 +412,51 @@ def _parse_nested(text: str, filename: str, first_line: int, indent: int, file_l
     return with_nesting_room(depth, lambda: gast.ast_to_gast(tree))
 
 
+# The functions parsed during the current build: {id(fn): (fn, ParsedFunction)}. A build
+# reads a function's source in several places (the API, the walk for dependencies, the
+# lowering's inliner); within one build they share one parse. None outside a build.
+_parsed_in_build: ContextVar[dict | None] = ContextVar("s2sad_parsed_in_build", default=None)
+
+
+@contextmanager
+def parsing_once(fresh: bool = False):
+    """Within the block, :func:`parse_function` parses each function once and hands out the
+    same :class:`ParsedFunction` again. An enclosing block's memo is kept unless `fresh` (a
+    build of its own, such as a recursive callee's derivative, starts a new one)."""
+    if _parsed_in_build.get() is not None and not fresh:
+        yield
+        return
+    token = _parsed_in_build.set({})
+    try:
+        yield
+    finally:
+        _parsed_in_build.reset(token)
+
+
 def parse_function(fn) -> ParsedFunction:
     """Read, dedent and parse `fn`; raise :class:`NoSourceError` when that is impossible.
 
     A function s2sad made (``s2sad.grad(f)``) parses as `f`: its code is a derivative program
-    of `f` (see :func:`derivative_of`), transformed from `f`'s IR, never from text.
+    of `f` (see :func:`derivative_of`), transformed from `f`'s IR, never from text. Inside
+    :func:`parsing_once` a function is parsed once (a failure is not remembered: it is raised
+    again where it is reported).
     """
     derived = derivative_of(fn)
     if derived is not None:
         return parse_function(derived[0])
+    memo = _parsed_in_build.get()
+    if memo is None:
+        return _parse(fn)
+    known = memo.get(id(fn))
+    if known is not None and known[0] is fn:
+        return known[1]
+    parsed = _parse(fn)
+    memo[id(fn)] = (fn, parsed)  # fn held: its id must not be reused while the memo lives
+    return parsed
+
+
+def _parse(fn) -> ParsedFunction:
+    """:func:`parse_function` without the memo: the source read and parsed again."""
     if not inspect.isfunction(fn):
         raise _no_source(fn, "it is not a Python function (builtin, method or callable object)")
     if (getattr(fn, "__module__", "") or "").split(".")[0] == "s2sad":

@@ -41,7 +41,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 
 CACHE_FORMAT = 3
 HEADER_PREFIX = "# s2sad-cache "

@@ -25,25 +25,16 @@ import types
 import weakref
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
 from ..backends import get_backend
+from ..backends.emit import Generated
+from ..version import __version__
 from . import diskcache
 
 CACHE_FORMAT = diskcache.CACHE_FORMAT
 stats: Counter = Counter()  # transforms, memory_hits, disk_hits, disk_corrupt (for tests/bench)
-
-
-@dataclass
-class Generated:
-    """Generated source plus what the API needs to call it (``meta["backend"]`` names the
-    backend the source was written for; absent, the default one)."""
-
-    name: str
-    source: str
-    meta: dict = field(default_factory=dict)
 
 
 @dataclass

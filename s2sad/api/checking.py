@@ -1,0 +1,63 @@
+"""``check_grad``: s2sad's derivatives of a function against finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..values import is_float_like, private_copy
+from .build import unwrap
+from .products import jvp, vjp
+
+
+def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8,
+               seed: int = 0) -> float:
+    """Check s2sad's reverse and forward derivatives of `f` at `args` against central finite
+    differences (along random directions, with a random cotangent for non-scalar outputs).
+
+    Returns the largest relative error; raises ``AssertionError`` listing the arguments whose
+    derivatives disagree by more than ``atol + rtol * |expected|``.
+    """
+    rng = np.random.default_rng(seed)
+    if wrt is None:
+        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
+    wrt = (wrt,) if isinstance(wrt, int) else tuple(wrt)
+    value, vjp_fn = vjp(f, *args, wrt=wrt)
+    outputs = value if isinstance(value, tuple) else (value,)
+    cotangent = [_random_like(rng, o) for o in outputs]
+    cotangents = vjp_fn(tuple(cotangent) if isinstance(value, tuple) else cotangent[0])
+    worst, failures = 0.0, []
+    for k, index in enumerate(wrt):
+        direction = _random_like(rng, args[index])
+        numeric = _central_difference(unwrap(f), args, index, direction, cotangent, eps)
+        reverse_value = float(np.sum(np.asarray(cotangents[k]) * direction))
+        tangents = [direction if i == index else None for i in range(len(args))]
+        forward_out = jvp(f, args, tangents)[1]
+        forward_out = forward_out if isinstance(forward_out, tuple) else (forward_out,)
+        forward_value = sum(float(np.sum(c * t)) for c, t in zip(cotangent, forward_out))
+        for mode, got in (("reverse", reverse_value), ("forward", forward_value)):
+            error = abs(got - numeric)
+            worst = max(worst, error / max(abs(numeric), atol))
+            if error > atol + rtol * abs(numeric):
+                failures.append(f"argument {index} ({mode} mode): {got!r} vs finite "
+                                f"differences {numeric!r}")
+    if failures:
+        raise AssertionError("s2sad derivative disagrees with finite differences:\n  "
+                             + "\n  ".join(failures))
+    return worst
+
+
+def _central_difference(fn, args, index, direction, cotangent, eps: float) -> float:
+    """``cotangent . (f(x + eps d) - f(x - eps d)) / (2 eps)``, x the argument `index`."""
+    up, down = list(args), list(args)
+    up[index] = args[index] + eps * direction
+    down[index] = args[index] - eps * direction
+    hi, lo = fn(*private_copy(up)), fn(*private_copy(down))
+    hi = hi if isinstance(hi, tuple) else (hi,)
+    lo = lo if isinstance(lo, tuple) else (lo,)
+    return sum(float(np.sum(c * (a - b))) for c, a, b in zip(cotangent, hi, lo)) / (2 * eps)
+
+
+def _random_like(rng, value):
+    if np.ndim(value) == 0:
+        return float(rng.standard_normal())
+    return rng.standard_normal(np.shape(value))

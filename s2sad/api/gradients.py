@@ -1,0 +1,221 @@
+"""Gradients: ``grad``, ``value_and_grad`` and ``source``.
+
+A gradient function is a small Python function around the generated code: it binds the
+arguments (a fast path when they are already floats, given positionally), runs the code,
+explains a failure the user can act on, and hands back results that share no memory with the
+arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..errors import S2sadError
+from ..loading import loader
+from ..runtime import NonScalarSeed
+from ..transform import derivative_of
+from ..values import is_integer_like, matched_all, separated
+from .bound import bound_target
+from .build import backend_name, build, unwrap
+from .diagnose import call_original, explain_failure
+
+_SCALAR_TYPES = (float, np.float64)
+_SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp",
+                 "jvp": "jvp"}
+
+
+def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = False,
+           backend: str = "numpy") -> str:
+    """The generated code for `f` as text.
+
+    ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
+    (adjoint) code, ``mode="vjp"`` the vector-Jacobian product with an explicit cotangent,
+    ``mode="forward"`` the tangent (JVP) code. For a bound method or a partial, the code of
+    the function itself, whose bound parameters are held constant. `backend` names the
+    backend the code is written for (``s2sad.backends``; an unknown one is refused before
+    anything is read).
+    """
+    backend = backend_name(backend)
+    target = bound_target(f)
+    if target is not None:
+        return source(target.function, mode, target.names(wrt), optimize, ssa, backend)
+    if ssa:
+        return build(f, "ssa", wrt, optimize, backend).loaded.source
+    if mode not in _SOURCE_MODES:
+        raise S2sadError(f"unknown mode {mode!r}",
+                         hint="use mode='reverse', 'forward' or 'vjp'")
+    return build(f, _SOURCE_MODES[mode], wrt, optimize, backend).loaded.source
+
+
+def grad(f, wrt=0):
+    """The function computing the gradient of scalar-valued `f`.
+
+    `wrt` is a parameter position or name, or a tuple of them (then the gradient is a tuple).
+    For a bound method or a ``functools.partial``, the bound arguments are held constant and
+    `wrt` counts the remaining parameters. The code is NumPy code (the default backend; see
+    :func:`source` for others).
+    """
+    target = bound_target(f)
+    if target is not None:
+        return target.rebind(grad(target.function, target.names(wrt)))
+    return _grad_function(f, wrt, with_value=False)
+
+
+grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code is inlined
+
+
+def value_and_grad(f, wrt=0):
+    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code)."""
+    target = bound_target(f)
+    if target is not None:
+        return target.rebind(value_and_grad(target.function, target.names(wrt)))
+    return _grad_function(f, wrt, with_value=True)
+
+
+def _gradients_of(f) -> dict | None:
+    """The gradient functions made for `f`, kept on `f` itself (None if it takes no
+    attributes). A gradient function holds `f` (it must: it is differentiated again from
+    `f`'s code), so a global table holding them would keep `f` alive forever; on `f`, the two
+    form a cycle that the garbage collector frees with `f`. clear_cache empties it."""
+    table = loader.function_cache(f)
+    return None if table is None else table.setdefault("gradients", {})
+
+
+def _grad_function(f, wrt, with_value: bool):
+    """The gradient function of `f`; the same object again while its build is current (to
+    every thread), so derivatives of it (hvp, hessian) are not rebuilt on every call.
+
+    ``grad`` runs the gradient program, the one ``source(f)`` prints; ``value_and_grad`` runs
+    the VJP program (``source(f, mode="vjp")``) with the cotangent 1.0."""
+    built = build(f, "vjp" if with_value else "grad", wrt)
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    table = _gradients_of(f)
+    if table is None:
+        return _new_grad_function(f, wrt, with_value, built)
+    with loader.key_lock(("gradient", id(f), key)):
+        known = table.get(key)
+        if known is not None and known[0] is built:
+            return known[1]
+        wrapper = _new_grad_function(f, wrt, with_value, built)
+        table[key] = (built, wrapper)
+        return wrapper
+
+
+def _new_grad_function(f, wrt, with_value: bool, built):
+    """A new gradient function of `f` that runs `built`."""
+    fn = unwrap(f)  # held: the gradient function may outlive every other reference to f
+    single = not isinstance(wrt, (tuple, list))
+    n_params = len(built.params)
+    positions = built.wrt_positions
+
+    def call(*args, **kwargs):
+        given = args
+        if kwargs or len(args) != n_params or not _ready(args, positions):
+            args = built.bind(args, kwargs)
+            if not with_value:
+                _integers_as_floats(built, fn, args, given, kwargs)
+        value, grads = _run(built, fn, args, given, kwargs, with_value)
+        return _results(value, grads, args, given, positions, single, with_value)
+
+    functools.update_wrapper(call, fn)
+    call.__dict__.pop(loader.TABLE, None)  # f's own caches are not the wrapper's
+    call.__name__ = built.name + ("_value_and_grad" if with_value else "_grad")
+    call.__qualname__ = call.__name__
+    del call.__wrapped__  # inspect must not mistake f's source for this wrapper's
+    call.__signature__ = built.signature
+    if not with_value:
+        base, steps = derivative_of(fn) or (fn, ())
+        call.__s2sad_derivative__ = (base, (*steps, ("grad", wrt)))
+    return call
+
+
+def _ready(args, positions) -> bool:
+    """Fast path: all arguments given positionally, every wrt one already floating."""
+    for p in positions:
+        a = args[p]
+        kind = type(a)
+        if kind is not float and kind is not np.float64 and not (
+            kind is np.ndarray and a.dtype.kind == "f"
+        ):
+            return False
+    return True
+
+
+def _integers_as_floats(built, fn, args, given, kwargs) -> None:
+    """An integer given for a wrt parameter is differentiated as a float. The gradient
+    program may not run the code that would fail on a float (an index, a range count):
+    the function itself runs once to find such a use, so it is reported, not given a
+    zero derivative."""
+    raw = built.bind(given, kwargs, convert=False)
+    if any(is_integer_like(raw[p]) for p in built.wrt_positions):
+        call_original(built, fn, raw, args)
+
+
+def _scalars(args, checks) -> bool:
+    for p in checks:
+        kind = type(args[p])
+        if kind is not float and kind is not np.float64 and np.ndim(args[p]) != 0:
+            return False
+    return True
+
+
+def _run(built, fn, args, given, kwargs, with_value: bool):
+    """The output's value (with_value; else None) and the gradients, as a tuple."""
+    generated = built.function
+    checks = built.scalar_positions
+    if not with_value and (built.tuple_out or checks and not _scalars(args, checks)):
+        built.check_scalar_arguments(args)
+    try:
+        result = generated(*args, 1.0) if with_value else generated(*args)
+    except NonScalarSeed as exc:
+        built.not_scalar(exc.shape)
+    except Exception as exc:
+        explain_failure(built, fn, generated, given, kwargs, args, exc, with_value)
+        raise
+    if not with_value:
+        return None, result if len(built.wrt_positions) > 1 else (result,)
+    n_out = built.n_out
+    value = result[0]
+    if built.tuple_out or n_out != 1 or (
+            type(value) not in _SCALAR_TYPES and np.ndim(value) != 0):
+        built.check_scalar(result[:n_out] if built.tuple_out else value)
+    return value, result[n_out:]
+
+
+def _narrow(args, positions) -> bool:
+    """Whether a wrt argument is a floating array narrower than float64 (float32)."""
+    for p in positions:
+        a = args[p]
+        if type(a) is not float and getattr(a, "dtype", np.float64) != np.float64:
+            return True
+    return False
+
+
+def _complex_in(grads) -> bool:
+    for g in grads:
+        kind = type(g)
+        if kind is complex or kind is not float and getattr(g, "dtype", None) is not None \
+                and g.dtype.kind == "c":
+            return True
+    return False
+
+
+def _results(value, grads, args, given, positions, single: bool, with_value: bool):
+    """What the gradient function returns: the gradients (with the value), in the
+    arguments' dtypes, sharing no memory with the arguments."""
+    if _narrow(args, positions) or _complex_in(grads):
+        grads = matched_all(grads, [args[p] for p in positions])
+    inputs = args if args is given else (args, given)
+    if single:
+        grads = grads[0]
+        if isinstance(grads, np.ndarray):  # it must not be (a view of) an argument
+            grads = separated(grads, inputs)
+    else:
+        grads = separated(grads, inputs)
+    if with_value:
+        if isinstance(value, np.ndarray):
+            value = separated(value, inputs, grads)
+        return value, grads
+    return grads

@@ -1,0 +1,195 @@
+"""Whole derivative matrices: ``jacobian`` (row by row in reverse mode, column by column in
+forward mode) and ``hessian`` (forward mode over the gradient code). NumPy code only."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from ..errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
+from ..values import matched, separated
+from .bound import bound_target
+from .build import build, guarded, unwrap
+from .diagnose import call_original, reraise_diagnosed
+from .gradients import grad
+
+
+def jacobian(f, wrt=0, mode: str = "auto"):
+    """The function computing the Jacobian of `f` with respect to `wrt`.
+
+    The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
+    ``S + T``. For a tuple `wrt` the result is a tuple over inputs; for a tuple output, a tuple
+    over outputs (of tuples over inputs when both are tuples). ``mode="reverse"`` builds it row
+    by row (one forward sweep, then one reverse sweep per output entry, in one generated call
+    for loop-free code), ``mode="forward"`` column by column (one JVP per input
+    entry), and ``"auto"`` picks whichever needs fewer passes.
+    """
+    if mode not in ("auto", "reverse", "forward"):
+        raise S2sadError(f"unknown jacobian mode {mode!r}",
+                         hint="use mode='reverse', 'forward' or 'auto'")
+    target = bound_target(f)
+    if target is not None:
+        return target.rebind(jacobian(target.function, target.names(wrt), mode))
+    single_in = not isinstance(wrt, (tuple, list))
+    builds: dict = {}  # "vjp" / "jvp": the build, made when first needed
+
+    def jac(*args, **kwargs):
+        probe = builds.get("jvp") or builds.get("vjp") or build(
+            f, "jvp" if mode == "forward" else "vjp", wrt)
+        values = guarded(lambda: probe.bind(args, kwargs))
+        inputs = [values[p] for p in probe.wrt_positions]
+        out = call_original(probe, unwrap(f), probe.bind(args, kwargs, convert=False), values)
+        outputs = [np.asarray(o) for o in (out if probe.tuple_out else (out,))]
+        chosen = _chosen(mode, inputs, outputs)
+        batch = _batch_vjp(f, wrt) if chosen == "reverse" and not probe.tuple_out else None
+        if any(o.size == 0 for o in outputs) or any(np.size(x) == 0 for x in inputs):
+            # An empty output (x[x > 0] with nothing positive) or input: an empty Jacobian.
+            blocks = [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
+                _float_dtype(o), _float_dtype(x))) for x in inputs] for o in outputs]
+        elif batch is not None:
+            blocks = _batched_rows(batch.function, values, inputs, outputs[0])
+        elif chosen == "reverse":
+            run = _kept(builds, f, "vjp", wrt).function
+            blocks = _rows(run, values, inputs, outputs)
+        else:
+            run = _kept(builds, f, "jvp", wrt).function
+            blocks = _columns(run, values, inputs, outputs)
+        result = _assembled(blocks, inputs, outputs, single_in, probe.tuple_out)
+        return separated(result, args, kwargs, values)
+
+    return jac
+
+
+def _kept(builds: dict, f, kind: str, wrt):
+    """The build of `kind` a Jacobian function keeps, made the first time it is needed."""
+    if kind not in builds:
+        builds[kind] = build(f, kind, wrt)
+    return builds[kind]
+
+
+def _chosen(mode: str, inputs, outputs) -> str:
+    """The mode `mode` stands for: ``"auto"`` is the one with fewer passes."""
+    if mode != "auto":
+        return mode
+    n_in = sum(np.size(x) for x in inputs)
+    n_out = sum(o.size for o in outputs)
+    return "forward" if n_in <= n_out else "reverse"
+
+
+def _float_dtype(value):
+    """`value`'s floating dtype, float64 for anything else (ints are differentiated as
+    float64)."""
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _one_hot(like, index):
+    e = np.zeros(np.shape(like))
+    e[index] = 1.0
+    return e if np.ndim(like) else float(e)
+
+
+def _batched_rows(run, values, inputs, output) -> list:
+    """The blocks of a single output's Jacobian from the batched VJP: one forward sweep, the
+    reverse sweep once per row (vectorised seeding)."""
+    o = output
+    seeds = np.eye(o.size, dtype=_float_dtype(o)).reshape((o.size, *o.shape))
+    rows = run(*values, seeds)[1:]
+    return [[np.asarray(rows[j], dtype=float).reshape(o.shape + np.shape(x))
+             for j, x in enumerate(inputs)]]
+
+
+def _rows(run, values, inputs, outputs) -> list:
+    """``blocks[k][j]`` (output k by input j), one VJP per output entry."""
+    blocks = []
+    for k, o in enumerate(outputs):
+        rows = [[] for _ in inputs]
+        for index in np.ndindex(o.shape):
+            seeds = [np.zeros(p.shape) if i != k else _one_hot(p, index)
+                     for i, p in enumerate(outputs)]
+            grads = run(*values, *seeds)[len(outputs):]
+            for j, g in enumerate(grads):
+                rows[j].append(np.asarray(g, dtype=float))
+        blocks.append([np.stack(rows[j]).reshape(o.shape + np.shape(x))
+                       for j, x in enumerate(inputs)])
+    return blocks
+
+
+def _columns(run, values, inputs, outputs) -> list:
+    """``blocks[k][j]`` (output k by input j), one JVP per input entry."""
+    blocks = [[None] * len(inputs) for _ in outputs]
+    for j, x in enumerate(inputs):
+        columns = [[] for _ in outputs]
+        for index in np.ndindex(np.shape(x)):
+            dots = [_one_hot(y, index) if i == j else
+                    (np.zeros(np.shape(y)) if np.ndim(y) else 0.0)
+                    for i, y in enumerate(inputs)]
+            tangents = run(*values, *dots)[len(outputs):]
+            for k, t in enumerate(tangents):
+                t = np.asarray(t, dtype=float)
+                if t.shape != outputs[k].shape:  # a constant output's zero tangent
+                    t = np.broadcast_to(t, outputs[k].shape)
+                columns[k].append(t)
+        for k, o in enumerate(outputs):
+            stacked = np.stack(columns[k], axis=-1)
+            blocks[k][j] = stacked.reshape(o.shape + np.shape(x))
+    return blocks
+
+
+def _assembled(blocks, inputs, outputs, single_in: bool, tuple_out: bool):
+    """The Jacobian from its blocks: each in the wider of its output's and its input's
+    floating dtypes, 0-d ones as scalars, nested in tuples as `wrt` and the output are."""
+    blocks = [[matched(b, np.empty(0, np.result_type(_float_dtype(o), _float_dtype(x))))
+               for b, x in zip(row, inputs)] for row, o in zip(blocks, outputs)]
+    blocks = [[(float(b) if b.dtype == np.float64 else b[()]) if b.ndim == 0 else b
+               for b in row] for row in blocks]
+    per_output = [row[0] if single_in else tuple(row) for row in blocks]
+    return per_output[0] if not tuple_out else tuple(per_output)
+
+
+_unbatchable: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _batch_vjp(f, wrt):
+    """The batched VJP of `f` (one forward sweep, many cotangents), or None for code that
+    needs loop stacks (those are used up by one reverse sweep)."""
+    fn = unwrap(f)
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), getattr(fn, "__code__", None))
+    try:
+        if key in _unbatchable.get(fn, ()):
+            return None
+    except TypeError:
+        pass
+    try:
+        return build(f, "vjp_batch", wrt)
+    except UnsupportedSyntaxError:
+        try:
+            _unbatchable.setdefault(fn, set()).add(key)
+        except TypeError:
+            pass
+        return None
+
+
+def hessian(f, wrt=0):
+    """The function computing the Hessian of scalar `f`: forward mode over the gradient code.
+
+    For an input of shape ``T`` the Hessian has shape ``T + T``.
+    """
+    target = bound_target(f)
+    if target is not None:
+        return target.rebind(hessian(target.function, target.names(wrt)))
+    jac = jacobian(grad(f, wrt), wrt, mode="forward")
+
+    def hess(*args, **kwargs):
+        """The Hessian of f at `args` with respect to `wrt`."""
+        # Arguments checked against f itself, so errors point at f and not at its gradient.
+        built = build(f, "vjp", wrt)
+        values = guarded(lambda: built.bind(args, kwargs))
+        try:
+            return jac(*args, **kwargs)
+        except (TypeError, IndexError, NonDifferentiableError) as err:
+            reraise_diagnosed(built, unwrap(f), args, kwargs, values, err)
+            raise
+
+    return hess

@@ -1,0 +1,203 @@
+"""Products with the Jacobian: ``vjp`` (reverse), ``jvp`` (forward) and ``hvp`` (forward
+over reverse). The code is NumPy code (the default backend)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import NonDifferentiableError, S2sadError
+from ..values import is_float_like, is_integer_like, matched_all, separated
+from .bound import BoundTarget, bound_target
+from .build import build, guarded, unwrap
+from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
+from .gradients import grad
+
+
+def vjp(f, *args, wrt=None):
+    """``(f(*args), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangents of the arguments.
+
+    The cotangent has the shape of the output (a tuple of them for a tuple output). The result
+    is a tuple with one entry per argument in `wrt` (default: every positional argument).
+    """
+    target = bound_target(f)
+    if target is not None:
+        return _bound_vjp(target, args, wrt)
+    fn = unwrap(f)
+    everything = wrt is None
+    if everything:  # every floating argument; ints, bools, strings get None
+        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
+    built = build(fn, "vjp", wrt)
+    values = guarded(lambda: built.bind(args, {}))
+    generated = built.function
+    n_out = built.n_out
+    value = call_original(built, fn, built.bind(args, {}, convert=False), values)
+    if built.tuple_out:
+        value = tuple(value)
+    outputs = value if built.tuple_out else (value,)
+    value = separated(value, args)
+
+    def vjp_fn(cotangent):
+        """The cotangents of the arguments for `cotangent`, which has the output's shape."""
+        given = _cotangents(built, cotangent)
+        seeds = [built.seed(g, o, "the cotangent" + (f" of output {k}" if n_out > 1 else ""))
+                 for k, (g, o) in enumerate(zip(given, outputs))]
+
+        def run(v):
+            return generated(*v, *seeds)
+
+        try:
+            out = run(values)
+        except (TypeError, IndexError) as exc:
+            raise_integer_misuse(built, exc, built.bind(args, {}, convert=False), run)
+            raise
+        grads = matched_all(out[n_out:], [values[p] for p in built.wrt_positions])
+        grads = separated(grads, args, given)
+        if everything:
+            by_position = dict(zip(wrt, grads))
+            return tuple(by_position.get(i) for i in range(len(args)))
+        return grads
+
+    return value, vjp_fn
+
+
+def _cotangents(built, cotangent) -> tuple:
+    """`cotangent` as one cotangent per output (their number checked, not their values)."""
+    n_out = built.n_out
+    if built.tuple_out and not isinstance(cotangent, (tuple, list)):
+        raise S2sadError(f"{built.name} returns a tuple of {n_out} values, so vjp_fn "
+                         f"needs a tuple of {n_out} cotangents", built.location(),
+                         "pass one cotangent per output, e.g. vjp_fn((g1, g2))")
+    given = tuple(cotangent) if built.tuple_out else (cotangent,)
+    if len(given) != n_out:
+        raise S2sadError(f"vjp_fn expects {n_out} cotangents, got {len(given)}",
+                         built.location(), "pass one cotangent per output of the function")
+    return given
+
+
+def _nonzero(tangent) -> bool:
+    """Whether `tangent` asks for a derivative: anything but None and numeric zeros."""
+    if tangent is None:
+        return False
+    if type(tangent) is float:
+        return tangent != 0.0
+    if isinstance(tangent, (tuple, list)):
+        return any(_nonzero(t) for t in tangent)
+    if isinstance(tangent, dict):
+        return any(_nonzero(t) for t in tangent.values())
+    if isinstance(tangent, (int, float, complex, np.number, np.bool_)) or (
+            isinstance(tangent, np.ndarray) and tangent.dtype.kind in "biufc"):
+        return bool(np.any(tangent))
+    return True
+
+
+def _check_constant_tangents(built, primals, tangents, wrt) -> None:
+    """A nonzero tangent for an argument that cannot carry one (a container, a bool, None, a
+    string...) is an error: dropping it would give a wrong derivative."""
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        if i in wrt or is_integer_like(p) or is_float_like(p) or not _nonzero(t):
+            continue
+        name = built.params[i] if i < len(built.params) else f"argument {i}"
+        container = isinstance(p, (tuple, list, dict))
+        kind = "None" if p is None else f"a {type(p).__name__}"
+        raise NonDifferentiableError(
+            f"jvp was given a nonzero tangent for {name!r}, which is {kind}: "
+            "s2sad cannot differentiate with respect to it", built.location(),
+            ("tuples, lists and dicts are not differentiable (yet): pass their numbers\n"
+             "as separate float arguments or as one array, or " if container else "")
+            + "give this argument the tangent None to hold it constant")
+
+
+def jvp(f, primals, tangents):
+    """Forward mode: ``(f(*primals), J @ tangents)``.
+
+    `primals` and `tangents` are tuples of the same structure (one tangent per argument).
+    For a tuple output both the value and its tangent are tuples.
+    """
+    target = bound_target(f)
+    if target is not None:
+        return _bound_jvp(target, primals, tangents)
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
+                         hint="give one tangent per primal argument (None: not perturbed)")
+    # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
+    # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
+    wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
+                if t is not None and (is_float_like(p) or (is_integer_like(p) and _nonzero(t))))
+    built = build(f, "jvp", wrt)
+    values = guarded(lambda: built.bind(primals, {}))
+    _check_constant_tangents(built, primals, tangents, wrt)
+    dots = [built.seed(tangents[i], values[i], f"the tangent of {built.params[i]!r}")
+            for i in wrt]
+
+    def run(v):
+        return built.function(*v, *dots)
+
+    try:
+        result = run(values)
+    except (TypeError, IndexError) as exc:
+        raise_integer_misuse(built, exc, built.bind(primals, {}, convert=False), run)
+        raise
+    n_out = built.n_out
+    tangents_out = matched_all(result[n_out:], result[:n_out])
+    if built.tuple_out:
+        out = (tuple(result[:n_out]), tangents_out)
+    else:
+        out = (result[0], tangents_out[0])
+    return separated(out, primals, tangents)
+
+
+def hvp(f, x, v, *args):
+    """The Hessian-vector product of scalar `f` at `x` along `v` (forward over reverse).
+
+    `x` and `v` are one argument and its direction, or tuples with one entry per argument;
+    `args` are further arguments of `f`, held constant (data).
+    """
+    several = isinstance(x, tuple)
+    xs, vs = (x, v) if several else ((x,), (v,))
+    if several and (not isinstance(v, (tuple, list)) or len(v) != len(x)):
+        raise S2sadError(f"hvp got {len(x)} arguments but a direction that is not a tuple of "
+                         f"{len(x)}", hint="give one direction per argument in x")
+    positions = tuple(range(len(xs)))
+    held = [None] * len(args)
+    if bound_target(f) is not None:  # forward over the (bound) gradient, which checks
+        _, tangent = jvp(grad(f, positions if several else 0), (*xs, *args), (*vs, *held))
+        return separated(tangent, x, v, args)
+    # Arguments and directions checked against f itself, so errors point at f.
+    built = build(f, "vjp", positions)
+    values = guarded(lambda: built.bind((*xs, *args), {}))
+    vs = [built.seed(d, values[i], f"the direction of {built.params[i]!r}")
+          for i, d in enumerate(vs)]
+    gradient = grad(f, positions if several else 0)
+    try:
+        _, tangent = jvp(gradient, (*xs, *args), (*vs, *held))
+    except (TypeError, IndexError, NonDifferentiableError) as err:
+        reraise_diagnosed(built, unwrap(f), (*xs, *args), {}, values, err)
+        raise
+    return separated(tangent, x, v, args)
+
+
+def _bound_vjp(target: BoundTarget, args, wrt):
+    everything = wrt is None
+    if everything:
+        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) and i < len(target.own))
+    value, inner = vjp(target.function, *target.positional(args), wrt=target.names(wrt))
+    if not everything:
+        return value, inner
+
+    def vjp_fn(cotangent):
+        """The cotangents of the arguments for `cotangent`, which has the output's shape."""
+        by_position = dict(zip(wrt, inner(cotangent)))
+        return tuple(by_position.get(i) for i in range(len(args)))
+
+    return value, vjp_fn
+
+
+def _bound_jvp(target: BoundTarget, primals, tangents):
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
+                         target.location(),
+                         "give one tangent per primal argument (None: not perturbed)")
+    values = target.positional(primals)
+    return jvp(target.function, values, target.tangents(tangents, len(values)))
