@@ -386,6 +386,17 @@ class NameSource:
     def __init__(self, taken=()):
         self.taken = set(taken)
         self.counter = 0
+        # The next suffix to try per base: names are only ever added, so the first free
+        # `base_k` never moves back, and long code does not retry k = 1, 2, ... each time.
+        self.suffix: dict = {}
+
+    def state(self) -> tuple:
+        """What `restore` needs to take the names handed out since back."""
+        return set(self.taken), self.counter, dict(self.suffix)
+
+    def restore(self, state: tuple) -> None:
+        taken, counter, suffix = state
+        self.taken, self.counter, self.suffix = set(taken), counter, dict(suffix)
 
     @classmethod
     def for_function(cls, fn: Function) -> NameSource:
@@ -406,10 +417,14 @@ class NameSource:
 
     def derived(self, base: str) -> str:
         """`base` itself if free, else ``base_1``, ``base_2``..."""
-        name, k = base, 0
-        while name in self.taken:
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        k = self.suffix.get(base, 1)
+        while f"{base}_{k}" in self.taken:
             k += 1
-            name = f"{base}_{k}"
+        self.suffix[base] = k + 1
+        name = f"{base}_{k}"
         self.taken.add(name)
         return name
 

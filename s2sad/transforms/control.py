@@ -152,15 +152,15 @@ class ControlFlow:
         return shape in (EXACT, ZERO) or self._same(shape, value)
 
     def _snapshot(self):
-        return (set(self.names.taken), self.names.counter, dict(self.adjoint), dict(self.shape),
+        return (self.names.state(), dict(self.adjoint), dict(self.shape),
                 dict(self.init_shape), dict(self.zeroed), len(self.stacks), len(self.out),
                 [(scope, len(scope.inits)) for scope in self.scopes], dict(self.stack_adjoint))
 
     def _restore(self, snapshot):
-        (taken, counter, adjoint, shape, init_shape, zeroed, n_stacks, n_out, scopes,
+        (names, adjoint, shape, init_shape, zeroed, n_stacks, n_out, scopes,
          stack_adjoint) = snapshot
         self.stack_adjoint = dict(stack_adjoint)
-        self.names.taken, self.names.counter = set(taken), counter
+        self.names.restore(names)
         self.adjoint, self.shape = dict(adjoint), dict(shape)
         self.init_shape, self.zeroed = dict(init_shape), dict(zeroed)
         del self.stacks[n_stacks:]
