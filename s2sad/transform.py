@@ -27,7 +27,7 @@ from .frontend.parse import (
     parsing_once,
     user_function,
 )
-from .ir.nodes import Function
+from .ir import Function
 from .lowering.function import derivative_names, lower_function
 from .transforms.forward import forward
 from .transforms.optimize import optimize as run_optimizer

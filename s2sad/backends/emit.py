@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..ir.nodes import (
+from ..ir import (
     Break,
     Comment,
     Copy,

@@ -18,7 +18,7 @@ import copy
 
 import gast
 
-from ..ir.nodes import NameSource
+from ..ir import NameSource
 
 
 def _name(id_, ctx=None):

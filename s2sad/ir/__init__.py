@@ -1,10 +1,12 @@
 """The intermediate representation and its analyses.
 
-``nodes`` defines the statements, the one generic traversal and fresh names; ``ssa`` brings a
-derivative program back to SSA normal form; ``activity`` finds the values that carry
-derivatives; ``shapes`` proves which values have the same shape.
+``nodes`` defines the statements (frozen dataclasses whose fields declare their roles);
+``traverse`` is the one generic traversal and the analyses built on it; ``names`` hands out
+fresh names; ``ssa`` brings a derivative program back to SSA normal form; ``activity`` finds
+the values that carry derivatives; ``shapes`` proves which values have the same shape.
 """
 
+from .names import NameSource
 from .nodes import (
     Atom,
     Break,
@@ -15,7 +17,6 @@ from .nodes import (
     For,
     Function,
     If,
-    NameSource,
     Op,
     Pop,
     Push,
@@ -23,6 +24,8 @@ from .nodes import (
     Stmt,
     Var,
     While,
+)
+from .traverse import (
     always_breaks,
     assigned,
     children,

@@ -13,7 +13,8 @@ reported in one error. Results read only as conditions, indices or shapes need n
 from __future__ import annotations
 
 from ..errors import MissingRuleError
-from .nodes import Copy, Op, Pop, Push, Return, Var, reads, walk
+from .nodes import Copy, Op, Pop, Push, Return, Var
+from .traverse import reads, walk
 
 
 def is_opaque(op: Op) -> bool:

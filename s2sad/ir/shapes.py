@@ -17,7 +17,8 @@ unknown. The analysis is a fixed point over the whole function, so loops are cov
 
 from __future__ import annotations
 
-from .nodes import Const, Copy, For, If, Op, Pop, Var, While, assigned, children
+from .nodes import Const, Copy, For, If, Op, Pop, Var, While
+from .traverse import assigned, children
 
 #: A description: a frozenset of alternatives, each a frozenset of atom names; or None.
 Shape = "frozenset[frozenset[str]] | None"

@@ -17,26 +17,9 @@ output: ``reverse(reverse(ir))`` is a second derivative.
 from __future__ import annotations
 
 from ..errors import UnsupportedSyntaxError
-from .nodes import (
-    Break,
-    Comment,
-    Const,
-    Copy,
-    For,
-    Function,
-    If,
-    NameSource,
-    Op,
-    Pop,
-    Push,
-    Return,
-    Var,
-    While,
-    always_breaks,
-    assigned,
-    contains_break,
-    without_loop_else,
-)
+from .names import NameSource
+from .nodes import Break, Comment, Const, Copy, For, Function, If, Op, Pop, Push, Return, Var, While
+from .traverse import always_breaks, assigned, contains_break, without_loop_else
 
 
 class _Loop:

@@ -18,7 +18,14 @@ import gast
 
 from ..errors import S2sadError, UnsupportedSyntaxError
 from ..frontend.parse import MISSING, derivative_of, user_function
-from ..ir.nodes import Comment, Const, Copy, Var, assigned, map_names
+from ..ir import (
+    Comment,
+    Const,
+    Copy,
+    Var,
+    assigned,
+    map_names,
+)
 from ..rules import REGISTRY, Primitive
 from .atoms import LocalFunction, Multiple
 

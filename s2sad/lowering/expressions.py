@@ -19,7 +19,15 @@ import numpy as np
 from .. import runtime
 from ..errors import S2sadError, UnsupportedSyntaxError
 from ..frontend.parse import MISSING
-from ..ir.nodes import Const, Copy, Dotted, If, NameSource, Op, Var
+from ..ir import (
+    Const,
+    Copy,
+    Dotted,
+    If,
+    NameSource,
+    Op,
+    Var,
+)
 from ..rules import REGISTRY, TEMPLATE_MODULES, Primitive
 from ..rules.registry import opaque
 from .atoms import LocalFunction, Multiple

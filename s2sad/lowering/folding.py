@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from ..ir.nodes import Const
+from ..ir import Const
 from ..rules import Primitive
 
 _FOLDABLE = {

@@ -14,7 +14,17 @@ import gast
 from ..errors import S2sadError, UnsupportedSyntaxError, check_nesting, with_nesting_room
 from ..frontend.desugar import desugar
 from ..frontend.parse import ParsedFunction
-from ..ir.nodes import Break, Const, Copy, Function, If, NameSource, Return, Var, children
+from ..ir import (
+    Break,
+    Const,
+    Copy,
+    Function,
+    If,
+    NameSource,
+    Return,
+    Var,
+    children,
+)
 from ..rules import REGISTRY
 from .atoms import LocalFunction, Multiple
 from .calls import CallLowering, derivative_names

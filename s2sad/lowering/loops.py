@@ -12,7 +12,17 @@ import gast
 
 from ..errors import UnsupportedSyntaxError
 from ..frontend.parse import MISSING
-from ..ir.nodes import Break, Const, Copy, For, Op, Var, While, always_breaks, last_breaking_if
+from ..ir import (
+    Break,
+    Const,
+    Copy,
+    For,
+    Op,
+    Var,
+    While,
+    always_breaks,
+    last_breaking_if,
+)
 from ..rules import REGISTRY
 from .atoms import LocalFunction, Multiple
 

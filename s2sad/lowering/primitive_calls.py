@@ -15,7 +15,7 @@ import gast
 
 from ..errors import S2sadError, UnsupportedSyntaxError
 from ..frontend.parse import MISSING
-from ..ir.nodes import Const, Op, Var
+from ..ir import Const, Op, Var
 from ..rules import REGISTRY, Primitive
 from ..rules.registry import opaque
 from .atoms import LocalFunction, Multiple

@@ -13,7 +13,7 @@ import gast
 from ..backends import NUMPY
 from ..errors import MissingRuleError
 from ..frontend.parse import MISSING
-from ..ir.nodes import Const, NameSource, Var
+from ..ir import Const, NameSource, Var
 from ..rules import Primitive
 from .expressions import Lowerer
 

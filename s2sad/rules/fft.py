@@ -32,7 +32,12 @@ set.
 
 import numpy as np
 
-from ..ir.nodes import Const, Dotted, Op, walk
+from ..ir import (
+    Const,
+    Dotted,
+    Op,
+    walk,
+)
 from ..runtime import fft as rt
 from .registry import defprim, nondiff
 

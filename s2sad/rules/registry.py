@@ -86,7 +86,7 @@ class Primitive:
 
     def element_env(self, op, position: int) -> dict:
         """What the rules of a variadic primitive see for its argument `position`."""
-        from ..ir.nodes import Const
+        from ..ir import Const
 
         return {self.argnames[0]: op.args[position],
                 "index": Const(op.kwarg(self.variadic).value[position])}

@@ -9,8 +9,7 @@ are each other's adjoint. Control flow is in ``control.ControlFlow``.
 from __future__ import annotations
 
 from ..errors import MissingRuleError
-from ..ir.activity import stack_slot
-from ..ir.nodes import (
+from ..ir import (
     Break,
     Comment,
     Const,
@@ -26,6 +25,7 @@ from ..ir.nodes import (
     While,
     assigned,
 )
+from ..ir.activity import stack_slot
 from ..ir.shapes import same_shape, shapes_of
 from ..lowering.templates import lower_rule, rule_env
 from ..rules import REGISTRY

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import UnsupportedSyntaxError
-from ..ir.nodes import (
+from ..ir import (
     Break,
     Const,
     Copy,

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 from collections import Counter
 
-from ..ir.nodes import (
+from ..ir import (
     Break,
     Const,
     Copy,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ir.nodes import (
+from ..ir import (
     Break,
     Comment,
     Copy,

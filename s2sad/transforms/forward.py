@@ -11,8 +11,7 @@ from __future__ import annotations
 import gast
 
 from ..errors import MissingRuleError
-from ..ir.activity import active_names, refuse_missing_rules, stack_slot
-from ..ir.nodes import (
+from ..ir import (
     Break,
     Comment,
     Const,
@@ -30,6 +29,7 @@ from ..ir.nodes import (
     children,
     with_blocks,
 )
+from ..ir.activity import active_names, refuse_missing_rules, stack_slot
 from ..lowering.templates import lower_rule, rule_env
 from ..rules import REGISTRY
 

@@ -22,7 +22,7 @@ and pops are kept (the two sweeps must stay paired).
 
 from __future__ import annotations
 
-from ..ir.nodes import Function
+from ..ir import Function
 from .copies import coalesce_copies, propagate_copies
 from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code

@@ -27,8 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UnsupportedSyntaxError
-from ..ir.activity import active_names, refuse_missing_rules
-from ..ir.nodes import (
+from ..ir import (
     Comment,
     Const,
     Copy,
@@ -42,6 +41,7 @@ from ..ir.nodes import (
     walk,
     without_loop_else,
 )
+from ..ir.activity import active_names, refuse_missing_rules
 from ..ir.ssa import normalize
 from ..rules import REGISTRY
 from ..rules.fft import may_be_complex

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections import Counter
 
-from ..ir.nodes import (
+from ..ir import (
     Copy,
     For,
     Function,
