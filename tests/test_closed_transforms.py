@@ -222,3 +222,16 @@ def test_leaving_from_a_loop_else_is_refused_with_its_line(tmp_path, monkeypatch
     with pytest.raises(s2sad.UnsupportedSyntaxError, match=what) as info:
         s2sad.grad(f)(1.0)
     assert info.value.location.line > 1
+
+
+def test_a_second_derivative_through_recursion_is_refused_at_the_recursive_call():
+    from cf_corpus import power_recursive
+
+    assert s2sad.grad(power_recursive)(1.5, 3) == pytest.approx(3 * 1.5 ** 2)
+    for second in (lambda: s2sad.hessian(power_recursive)(1.5, 3),
+                   lambda: s2sad.grad(s2sad.grad(power_recursive))(1.5, 3)):
+        with pytest.raises(s2sad.UnsupportedSyntaxError,
+                           match="derivatives of derivatives through a recursive call") as info:
+            second()
+        assert "power_recursive(" in info.value.location.source_line
+        assert "write the recursion as a loop" in str(info.value)

@@ -85,7 +85,7 @@ def describe(obj) -> str:
         return f"const:{obj!r}"
     prim = REGISTRY.lookup(obj)
     if prim is not None:
-        if getattr(prim, "user", False):  # its rules are part of what the code depends on
+        if prim.user:  # its rules are part of what the code depends on
             rules = json.dumps([prim.vjp, prim.jvp], sort_keys=True)
             return f"primitive:{prim.name}:{hashlib.sha256(rules.encode()).hexdigest()[:16]}"
         return "primitive:" + prim.name

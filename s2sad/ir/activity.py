@@ -66,7 +66,7 @@ def _carries_derivative(op: Op, position: int) -> bool:
     """Whether argument `position` of `op` has a derivative rule (else it only supplies a
     shape, a condition or an index)."""
     prim = op.prim
-    if is_opaque(op) or prim.variadic or getattr(prim, "user", False):
+    if is_opaque(op) or prim.variadic or prim.user:
         return True
     if position >= len(prim.argnames):
         return False

@@ -332,8 +332,9 @@ def recursion_primitive(callee, params) -> Primitive:
         jvp_name: Primitive(name=jvp_name, spelling=jvp_name,
                             argnames=(*params, *(f"{p}_dot" for p in params))),
     }
-    for helper in prim.scope.values():
-        helper.user = True  # no rules: differentiating a recursive derivative again fails clearly
+    for helper in prim.scope.values():  # no rules: differentiating them again is refused
+        helper.user = True
+        helper.refusal = "derivatives of derivatives through a recursive call are not supported"
     _RECURSION_PRIMITIVES[key] = prim
     return prim
 

@@ -75,7 +75,7 @@ def rule_env(op) -> dict:
 
 def lower_rule(op, template, env: dict, names: NameSource):
     """Lower one of `op`'s rule templates (with the primitive's own helpers in scope)."""
-    return lower_template(template, env, names, op.loc, scope=getattr(op.prim, "scope", None))
+    return lower_template(template, env, names, op.loc, scope=op.prim.scope or None)
 
 
 def lower_template(template, env: dict, names: NameSource, loc=None, target=None, scope=None):

@@ -60,6 +60,15 @@ class Primitive:
     expand: object = None  # call node -> equivalent call node or None (np.einsum of n operands)
     opaque: bool = False  # a call s2sad has no rule for, run as written (see activity.py)
     pure: bool = True  # False: may have effects (random draws, I/O), never dropped or merged
+    # One-expression rules of every argument at once (see `template`): a tuple-valued result,
+    # or a recursive function's derivative called once for all its arguments.
+    jvp_all: str = ""
+    vjp_all: str = ""
+    user: bool = False  # made by s2sad.primitive: a missing rule is the user's to give
+    # Why a derivative of this operation is refused, when it has no rules by design (the
+    # derivative functions a recursive call links to): the error says this, not "give a rule".
+    refusal: str = ""
+    scope: dict = field(default_factory=dict)  # names its templates use that are not global
     _parsed: dict = field(default_factory=dict, repr=False)
 
     def template(self, kind: str, argname: str | None = None):

@@ -8,7 +8,7 @@ are each other's adjoint. Control flow is in ``control.ControlFlow``.
 
 from __future__ import annotations
 
-from ..errors import MissingRuleError
+from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..ir import (
     Break,
     Comment,
@@ -31,6 +31,8 @@ from ..lowering.templates import lower_rule, rule_env
 from ..rules import REGISTRY
 from ..rules.elementwise import UNBOUNDED
 from .control import EXACT, UNKNOWN, ZERO, ControlFlow, _Scope
+
+_REFUSAL_HINT = "write the recursion as a loop to differentiate it twice"
 
 # Arguments broadcast into a part of the result (v in x[index] = v): their contribution has
 # the shape of that part, not of the result.
@@ -172,7 +174,9 @@ class _Adjoint(ControlFlow):
                 continue
             argname = prim.argnames[0] if prim.variadic else prim.argnames[position]
             if argname not in prim.vjp:
-                if getattr(prim, "user", False):
+                if prim.refusal:
+                    raise UnsupportedSyntaxError(prim.refusal, op.loc, _REFUSAL_HINT)
+                if prim.user:
                     raise MissingRuleError(
                         f"{prim.spelling} has no VJP rule for its argument {argname!r}",
                         op.loc, "give it one with s2sad.defvjp")
@@ -182,7 +186,7 @@ class _Adjoint(ControlFlow):
             strong = unbounded and argname in prim.vjp_strong
             template = prim.template("vjp_strong" if strong else "vjp", argname)
             stmts = ()
-            if getattr(prim, "vjp_all", None):
+            if prim.vjp_all:
                 # A recursive function's adjoints all come from one call of its vjp_all: made
                 # once per operation (else recursion takes exponential time), then indexed.
                 if shared is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from ..errors import MissingRuleError
+from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..ir import (
     Break,
     Comment,
@@ -60,13 +60,16 @@ class _Tangent:
             return
         if prim.variadic:
             return self.variadic(op)
-        if getattr(prim, "jvp_all", None):
+        if prim.jvp_all:
             return self.all_at_once(op)
         env = rule_env(op)
         contributions, all_active, covers_shape = [], True, False
         for position, arg in enumerate(op.args):
             argname = prim.argnames[position]
-            if getattr(prim, "user", False) and argname not in prim.jvp and isinstance(
+            if prim.refusal and isinstance(arg, Var) and arg.name in self.active:
+                raise UnsupportedSyntaxError(
+                    prim.refusal, op.loc, "write the recursion as a loop to differentiate it twice")
+            if prim.user and argname not in prim.jvp and isinstance(
                 arg, Var
             ) and arg.name in self.active:
                 raise MissingRuleError(
