@@ -98,7 +98,8 @@ REDUCE = (("axis", None), ("keepdims", False))
 SPREAD = "broadcast_reduced({}, a, axis, keepdims)"
 
 
-def _register():
+def _tables():
+    """The functions of the tables above: one, two or an order and one argument."""
     for name, (derivative, note) in UNARY.items():
         if not hasattr(scipy.special, name):
             continue  # newer than the installed SciPy
@@ -125,6 +126,11 @@ def _register():
                 vjp={"x": f"g * ({dx})", "y": f"g * ({dy})"},
                 jvp={"x": f"x_dot * ({dx})", "y": f"y_dot * ({dy})"}, note=note)
 
+
+
+def _others():
+    """Incomplete functions (differentiable in x only), multivariate log-gamma, and the
+    reductions logsumexp, softmax and log_softmax."""
     for name, (shapes, dx) in INCOMPLETE.items():
         vjp, jvp = {"x": f"g * ({dx})"}, {"x": f"x_dot * ({dx})"}
         for p in shapes:
@@ -167,4 +173,5 @@ def _register():
 nondiff("no_derivative", "no_derivative", rt.no_derivative, params=(("what", ""),))
 
 if scipy is not None:
-    _register()
+    _tables()
+    _others()

@@ -68,22 +68,31 @@ def _distribution(dist: str, method: str, argnames, derivative: dict, factor="",
             arg_defaults=LOC_SCALE)
 
 
-def _register():
+def _densities():
     for dist, (shapes, derivative) in CONTINUOUS.items():
         argnames = ("x", *shapes, "loc", "scale")
         _distribution(dist, "logpdf", argnames, derivative)
         _distribution(dist, "pdf", argnames, derivative, "ans * ")
 
-    # The normal cdf Φ(z): d/dx = pdf, d/dloc = -pdf, d/dscale = -z pdf; its log as
-    # exp(logpdf - logcdf) times the same, which stays finite far in the lower tail.
-    args = "x, loc, scale"
-    cdf = {"x": "1.0", "loc": "-1.0", "scale": f"-{Z}"}
+
+
+# The normal cdf Φ(z): d/dx = pdf, d/dloc = -pdf, d/dscale = -z pdf.
+CDF = {"x": "1.0", "loc": "-1.0", "scale": f"-{Z}"}
+
+
+def _normal_cdfs():
+    """Φ, and its log as exp(logpdf - logcdf) times the same (finite far in the lower tail)."""
+    args, cdf = "x, loc, scale", CDF
     _distribution("norm", "cdf", ("x", "loc", "scale"), cdf, f"{ST}norm.pdf({args}) * ")
     _distribution("norm", "logcdf", ("x", "loc", "scale"), cdf,
                   f"np.exp({ST}norm.logpdf({args}) - ans) * ")
 
-    # The cdfs of t, gamma and beta: the location-scale derivatives of the cdf, times the pdf.
-    # Their derivatives in the shape parameters (df, a, b) have no closed form: refused.
+
+
+def _shape_cdfs():
+    """The cdfs of t, gamma and beta: the location-scale derivatives of the cdf, times the
+    pdf. Their derivatives in the shape parameters (df, a, b) have no closed form: refused."""
+    cdf = CDF
     for dist, (shapes, _) in CONTINUOUS.items():
         if dist == "norm":
             continue
@@ -104,10 +113,13 @@ def _register():
                     argnames=argnames, broadcasts=True, vjp=vjp, jvp=jvp, note=note,
                     arg_defaults=LOC_SCALE)
 
-    # The normal survival function 1 - Φ(z) and its log (stable in the upper tail, as logcdf
-    # is in the lower one), and the quantile functions: ppf(q) = loc + scale * Φ^-1(q), whose
-    # derivative in q is scale / pdf(z) = scale * sqrt(2 pi) exp(z^2 / 2) at z = Φ^-1(q);
-    # isf(q) = ppf(1 - q).
+
+
+def _normal_tails():
+    """The normal survival function 1 - Φ(z) and its log (stable in the upper tail, as logcdf
+    is in the lower one), and the quantile functions: ppf(q) = loc + scale * Φ^-1(q), whose
+    derivative in q is scale / pdf(z) = scale * sqrt(2 pi) exp(z^2 / 2) at z = Φ^-1(q);
+    isf(q) = ppf(1 - q)."""
     sf, args = {"x": "-1.0", "loc": "1.0", "scale": Z}, "x, loc, scale"
     _distribution("norm", "sf", ("x", "loc", "scale"), sf, f"{ST}norm.pdf({args}) * ")
     _distribution("norm", "logsf", ("x", "loc", "scale"), sf,
@@ -118,8 +130,11 @@ def _register():
                       "loc": "1.0", "scale": quantile_z}
         _distribution("norm", method, ("q", "loc", "scale"), derivative)
 
-    # Poisson: the count k is data (a parameter), mu the differentiable rate. d/dmu of
-    # k log mu - mu is k / mu - 1, with k log mu = 0 where k = 0 (also at mu = 0).
+
+
+def _poisson():
+    """The count k is data (a parameter), mu the differentiable rate. d/dmu of k log mu - mu
+    is k / mu - 1, with k log mu = 0 where k = 0 (also at mu = 0)."""
     dmu = {"mu": "k / np.where(k == 0, 1.0, mu) - 1.0"}
     for method, factor in (("logpmf", ""), ("pmf", "ans * ")):
         name = f"{ST}poisson.{method}"
@@ -136,10 +151,13 @@ def _register():
             jvp={"mu": f"-mu_dot * {ST}poisson.pmf(np.floor(k), mu)"},
             note="differentiable in mu (k is data)")
 
-    # Dirichlet, for x of shape (K,) or (K, N) (N points, components along the first axis).
-    # x.T puts the components last, where alpha broadcasts. The gradient in x is that of the
-    # formula sum((alpha - 1) log x) - log B(alpha), with the entries of x independent: it is
-    # not projected onto the simplex.
+
+
+def _dirichlet():
+    """For x of shape (K,) or (K, N) (N points, components along the first axis). x.T puts
+    the components last, where alpha broadcasts. The gradient in x is that of the formula
+    sum((alpha - 1) log x) - log B(alpha), with the entries of x independent: it is not
+    projected onto the simplex."""
     digammas = f"{SP}digamma(np.sum(alpha)) - {SP}digamma(alpha)"
     for method, w in (("logpdf", "g"), ("pdf", "g * ans")):
         name = f"{ST}dirichlet.{method}"
@@ -154,11 +172,14 @@ def _register():
                 note="x of shape (K,) or (K, N); the gradient in x is not projected onto "
                      "the simplex")
 
-    # Multivariate normal, x of shape (d,) or (n, d), cov a (d, d) matrix. With the whitened
-    # residuals w = P (x - mean), P = cov^-1, one per row: d/dx = -w, d/dmean = w and
-    # d/dcov = (w w^T - P) / 2. The transposes (.T * g).T scale row i by g[i] for any number of
-    # rows. The cov adjoint is the symmetric gradient of the formula in cov; scipy reads cov
-    # as symmetric, so it is exact in symmetric directions (the only ones that stay a covariance).
+
+
+def _multivariate_normal():
+    """x of shape (d,) or (n, d), cov a (d, d) matrix. With the whitened residuals
+    w = P (x - mean), P = cov^-1, one per row: d/dx = -w, d/dmean = w and
+    d/dcov = (w w^T - P) / 2. The transposes (.T * g).T scale row i by g[i] for any number of
+    rows. The cov adjoint is the symmetric gradient of the formula in cov; scipy reads cov as
+    symmetric, so it is exact in symmetric directions (the only ones that stay a covariance)."""
     w = "((x - mean) @ precision(cov))"
     for method, gw in (("logpdf", "g"), ("pdf", "g * ans")):
         name = f"{ST}multivariate_normal.{method}"
@@ -178,6 +199,14 @@ def _register():
 
     defprim("precision", "precision", objects=(rt.precision,), argnames=("cov",),
             vjp={"cov": "-(ans.T @ g @ ans.T)"}, jvp={"cov": "-(ans @ cov_dot @ ans)"})
+
+
+
+
+def _register():
+    for family in (_densities, _normal_cdfs, _shape_cdfs, _normal_tails, _poisson, _dirichlet,
+                   _multivariate_normal):
+        family()
 
 
 if scipy is not None:

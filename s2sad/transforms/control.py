@@ -207,6 +207,41 @@ class ControlFlow:
 
     def loop(self, stmt) -> list:
         """Forward-sweep statements for a loop, and its reverse appended to self.out."""
+        body, body_rev, scope = self._reversed_body(stmt)
+        inits, local = scope.inits, scope.local
+        index = stmt.target if isinstance(stmt, For) else None
+        needs_trips = isinstance(stmt, While) or any(
+            isinstance(s, Break) for s in _walk_no_loops(stmt.body))
+        if needs_trips and isinstance(stmt, For) and (stmt.reverse or stmt.limit is not None):
+            raise UnsupportedSyntaxError(
+                "'break' inside a reversed or sliced range loop cannot be differentiated yet",
+                stmt.loc, "loop forwards over range(...) and index from the end instead")
+        # Names the instrumented body introduced (a nested loop's trip count) are local too.
+        local = local | (assigned(body) - self.scopes[0].local)
+        saved = sorted((reads(body_rev) & (assigned(body) | local)) - {index})
+        forward_before, trips = [], None
+        if needs_trips:
+            trips = self.names.derived("_trips")
+            forward_before.append(Copy(trips, Const(0)))
+            body = [Op(trips, REGISTRY.by_name["add"], (Var(trips), Const(1))), *body]
+        stack = self.names.derived("_stack") if saved else None
+        if stack:
+            body = self._saving(body, stack, saved, local)
+        forward_loop = stmt.replace(body=body)
+        reverse_body = ([Pop(stack, tuple(saved))] if stack else []) + body_rev
+        if isinstance(stmt, For):
+            reverse_loop = stmt.replace(body=reverse_body, reverse=not stmt.reverse,
+                                        limit=Var(trips) if trips else stmt.limit)
+        else:
+            reverse_loop = For(self.names.derived("_"), (Var(trips),), reverse_body, stmt.loc)
+        self.out.extend(inits)
+        if body_rev:
+            self.out.append(reverse_loop)
+        return forward_before + [forward_loop]
+
+    def _reversed_body(self, stmt):
+        """(forward body, reverse body, scope) of a loop, reversed until the shapes promised
+        for its carried adjoints hold (see `_carried_sources`)."""
         carried = [s.target for s in _walk_no_loops(stmt.body) if isinstance(s, Copy) and s.carry]
 
         def prepare():
@@ -228,47 +263,20 @@ class ControlFlow:
             # A carried adjoint that became unbounded in this iteration is so in the reverse
             # of the iteration before, whose rules were chosen already: reverse it again.
             if not broken and not any(c in self.unbounded - unbounded for c in carried):
-                break
+                return body, body_rev, scope
             self._restore(snapshot)
             promises = {c: None if c in broken else v for c, v in promises.items()}
-        inits, local = scope.inits, scope.local
-        index = stmt.target if isinstance(stmt, For) else None
-        needs_trips = isinstance(stmt, While) or any(
-            isinstance(s, Break) for s in _walk_no_loops(stmt.body))
-        if needs_trips and isinstance(stmt, For) and (stmt.reverse or stmt.limit is not None):
-            raise UnsupportedSyntaxError(
-                "'break' inside a reversed or sliced range loop cannot be differentiated yet",
-                stmt.loc, "loop forwards over range(...) and index from the end instead")
-        # Names the instrumented body introduced (a nested loop's trip count) are local too.
-        local = local | (assigned(body) - self.scopes[0].local)
-        saved = sorted((reads(body_rev) & (assigned(body) | local)) - {index})
-        forward_before, trips = [], None
-        if needs_trips:
-            trips = self.names.derived("_trips")
-            forward_before.append(Copy(trips, Const(0)))
-            body = [Op(trips, REGISTRY.by_name["add"], (Var(trips), Const(1))), *body]
-        stack = None
-        if saved:
-            # One stack per loop for the whole call, created up front: a nested loop's
-            # iterations of every outer iteration are popped in exactly the reverse order.
-            stack = self.names.derived("_stack")
-            self.stacks.append(Op(stack, REGISTRY.by_name["new_list"], ()))
-            # A loop-local value assigned on some paths only starts each iteration as None,
-            # so the push saves this iteration's value or None, never a stale one.
-            partial = [n for n in saved if n in local and n not in definitely_assigned(body)]
-            body = [Copy(n, Const(None)) for n in partial] + body
-            body = _insert_push(body, stack, saved, local, set(), top=True)
-        forward_loop = stmt.replace(body=body)
-        reverse_body = ([Pop(stack, tuple(saved))] if stack else []) + body_rev
-        if isinstance(stmt, For):
-            reverse_loop = stmt.replace(body=reverse_body, reverse=not stmt.reverse,
-                                        limit=Var(trips) if trips else stmt.limit)
-        else:
-            reverse_loop = For(self.names.derived("_"), (Var(trips),), reverse_body, stmt.loc)
-        self.out.extend(inits)
-        if body_rev:
-            self.out.append(reverse_loop)
-        return forward_before + [forward_loop]
+
+    def _saving(self, body: list, stack: str, saved: list, local: set) -> list:
+        """`body` pushing `saved` onto `stack` at each exit of an iteration. One stack per loop
+        for the whole call, created up front: a nested loop's iterations of every outer
+        iteration are popped in exactly the reverse order."""
+        self.stacks.append(Op(stack, REGISTRY.by_name["new_list"], ()))
+        # A loop-local value assigned on some paths only starts each iteration as None, so the
+        # push saves this iteration's value or None, never a stale one.
+        partial = [n for n in saved if n in local and n not in definitely_assigned(body)]
+        body = [Copy(n, Const(None)) for n in partial] + body
+        return _insert_push(body, stack, saved, local, set(), top=True)
 
 
 def blocks_of(stmt) -> list:
