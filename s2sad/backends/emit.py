@@ -1,4 +1,4 @@
-"""Emit: IR -> gast -> Python source text.
+"""Emit: IR -> Python AST -> source text.
 
 Deterministic: the same IR always gives byte-identical text (``ast.unparse`` of a tree built in
 program order, no dict or set iteration in between). Comments, which Python's AST cannot hold,
@@ -13,8 +13,6 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-
-import gast
 
 from ..ir import (
     Break,
@@ -46,46 +44,48 @@ class Generated:
 
 _COMMENT_MARK = "__s2sad_comment__ "
 _COMMENT_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")__s2sad_comment__ (.*?)(?:'''|\"\"\"|'|\")$")
-_BINOPS = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "**": gast.Pow,
-           "@": gast.MatMult, "%": gast.Mod, "//": gast.FloorDiv}
-_UNARYOPS = {"-": gast.USub, "+": gast.UAdd, "not": gast.Not}
+_BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
+           "@": ast.MatMult, "%": ast.Mod, "//": ast.FloorDiv}
+_UNARYOPS = {"-": ast.USub, "+": ast.UAdd, "not": ast.Not}
+_COMPARE = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq,
+            "is": ast.Is, "is not": ast.IsNot}
 
 
 def _load(name: str):
-    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+    return ast.Name(id=name, ctx=ast.Load())
 
 
 def _store(name: str):
-    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+    return ast.Name(id=name, ctx=ast.Store())
 
 
 def _dotted(spelling: str):
     parts = spelling.split(".")
     node = _load(parts[0])
     for attr in parts[1:]:
-        node = gast.Attribute(value=node, attr=attr, ctx=gast.Load())
+        node = ast.Attribute(value=node, attr=attr, ctx=ast.Load())
     return node
 
 
 def const_expr(value, in_subscript=False):
-    """A gast expression for a constant; slices use ``a:b`` syntax inside subscripts only."""
+    """An expression node for a constant; slices use ``a:b`` syntax inside subscripts only."""
     if isinstance(value, Dotted):
         return _dotted(value)
     if isinstance(value, slice):
         parts = [None if p is None else const_expr(p) for p in (value.start, value.stop,
                                                                  value.step)]
         if in_subscript:
-            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
-        args = [p if p is not None else gast.Constant(None, None) for p in parts]
-        return gast.Call(func=_load("slice"), args=args, keywords=[])
+            return ast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        args = [p if p is not None else ast.Constant(None, None) for p in parts]
+        return ast.Call(func=_load("slice"), args=args, keywords=[])
     if isinstance(value, tuple):
-        return gast.Tuple(elts=[const_expr(v, in_subscript) for v in value], ctx=gast.Load())
+        return ast.Tuple(elts=[const_expr(v, in_subscript) for v in value], ctx=ast.Load())
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return gast.Call(func=_load("float"), args=[gast.Constant(repr(value), None)],
+        return ast.Call(func=_load("float"), args=[ast.Constant(repr(value), None)],
                          keywords=[])
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-        return gast.UnaryOp(op=gast.USub(), operand=gast.Constant(-value, None))
-    return gast.Constant(value=value, kind=None)
+        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value, None))
+    return ast.Constant(value=value, kind=None)
 
 
 def atom_expr(atom, in_subscript=False):
@@ -107,7 +107,7 @@ def _nest(elements, layout):
 
     def to_node(item):
         if isinstance(item, list):
-            return gast.List(elts=[to_node(i) for i in item], ctx=gast.Load())
+            return ast.List(elts=[to_node(i) for i in item], ctx=ast.Load())
         return item
 
     return to_node(root)
@@ -119,37 +119,37 @@ def op_expr(op: Op, backend: Backend = NUMPY):
     spelling = backend.spelling(prim)
     args = [atom_expr(a) for a in op.args]
     if prim.form == "binop":
-        return gast.BinOp(left=args[0], op=_BINOPS[spelling](), right=args[1])
+        return ast.BinOp(left=args[0], op=_BINOPS[spelling](), right=args[1])
     if prim.form == "unaryop":
-        return gast.UnaryOp(op=_UNARYOPS[spelling](), operand=args[0])
+        return ast.UnaryOp(op=_UNARYOPS[spelling](), operand=args[0])
     if prim.form == "compare":
-        return gast.Compare(left=args[0], ops=[prim.compare_op()], comparators=[args[1]])
+        return ast.Compare(left=args[0], ops=[_COMPARE[prim.spelling]()], comparators=[args[1]])
     if prim.form == "attribute":
-        return gast.Attribute(value=args[0], attr=spelling, ctx=gast.Load())
+        return ast.Attribute(value=args[0], attr=spelling, ctx=ast.Load())
     if prim.form == "getattr":
-        return gast.Attribute(value=args[0], attr=op.kwarg("name").value, ctx=gast.Load())
+        return ast.Attribute(value=args[0], attr=op.kwarg("name").value, ctx=ast.Load())
     if prim.form == "subscript":
-        return gast.Subscript(value=args[0], slice=atom_expr(op.kwarg("index"), True),
-                              ctx=gast.Load())
+        return ast.Subscript(value=args[0], slice=atom_expr(op.kwarg("index"), True),
+                              ctx=ast.Load())
     if prim.form == "tuple":
-        return gast.Tuple(elts=args, ctx=gast.Load())
+        return ast.Tuple(elts=args, ctx=ast.Load())
     if prim.form == "list":
-        return gast.List(elts=args, ctx=gast.Load())
-    keywords = [gast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs]
+        return ast.List(elts=args, ctx=ast.Load())
+    keywords = [ast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs]
     if prim.form == "opaque":  # a call s2sad has no rule for, as the user wrote it
-        return gast.Call(func=_dotted(spelling), args=args, keywords=keywords)
+        return ast.Call(func=_dotted(spelling), args=args, keywords=keywords)
     if prim.form == "opaque_method":
-        method = gast.Attribute(value=args[0], attr=spelling, ctx=gast.Load())
-        return gast.Call(func=method, args=args[1:], keywords=keywords)
+        method = ast.Attribute(value=args[0], attr=spelling, ctx=ast.Load())
+        return ast.Call(func=method, args=args[1:], keywords=keywords)
     if prim.form == "opaque_attribute":
-        return gast.Attribute(value=args[0], attr=spelling, ctx=gast.Load())
+        return ast.Attribute(value=args[0], attr=spelling, ctx=ast.Load())
     keywords = []
     if prim.form == "array":
         layout = op.kwarg("layout").value
         args = [_nest(args, layout)]
-        keywords = [gast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs
+        keywords = [ast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs
                     if k != "layout"]
-        return gast.Call(func=_dotted(spelling), args=args, keywords=keywords)
+        return ast.Call(func=_dotted(spelling), args=args, keywords=keywords)
     # Arguments and required parameters positionally, in signature order; the rest by keyword.
     values = dict(zip(prim.argnames, args))
     kw = dict(op.kwargs)
@@ -162,12 +162,12 @@ def op_expr(op: Op, backend: Backend = NUMPY):
             args.append(atom_expr(kw[name]))
     for name, _ in prim.params:
         if name in kw and name not in required:
-            keywords.append(gast.keyword(arg=name, value=atom_expr(kw[name])))
-    return gast.Call(func=_dotted(spelling), args=args, keywords=keywords)
+            keywords.append(ast.keyword(arg=name, value=atom_expr(kw[name])))
+    return ast.Call(func=_dotted(spelling), args=args, keywords=keywords)
 
 
 def _assign(target: str, value):
-    return gast.Assign(targets=[_store(target)], value=value, type_comment=None)
+    return ast.Assign(targets=[_store(target)], value=value, type_comment=None, lineno=0)
 
 
 def stmt_nodes(stmt, backend: Backend = NUMPY) -> list:
@@ -177,47 +177,47 @@ def stmt_nodes(stmt, backend: Backend = NUMPY) -> list:
         return [_assign(stmt.target, atom_expr(stmt.value))]
     if isinstance(stmt, Return):
         if stmt.is_tuple:
-            value = gast.Tuple(elts=[atom_expr(a) for a in stmt.values], ctx=gast.Load())
+            value = ast.Tuple(elts=[atom_expr(a) for a in stmt.values], ctx=ast.Load())
         else:
             value = atom_expr(stmt.values[0])
-        return [gast.Return(value=value)]
+        return [ast.Return(value=value)]
     if isinstance(stmt, Comment):
-        return [gast.Expr(value=gast.Constant(_COMMENT_MARK + stmt.text, None))]
+        return [ast.Expr(value=ast.Constant(_COMMENT_MARK + stmt.text, None))]
     if isinstance(stmt, If):
         test, body, orelse = atom_expr(stmt.test), stmt.body, stmt.orelse
         if not body and orelse:
-            test, body, orelse = gast.UnaryOp(op=gast.Not(), operand=test), orelse, []
-        return [gast.If(test=test, body=body_nodes(body, backend),
+            test, body, orelse = ast.UnaryOp(op=ast.Not(), operand=test), orelse, []
+        return [ast.If(test=test, body=body_nodes(body, backend),
                         orelse=_nodes(orelse, backend))]
     if isinstance(stmt, For):
-        iterable = gast.Call(func=_load("range"), args=[atom_expr(b) for b in stmt.bounds],
+        iterable = ast.Call(func=_load("range"), args=[atom_expr(b) for b in stmt.bounds],
                              keywords=[])
         if stmt.limit is not None:
-            iterable = gast.Subscript(value=iterable, slice=gast.Slice(
-                lower=None, upper=atom_expr(stmt.limit), step=None), ctx=gast.Load())
+            iterable = ast.Subscript(value=iterable, slice=ast.Slice(
+                lower=None, upper=atom_expr(stmt.limit), step=None), ctx=ast.Load())
         if stmt.reverse:
-            iterable = gast.Call(func=_load("reversed"), args=[iterable], keywords=[])
-        return [gast.For(target=_store(stmt.target), iter=iterable,
-                         body=body_nodes(stmt.body, backend),
-                         orelse=_nodes(stmt.orelse, backend), type_comment=None)]
+            iterable = ast.Call(func=_load("reversed"), args=[iterable], keywords=[])
+        return [ast.For(target=_store(stmt.target), iter=iterable,
+                        body=body_nodes(stmt.body, backend),
+                        orelse=_nodes(stmt.orelse, backend), type_comment=None, lineno=0)]
     if isinstance(stmt, While):
         return [_while(stmt, backend)]
     if isinstance(stmt, Break):
-        return [gast.Break()]
+        return [ast.Break()]
     if isinstance(stmt, Push):
         values = [atom_expr(v) for v in stmt.values]
-        item = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
-        call = gast.Call(func=gast.Attribute(value=_load(stmt.stack), attr="append",
-                                             ctx=gast.Load()), args=[item], keywords=[])
-        return [gast.Expr(value=call)]
+        item = values[0] if len(values) == 1 else ast.Tuple(elts=values, ctx=ast.Load())
+        call = ast.Call(func=ast.Attribute(value=_load(stmt.stack), attr="append",
+                                             ctx=ast.Load()), args=[item], keywords=[])
+        return [ast.Expr(value=call)]
     if isinstance(stmt, Pop):
-        call = gast.Call(func=gast.Attribute(value=_load(stmt.stack), attr="pop",
-                                             ctx=gast.Load()), args=[], keywords=[])
+        call = ast.Call(func=ast.Attribute(value=_load(stmt.stack), attr="pop",
+                                             ctx=ast.Load()), args=[], keywords=[])
         if len(stmt.targets) == 1:
             target = _store(stmt.targets[0])
         else:
-            target = gast.Tuple(elts=[_store(t) for t in stmt.targets], ctx=gast.Store())
-        return [gast.Assign(targets=[target], value=call, type_comment=None)]
+            target = ast.Tuple(elts=[_store(t) for t in stmt.targets], ctx=ast.Store())
+        return [ast.Assign(targets=[target], value=call, type_comment=None, lineno=0)]
     raise TypeError(f"cannot emit {stmt!r}")
 
 
@@ -228,15 +228,15 @@ def _while(stmt, backend: Backend):
               and isinstance(stmt.test, Var) and test_body[0].target == stmt.test.name)
     orelse = _nodes(stmt.orelse, backend)
     if not test_body:
-        return gast.While(test=atom_expr(stmt.test), body=body_nodes(stmt.body, backend),
+        return ast.While(test=atom_expr(stmt.test), body=body_nodes(stmt.body, backend),
                           orelse=orelse)
     if single:
-        return gast.While(test=op_expr(test_body[0], backend),
+        return ast.While(test=op_expr(test_body[0], backend),
                           body=body_nodes(stmt.body, backend), orelse=orelse)
     # The loop ends by this break when its test fails: that is when its `else` runs.
-    exit_test = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=atom_expr(stmt.test)),
-                        body=orelse + [gast.Break()], orelse=[])
-    return gast.While(test=gast.Constant(True, None),
+    exit_test = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=atom_expr(stmt.test)),
+                        body=orelse + [ast.Break()], orelse=[])
+    return ast.While(test=ast.Constant(True, None),
                       body=_nodes(test_body, backend) + [exit_test] + _nodes(stmt.body, backend),
                       orelse=[])
 
@@ -249,7 +249,7 @@ def _nodes(body, backend: Backend = NUMPY) -> list:
 
 
 def body_nodes(body, backend: Backend = NUMPY) -> list:
-    return _nodes(body, backend) or [gast.Pass()]
+    return _nodes(body, backend) or [ast.Pass()]
 
 
 def function_node(fn: Function, backend: Backend = NUMPY):
@@ -257,22 +257,24 @@ def function_node(fn: Function, backend: Backend = NUMPY):
     defaults = [const_expr(d.value) for d in fn.defaults if d is not None]
     if len(defaults) != len([d for d in fn.defaults]):
         defaults = []  # non-literal defaults are attached to the compiled function instead
-    args = gast.arguments(args=params, posonlyargs=[], vararg=None, kwonlyargs=[],
+    args = ast.arguments(args=params, posonlyargs=[], vararg=None, kwonlyargs=[],
                           kw_defaults=[], kwarg=None, defaults=defaults)
-    return gast.FunctionDef(name=fn.name, args=args, body=body_nodes(fn.body, backend),
-                            decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return ast.FunctionDef(name=fn.name, args=args, body=body_nodes(fn.body, backend),
+                           decorator_list=[], returns=None, type_comment=None, lineno=0)
 
 
 def _param(name: str):
-    return gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
+    return ast.arg(arg=name)
 
 
 def to_source(fn: Function, backend: Backend | str = NUMPY) -> str:
     """The Python source text of an IR function, for `backend` (a Backend or its name)."""
     if not isinstance(backend, Backend):
         backend = get_backend(backend)
-    module = gast.Module(body=[function_node(fn, backend)], type_ignores=[])
-    tree = ast.fix_missing_locations(gast.gast_to_ast(module))
-    text = ast.unparse(tree)
+    # Python's own nodes, unparsed as they are: no gast conversion and no location pass (the
+    # two took half of a long function's build). Statements that may carry a type comment
+    # have lineno 0, which is all unparsing reads of locations.
+    module = ast.Module(body=[function_node(fn, backend)], type_ignores=[])
+    text = ast.unparse(module)
     lines = [_COMMENT_LINE.sub(r"\1# \2", line) for line in text.splitlines()]
     return "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ from .folding import fold, identity, is_number, nonnegative_constant
 from .primitive_calls import PrimitiveCalls
 
 COMPARISONS = {prim.compare_op: prim for prim in REGISTRY.by_name.values()
-               if getattr(prim, "compare_op", None) is not None}
+               if prim.compare_op is not None}
 
 #: Names generated code relies on; user variables with these names are renamed.
 RESERVED_NAMES = frozenset(TEMPLATE_MODULES) | frozenset(runtime.HELPERS) | {

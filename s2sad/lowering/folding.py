@@ -56,7 +56,7 @@ def identity(prim: Primitive, args: tuple):
             return args[1]
     if prim.name in ("truediv", "pow") and _is_one(args[1]):
         return args[0]
-    if getattr(prim, "compare_op", None) and all(
+    if prim.compare_op and all(
         isinstance(a, Const) and is_number(a.value) for a in args
     ):  # `x == 0.0` of a constant x: a Python bool (NumPy's would not fold)
         return Const(bool(prim.impl(args[0].value, args[1].value)))

@@ -69,6 +69,7 @@ class Primitive:
     # derivative functions a recursive call links to): the error says this, not "give a rule".
     refusal: str = ""
     scope: dict = field(default_factory=dict)  # names its templates use that are not global
+    compare_op: object = None  # the gast comparison node a comparison primitive lowers from
     _parsed: dict = field(default_factory=dict, repr=False)
 
     def template(self, kind: str, argname: str | None = None):
