@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.loading import diskcache, loader
+from s2sad.loading import cachefiles, diskcache, loader
 from s2sad.loading.diskcache import CacheWarning
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,7 +171,7 @@ def test_a_folder_of_another_user_is_not_used(folder, monkeypatch):
     planted = one_entry(folder)
     good = planted.read_bytes()
     # Seen by another user, the very same folder belongs to someone else.
-    monkeypatch.setattr(diskcache, "_euid", lambda: os.geteuid() + 1)
+    monkeypatch.setattr(cachefiles, "_euid", lambda: os.geteuid() + 1)
     changes, messages = grad_fresh()
     assert changes == {"transforms": 1, "disk_hits": 0, "disk_corrupt": 0}
     assert len(messages) == 1 and "belongs to another user" in messages[0]
@@ -246,7 +246,7 @@ def test_any_os_error_turns_the_disk_cache_off_for_the_process_with_one_warning(
             raise OSError(error, os.strerror(error), str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(diskcache.os, "open", failing_open)
+    monkeypatch.setattr(cachefiles.os, "open", failing_open)
     changes, messages = grad_fresh()
     assert changes == {"transforms": 1, "disk_hits": 0, "disk_corrupt": 0}
     assert messages == [f"s2sad: the disk cache {folder} is not used: {os.strerror(error)} "
@@ -267,7 +267,7 @@ def test_a_full_disk_while_writing_leaves_no_partial_entry(folder, monkeypatch):
         os.write(fd, data[:10])
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(diskcache, "_write_all", full)
+    monkeypatch.setattr(cachefiles, "_write_all", full)
     changes, messages = grad_fresh()
     assert changes["transforms"] == 1
     assert len(messages) == 1 and "No space left on device" in messages[0]
@@ -652,12 +652,12 @@ import json, os, signal, sys
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import s2sad
-from s2sad.loading import diskcache, loader
+from s2sad.loading import cachefiles, loader
 import killed_module
 
 kill_at = int(sys.argv[2])
 if kill_at:
-    real = diskcache._write_all
+    real = cachefiles._write_all
     calls = []
 
     def write_half_then_die(fd, data):
@@ -667,7 +667,7 @@ if kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
         real(fd, data)
 
-    diskcache._write_all = write_half_then_die
+    cachefiles._write_all = write_half_then_die
 x, w = np.array([0.3, -0.4, 1.1]), np.array([2.0, 0.5, -1.0])
 got = s2sad.grad(killed_module.f)(x, w)
 assert np.allclose(got, -w * np.exp(-x * w) + 2 * x)
