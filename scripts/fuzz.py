@@ -106,7 +106,7 @@ def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, starte
                 if counting:
                     tally.counts["refused"] += 1
                     key = f"{refusal.error_type} ({refusal.api.split('(')[0]})"
-                    if refusal.error_type == "MissingRuleError":  # which rule: a coverage gap
+                    if refusal.error_type in ("MissingRuleError", "UnsupportedSyntaxError"):
                         key += ": " + str(refusal).split(": ", 2)[-1].splitlines()[0][:120]
                     tally.refusals[key] += 1
                 return
