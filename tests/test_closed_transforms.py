@@ -235,3 +235,27 @@ def test_a_second_derivative_through_recursion_is_refused_at_the_recursive_call(
             second()
         assert "power_recursive(" in info.value.location.source_line
         assert "write the recursion as a loop" in str(info.value)
+
+
+def test_a_hessian_is_two_transformations_of_the_ir(monkeypatch):
+    # The gradient program (which grad(f) runs and the forward mode differentiates), then its
+    # tangent program; nothing else is derived (no VJP program, no text re-parsed).
+    from s2sad import transform
+
+    def cubic_loop(x, n):
+        s = x
+        for _ in range(n):
+            s = s * x + 0.5
+        return s
+
+    monkeypatch.setenv("S2SAD_CACHE", "0")
+    s2sad.clear_cache()
+    modes = []
+    real = transform.derive
+    monkeypatch.setattr(transform, "derive",
+                        lambda ir, mode, wrt, optimize=True: modes.append(mode)
+                        or real(ir, mode, wrt, optimize))
+    assert s2sad.hessian(cubic_loop)(0.7, 3) == pytest.approx(
+        nth_derivative(cubic_loop, "fr")[0](0.7, 3), rel=1e-12)
+    assert "vjp" not in modes and modes.count("jvp") == 1
+    assert modes == ["grad", "grad", "jvp"]  # grad(f); then jvp of the gradient program

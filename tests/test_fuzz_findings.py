@@ -32,8 +32,8 @@ def test_grad_of_cross_of_two_vectors():
 
 
 # Writes in place into a view that a call returned. NumPy changes the viewed array too; s2sad
-# computes on a copy, so it must refuse (s2sad/fence.py: _VIEW_FUNCTIONS, _VIEW_LISTS). Found
-# by the random programs for the views of the new rules; refused since.
+# computes on a copy, so it must refuse (s2sad/frontend/aliasing.py: _VIEW_FUNCTIONS,
+# _VIEW_LISTS). Found by the random programs for the views of the new rules; refused since.
 def _split_item(x):
     a = np.split(x, 2)[0]
     a += 1.0

@@ -184,7 +184,7 @@ def hessian(f, wrt=0):
     def hess(*args, **kwargs):
         """The Hessian of f at `args` with respect to `wrt`."""
         # Arguments checked against f itself, so errors point at f and not at its gradient.
-        built = build(f, "vjp", wrt)
+        built = build(f, "grad", wrt)  # built already by grad(f, wrt) above
         values = guarded(lambda: built.bind(args, kwargs))
         try:
             return jac(*args, **kwargs)

@@ -164,7 +164,7 @@ def hvp(f, x, v, *args):
         _, tangent = jvp(grad(f, positions if several else 0), (*xs, *args), (*vs, *held))
         return separated(tangent, x, v, args)
     # Arguments and directions checked against f itself, so errors point at f.
-    built = build(f, "vjp", positions)
+    built = build(f, "grad", positions)  # the program grad(f) runs: its signature is f's
     values = guarded(lambda: built.bind((*xs, *args), {}))
     vs = [built.seed(d, values[i], f"the direction of {built.params[i]!r}")
           for i, d in enumerate(vs)]
