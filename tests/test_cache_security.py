@@ -744,3 +744,24 @@ def test_the_suite_runs_with_a_cache_folder_of_its_own(tmp_path_factory):
     assert folder.is_relative_to(tmp_path_factory.getbasetemp())
     assert [name for name in os.environ
             if name.startswith("S2SAD_") and name != "S2SAD_CACHE_DIR"] == []
+
+
+def test_a_cache_warning_points_at_the_users_call(folder):
+    folder.mkdir()
+    folder.chmod(0o777)
+    s2sad.clear_cache()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s2sad.grad(_f)(X, W)
+    (warning,) = [w for w in caught if issubclass(w.category, CacheWarning)]
+    assert warning.filename == __file__  # not a frame inside s2sad/
+
+
+def test_the_compiler_fingerprint_covers_every_stage():
+    # An edit anywhere in s2sad (a transformation, the lowering, the API) must change the key
+    # of every disk cache entry, or edited code would reuse code the old compiler generated.
+    files = {path.relative_to(loader.PACKAGE).as_posix() for path in loader.compiler_files()}
+    for module in ("transforms/reverse.py", "lowering/function.py", "frontend/fence.py",
+                   "api/build.py", "ir/nodes.py", "rules/elementwise.py", "runtime/__init__.py",
+                   "loading/loader.py", "transform.py"):
+        assert module in files

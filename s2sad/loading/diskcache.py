@@ -147,7 +147,8 @@ def _warn_once(what, message: str) -> None:
     warnings.warn(message, CacheWarning, stacklevel=_caller_level())
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# The s2sad package (this module lives in s2sad/loading/): a warning skips all its frames.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def _caller_level() -> int:
