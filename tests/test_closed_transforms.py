@@ -259,3 +259,15 @@ def test_a_hessian_is_two_transformations_of_the_ir(monkeypatch):
         nth_derivative(cubic_loop, "fr")[0](0.7, 3), rel=1e-12)
     assert "vjp" not in modes and modes.count("jvp") == 1
     assert modes == ["grad", "grad", "jvp"]  # grad(f); then jvp of the gradient program
+
+
+def test_functions_s2sad_made_that_are_not_gradients_are_refused_clearly():
+    # value_and_grad's result looks like f (functools.update_wrapper) and f.grad is a method
+    # of s2sad: neither has a program to differentiate, and the error says so.
+    for made, what in ((s2sad.value_and_grad(loop_polynomial), "s2sad.value_and_grad made"),
+                       (s2sad.differentiate(loop_polynomial).grad, "a method of s2sad")):
+        with pytest.raises(s2sad.NoSourceError, match=what) as info:
+            s2sad.grad(made)(0.5, 3)
+        assert "s2sad.grad(f)" in str(info.value)
+    assert s2sad.grad(s2sad.differentiate(loop_polynomial))(0.5, 3) == pytest.approx(
+        1.0 + 2 * 0.5)

@@ -146,6 +146,12 @@ def bound_target(f):
             f"s2sad.grad({getattr(function, '__qualname__', 'Class.method')})")
     if isinstance(f, types.MethodType):
         inner, args, keywords = f.__func__, (f.__self__,), {}
+        if (getattr(inner, "__module__", "") or "").split(".")[0] == "s2sad":
+            # f.grad of a @differentiate function: a method of s2sad, not user code.
+            raise NoSourceError(
+                f"{inner.__qualname__!r} is a method of s2sad, not code s2sad can read",
+                hint="differentiate s2sad.grad(f) instead (a @differentiate function itself "
+                     "can be passed to s2sad.grad)")
     elif isinstance(f, functools.partial):
         inner, args, keywords = f.func, f.args, f.keywords
     elif callable(f) and not isinstance(f, type) and user_function(type(f).__call__):

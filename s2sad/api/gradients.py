@@ -128,6 +128,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     if not with_value:
         base, steps = derivative_of(fn) or (fn, ())
         call.__s2sad_derivative__ = (base, (*steps, ("grad", wrt)))
+    else:  # it looks like f (update_wrapper), but its code is s2sad's: refused, not misread
+        call.__s2sad_made__ = "value_and_grad"
     return call
 
 

@@ -78,9 +78,11 @@ def _refuse_without_source(fn) -> None:
     of its own."""
     if not inspect.isfunction(fn):
         raise no_source(fn, "it is not a Python function (builtin, method or callable object)")
-    if (getattr(fn, "__module__", "") or "").split(".")[0] == "s2sad":
+    made = getattr(fn, "__s2sad_made__", None)
+    if made is not None or (getattr(fn, "__module__", "") or "").split(".")[0] == "s2sad":
+        what = f"the function s2sad.{made} made" if made else "a function of s2sad itself"
         raise NoSourceError(
-            f"{fn.__qualname__!r} is a function of s2sad itself, not user code",
+            f"{fn.__qualname__!r} is {what}, not user code",
             hint="only s2sad.grad(f) results can be differentiated again; for\n"
             "value_and_grad, jacobian or hessian results, differentiate s2sad.grad(f) instead")
     if inspect.unwrap(fn) is not fn:

@@ -1,4 +1,4 @@
-"""Rules for the helpers of ``s2sad/runtime.py`` that generated code calls.
+"""Rules for the helpers of ``s2sad/runtime/`` that generated code calls.
 
 These are what make the rule set closed: the adjoint of ``unbroadcast`` is ``broadcast_like``
 and back; the adjoint of a product's adjoint is the product again.
