@@ -28,7 +28,7 @@ from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
 from .usage import Counts
 
-PASSES = (coalesce_copies, eliminate_common_subexpressions, propagate_copies,
+PASSES = (eliminate_common_subexpressions, coalesce_copies, propagate_copies,
           eliminate_dead_code)
 
 
