@@ -188,3 +188,43 @@ def test_each_stack_stays_a_list_of_its_own():
     text = s2sad.source(loop_and_branch)
     stacks = re.findall(r"^\s*(\w+) = \[\]$", text, re.MULTILINE)
     assert len(stacks) == 2 and len(set(stacks)) == 2
+
+
+RATIO = """import numpy as np
+
+
+def ratio(e):
+    t = np.sum(e)
+    q = e / t
+    return np.sum(q * q)
+"""
+
+
+def test_a_value_the_gradient_needs_twice_is_computed_once(tmp_path):
+    # Both rules of q = e / t read safe_div(q_bar, t), and q * q's two rules read t1_bar * q;
+    # the first of each is an adjoint accumulated in place later (q_bar, e_bar), which holds
+    # the value until it is reassigned: the repeat becomes a copy of it.
+    ratio = load(tmp_path, "ratio", RATIO)
+    text = s2sad.source(ratio)
+    assert text.count("safe_div(") == 1 and text.count("t1_bar * q") == 1
+    e = np.array([0.5, 1.5, 2.0])
+    t = e.sum()
+    expected = 2 * e / t ** 2 - 2 * np.sum(e * e) / t ** 3
+    np.testing.assert_allclose(s2sad.grad(ratio)(e), expected, rtol=1e-13)
+    sys.modules.pop(ratio.__module__, None)
+
+
+def test_a_repeat_after_its_first_is_reassigned_is_not_merged():
+    # x_bar = g * y; x_bar = x_bar + t; u = g * y reads the same g and y, but x_bar no longer
+    # holds g * y: the repeat stays an operation (merging it would read the sum).
+    from s2sad.ir import Function, Op, Return
+    from s2sad.rules import REGISTRY
+
+    mul, add = REGISTRY.by_name["mul"], REGISTRY.by_name["add"]
+    body = [Op("x_bar", mul, (Var("g"), Var("y"))),
+            Op("x_bar", add, (Var("x_bar"), Var("t"))),
+            Op("u", mul, (Var("g"), Var("y"))),
+            Return((Var("x_bar"), Var("u")), True)]
+    fn = Function("f", ["g", "y", "t"], body)
+    out = opt.eliminate_common_subexpressions(fn)
+    assert [type(s).__name__ for s in out.body] == ["Op", "Op", "Op", "Return"]

@@ -10,22 +10,17 @@ from ..ir import (
     children,
     with_blocks,
 )
+from ..ir import (
+    assigned as assigned_in,
+)
 from .usage import COMPOUND, counts_of, replaced
 
 
-def _cse_key(op: Op, part, assigned):
+def _cse_key(op: Op, part):
     """What makes `op` the same as another operation (its primitive and the values it reads),
-    or None when it reads a name assigned more than once or an unhashable constant."""
-    args = []
-    for atom in op.args:
-        if type(atom) is Var and assigned[atom.name] > 1:
-            return None
-        args.append(part(atom))
-    kwargs = []
-    for name, atom in op.kwargs:
-        if type(atom) is Var and assigned[atom.name] > 1:
-            return None
-        kwargs.append((name, part(atom)))
+    or None when it reads an unhashable constant."""
+    args = [part(atom) for atom in op.args]
+    kwargs = [(name, part(atom)) for name, atom in op.kwargs]
     key = (op.prim.name, tuple(args), tuple(kwargs))
     try:
         hash(key)
@@ -34,9 +29,37 @@ def _cse_key(op: Op, part, assigned):
     return key
 
 
+def _merged(stmt: Op, seen, holders, same, added, part, assigned, reassigned):
+    """`stmt`, or a copy of the earlier operation it repeats; and whether it was merged.
+
+    A target assigned once becomes a value number (`same`), as before. A target assigned
+    more than once (an adjoint accumulated in place, ``q_bar = g * q`` before
+    ``q_bar = q_bar + ...``) holds its value only until it is assigned again: it may be the
+    first of a repeat until then (`holders` forgets it), and a repeat into it is a copy."""
+    prim = stmt.prim
+    key = None
+    if prim.pure and prim.name != "new_list":
+        # (each new_list call makes a distinct list; impure calls may draw anew)
+        key = _cse_key(stmt, part)
+    single = assigned[stmt.target] == 1
+    first = seen.get(key) if key is not None else None
+    if not single:
+        reassigned(stmt.target)
+    if first is not None:
+        if single:
+            same[stmt.target] = first
+            added.append(stmt.target)
+        return Copy(stmt.target, Var(first), stmt.loc), True
+    if key is not None:
+        seen[key] = stmt.target
+        if not single:
+            holders.setdefault(stmt.target, []).append(key)
+    return stmt, False
+
+
 def eliminate_common_subexpressions(fn: Function, counts=counts_of) -> Function:
     """Reuse an earlier identical operation of the same block whose inputs are never
-    reassigned.
+    reassigned, while its result still holds.
 
     A repeat becomes a copy of the first. Operations are compared by the values they read:
     after ``a = b`` (both assigned once) or after ``b1`` is found to repeat ``a1``, a read of
@@ -47,32 +70,37 @@ def eliminate_common_subexpressions(fn: Function, counts=counts_of) -> Function:
     params = set(fn.params)
     same: dict = {}  # name -> the key part of the value it holds (a name or a constant)
 
+    generation: dict = {}  # name assigned more than once -> how often it was, so far
+
     def part(atom):
         if type(atom) is Var:
-            return same.get(atom.name, atom.name)
+            name = atom.name
+            if assigned[name] > 1:  # the value it holds now: its name and generation
+                return ("@", name, generation.get(name, 0))
+            return same.get(name, name)
         return (type(atom.value), atom.value)  # as Const compares: 1 and 1.0 differ
 
     def block(stmts: list) -> list:
         seen: dict = {}  # key -> name of the first operation
+        holders: dict = {}  # name assigned more than once -> the keys whose value it holds
         added = []  # names given a value in `same` here, forgotten after the block
         out = []
         changed = False
+
+        def reassigned(name):
+            # A name assigned again no longer holds the value it was seen with, and its reads
+            # from here on read another value.
+            generation[name] = generation.get(name, 0) + 1
+            for key in holders.pop(name, ()):
+                if seen.get(key) == name:
+                    del seen[key]
+
         for stmt in stmts:
             kind = type(stmt)
             if kind is Op:
-                prim = stmt.prim
-                key = None
-                if assigned[stmt.target] == 1 and prim.pure and prim.name != "new_list":
-                    # (each new_list call makes a distinct list; impure calls may draw anew)
-                    key = _cse_key(stmt, part, assigned)
-                first = seen.get(key) if key is not None else None
-                if first is not None:
-                    same[stmt.target] = first
-                    added.append(stmt.target)
-                    stmt = Copy(stmt.target, Var(first), stmt.loc)
-                    changed = True
-                elif key is not None:
-                    seen[key] = stmt.target
+                stmt, merged = _merged(stmt, seen, holders, same, added, part, assigned,
+                                       reassigned)
+                changed |= merged
             elif kind is Copy and not stmt.carry and assigned[stmt.target] == 1 and (
                 stmt.target not in params
             ) and (type(stmt.value) is not Var or assigned[stmt.value.name] <= 1):
@@ -90,6 +118,8 @@ def eliminate_common_subexpressions(fn: Function, counts=counts_of) -> Function:
                 if any(b is not o for b, o in zip(blocks, old_blocks)):
                     stmt = with_blocks(stmt, blocks)
                     changed = True
+            for name in (assigned_in([stmt]) if kind is not Op else ()):
+                reassigned(name)
             out.append(stmt)
         for name in added:
             del same[name]
