@@ -201,7 +201,11 @@ class _Adjoint(ControlFlow):
             if unbounded or _may_be_unbounded(prim, stmts):
                 self.unbounded.add(arg.name)
             shape = g_shape
-            if (prim.name, argname) in _PART_OF_RESULT:
+            if _summed_down_to(stmts, contribution, arg.name):
+                # The rule sums its contribution down itself (polygamma's unbroadcast(g * d,
+                # x)): it has the argument's shape, whatever the cotangent's was.
+                shape = EXACT
+            elif (prim.name, argname) in _PART_OF_RESULT:
                 shape = UNKNOWN  # the shape of a part of the result, which `arg` fills
             elif shape is EXACT and prim.broadcasts and not _other_args_are_scalar_constants(
                     op, position):
@@ -290,6 +294,16 @@ class _Adjoint(ControlFlow):
             elif not isinstance(stmt, Comment):
                 raise TypeError(f"cannot reverse {stmt!r}")
         return list(reversed(forward))
+
+
+def _summed_down_to(stmts, contribution, name: str) -> bool:
+    """Whether `contribution` is made by ``unbroadcast(..., name)`` among `stmts`."""
+    if not isinstance(contribution, Var):
+        return False
+    for stmt in stmts:
+        if isinstance(stmt, Op) and stmt.target == contribution.name:
+            return stmt.prim.name == "unbroadcast" and stmt.args[1:] == (Var(name),)
+    return False
 
 
 def _may_be_unbounded(prim, stmts) -> bool:
