@@ -141,3 +141,17 @@ def test_a_contribution_its_rule_sums_down_is_not_summed_again():
     np.testing.assert_allclose(numeric_grad(_polygamma_broadcast, [x], 0), expected, rtol=1e-6)
     _, tangent = s2sad.jvp(_polygamma_broadcast, (x,), (np.ones(3),))
     assert tangent == pytest.approx(np.sum(expected))
+
+
+# np.repeat of a 0-d value along axis 0 (NumPy repeats it as a 1-d one): its adjoint divided
+# by the number of dimensions, 0. Found by the random programs (vjp, seed 45).
+def _repeat_scalar(p0):
+    return (p0 + np.zeros((2,))) + np.repeat(p0, 2, axis=0)
+
+
+def test_the_adjoint_of_repeating_a_scalar_along_an_axis():
+    value, vjp_fn = s2sad.vjp(_repeat_scalar, 0.3)
+    np.testing.assert_allclose(value, [0.6, 0.6])
+    (cotangent,) = vjp_fn(np.array([1.0, 2.0]))
+    assert cotangent == pytest.approx(6.0)  # each output reads p0 twice
+    assert s2sad.jvp(_repeat_scalar, (0.3,), (1.0,))[1] == pytest.approx([2.0, 2.0])

@@ -133,7 +133,7 @@ def repeat_adjoint(v, like, repeats, axis=None):
     """The adjoint of ``np.repeat(like, repeats, axis)``: each entry's copies summed."""
     shape = np.shape(like)
     v = np.asarray(v)
-    if axis is None:
+    if axis is None or not shape:  # a 0-d value repeats as a 1-d one, along any axis
         v, along, length = np.ravel(v), 0, int(np.prod(shape))
     else:
         along = axis % len(shape)
