@@ -57,6 +57,25 @@ def _merged(stmt: Op, seen, holders, same, added, part, assigned, reassigned):
     return stmt, False
 
 
+def _forget(name: str, generation: dict, holders: dict, seen: dict) -> None:
+    """`name` is assigned again: it no longer holds the values it was seen with, and its reads
+    from here on read another value (its generation)."""
+    generation[name] = generation.get(name, 0) + 1
+    for key in holders.pop(name, ()):
+        if seen.get(key) == name:
+            del seen[key]
+
+
+def _number_copy(stmt: Copy, value, same: dict, added: list) -> None:
+    """After ``a = b`` (both assigned once), a read of `a` counts as a read of `b`."""
+    try:
+        hash(value)
+    except TypeError:  # an unhashable constant
+        return
+    same[stmt.target] = value
+    added.append(stmt.target)
+
+
 def eliminate_common_subexpressions(fn: Function, counts=counts_of) -> Function:
     """Reuse an earlier identical operation of the same block whose inputs are never
     reassigned, while its result still holds.
@@ -88,12 +107,7 @@ def eliminate_common_subexpressions(fn: Function, counts=counts_of) -> Function:
         changed = False
 
         def reassigned(name):
-            # A name assigned again no longer holds the value it was seen with, and its reads
-            # from here on read another value.
-            generation[name] = generation.get(name, 0) + 1
-            for key in holders.pop(name, ()):
-                if seen.get(key) == name:
-                    del seen[key]
+            _forget(name, generation, holders, seen)
 
         for stmt in stmts:
             kind = type(stmt)
@@ -104,14 +118,7 @@ def eliminate_common_subexpressions(fn: Function, counts=counts_of) -> Function:
             elif kind is Copy and not stmt.carry and assigned[stmt.target] == 1 and (
                 stmt.target not in params
             ) and (type(stmt.value) is not Var or assigned[stmt.value.name] <= 1):
-                value = part(stmt.value)
-                try:
-                    hash(value)
-                except TypeError:  # an unhashable constant
-                    value = None
-                if value is not None:
-                    same[stmt.target] = value
-                    added.append(stmt.target)
+                _number_copy(stmt, part(stmt.value), same, added)
             elif isinstance(stmt, COMPOUND):
                 old_blocks = children(stmt)
                 blocks = [block(b) for b in old_blocks]
