@@ -25,22 +25,13 @@ from cf_corpus import (
     while_break_in_branch,
     while_else,
 )
+from test_third_order import loop_with_branch
 
 import s2sad
 from s2sad.backends.emit import to_source
 from s2sad.frontend import parse as frontend
 from s2sad.loading import loader
 from s2sad.transform import derive, lower
-
-
-def loop_with_branch(x, n):
-    s = 0.0
-    for _i in range(n):
-        if s < 2.0:
-            s = s * x + 1.0
-        else:
-            s = s * 0.5 + x * x
-    return s
 
 
 def loop_with_calls(x):
