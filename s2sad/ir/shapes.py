@@ -29,7 +29,7 @@ _FULL_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin", "nanmax", "nanmin", "
                     "var", "std", "nansum", "nanmean", "average", "weighted_average", "norm",
                     "scipy.special.logsumexp"}
 #: Primitives whose result has the shape of one of their arguments (its position).
-_SHAPE_OF_ARGUMENT = {"setitem": 0, "copy": 0, "stop_gradient": 0, "unbroadcast": 1,
+SHAPE_OF_ARGUMENT = {"setitem": 0, "copy": 0, "stop_gradient": 0, "unbroadcast": 1,
                       "broadcast_like": 1, "broadcast_reduced": 1, "scatter_like": 2}
 
 
@@ -91,7 +91,7 @@ class _Analysis:
         prim = op.prim
         if prim.name in _FULL_REDUCTIONS and _reduces_everything(op):
             return SCALAR
-        position = _SHAPE_OF_ARGUMENT.get(prim.name)
+        position = SHAPE_OF_ARGUMENT.get(prim.name)
         if position is not None and position < len(op.args):
             return self.of(op.args[position])
         if _broadcasts_its_operands(prim):

@@ -26,7 +26,7 @@ from ..ir import (
     assigned,
 )
 from ..ir.activity import stack_slot
-from ..ir.shapes import same_shape, shapes_of
+from ..ir.shapes import SHAPE_OF_ARGUMENT, same_shape, shapes_of
 from ..lowering.templates import lower_rule, rule_env
 from ..rules import REGISTRY
 from ..rules.elementwise import UNBOUNDED
@@ -297,12 +297,14 @@ class _Adjoint(ControlFlow):
 
 
 def _summed_down_to(stmts, contribution, name: str) -> bool:
-    """Whether `contribution` is made by ``unbroadcast(..., name)`` among `stmts`."""
+    """Whether `contribution` is made among `stmts` by an operation whose result has the
+    shape of its argument `name` (``unbroadcast(..., name)``; see shapes.SHAPE_OF_ARGUMENT)."""
     if not isinstance(contribution, Var):
         return False
     for stmt in stmts:
         if isinstance(stmt, Op) and stmt.target == contribution.name:
-            return stmt.prim.name == "unbroadcast" and stmt.args[1:] == (Var(name),)
+            position = SHAPE_OF_ARGUMENT.get(stmt.prim.name)
+            return position is not None and stmt.args[position:position + 1] == (Var(name),)
     return False
 
 
