@@ -75,6 +75,8 @@ class MissingRuleError(S2sadError):
     others in `also` as (location, description) pairs.
     """
 
+    on_parameters = False  # every call is an attribute or method of a wrt parameter
+
     def __init__(self, message: str, location: Location | None = None,
                  hint: str | None = None, also=()):
         self.also = list(also)

@@ -29,6 +29,7 @@ from .frontend.parse import (
 )
 from .ir import Function
 from .lowering.function import derivative_names, lower_function
+from .pytree import to_data
 from .transforms.forward import forward
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
@@ -52,12 +53,27 @@ class Request:
     optimize: bool = True
     steps: tuple = ()
     backend: str = "numpy"
+    # Parameters given as containers (s2sad.pytree): ((name, TreeDef), ...). Each leaf is a
+    # parameter of the generated code; a name in `wrt` stands for all its leaves.
+    trees: tuple = ()
+    # The output is ``(value, aux)`` and only `value` is differentiated (has_aux=True).
+    has_aux: bool = False
 
     def __post_init__(self):
         get_backend(self.backend)
 
     def key(self) -> tuple:
-        return (self.mode, self.wrt, self.optimize, self.steps, self.backend)
+        trees = tuple((name, tree.signature()) for name, tree in self.trees)
+        return (self.mode, self.wrt, self.optimize, self.steps, self.backend, trees,
+                self.has_aux)
+
+    def classes(self) -> list:
+        """The NamedTuple and dataclass classes of `trees`, in order (see pytree.to_data)."""
+        classes: list = []
+        for _, tree in self.trees:
+            to_data(tree, classes)
+        return classes
+
 
 
 def parameter_names(parsed: ParsedFunction) -> list:
@@ -178,21 +194,50 @@ def fence_check(parsed: ParsedFunction, inlined: bool | None = None) -> None:
     fence.check(parsed, inlined)
 
 
-def lower(parsed: ParsedFunction, inlined: bool | None = None) -> Function:
-    """The SSA IR of a parsed function (fenced first)."""
+def lower(parsed: ParsedFunction, inlined: bool | None = None, trees: tuple = ()) -> Function:
+    """The SSA IR of a parsed function (fenced first); `trees` as in :class:`Request`."""
     fence.check(parsed, inlined)
-    return lower_function(parsed, derive=_derivative_program)
+    return lower_function(parsed, derive=_derivative_program, trees=dict(trees))
 
 
-def derive(ir: Function, mode: str, wrt: tuple, optimize: bool = True) -> Function:
+def _leaf_params(parsed: ParsedFunction, ir: Function, trees: tuple) -> dict:
+    """Each parameter of `parsed` -> the parameters of `ir` holding it (its leaves, for a
+    container)."""
+    sizes = {name: tree.n_leaves for name, tree in trees}
+    flat, position = {}, 0
+    for name in parameter_names(parsed):
+        size = sizes.get(name, 1)
+        flat[name] = tuple(ir.params[position:position + size])
+        position += size
+    return flat
+
+
+def derive(ir: Function, mode: str, wrt: tuple, optimize: bool = True,
+           aux: int = 0) -> Function:
     """One derivative of `ir`: its tangent program (``"jvp"``) or an adjoint program (the
     other modes). Both transformations take any program they produce, so derivatives of
-    derivatives are this function applied again."""
+    derivatives are this function applied again. The last `aux` values the function returns
+    are not differentiated (has_aux): an adjoint program returns them as they are, a tangent
+    program returns their tangents too (the caller drops them)."""
     if mode == "jvp":
         result = forward(ir, wrt)
     else:
-        result = reverse(ir, AdjointSpec(wrt, mode))
+        result = reverse(ir, AdjointSpec(wrt, mode, aux=aux))
     return run_optimizer(result) if optimize else result
+
+
+def _aux_leaves(parsed: ParsedFunction, ir: Function) -> int:
+    """How many of the values `ir` returns are the `aux` of ``return value, aux``."""
+    ret = ir.body[-1]
+    tree = ir.out_tree
+    if tree is None and ret.is_tuple and len(ret.values) == 2:
+        return 1
+    if tree is not None and tree.kind == "tuple" and len(tree.children) == 2:
+        first = tree.children[0]
+        return len(ret.values) - (1 if first is None else first.n_leaves)
+    raise S2sadError("with has_aux=True the function must return a pair (value, aux)",
+                     ret.loc or parsed.location(parsed.node),
+                     "return value, aux (aux may be any value or container)")
 
 
 def generate(parsed: ParsedFunction, request: Request) -> Generated:
@@ -202,14 +247,23 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
 
 
 def _generate(parsed: ParsedFunction, request: Request) -> Generated:
-    ir = lower(parsed)
+    ir = lower(parsed, trees=request.trees)
+    flat = _leaf_params(parsed, ir, request.trees)
+
+    def leaves(wrt):
+        return tuple(leaf for w in wrt for leaf in flat.get(w, (w,)))
+
+    out_tree = to_data(ir.out_tree, request.classes())
+    aux = _aux_leaves(parsed, ir) if request.has_aux else 0
     for mode, wrt in request.steps:
-        ir = derive(ir, mode, wrt)
+        ir = derive(ir, mode, leaves(wrt))
     ret = ir.body[-1]
     meta = {"n_out": len(ret.values), "tuple_out": ret.is_tuple, "params": ir.params,
-            "wrt": list(request.wrt), "recursions": list(ir.recursions)}
-    result = ir if request.mode == "ssa" else derive(ir, request.mode, request.wrt,
-                                                      request.optimize)
+            "wrt": list(leaves(request.wrt)), "recursions": list(ir.recursions),
+            "out_tree": out_tree}
+    result = ir if request.mode == "ssa" else derive(ir, request.mode, leaves(request.wrt),
+                                                      request.optimize, aux)
+    meta["aux"] = aux
     meta["scalar_if"] = None if result.scalar_if is None else list(result.scalar_if)
     return Generated(result.name, to_source(result, request.backend),
                      {**meta, "backend": request.backend})

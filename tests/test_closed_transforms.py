@@ -244,8 +244,8 @@ def test_a_hessian_is_two_transformations_of_the_ir(monkeypatch):
     modes = []
     real = transform.derive
     monkeypatch.setattr(transform, "derive",
-                        lambda ir, mode, wrt, optimize=True: modes.append(mode)
-                        or real(ir, mode, wrt, optimize))
+                        lambda ir, mode, wrt, optimize=True, aux=0: modes.append(mode)
+                        or real(ir, mode, wrt, optimize, aux))
     assert s2sad.hessian(cubic_loop)(0.7, 3) == pytest.approx(
         nth_derivative(cubic_loop, "fr")[0](0.7, 3), rel=1e-12)
     assert "vjp" not in modes and modes.count("jvp") == 1

@@ -7,6 +7,7 @@ tests/test_golden.py`` and read the diff.
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cf_corpus import branch_if_else, loop_polynomial, loop_while
 from seed_functions import lecture_f, neuron_loss
@@ -14,6 +15,16 @@ from seed_functions import lecture_f, neuron_loss
 import s2sad
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def dense_loss(params, x, y):
+    """A dict-of-arrays parameter (a pytree): one parameter of the generated code per leaf."""
+    hidden = np.tanh(params["W"] @ x + params["b"])
+    error = hidden - y
+    return 0.5 * np.sum(error * error)
+
+
+DENSE_ARGS = ({"W": np.ones((2, 3)), "b": np.zeros(2)}, np.ones(3), np.zeros(2))
 
 CASES = {
     "lecture_ssa": lambda: s2sad.source(lecture_f, ssa=True),
@@ -28,6 +39,7 @@ CASES = {
     "while_grad": lambda: s2sad.source(loop_while),
     "branch_grad": lambda: s2sad.source(branch_if_else),
     "loop_jvp": lambda: s2sad.source(loop_polynomial, mode="forward"),
+    "dict_params_grad": lambda: s2sad.source(dense_loss, args=DENSE_ARGS),
 }
 
 

@@ -126,23 +126,27 @@ def _still_valid(fn, entry) -> bool:
     return all(scope.get(name) is obj for scope, name, obj in checks)
 
 
-def build(f, mode: str, wrt, optimize: bool = True, backend="numpy") -> Built:
+def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tuple = (),
+          has_aux: bool = False) -> Built:
     """The derivative `mode` (a :data:`s2sad.transform.MODES` entry) of `f` with respect to
     `wrt`, written for `backend` and compiled; the same :class:`Built` again while nothing it
     depends on changed (the function's code and closure values, the globals it read, the user
-    rules). An unknown backend is refused before anything is parsed."""
+    rules). An unknown backend is refused before anything is parsed. `trees` and `has_aux`
+    are those of :class:`~s2sad.transform.Request` (containers given as arguments, and an
+    output ``(value, aux)``)."""
     backend = backend_name(backend)
     fn = unwrap(f)
     steps = ()
     derived = derivative_of(fn)
     if derived is not None:  # s2sad.grad(g): a derivative of g's gradient program
         fn, steps = derived
+    options = (trees, has_aux)
     memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, steps,
-                backend)
+                backend, *((options,) if trees or has_aux else ()))
     try:
         hash(memo_key)
     except TypeError:  # a wrt that is no position or name: resolve_wrt says so
-        return build_now(fn, mode, wrt, optimize, steps, backend)
+        return build_now(fn, mode, wrt, optimize, steps, backend, options)
     table = loader.function_cache(fn)
     recent = table.setdefault("recent", {}) if table is not None else {}
     entry = recent.get(memo_key)
@@ -154,7 +158,7 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy") -> Built:
         entry = recent.get(memo_key)
         if entry is not None and _still_valid(fn, entry):
             return entry[2]
-        built = build_now(fn, mode, wrt, optimize, steps, backend)
+        built = build_now(fn, mode, wrt, optimize, steps, backend, options)
         built.rules_version = user_rules.RULES_VERSION
         built.cells = _cells(fn)
         checks = [(origin, name, built.namespace[name])
@@ -164,7 +168,7 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy") -> Built:
 
 
 def build_now(fn, mode: str, wrt, optimize: bool, steps: tuple = (),
-              backend: str = "numpy") -> Built:
+              backend: str = "numpy", options: tuple = ((), False)) -> Built:
     """:func:`build` without its memo. The build parses each function once (its own memo of
     parses: a nested build, for a recursive callee, starts another)."""
     def run():
@@ -173,7 +177,8 @@ def build_now(fn, mode: str, wrt, optimize: bool, steps: tuple = (),
             depth, statement = nesting_depth(parsed.node)
             try:  # deep code (a 2,000-term sum) gets room for the recursive walks of the build
                 return with_nesting_room(depth, lambda: _build_parsed(
-                    fn, parsed, Request(mode, (), optimize, (), backend), wrt, steps))
+                    fn, parsed, Request(mode, (), optimize, (), backend, *options), wrt,
+                    steps))
             except RecursionError:
                 raise UnsupportedSyntaxError(
                     "this function nests too deeply for s2sad to transform",
@@ -192,7 +197,8 @@ def _build_parsed(fn, parsed, asked: Request, wrt, steps) -> Built:
     # Every derivative program keeps the function's parameters, so each step's wrt is
     # named after them.
     request = Request(mode, wrt_names, asked.optimize,
-                      tuple((m, resolve_wrt(parsed, w)) for m, w in steps), asked.backend)
+                      tuple((m, resolve_wrt(parsed, w)) for m, w in steps), asked.backend,
+                      asked.trees, asked.has_aux)
     namespace, callee_sources, origins = dependencies(parsed)
     # Globals of the function's own module are read live by the generated code; the rest
     # (closure values, other modules' globals) is bound when it is compiled.
@@ -209,7 +215,9 @@ def _build_parsed(fn, parsed, asked: Request, wrt, steps) -> Built:
     # Kept for error locations only: the build must not hold fn (or a copy of its
     # module's globals, which may hold fn) alive.
     parsed.fn, parsed.scope = None, {}
-    built = Built(fn, parsed, loaded, wrt_names, namespace)
+    # A container's leaves are parameters of their own: the code differentiates those.
+    flat_wrt = tuple(loaded.meta["wrt"]) if request.trees else wrt_names
+    built = Built(fn, parsed, loaded, flat_wrt, namespace)
     built.live = live
     built.origins = origins
     return built

@@ -96,8 +96,9 @@ class Built:
         raise NonDifferentiableError(
             f"cannot differentiate with respect to {name!r}: it is a {type(value).__name__}",
             self.location(),
-            ("tuples, lists and dicts are not differentiable (yet): pass their numbers\n"
-             "as separate float arguments or as one array, or leave this argument out of wrt")
+            ("a Jacobian or Hessian takes arrays: pass the numbers as one array, or leave\n"
+             "this argument out of wrt (s2sad.grad, value_and_grad, vjp and jvp take "
+             "containers)")
             if container else
             "pass a float or a floating-point array, or leave this argument out of wrt")
 

@@ -18,8 +18,9 @@ from ..runtime import NonScalarSeed
 from ..transform import derivative_of
 from ..values import is_integer_like, matched_all, separated
 from .bound import bound_target
-from .build import backend_name, build, unwrap
+from .build import backend_name, build, guarded, unwrap
 from .diagnose import call_original, explain_failure
+from .trees import TreeCall, containers_in, tree_grad, used_as_container
 
 _SCALAR_TYPES = (float, np.float64)
 _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp",
@@ -27,7 +28,7 @@ _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jv
 
 
 def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = False,
-           backend: str = "numpy") -> str:
+           backend: str = "numpy", args: tuple | None = None) -> str:
     """The generated code for `f` as text.
 
     ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
@@ -36,42 +37,68 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     the function itself, whose bound parameters are held constant. `backend` names the
     backend the code is written for (``s2sad.backends``; an unknown one is refused before
     anything is read).
+    `args` are example arguments: a parameter to differentiate given there as a container (a
+    dict of arrays...) is shown as the code for that structure, one parameter per leaf.
     """
     backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
-        return source(target.function, mode, target.names(wrt), optimize, ssa, backend)
+        return source(target.function, mode, target.names(wrt), optimize, ssa, backend,
+                      None if args is None else target.positional(tuple(args)))
+    trees = guarded(lambda: TreeCall(f, wrt, tuple(args), {}).trees) if args else ()
     if ssa:
-        return build(f, "ssa", wrt, optimize, backend).loaded.source
+        return build(f, "ssa", wrt, optimize, backend, trees).loaded.source
     if mode not in _SOURCE_MODES:
         raise S2sadError(f"unknown mode {mode!r}",
                          hint="use mode='reverse', 'forward' or 'vjp'")
-    return build(f, _SOURCE_MODES[mode], wrt, optimize, backend).loaded.source
+    return build(f, _SOURCE_MODES[mode], wrt, optimize, backend, trees).loaded.source
 
 
-def grad(f, wrt=0):
+def grad(f, wrt=0, has_aux: bool = False):
     """The function computing the gradient of scalar-valued `f`.
 
     `wrt` is a parameter position or name, or a tuple of them (then the gradient is a tuple).
-    For a bound method or a ``functools.partial``, the bound arguments are held constant and
-    `wrt` counts the remaining parameters. The code is NumPy code (the default backend; see
-    :func:`source` for others).
+    An argument may be a container (a dict, list, tuple, NamedTuple or dataclass of arrays and
+    numbers): its gradient is a container of the same structure. With ``has_aux=True``, `f`
+    returns ``(value, aux)`` and the function returns ``(gradient, aux)``, aux not
+    differentiated. For a bound method or a ``functools.partial``, the bound arguments are
+    held constant and `wrt` counts the remaining parameters. The code is NumPy code (the
+    default backend; see :func:`source` for others).
     """
     target = bound_target(f)
     if target is not None:
-        return target.rebind(grad(target.function, target.names(wrt)))
+        return target.rebind(grad(target.function, target.names(wrt), has_aux))
+    if has_aux:
+        return _tree_function(f, wrt, True, with_value=False)
     return _grad_function(f, wrt, with_value=False)
 
 
 grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code is inlined
 
 
-def value_and_grad(f, wrt=0):
-    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code)."""
+def value_and_grad(f, wrt=0, has_aux: bool = False):
+    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code).
+    With ``has_aux=True``, ``((value, aux), gradient)``."""
     target = bound_target(f)
     if target is not None:
-        return target.rebind(value_and_grad(target.function, target.names(wrt)))
+        return target.rebind(value_and_grad(target.function, target.names(wrt), has_aux))
+    if has_aux:
+        return _tree_function(f, wrt, True, with_value=True)
     return _grad_function(f, wrt, with_value=True)
+
+
+def _tree_function(f, wrt, has_aux: bool, with_value: bool):
+    """A gradient function that takes every call through trees.tree_grad (has_aux)."""
+    fn = unwrap(f)
+
+    def call(*args, **kwargs):
+        return guarded(lambda: tree_grad(f, wrt, has_aux, with_value, args, kwargs))
+
+    functools.update_wrapper(call, fn)
+    call.__dict__.pop(loader.TABLE, None)
+    del call.__wrapped__
+    call.__s2sad_made__ = "value_and_grad" if with_value else "grad_with_aux"
+    return call
 
 
 def _gradients_of(f) -> dict | None:
@@ -89,7 +116,14 @@ def _grad_function(f, wrt, with_value: bool):
 
     ``grad`` runs the gradient program, the one ``source(f)`` prints; ``value_and_grad`` runs
     the VJP program (``source(f, mode="vjp")``) with the cotangent 1.0."""
-    built = build(f, "vjp" if with_value else "grad", wrt)
+    try:
+        built = build(f, "vjp" if with_value else "grad", wrt)
+    except S2sadError as error:
+        if not getattr(error, "on_parameters", False) and not used_as_container(f, wrt):
+            raise
+        # p.w, d.items() of a parameter that is a container when called (a pytree): known
+        # only at the call; without containers, the call raises this error.
+        return _deferred(f, wrt, with_value, error)
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
     table = _gradients_of(f)
     if table is None:
@@ -103,6 +137,22 @@ def _grad_function(f, wrt, with_value: bool):
         return wrapper
 
 
+def _deferred(f, wrt, with_value: bool, error):
+    """A gradient function for a call with containers; `error` for any other call."""
+    fn = unwrap(f)
+
+    def call(*args, **kwargs):
+        if not containers_in(args, kwargs):
+            raise error.with_traceback(None)
+        return guarded(lambda: tree_grad(f, wrt, False, with_value, args, kwargs))
+
+    functools.update_wrapper(call, fn)
+    call.__dict__.pop(loader.TABLE, None)
+    del call.__wrapped__
+    call.__s2sad_made__ = "value_and_grad" if with_value else "grad"
+    return call
+
+
 def _new_grad_function(f, wrt, with_value: bool, built):
     """A new gradient function of `f` that runs `built`."""
     fn = unwrap(f)  # held: the gradient function may outlive every other reference to f
@@ -113,6 +163,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     def call(*args, **kwargs):
         given = args
         if kwargs or len(args) != n_params or not _ready(args, positions):
+            if containers_in(args, kwargs):  # dicts, lists, dataclasses...: their leaves
+                return guarded(lambda: tree_grad(f, wrt, False, with_value, args, kwargs))
             args = built.bind(args, kwargs)
             if not with_value:
                 _integers_as_floats(built, fn, args, given, kwargs)

@@ -6,26 +6,33 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError
+from ..pytree import is_container
 from ..values import is_float_like, is_integer_like, matched_all, separated
 from .bound import BoundTarget, bound_target
 from .build import build, guarded, unwrap
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad
+from .trees import containers_in, tree_jvp, tree_vjp
 
 
-def vjp(f, *args, wrt=None):
+def vjp(f, *args, wrt=None, has_aux: bool = False):
     """``(f(*args), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangents of the arguments.
 
-    The cotangent has the shape of the output (a tuple of them for a tuple output). The result
-    is a tuple with one entry per argument in `wrt` (default: every positional argument).
+    The cotangent has the shape of the output (a tuple of them for a tuple output; a
+    container of the output's structure when it returns dicts, lists...). The result is a
+    tuple with one entry per argument in `wrt` (default: every positional argument); an
+    argument given as a container gets a container of the same structure. With
+    ``has_aux=True``, `f` returns ``(value, aux)`` and vjp returns ``(value, vjp_fn, aux)``.
     """
     target = bound_target(f)
     if target is not None:
-        return _bound_vjp(target, args, wrt)
+        return _bound_vjp(target, args, wrt, has_aux)
     fn = unwrap(f)
     everything = wrt is None
     if everything:  # every floating argument; ints, bools, strings get None
-        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
+        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) or is_container(a))
+    if has_aux or containers_in(args, {}):
+        return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     built = build(fn, "vjp", wrt)
     values = guarded(lambda: built.bind(args, {}))
     generated = built.function
@@ -58,6 +65,20 @@ def vjp(f, *args, wrt=None):
         return grads
 
     return value, vjp_fn
+
+
+def _tree_vjp(f, args, wrt, has_aux: bool, everything: bool):
+    """vjp through trees.tree_vjp; with the default wrt, one entry per argument."""
+    result = tree_vjp(f, args, wrt, has_aux)
+    if not everything:
+        return result
+    vjp_fn = result[1]
+
+    def by_argument(cotangent):
+        by_position = dict(zip(wrt, vjp_fn(cotangent)))
+        return tuple(by_position.get(i) for i in range(len(args)))
+
+    return (result[0], by_argument, *result[2:])
 
 
 def _cotangents(built, cotangent) -> tuple:
@@ -107,19 +128,23 @@ def _check_constant_tangents(built, primals, tangents, wrt) -> None:
             + "give this argument the tangent None to hold it constant")
 
 
-def jvp(f, primals, tangents):
+def jvp(f, primals, tangents, has_aux: bool = False):
     """Forward mode: ``(f(*primals), J @ tangents)``.
 
-    `primals` and `tangents` are tuples of the same structure (one tangent per argument).
-    For a tuple output both the value and its tangent are tuples.
+    `primals` and `tangents` are tuples of the same structure (one tangent per argument; a
+    container's tangent is a container of the same structure). For a tuple output both the
+    value and its tangent are tuples (containers for a container). With ``has_aux=True``,
+    `f` returns ``(value, aux)`` and jvp returns ``(value, tangent, aux)``.
     """
     target = bound_target(f)
     if target is not None:
-        return _bound_jvp(target, primals, tangents)
+        return _bound_jvp(target, primals, tangents, has_aux)
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="give one tangent per primal argument (None: not perturbed)")
+    if has_aux or containers_in(primals, {}):
+        return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
     # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
@@ -177,27 +202,30 @@ def hvp(f, x, v, *args):
     return separated(tangent, x, v, args)
 
 
-def _bound_vjp(target: BoundTarget, args, wrt):
+def _bound_vjp(target: BoundTarget, args, wrt, has_aux: bool = False):
     everything = wrt is None
     if everything:
-        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) and i < len(target.own))
-    value, inner = vjp(target.function, *target.positional(args), wrt=target.names(wrt))
+        wrt = tuple(i for i, a in enumerate(args) if (is_float_like(a) or is_container(a))
+                    and i < len(target.own))
+    result = vjp(target.function, *target.positional(args), wrt=target.names(wrt),
+                 has_aux=has_aux)
     if not everything:
-        return value, inner
+        return result
+    inner = result[1]
 
     def vjp_fn(cotangent):
         """The cotangents of the arguments for `cotangent`, which has the output's shape."""
         by_position = dict(zip(wrt, inner(cotangent)))
         return tuple(by_position.get(i) for i in range(len(args)))
 
-    return value, vjp_fn
+    return (result[0], vjp_fn, *result[2:])
 
 
-def _bound_jvp(target: BoundTarget, primals, tangents):
+def _bound_jvp(target: BoundTarget, primals, tangents, has_aux: bool = False):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          target.location(),
                          "give one tangent per primal argument (None: not perturbed)")
     values = target.positional(primals)
-    return jvp(target.function, values, target.tangents(tangents, len(values)))
+    return jvp(target.function, values, target.tangents(tangents, len(values)), has_aux)

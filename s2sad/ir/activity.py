@@ -153,8 +153,14 @@ def refuse_missing_rules(body, wrt, active: set) -> None:
         if key not in seen:
             seen.add(key)
             unique.append(op)
-    raise MissingRuleError(_message(unique), unique[0].loc, _HINT,
-                           also=[(op.loc, _describe(op)) for op in unique[1:]])
+    error = MissingRuleError(_message(unique), unique[0].loc, _HINT,
+                             also=[(op.loc, _describe(op)) for op in unique[1:]])
+    # p.w, d.items() read off a differentiated parameter: it may be a container when called
+    # (a pytree), whose structure makes them readable (the API builds again then).
+    error.on_parameters = all(
+        op.prim.form in ("opaque_attribute", "opaque_method") and op.args
+        and isinstance(op.args[0], Var) and op.args[0].name in wrt for op in unique)
+    raise error
 
 
 # Parameters that only take integers or index objects, whose derivative is zero by nature.

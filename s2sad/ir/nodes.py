@@ -249,6 +249,9 @@ class Function:
     # A gradient program's output is a scalar when these parameters are 0-d (its shape is
     # the broadcast of theirs; () for always). None: the program checks it (scalar_seed).
     scalar_if: tuple | None = None
+    # The structure of the output when it holds containers (an s2sad.pytree.TreeDef): the
+    # Return lists its leaves. None: the output is one value, or a flat tuple of them.
+    out_tree: object = None
 
     def replace(self, **changes) -> Function:
         return dataclasses.replace(self, **changes)

@@ -107,6 +107,11 @@ def _check_meta(meta) -> None:
         or not set(scalar_if) <= set(meta["params"])
     ):
         raise ValueError("meta.scalar_if is not a list of parameters")
+    aux = meta.get("aux", 0)
+    if type(aux) is not int or not 0 <= aux <= n_out:
+        raise ValueError("meta.aux is not a count of outputs")
+    if not isinstance(meta.get("out_tree"), (dict, type(None))):
+        raise ValueError("meta.out_tree is not a structure")
 
 
 def parse(key: str, payload: bytes) -> Entry:

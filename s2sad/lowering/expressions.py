@@ -30,7 +30,7 @@ from ..ir import (
 )
 from ..rules import REGISTRY, TEMPLATE_MODULES, Primitive
 from ..rules.registry import opaque
-from .atoms import LocalFunction, Multiple
+from .atoms import LocalFunction, Multiple, Record
 from .folding import fold, identity, is_number, nonnegative_constant
 from .primitive_calls import PrimitiveCalls
 
@@ -74,6 +74,13 @@ class Lowerer(PrimitiveCalls):
             raise self.error(UnsupportedSyntaxError, node,
                              "a function is used as a value here",
                              "call it, or pass it to another Python function that calls it")
+        if any(isinstance(a, Record) for a in args):
+            record = next(a for a in args if isinstance(a, Record))
+            raise self.error(UnsupportedSyntaxError, node,
+                             f"a {record.describe()} is used as an array value here",
+                             "read its items (d['W'], p.w) and use those; a list or tuple "
+                             "argument is a container whose items are\ndifferentiated one by "
+                             "one: pass np.array(...) to use it as an array")
         if any(isinstance(a, Multiple) for a in args):
             raise self.error(UnsupportedSyntaxError, node,
                              "a tuple returned by a call can only be unpacked or returned",

@@ -25,16 +25,18 @@ from ..ir import (
     Var,
     children,
 )
+from ..pytree import TreeDef, leaf_names
 from ..rules import REGISTRY
-from .atoms import LocalFunction, Multiple
+from .atoms import LocalFunction, Multiple, Record
 from .calls import CallLowering, derivative_names
 from .expressions import RESERVED_NAMES, Lowerer
 from .loops import LoopLowering
+from .records import RecordLowering
 
 __all__ = ["MAX_BLOCK_NESTING", "FunctionLowerer", "derivative_names", "lower_function"]
 
 
-class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
+class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, Lowerer):
     """Lowers a whole user function, renaming reassigned variables to keep SSA form.
 
     Calls to other Python functions are inlined (`CallLowering`): the callee is lowered into
@@ -42,8 +44,10 @@ class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
     adjoint sweep covers both and the generated code stays a single readable function.
     """
 
-    def __init__(self, parsed: ParsedFunction, names: NameSource, parent=None, derive=None):
+    def __init__(self, parsed: ParsedFunction, names: NameSource, parent=None, derive=None,
+                 trees=None):
         super().__init__(names, parsed.resolve, parsed.location)
+        self.trees = dict(trees or {})  # parameter -> TreeDef: given as a container
         self.parsed = parsed
         # derive(parsed, steps) -> a derivative program (IR): the pipeline, handed down by
         # transform.py so that s2sad.grad(h) inside differentiated code can be inlined.
@@ -135,6 +139,11 @@ class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
     # ----------------------------------------------------------------------------- branches
     def stmt_If(self, stmt):
         test = self.expr(stmt.test)
+        if isinstance(test, Const) and not any(isinstance(n, gast.Break) for s in (
+            stmt.body + stmt.orelse) for n in gast.walk(s)
+        ):  # known when the code is built (a key of an unrolled loop): only the branch taken
+            self.statements(stmt.body if test.value else stmt.orelse)
+            return
         body, body_env = self.sub_block(stmt.body)
         orelse, else_env = self.sub_block(stmt.orelse)
         paths = [(block, env) for block, env in ((body, body_env), (orelse, else_env))
@@ -145,26 +154,52 @@ class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
                 if values[0] is not None:
                     self.env[name] = values[0]
                 continue
+            if any(isinstance(v, Record) for v in values):
+                self.env[name] = self.merged_record(name, values, paths, stmt)
+                continue
             if any(isinstance(v, (LocalFunction, Multiple)) for v in values):
                 raise self.error(UnsupportedSyntaxError, stmt, f"{name!r} is a function or tuple "
                                  "assigned differently in the two branches")
-            merged = self.version(name)
-            for block, env in paths:
-                # A name the other branch never assigns is None there, as in an unset
-                # variable: generated code must never fail with a NameError.
-                value = env.get(name, Const(None))
-                block.append(Copy(merged, value, self.parsed.location(stmt)))
-            self.env[name] = Var(merged)
+            self.env[name] = self.merged(name, [env.get(name, Const(None)) for _, env in paths],
+                                         paths, stmt)
         self.out.append(If(test, body, orelse, self.parsed.location(stmt)))
+
+    def merged(self, name: str, values, paths, stmt) -> Var:
+        """One variable holding, after a branch, the value each path gave `name` (a name the
+        other branch never assigns is None there, as in an unset variable: generated code
+        must never fail with a NameError)."""
+        merged = self.version(name)
+        for (block, _), value in zip(paths, values):
+            block.append(Copy(merged, value, self.parsed.location(stmt)))
+        return Var(merged)
+
+    def merged_record(self, name: str, values, paths, stmt) -> Record:
+        """A container assigned differently in the branches, merged item by item (its
+        structure must be the same on every path)."""
+        first = values[0]
+        if not all(isinstance(v, Record) and first.same_structure(v) for v in values):
+            raise self.error(UnsupportedSyntaxError, stmt, f"{name!r} is a container whose "
+                             "keys differ between the branches (or is not set on one)",
+                             "give it the same keys on every path, e.g. set d[k] = 0.0 first")
+        leaves = [v.leaves() for v in values]
+        merged = [column[0] if all(c == column[0] for c in column)
+                  else self.merged(name, column, paths, stmt) for column in zip(*leaves)]
+        return first.rebuilt(iter(merged))
 
     # --------------------------------------------------------------------- the function
     def lower(self) -> Function:
         """The IR of the whole function: its parameters, body and return."""
         node = self.parsed.node
-        params = self.params()
-        for p in params:
-            self.env[p] = Var(p)
+        params = []
+        for p in self.params():
             self.defined.add(p)
+            if p in self.trees:  # a container: one parameter per leaf
+                leaves = [self.version(n) for n in leaf_names(p, self.trees[p])]
+                params.extend(leaves)
+                self.env[p] = record_of_tree(self.trees[p], iter(leaves))
+            else:
+                params.append(p)
+                self.env[p] = Var(p)
         defaults = tuple(
             Const(d.value) if isinstance(d, gast.Constant) else None for d in node.args.defaults
         )
@@ -174,14 +209,22 @@ class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
         if any(isinstance(p, LocalFunction) for p in parts):
             raise UnsupportedSyntaxError(f"{node.name!r} returns a function", loc,
                              "differentiate the returned function itself, or return its value")
-        if isinstance(result, Multiple):
+        out_tree = None
+        if any(isinstance(p, Record) for p in parts):  # containers: return their leaves
+            out_tree = result.tree() if isinstance(result, Record) else TreeDef(
+                "tuple", tuple(range(len(parts))),
+                tuple(p.tree() if isinstance(p, Record) else None for p in parts))
+            leaves = [leaf for p in parts
+                      for leaf in (p.leaves() if isinstance(p, Record) else [p])]
+            self.out.append(Return(tuple(leaves), True, loc))
+        elif isinstance(result, Multiple):
             self.out.append(Return(tuple(result), True, loc))
         else:
             self.out.append(Return((result,), False, loc))
         return Function(node.name, params, self.out, defaults,
                         source_names=frozenset(self.names.taken),
                         globals_used=self.globals_used, recursions=tuple(sorted(self.recursions)),
-                        ssa=self.flags["ssa"])
+                        ssa=self.flags["ssa"], out_tree=out_tree)
 
     def returned(self, stmt):
         value = stmt.value
@@ -222,6 +265,9 @@ class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
 
     def assign_item(self, target, stmt):
         """``y[index] = v``: a new version of y (the old array is never written)."""
+        record = self.record_of(target.value)
+        if record is not None:
+            return self.assign_record_item(record, target, stmt)
         name = target.value.id
         if name not in self.env:
             raise self.error(S2sadError, target, f"name {name!r} is assigned into before it is "
@@ -250,6 +296,9 @@ class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
             self.env[n] = atom
 
     def unpack(self, target_node, atom, stmt):
+        if isinstance(atom, Record):  # a, b = pair (a container): its items
+            return self.bind_target(target_node, tuple(
+                atom.values if atom.kind != "dict" else (Const(k) for k in atom.keys)), stmt)
         if isinstance(atom, Multiple):
             return self.assign_tuple(target_node, gast.Assign(targets=[target_node],
                                                               value=stmt.value))
@@ -273,12 +322,21 @@ def _all_names(node) -> set:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
-def lower_function(parsed: ParsedFunction, derive=None) -> Function:
-    """The SSA IR of a fenced function (`derive` generates gradients of nested calls)."""
+def record_of_tree(tree: TreeDef, leaves) -> Record:
+    """The Record of structure `tree` whose leaves are the variables named by `leaves`."""
+    values = tuple(Var(next(leaves)) if child is None else record_of_tree(child, leaves)
+                   for child in tree.children)
+    return Record(tree.kind, tree.keys, values, tree.cls)
+
+
+def lower_function(parsed: ParsedFunction, derive=None, trees=None) -> Function:
+    """The SSA IR of a fenced function (`derive` generates gradients of nested calls).
+    `trees` maps parameters given as containers to their structure (s2sad.pytree): each of
+    their leaves becomes a parameter of its own."""
     def run():
         desugar(parsed.node, parsed.location)  # first: it introduces `result`, `returned`
         names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
-        return FunctionLowerer(parsed, names, derive=derive).lower()
+        return FunctionLowerer(parsed, names, derive=derive, trees=trees).lower()
 
     function = with_nesting_room(check_nesting(parsed.node, parsed.location), run)
     _check_block_nesting(function)

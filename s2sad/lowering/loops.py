@@ -23,8 +23,9 @@ from ..ir import (
     always_breaks,
     last_breaking_if,
 )
+from ..pytree import leaf_names
 from ..rules import REGISTRY
-from .atoms import LocalFunction, Multiple
+from .atoms import LocalFunction, Multiple, Record
 
 
 def _append_on_fallthrough(block: list, stmts: list) -> None:
@@ -95,20 +96,40 @@ class LoopLowering:
             if isinstance(before, (LocalFunction, Multiple)):
                 raise self.error(UnsupportedSyntaxError, loop,
                                  f"{name!r} is a function or tuple reassigned in a loop")
-            if before is not None or name in outside:
+            if isinstance(before, Record):  # a container: each item is carried
+                leaves = [self.version(n) for n in leaf_names(name, before.tree())]
+                for leaf, value in zip(leaves, before.leaves()):
+                    self.out.append(Copy(leaf, value, self.parsed.location(loop)))
+                carried[name] = before.rebuilt(Var(leaf) for leaf in leaves)
+            elif before is not None or name in outside:
                 carried[name] = self.version(name)
                 # Defined before the loop, or None (the loop may run zero times).
                 self.out.append(Copy(carried[name], before if before is not None else Const(None),
                                      self.parsed.location(loop)))
         return carried
 
+    @staticmethod
+    def carried_value(carried_name):
+        """What a carried name holds at the start of an iteration."""
+        return carried_name if isinstance(carried_name, Record) else Var(carried_name)
+
     def write_back(self, node):
         """Copy the current values of the innermost loop's carried variables into place."""
         carried = self.loops[-1]
         for name, carried_name in carried.items():
             atom = self.env.get(name)
-            if atom is not None and atom != Var(carried_name):
-                self.out.append(Copy(carried_name, atom, self.parsed.location(node), carry=True))
+            if isinstance(carried_name, Record):
+                if not (isinstance(atom, Record) and carried_name.same_structure(atom)):
+                    raise self.error(UnsupportedSyntaxError, node, f"{name!r} is a container "
+                                     "whose keys change in the loop",
+                                     "give it all its keys before the loop")
+                pairs = zip(carried_name.leaves(), atom.leaves())
+            else:
+                pairs = [(Var(carried_name), atom)]
+            for slot, value in pairs:
+                if value is not None and value != slot:
+                    self.out.append(Copy(slot.name, value, self.parsed.location(node),
+                                         carry=True))
 
     def stmt_Break(self, stmt):
         self.write_back(stmt)
@@ -117,7 +138,7 @@ class LoopLowering:
     def loop_body(self, loop, carried, prologue):
         def start():
             for name, carried_name in carried.items():
-                self.env[name] = Var(carried_name)
+                self.env[name] = self.carried_value(carried_name)
             prologue()
 
         self.loops.append(carried)
@@ -133,7 +154,7 @@ class LoopLowering:
         finally:
             self.loops.pop()
         for name, carried_name in carried.items():
-            self.env[name] = Var(carried_name)
+            self.env[name] = self.carried_value(carried_name)
         return body
 
     def stmt_For(self, stmt):
@@ -177,7 +198,7 @@ class LoopLowering:
             orelse, self.out = self.out, saved_out
             self.loops.pop()
         for name, carried_name in carried.items():
-            self.env[name] = Var(carried_name)
+            self.env[name] = self.carried_value(carried_name)
         return orelse
 
     def loop_range(self, stmt):
@@ -230,7 +251,7 @@ class LoopLowering:
         saved_out, saved_env = self.out, self.env
         self.out, self.env = [], dict(saved_env)
         for name, carried_name in carried.items():
-            self.env[name] = Var(carried_name)
+            self.env[name] = self.carried_value(carried_name)
         test = self.expr(stmt.test)
         test_body = self.out
         self.out, self.env = saved_out, saved_env

@@ -60,6 +60,7 @@ class AdjointSpec:
     wrt: tuple
     kind: str = "grad"
     name: str | None = None
+    aux: int = 0  # the last `aux` outputs are returned, not differentiated (has_aux)
 
 
 def _batched(sweep, results, batch, names):
@@ -98,7 +99,11 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     forward = adj.block(primal)
     adj.settle_zeros()
     forward = adj.stacks + forward
-    outputs = tuple(ret.values) if spec.kind == "grad" else _kept(adj, ret.values, forward)
+    if spec.kind == "grad":  # only the aux outputs (has_aux) come back with a gradient
+        outputs = _kept(adj, ret.values[len(ret.values) - spec.aux:], forward) if spec.aux \
+            else ()
+    else:
+        outputs = _kept(adj, ret.values, forward)
     results = _results(adj, spec.wrt, may_be_complex(fn))
     reverse_sweep = adj.out
     if spec.kind == "vjp_batch":
@@ -108,7 +113,8 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
         reverse_sweep, results = _batched(reverse_sweep, results, batch, names)
     body = [Comment("forward sweep"), *forward, Comment("reverse sweep"), *reverse_sweep]
     if spec.kind == "grad":
-        body.append(Return(tuple(results), len(results) > 1))
+        values = tuple(results) + outputs  # aux (has_aux) after the gradients
+        body.append(Return(values, len(values) > 1))
     else:
         body.append(Return(outputs + tuple(results), True))
     suffix = {"grad": "_grad", "vjp": "_vjp", "vjp_batch": "_vjp_batch"}[spec.kind]
@@ -145,7 +151,7 @@ def _seed(adj: _Adjoint, spec: AdjointSpec, ret: Return, params: list):
         if isinstance(out, Var) and out.name in active:
             adj.adjoint[out.name] = seed
         return None, (batch, seed)
-    for i, out in enumerate(ret.values):
+    for i, out in enumerate(ret.values[:len(ret.values) - spec.aux]):
         base = out.name if isinstance(out, Var) else f"out{i}"
         seed = names.derived(f"{base}_bar")
         params.append(seed)
