@@ -18,7 +18,9 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LEAF", "TreeDef", "flatten", "is_container", "leaf_names", "tree_map", "unflatten"]
+import numpy as np
+
+__all__ = ["CONST", "LEAF", "TreeDef", "flatten", "is_container", "leaf_names", "tree_map", "unflatten"]
 
 _KINDS = ("dict", "list", "tuple", "namedtuple", "dataclass")
 
@@ -36,13 +38,25 @@ class TreeDef:
 
     @property
     def n_leaves(self) -> int:
-        return sum(1 if c is None else c.n_leaves for c in self.children)
+        return sum(1 if is_leaf(c) else c.n_leaves for c in self.children)
+
+    def differentiable(self) -> list:
+        """For each leaf, in order, whether it is differentiated (not a CONST leaf)."""
+        flags = []
+        for c in self.children:
+            flags.extend([c is None] if is_leaf(c) else c.differentiable())
+        return flags
+
+    def shape(self) -> TreeDef:
+        """The structure with every leaf alike (CONST or not): what a tangent must have."""
+        return TreeDef(self.kind, self.keys, tuple(None if is_leaf(c) else c.shape()
+                                                   for c in self.children), self.cls)
 
     def signature(self) -> tuple:
         """The structure as plain data (classes by name): a stable part of a cache key."""
         cls = None if self.cls is None else f"{self.cls.__module__}.{self.cls.__qualname__}"
         return (self.kind, self.keys, cls,
-                tuple(None if c is None else c.signature() for c in self.children))
+                tuple(c if is_leaf(c) else c.signature() for c in self.children))
 
     def describe(self) -> str:
         """A short description for error messages: ``dict(W, b)``."""
@@ -52,6 +66,21 @@ class TreeDef:
 
 
 LEAF = None  # the TreeDef of a leaf
+# The TreeDef of a leaf that is not differentiated: an int, a bool, a string, None, an
+# integer array (as in JAX: the number of layers in a dict of parameters is no parameter).
+CONST = "const"
+
+
+def is_leaf(tree) -> bool:
+    return tree is None or tree == CONST
+
+
+def _constant(value) -> bool:
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+        return True
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, np.ndarray) and value.dtype.kind not in "fc"
 
 
 def is_container(value: Any) -> bool:
@@ -94,7 +123,7 @@ def _flatten(value, leaves):
     kind = _kind(value)
     if kind is None:
         leaves.append(value)
-        return LEAF
+        return CONST if _constant(value) else LEAF
     keys, children = _items(value, kind)
     cls = type(value) if kind in ("namedtuple", "dataclass") else None
     return TreeDef(kind, keys, tuple(_flatten(c, leaves) for c in children), cls)
@@ -107,7 +136,7 @@ def unflatten(tree: TreeDef | None, leaves) -> Any:
 
 
 def _build(tree, it):
-    if tree is None:
+    if is_leaf(tree):
         return next(it)
     children = [_build(c, it) for c in tree.children]
     if tree.kind == "dict":
@@ -128,21 +157,28 @@ def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     others = []
     for other in rest:
         other_leaves, other_structure = flatten(other)
-        if other_structure != structure:
+        if not same_shape(other_structure, structure):
             raise ValueError(f"tree_map: structures differ: {_text(structure)} and "
                              f"{_text(other_structure)}")
         others.append(other_leaves)
     return unflatten(structure, [fn(*parts) for parts in zip(leaves, *others)])
 
 
+def same_shape(a, b) -> bool:
+    """Whether two structures agree, CONST leaves and others alike."""
+    if is_leaf(a) or is_leaf(b):
+        return is_leaf(a) and is_leaf(b)
+    return a.shape() == b.shape()
+
+
 def _text(tree) -> str:
-    return "a leaf" if tree is None else tree.describe()
+    return "a leaf" if is_leaf(tree) else tree.describe()
 
 
 def leaf_names(base: str, tree: TreeDef | None) -> list:
     """Readable names for the leaves of `tree` under the parameter `base`: ``params_W``,
     ``layers_0``, ``p_w_1`` (not yet unique; the caller makes them so)."""
-    if tree is None:
+    if is_leaf(tree):
         return [base]
     names = []
     for key, child in zip(tree.keys, tree.children):
@@ -159,8 +195,8 @@ def _identifier(key) -> str:
 def to_data(tree: TreeDef | None, classes: list) -> Any:
     """`tree` as JSON-able data (for the cache's metadata); the classes of NamedTuples and
     dataclasses are stored as indexes into `classes` (which it extends)."""
-    if tree is None:
-        return None
+    if is_leaf(tree):
+        return tree
     data = {"kind": tree.kind, "keys": list(tree.keys),
             "children": [to_data(c, classes) for c in tree.children]}
     if tree.cls is not None:
@@ -172,8 +208,8 @@ def to_data(tree: TreeDef | None, classes: list) -> Any:
 
 def from_data(data: Any, classes: list) -> TreeDef | None:
     """The inverse of :func:`to_data`, with the classes of the request that built it."""
-    if data is None:
-        return None
+    if data is None or data == CONST:
+        return data
     if not isinstance(data, dict) or data.get("kind") not in _KINDS:
         raise ValueError("not a tree structure")
     cls = classes[data["cls"]] if "cls" in data else None

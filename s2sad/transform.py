@@ -202,13 +202,14 @@ def lower(parsed: ParsedFunction, inlined: bool | None = None, trees: tuple = ()
 
 def _leaf_params(parsed: ParsedFunction, ir: Function, trees: tuple) -> dict:
     """Each parameter of `parsed` -> the parameters of `ir` holding it (its leaves, for a
-    container)."""
-    sizes = {name: tree.n_leaves for name, tree in trees}
+    container, except those that are not differentiated: ints, strings...)."""
+    kept = {name: tree.differentiable() for name, tree in trees}
     flat, position = {}, 0
     for name in parameter_names(parsed):
-        size = sizes.get(name, 1)
-        flat[name] = tuple(ir.params[position:position + size])
-        position += size
+        flags = kept.get(name, [True])
+        names = ir.params[position:position + len(flags)]
+        flat[name] = tuple(n for n, keep in zip(names, flags) if keep)  # no CONST leaves
+        position += len(flags)
     return flat
 
 

@@ -381,3 +381,66 @@ def test_what_containers_cannot_do_is_refused_with_its_line(f, message):
     with pytest.raises(s2sad.S2sadError, match=message) as info:
         s2sad.grad(f)(1.0, 2.0, "a") if f is dynamic_key else s2sad.grad(f)(1.0, 2.0)
     assert "test_containers.py" in str(info.value)
+
+
+# ---------------------------------------------------------------------------- the caches
+def namedtuple_output(p, x):
+    return {"scaled": p.w * x, "pair": (p.b * x, p)}
+
+
+def test_container_builds_are_served_from_the_disk_cache(tmp_path, monkeypatch):
+    from s2sad.loading import loader
+
+    monkeypatch.setenv("S2SAD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("S2SAD_CACHE", raising=False)
+    s2sad.clear_cache()
+    p, x = Params(np.array([1.0, 2.0]), 3.0), 0.5
+    tangent = Params(np.array([1.0, 0.0]), 1.0)
+    first = s2sad.jvp(namedtuple_output, (p, x), (tangent, None))
+    s2sad.clear_cache()
+    before = loader.stats.copy()
+    again = s2sad.jvp(namedtuple_output, (p, x), (tangent, None))
+    assert loader.stats["disk_hits"] - before["disk_hits"] == 1
+    assert loader.stats["transforms"] == before["transforms"]
+    assert_tree_close(again, first)
+    value, out_tangent = again
+    assert isinstance(value["pair"][1], Params)  # the NamedTuple class comes back
+    np.testing.assert_allclose(out_tangent["scaled"], [0.5, 0.0])
+    assert out_tangent["pair"][0] == pytest.approx(0.5)
+    s2sad.clear_cache()
+
+
+def counted_layers(params, x):
+    for i in range(params["n"]):
+        x = np.tanh(params["W"] @ x) * params["scale"]
+    return np.sum(x) if params["name"] == "net" else 0.0
+
+
+def test_ints_strings_and_none_in_a_container_are_held_constant():
+    params = {"W": _matrix(2, 2), "n": 3, "scale": 1.5, "name": "net", "extra": None}
+    x = RNG.standard_normal(2)
+    g = s2sad.grad(counted_layers)(params, x)
+    assert g["n"] is None and g["name"] is None and g["extra"] is None
+    expected = tree_fd_grad(lambda W, s: counted_layers({**params, "W": W, "scale": s}, x),
+                            [params["W"], params["scale"]], 0)
+    np.testing.assert_allclose(g["W"], expected, atol=1e-6)
+    tangent = {"W": _matrix(2, 2), "n": None, "scale": 0.0, "name": None, "extra": None}
+    _, t = s2sad.jvp(counted_layers, (params, x), (tangent, None))
+    moved = {**params, "W": params["W"] + EPS * tangent["W"]}
+    back = {**params, "W": params["W"] - EPS * tangent["W"]}
+    assert t == pytest.approx((counted_layers(moved, x) - counted_layers(back, x)) / (2 * EPS),
+                              rel=1e-5)
+
+
+def nested_tuple_output(x, y):
+    return x * y, (np.sin(x), (y * y, x + y))
+
+
+def test_nested_tuples_as_outputs_in_both_modes():
+    value, vjp_fn = s2sad.vjp(nested_tuple_output, 0.3, 1.7)
+    assert_tree_close(value, nested_tuple_output(0.3, 1.7))
+    g_x, g_y = vjp_fn((1.0, (2.0, (3.0, 4.0))))
+    assert g_x == pytest.approx(1.7 + 2.0 * np.cos(0.3) + 4.0)
+    assert g_y == pytest.approx(0.3 + 3.0 * 2 * 1.7 + 4.0)
+    _, tangent = s2sad.jvp(nested_tuple_output, (0.3, 1.7), (1.0, 0.0))
+    assert_tree_close(tangent, (1.7, (np.cos(0.3), (0.0, 1.0))))

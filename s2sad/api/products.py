@@ -34,6 +34,8 @@ def vjp(f, *args, wrt=None, has_aux: bool = False):
     if has_aux or containers_in(args, {}):
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     built = build(fn, "vjp", wrt)
+    if built.loaded.meta.get("out_tree") is not None:  # it returns containers
+        return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     values = guarded(lambda: built.bind(args, {}))
     generated = built.function
     n_out = built.n_out
@@ -150,6 +152,8 @@ def jvp(f, primals, tangents, has_aux: bool = False):
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
                 if t is not None and (is_float_like(p) or (is_integer_like(p) and _nonzero(t))))
     built = build(f, "jvp", wrt)
+    if built.loaded.meta.get("out_tree") is not None:  # it returns containers
+        return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
     values = guarded(lambda: built.bind(primals, {}))
     _check_constant_tangents(built, primals, tangents, wrt)
     dots = [built.seed(tangents[i], values[i], f"the tangent of {built.params[i]!r}")

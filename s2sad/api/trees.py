@@ -18,7 +18,7 @@ import inspect
 import numpy as np
 
 from ..errors import S2sadError
-from ..pytree import flatten, from_data, is_container, unflatten
+from ..pytree import flatten, from_data, is_container, same_shape, unflatten
 from ..runtime import NonScalarSeed
 from ..values import matched_all, private_copy, separated
 from .build import build, guarded, unwrap
@@ -113,10 +113,15 @@ class TreeCall:
         out, position = [], 0
         for name in self.wrt:
             tree = trees.get(name)
-            size = 1 if tree is None else tree.n_leaves
-            part = list(grads[position:position + size])
-            out.append(part[0] if tree is None else unflatten(tree, part))
-            position += size
+            if tree is None:
+                out.append(grads[position])
+                position += 1
+                continue
+            part = []
+            for differentiated in tree.differentiable():  # None for an int, a string...
+                part.append(grads[position] if differentiated else None)
+                position += differentiated
+            out.append(unflatten(tree, part))
         return out[0] if self.single else tuple(out)
 
     def output_tree(self, built):
@@ -210,7 +215,7 @@ def tree_vjp(f, args, wrt, has_aux: bool):
         """The cotangents of the wrt arguments for `cotangent`, of the output's structure."""
         leaves, structure = flatten(cotangent) if value_tree is not None else (
             (list(cotangent) if isinstance(value, tuple) else [cotangent]), None)
-        if value_tree is not None and structure != value_tree:
+        if value_tree is not None and not same_shape(structure, value_tree):
             raise S2sadError("the cotangent must have the output's structure "
                              f"({value_tree.describe()})", built.location(),
                              "give one array or number per leaf of the output")
@@ -238,10 +243,11 @@ def tree_jvp(f, primals, tangents, has_aux: bool = False):
     for position, name in zip(wrt, call.wrt):
         leaves, structure = flatten(tangents[position])
         tree = dict(call.trees).get(name)
-        if structure != tree:
+        if not same_shape(structure, tree):
             raise S2sadError(f"the tangent of {name!r} must have its structure", built.location(),
                              "give one tangent per leaf of the argument")
-        dots.extend(leaves)
+        flags = [True] if tree is None else tree.differentiable()
+        dots.extend(leaf for leaf, keep in zip(leaves, flags) if keep)
     dots = [built.seed(d, flat[p], f"the tangent of {built.params[p]!r}")
             for d, p in zip(dots, built.wrt_positions)]
     generated = built.function

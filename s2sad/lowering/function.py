@@ -25,7 +25,7 @@ from ..ir import (
     Var,
     children,
 )
-from ..pytree import TreeDef, leaf_names
+from ..pytree import TreeDef, is_leaf, leaf_names
 from ..rules import REGISTRY
 from .atoms import LocalFunction, Multiple, Record
 from .calls import CallLowering, derivative_names
@@ -232,15 +232,20 @@ class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, Lowerer):
             raise S2sadError("the function returns None", self.parsed.location(stmt),
                              "return the value to differentiate")
         if isinstance(value, gast.Tuple):
-            parts = []
-            for elt in value.elts:
-                atom = self.expr(elt)
-                if isinstance(atom, Multiple):
-                    raise self.error(UnsupportedSyntaxError, elt, "nested tuples in a return "
-                                     "are not supported", "return a flat tuple")
-                parts.append(atom)
-            return Multiple(parts)
+            return Multiple(self.returned_part(elt) for elt in value.elts)
         return self.expr(value)
+
+    def returned_part(self, elt):
+        """An item of a returned tuple; a nested tuple is a container (its leaves are
+        outputs)."""
+        if isinstance(elt, gast.Tuple):
+            values = tuple(self.returned_part(e) for e in elt.elts)
+            return Record("tuple", tuple(range(len(values))), values)
+        atom = self.expr(elt)
+        if isinstance(atom, Multiple):
+            raise self.error(UnsupportedSyntaxError, elt, "a tuple returned by a call cannot "
+                             "be nested in the returned tuple", "unpack it first: a, b = g(x)")
+        return atom
 
     # ------------------------------------------------------------------------- statements
     def stmt_Assign(self, stmt):
@@ -324,7 +329,7 @@ def _all_names(node) -> set:
 
 def record_of_tree(tree: TreeDef, leaves) -> Record:
     """The Record of structure `tree` whose leaves are the variables named by `leaves`."""
-    values = tuple(Var(next(leaves)) if child is None else record_of_tree(child, leaves)
+    values = tuple(Var(next(leaves)) if is_leaf(child) else record_of_tree(child, leaves)
                    for child in tree.children)
     return Record(tree.kind, tree.keys, values, tree.cls)
 
