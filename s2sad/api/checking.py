@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from ..values import is_float_like, private_copy
+from .aliases import chosen_wrt
 from .build import unwrap
+from .hints import Wrt
 from .products import jvp, vjp
 
 
-def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8,
-               seed: int = 0) -> float:
+def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: float = 1e-6,
+               rtol: float = 1e-5, atol: float = 1e-8, seed: int = 0,
+               argnums: Wrt | None = None, argnum: Wrt | None = None) -> float:
     """Check s2sad's reverse and forward derivatives of `f` at `args` against central finite
     differences (along random directions, with a random cotangent for non-scalar outputs).
 
     Returns the largest relative error; raises ``AssertionError`` listing the arguments whose
-    derivatives disagree by more than ``atol + rtol * |expected|``.
+    derivatives disagree by more than ``atol + rtol * |expected|``. `wrt` (default: every
+    floating argument) may also be spelled ``argnums`` or ``argnum``.
     """
+    wrt = chosen_wrt("check_grad", wrt, argnums, argnum, None)
     rng = np.random.default_rng(seed)
     if wrt is None:
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))

@@ -9,6 +9,8 @@ arguments.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -17,17 +19,20 @@ from ..loading import loader
 from ..runtime import NonScalarSeed
 from ..transform import derivative_of
 from ..values import is_integer_like, matched_all, separated
+from .aliases import chosen_wrt
 from .bound import bound_target
 from .build import backend_name, build, unwrap
 from .diagnose import call_original, explain_failure
+from .hints import P, Wrt
 
 _SCALAR_TYPES = (float, np.float64)
 _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp",
                  "jvp": "jvp"}
 
 
-def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = False,
-           backend: str = "numpy") -> str:
+def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt | None = None,
+           optimize: bool = True, ssa: bool = False, backend: str = "numpy", *,
+           argnums: Wrt | None = None, argnum: Wrt | None = None) -> str:
     """The generated code for `f` as text.
 
     ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
@@ -35,8 +40,9 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     ``mode="forward"`` the tangent (JVP) code. For a bound method or a partial, the code of
     the function itself, whose bound parameters are held constant. `backend` names the
     backend the code is written for (``s2sad.backends``; an unknown one is refused before
-    anything is read).
+    anything is read). `wrt` (default 0) may also be spelled ``argnums`` or ``argnum``.
     """
+    wrt = chosen_wrt("source", wrt, argnums, argnum, 0)
     backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
@@ -49,14 +55,17 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     return build(f, _SOURCE_MODES[mode], wrt, optimize, backend).loaded.source
 
 
-def grad(f, wrt=0):
+def grad(f: Callable[P, Any], wrt: Wrt | None = None, *, argnums: Wrt | None = None,
+         argnum: Wrt | None = None) -> Callable[P, Any]:
     """The function computing the gradient of scalar-valued `f`.
 
-    `wrt` is a parameter position or name, or a tuple of them (then the gradient is a tuple).
+    `wrt` (default 0) is a parameter position or name, or a tuple of them (then the gradient
+    is a tuple); ``argnums`` (JAX) and ``argnum`` (autograd) are other names for it.
     For a bound method or a ``functools.partial``, the bound arguments are held constant and
     `wrt` counts the remaining parameters. The code is NumPy code (the default backend; see
     :func:`source` for others).
     """
+    wrt = chosen_wrt("grad", wrt, argnums, argnum, 0)
     target = bound_target(f)
     if target is not None:
         return target.rebind(grad(target.function, target.names(wrt)))
@@ -66,8 +75,11 @@ def grad(f, wrt=0):
 grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code is inlined
 
 
-def value_and_grad(f, wrt=0):
-    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code)."""
+def value_and_grad(f: Callable[P, Any], wrt: Wrt | None = None, *, argnums: Wrt | None = None,
+                   argnum: Wrt | None = None) -> Callable[P, tuple[Any, Any]]:
+    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
+    `wrt` as for :func:`grad`."""
+    wrt = chosen_wrt("value_and_grad", wrt, argnums, argnum, 0)
     target = bound_target(f)
     if target is not None:
         return target.rebind(value_and_grad(target.function, target.names(wrt)))

@@ -3,22 +3,30 @@ over reverse). The code is NumPy code (the default backend)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError
 from ..values import is_float_like, is_integer_like, matched_all, separated
+from .aliases import chosen_wrt
 from .bound import BoundTarget, bound_target
 from .build import build, guarded, unwrap
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad
+from .hints import Wrt
 
 
-def vjp(f, *args, wrt=None):
+def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
+        argnum: Wrt | None = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """``(f(*args), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangents of the arguments.
 
     The cotangent has the shape of the output (a tuple of them for a tuple output). The result
-    is a tuple with one entry per argument in `wrt` (default: every positional argument).
+    is a tuple with one entry per argument in `wrt` (default: every positional argument;
+    ``argnums`` and ``argnum`` are other names for it).
     """
+    wrt = chosen_wrt("vjp", wrt, argnums, argnum, None)
     target = bound_target(f)
     if target is not None:
         return _bound_vjp(target, args, wrt)
@@ -107,7 +115,8 @@ def _check_constant_tangents(built, primals, tangents, wrt) -> None:
             + "give this argument the tangent None to hold it constant")
 
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Any], primals: Sequence[Any],
+        tangents: Sequence[Any]) -> tuple[Any, Any]:
     """Forward mode: ``(f(*primals), J @ tangents)``.
 
     `primals` and `tangents` are tuples of the same structure (one tangent per argument).
@@ -147,7 +156,7 @@ def jvp(f, primals, tangents):
     return separated(out, primals, tangents)
 
 
-def hvp(f, x, v, *args):
+def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
     """The Hessian-vector product of scalar `f` at `x` along `v` (forward over reverse).
 
     `x` and `v` are one argument and its direction, or tuples with one entry per argument;
