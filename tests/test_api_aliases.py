@@ -189,3 +189,62 @@ def test_positions_out_of_range_are_explained_under_every_name():
     for kw in (dict(argnums=5), dict(argnum=5), dict(wrt=5)):
         with pytest.raises(s2sad.NonDifferentiableError, match="out of range"):
             s2sad.grad(f3, **kw)
+
+
+# ------------------------------------------------ s2sad.grad inside differentiated code
+def sin_times_square(x, y):
+    return np.sin(x) * y ** 2
+
+
+def nested_by_position(x):
+    return s2sad.grad(sin_times_square, 1)(x, 3.0)  # 2 y sin(x) at y = 3
+
+
+def nested_by_wrt(x):
+    return s2sad.grad(sin_times_square, wrt=1)(x, 3.0)
+
+
+def nested_by_argnums(x):
+    return s2sad.grad(sin_times_square, argnums=1)(x, 3.0)
+
+
+def nested_by_argnum(x):
+    return s2sad.grad(sin_times_square, argnum=1)(x, 3.0)
+
+
+def _check_nested(outer):
+    x = 0.4
+    numeric = directional_fd(outer, (x,), 0, 1.0, 1.0)
+    assert numeric == pytest.approx(6.0 * np.cos(x), rel=1e-6)
+    assert s2sad.grad(outer)(x) == pytest.approx(numeric, rel=1e-6)
+    assert s2sad.jvp(outer, (x,), (1.0,))[1] == pytest.approx(numeric, rel=1e-6)
+
+
+@pytest.mark.parametrize("outer", [nested_by_position, nested_by_wrt], ids=lambda f: f.__name__)
+def test_a_nested_grad_with_wrt_matches_fd_in_both_modes(outer):
+    _check_nested(outer)
+
+
+# The compiler inlines s2sad.grad(h, ...) called inside differentiated code from the call's
+# AST (lowering/calls.py, derivative_call), which reads wrt= only: argnums= and argnum= are
+# ignored there and the gradient is taken with respect to argument 0, silently. The fix
+# belongs to the compiler (not this branch's files): map the three spellings to wrt there and
+# refuse any other keyword. These tests pass once it is in; strict, so the marker goes then.
+NESTED_ALIAS_BUG = "lowering/calls.py derivative_call reads only wrt= of a nested s2sad.grad"
+
+
+@pytest.mark.xfail(strict=True, reason=NESTED_ALIAS_BUG)
+@pytest.mark.parametrize("outer", [nested_by_argnums, nested_by_argnum],
+                         ids=lambda f: f.__name__)
+def test_a_nested_grad_with_an_alias_matches_fd_in_both_modes(outer):
+    _check_nested(outer)
+
+
+def nested_with_an_unknown_keyword(x):
+    return s2sad.grad(sin_times_square, argnumz=1)(x, 3.0)
+
+
+@pytest.mark.xfail(strict=True, reason=NESTED_ALIAS_BUG)
+def test_a_nested_grad_with_an_unknown_keyword_is_refused():
+    with pytest.raises(s2sad.S2sadError, match="argnumz"):
+        s2sad.grad(nested_with_an_unknown_keyword)
