@@ -248,3 +248,35 @@ def nested_with_an_unknown_keyword(x):
 def test_a_nested_grad_with_an_unknown_keyword_is_refused():
     with pytest.raises(s2sad.S2sadError, match="argnumz"):
         s2sad.grad(nested_with_an_unknown_keyword)
+
+
+# ------------------------------------------------------ check_grad: names and negatives
+def with_default(x, y, scale=2.0):
+    return scale * np.sum(np.sin(x) * y)
+
+
+@pytest.mark.parametrize("name", ["wrt", "argnums", "argnum"])
+@pytest.mark.parametrize("which", ["y", -1, ("x", "y"), (-2, "y")])
+def test_check_grad_takes_names_and_negative_positions(name, which):
+    assert s2sad.check_grad(with_default, X, Y, **{name: which}) < 1e-6
+
+
+def test_check_grad_finds_a_wrong_rule_whatever_the_spelling():
+    @s2sad.primitive
+    def wrong_square(v):
+        return v * v
+
+    s2sad.defvjp(wrong_square, v="g * 3.0 * v")  # should be 2 v
+    s2sad.defjvp(wrong_square, v="v_dot * 3.0 * v")
+
+    def uses_it(a, b):
+        return np.sum(wrong_square(b) + a)
+
+    for kw in (dict(wrt="b"), dict(argnums=-1), dict(argnum=(0, 1))):
+        with pytest.raises(AssertionError, match=r"argument 1 \(reverse mode\)"):
+            s2sad.check_grad(uses_it, X, Y, **kw)
+
+
+def test_check_grad_refuses_a_parameter_it_was_not_given():
+    with pytest.raises(s2sad.S2sadError, match="'scale' is not one of them"):
+        s2sad.check_grad(with_default, X, Y, argnums="scale")

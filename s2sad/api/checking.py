@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..errors import S2sadError
 from ..values import is_float_like, private_copy
 from .aliases import chosen_wrt
+from .bound import bound_target
 from .build import unwrap
 from .hints import Wrt
 from .products import jvp, vjp
@@ -28,7 +31,7 @@ def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: f
     rng = np.random.default_rng(seed)
     if wrt is None:
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
-    wrt = (wrt,) if isinstance(wrt, int) else tuple(wrt)
+    wrt = _positions(f, args, wrt)
     value, vjp_fn = vjp(f, *args, wrt=wrt)
     outputs = value if isinstance(value, tuple) else (value,)
     cotangent = [_random_like(rng, o) for o in outputs]
@@ -52,6 +55,40 @@ def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: f
         raise AssertionError("s2sad derivative disagrees with finite differences:\n  "
                              + "\n  ".join(failures))
     return worst
+
+
+def _positions(f: Callable[..., Any], args: tuple, wrt: Wrt) -> tuple:
+    """`wrt` as positions in `args`, which the finite differences perturb: a name is looked
+    up among the parameters, a negative position counts from the end. Anything else is
+    passed on as it is, for :func:`vjp` to explain."""
+    items = (wrt,) if isinstance(wrt, (int, str)) else tuple(wrt)
+    names = _parameter_names(f)
+    positions = []
+    for item in items:
+        if isinstance(item, str) and item in names:
+            if names.index(item) >= len(args):
+                raise S2sadError(
+                    f"check_grad compares derivatives with respect to the arguments it is "
+                    f"given, and {item!r} is not one of them",
+                    hint=f"pass {item!r} to check_grad as a positional argument")
+            item = names.index(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and -len(args) <= item < 0:
+            item += len(args)
+        positions.append(item)
+    return tuple(positions)
+
+
+def _parameter_names(f: Callable[..., Any]) -> list:
+    """The names of `f`'s positional parameters (its own, for a bound method or partial)."""
+    target = bound_target(f)
+    if target is not None:
+        return list(target.own)
+    try:
+        parameters = inspect.signature(unwrap(f)).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _central_difference(fn, args, index, direction, cotangent, eps: float) -> float:
