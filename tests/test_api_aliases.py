@@ -4,13 +4,14 @@ refused, since keeping either would silently differentiate with respect to the w
 """
 
 import functools
+import inspect
 
 import numpy as np
 import pytest
 from fd import directional_fd, numeric_grad
 
 import s2sad
-from s2sad.api.aliases import chosen_wrt
+from s2sad.api.aliases import FIRST, chosen_wrt
 
 
 def f3(x, y, z):
@@ -42,18 +43,32 @@ class Model:
 
 # --------------------------------------------------------------------------- the helper
 def test_one_spelling_is_taken_as_it_is_and_none_gives_the_default():
-    assert chosen_wrt("grad", None, None, None, 0) == 0
-    assert chosen_wrt("vjp", None, None, None, None) is None
-    assert chosen_wrt("grad", 2, None, None, 0) == 2
-    assert chosen_wrt("grad", None, (0, "y"), None, 0) == (0, "y")
-    assert chosen_wrt("grad", None, None, "z", 0) == "z"
+    assert chosen_wrt("grad", wrt=FIRST, argnums=None, argnum=None) == 0
+    assert type(chosen_wrt("grad", wrt=FIRST, argnums=None, argnum=None)) is int
+    assert chosen_wrt("vjp", wrt=None, argnums=None, argnum=None) is None
+    assert chosen_wrt("grad", wrt=2, argnums=None, argnum=None) == 2
+    assert chosen_wrt("grad", wrt=0, argnums=None, argnum=None) == 0
+    assert chosen_wrt("grad", wrt=FIRST, argnums=(0, "y"), argnum=None) == (0, "y")
+    assert chosen_wrt("jacfwd", argnums=FIRST, wrt="z", argnum=None) == "z"
+
+
+def test_the_default_shows_as_0_in_signatures():
+    assert repr(FIRST) == "0" and FIRST == 0
+    for function in (s2sad.grad, s2sad.jacobian, s2sad.hessian, s2sad.source):
+        assert repr(inspect.signature(function).parameters["wrt"].default) == "0"
+    assert "argnums: 'Wrt' = 0" in str(inspect.signature(s2sad.jacfwd))
+
+
+def test_wrt_none_is_still_refused_by_grad():
+    with pytest.raises(s2sad.NonDifferentiableError, match="not None"):
+        s2sad.grad(f3, wrt=None)
 
 
 @pytest.mark.parametrize("given", [dict(wrt=0, argnums=1), dict(argnums=1, argnum=1),
                                    dict(wrt=0, argnum=(0, 1)), dict(wrt=0, argnums=0, argnum=0)])
 def test_two_spellings_in_one_call_are_refused(given):
     with pytest.raises(s2sad.S2sadError) as info:
-        chosen_wrt("grad", given.get("wrt"), given.get("argnums"), given.get("argnum"), 0)
+        chosen_wrt("grad", **{"wrt": FIRST, "argnums": None, "argnum": None, **given})
     message = str(info.value)
     assert message.startswith("grad was given ")
     for name, value in given.items():
@@ -177,7 +192,8 @@ CALLS = {
 
 
 @pytest.mark.parametrize("given", [dict(wrt=1, argnums=1), dict(argnums=0, argnum=2),
-                                   dict(wrt=(0, 1), argnum=0)], ids=str)
+                                   dict(wrt=(0, 1), argnum=0), dict(wrt=0, argnums=0)],
+                         ids=str)
 @pytest.mark.parametrize("call", sorted(CALLS))
 def test_every_function_refuses_two_spellings_before_doing_anything(call, given):
     with pytest.raises(s2sad.S2sadError, match="names of one option") as info:

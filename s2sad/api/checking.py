@@ -27,7 +27,7 @@ def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: f
     derivatives disagree by more than ``atol + rtol * |expected|``. `wrt` (default: every
     floating argument) may also be spelled ``argnums`` or ``argnum``.
     """
-    wrt = chosen_wrt("check_grad", wrt, argnums, argnum, None)
+    wrt = chosen_wrt("check_grad", wrt=wrt, argnums=argnums, argnum=argnum)
     rng = np.random.default_rng(seed)
     if wrt is None:
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic
 
 from ..loading import loader
-from .aliases import chosen_wrt
+from .aliases import FIRST, chosen_wrt
 from .gradients import grad, source, value_and_grad
 from .hints import P, R, Wrt
 from .products import jvp, vjp
@@ -31,17 +31,17 @@ class Differentiable(Generic[P, R]):
         maker = grad if kind == "grad" else value_and_grad
         return maker(self.__s2sad_function__, wrt)
 
-    def grad(self, *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
+    def grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,
              argnum: Wrt | None = None, **kwargs: Any) -> Any:
         """The gradient of f at `args` with respect to `wrt` (default: the first parameter;
         ``argnums`` and ``argnum`` are other names for it)."""
-        wrt = chosen_wrt("grad", wrt, argnums, argnum, 0)
+        wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
         return self._cached("grad", wrt)(*args, **kwargs)
 
-    def value_and_grad(self, *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
+    def value_and_grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,
                        argnum: Wrt | None = None, **kwargs: Any) -> tuple[Any, Any]:
         """``(f(args), gradient)`` in one pass."""
-        wrt = chosen_wrt("value_and_grad", wrt, argnums, argnum, 0)
+        wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
         return self._cached("value_and_grad", wrt)(*args, **kwargs)
 
     def vjp(self, *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
@@ -53,7 +53,7 @@ class Differentiable(Generic[P, R]):
         """``(f(primals), J @ tangents)``, as :func:`s2sad.jvp`."""
         return jvp(self.__s2sad_function__, primals, tangents)
 
-    def source(self, mode: str = "reverse", wrt: Wrt | None = None, optimize: bool = True,
+    def source(self, mode: str = "reverse", wrt: Wrt = FIRST, optimize: bool = True,
                ssa: bool = False, backend: str = "numpy", *, argnums: Wrt | None = None,
                argnum: Wrt | None = None) -> str:
         """The generated code, as :func:`s2sad.source`."""

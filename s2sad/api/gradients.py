@@ -19,7 +19,7 @@ from ..loading import loader
 from ..runtime import NonScalarSeed
 from ..transform import derivative_of
 from ..values import is_integer_like, matched_all, separated
-from .aliases import chosen_wrt
+from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
 from .build import backend_name, build, unwrap
 from .diagnose import call_original, explain_failure
@@ -30,7 +30,7 @@ _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jv
                  "jvp": "jvp"}
 
 
-def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt | None = None,
+def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
            optimize: bool = True, ssa: bool = False, backend: str = "numpy", *,
            argnums: Wrt | None = None, argnum: Wrt | None = None) -> str:
     """The generated code for `f` as text.
@@ -42,7 +42,7 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt | None = None,
     backend the code is written for (``s2sad.backends``; an unknown one is refused before
     anything is read). `wrt` (default 0) may also be spelled ``argnums`` or ``argnum``.
     """
-    wrt = chosen_wrt("source", wrt, argnums, argnum, 0)
+    wrt = chosen_wrt("source", wrt=wrt, argnums=argnums, argnum=argnum)
     backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
@@ -55,7 +55,7 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt | None = None,
     return build(f, _SOURCE_MODES[mode], wrt, optimize, backend).loaded.source
 
 
-def grad(f: Callable[P, Any], wrt: Wrt | None = None, *, argnums: Wrt | None = None,
+def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
          argnum: Wrt | None = None) -> Callable[P, Any]:
     """The function computing the gradient of scalar-valued `f`.
 
@@ -65,7 +65,7 @@ def grad(f: Callable[P, Any], wrt: Wrt | None = None, *, argnums: Wrt | None = N
     `wrt` counts the remaining parameters. The code is NumPy code (the default backend; see
     :func:`source` for others).
     """
-    wrt = chosen_wrt("grad", wrt, argnums, argnum, 0)
+    wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(grad(target.function, target.names(wrt)))
@@ -75,11 +75,11 @@ def grad(f: Callable[P, Any], wrt: Wrt | None = None, *, argnums: Wrt | None = N
 grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code is inlined
 
 
-def value_and_grad(f: Callable[P, Any], wrt: Wrt | None = None, *, argnums: Wrt | None = None,
+def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
                    argnum: Wrt | None = None) -> Callable[P, tuple[Any, Any]]:
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
     `wrt` as for :func:`grad`."""
-    wrt = chosen_wrt("value_and_grad", wrt, argnums, argnum, 0)
+    wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(value_and_grad(target.function, target.names(wrt)))

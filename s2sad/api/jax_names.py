@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import S2sadError
 from ..values import is_float_like, is_integer_like, private_copy
-from .aliases import chosen_wrt
+from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
 from .build import build
 from .hints import P, Wrt
@@ -20,7 +20,7 @@ from .matrices import jacobian
 from .products import jvp, vjp
 
 
-def jacfwd(f: Callable[P, Any], argnums: Wrt | None = None, *, wrt: Wrt | None = None,
+def jacfwd(f: Callable[P, Any], argnums: Wrt = FIRST, *, wrt: Wrt | None = None,
            argnum: Wrt | None = None) -> Callable[P, Any]:
     """JAX's ``jacfwd``: the Jacobian of `f` with respect to `argnums` (default 0), column by
     column in forward mode: ``jacobian(f, argnums, mode="forward")``.
@@ -28,19 +28,19 @@ def jacfwd(f: Callable[P, Any], argnums: Wrt | None = None, *, wrt: Wrt | None =
     Its shape is the output's shape followed by the input's; a tuple `argnums` gives a tuple
     over the inputs, a tuple output a tuple over the outputs.
     """
-    chosen = chosen_wrt("jacfwd", wrt, argnums, argnum, 0)
+    chosen = chosen_wrt("jacfwd", argnums=argnums, wrt=wrt, argnum=argnum)
     return jacobian(f, chosen, mode="forward")
 
 
-def jacrev(f: Callable[P, Any], argnums: Wrt | None = None, *, wrt: Wrt | None = None,
+def jacrev(f: Callable[P, Any], argnums: Wrt = FIRST, *, wrt: Wrt | None = None,
            argnum: Wrt | None = None) -> Callable[P, Any]:
     """JAX's ``jacrev``: the Jacobian of `f` with respect to `argnums` (default 0), row by row
     in reverse mode: ``jacobian(f, argnums, mode="reverse")``; shapes as :func:`jacfwd`."""
-    chosen = chosen_wrt("jacrev", wrt, argnums, argnum, 0)
+    chosen = chosen_wrt("jacrev", argnums=argnums, wrt=wrt, argnum=argnum)
     return jacobian(f, chosen, mode="reverse")
 
 
-def elementwise_grad(f: Callable[..., Any], argnum: Wrt | None = None, *,
+def elementwise_grad(f: Callable[..., Any], argnum: Wrt = FIRST, *,
                      wrt: Wrt | None = None, argnums: Wrt | None = None) -> Callable[..., Any]:
     """autograd's ``elementwise_grad``: the gradient of ``sum(f(*args))`` with respect to
     `argnum` (default 0), one reverse sweep with a cotangent of ones (``vjp``).
@@ -50,7 +50,7 @@ def elementwise_grad(f: Callable[..., Any], argnum: Wrt | None = None, *,
     of the sum of the outputs, not a derivative per entry. The arguments are given
     positionally, as to :func:`vjp`; a tuple `argnum` gives a tuple of gradients.
     """
-    chosen = chosen_wrt("elementwise_grad", wrt, argnums, argnum, 0)
+    chosen = chosen_wrt("elementwise_grad", argnum=argnum, wrt=wrt, argnums=argnums)
     single = not isinstance(chosen, (tuple, list))
     wanted = chosen if not single else (chosen,)
     if bound_target(f) is None:

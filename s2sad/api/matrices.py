@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from ..values import matched, separated
-from .aliases import chosen_wrt
+from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
 from .build import build, guarded, unwrap
 from .diagnose import call_original, reraise_diagnosed
@@ -19,7 +19,7 @@ from .gradients import grad
 from .hints import P, Wrt
 
 
-def jacobian(f: Callable[P, Any], wrt: Wrt | None = None, mode: str = "auto", *,
+def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
              argnums: Wrt | None = None, argnum: Wrt | None = None) -> Callable[P, Any]:
     """The function computing the Jacobian of `f` with respect to `wrt`.
 
@@ -31,7 +31,7 @@ def jacobian(f: Callable[P, Any], wrt: Wrt | None = None, mode: str = "auto", *,
     entry), and ``"auto"`` picks whichever needs fewer passes. `wrt` (default 0) may also be
     spelled ``argnums`` or ``argnum``.
     """
-    wrt = chosen_wrt("jacobian", wrt, argnums, argnum, 0)
+    wrt = chosen_wrt("jacobian", wrt=wrt, argnums=argnums, argnum=argnum)
     if mode not in ("auto", "reverse", "forward"):
         raise S2sadError(f"unknown jacobian mode {mode!r}",
                          hint="use mode='reverse', 'forward' or 'auto'")
@@ -178,14 +178,14 @@ def _batch_vjp(f, wrt):
         return None
 
 
-def hessian(f: Callable[P, Any], wrt: Wrt | None = None, *, argnums: Wrt | None = None,
+def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
             argnum: Wrt | None = None) -> Callable[P, Any]:
     """The function computing the Hessian of scalar `f`: forward mode over the gradient code.
 
     For an input of shape ``T`` the Hessian has shape ``T + T``. `wrt` (default 0) may also
     be spelled ``argnums`` or ``argnum``.
     """
-    wrt = chosen_wrt("hessian", wrt, argnums, argnum, 0)
+    wrt = chosen_wrt("hessian", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(hessian(target.function, target.names(wrt)))

@@ -26,7 +26,7 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
     is a tuple with one entry per argument in `wrt` (default: every positional argument;
     ``argnums`` and ``argnum`` are other names for it).
     """
-    wrt = chosen_wrt("vjp", wrt, argnums, argnum, None)
+    wrt = chosen_wrt("vjp", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
         return _bound_vjp(target, args, wrt)
