@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CONST", "LEAF", "TreeDef", "flatten", "is_container", "leaf_names", "tree_map", "unflatten"]
+__all__ = ["CONST", "LEAF", "TreeDef", "flatten", "is_container", "leaf_names", "tree_map",
+           "unflatten"]
 
 _KINDS = ("dict", "list", "tuple", "namedtuple", "dataclass")
 

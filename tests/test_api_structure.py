@@ -142,8 +142,9 @@ def test_the_public_names_are_the_same():
         "CacheWarning", "Differentiable", "InternalError", "MissingRuleError", "NoSourceError",
         "NonDifferentiableError", "NonScalarOutputError", "S2sadError", "StaleSourceError",
         "UnsupportedSyntaxError", "check_grad", "clear_cache", "defjvp", "defvjp",
-        "differentiate", "grad", "hessian", "hvp", "jacobian", "jvp", "primitive", "source",
-        "stop_gradient", "trace", "value_and_grad", "vjp"])
+        "differentiate", "elementwise_grad", "grad", "hessian", "hvp", "jacfwd", "jacobian",
+        "jacrev", "jvp", "linearize", "primitive", "source", "stop_gradient", "trace",
+        "value_and_grad", "vjp"])
     for name in s2sad.__all__:
         assert getattr(s2sad, name) is getattr(s2sad, name)  # each one is there
     assert s2sad.api.grad is s2sad.grad and s2sad.api.source is s2sad.source

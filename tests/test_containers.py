@@ -411,7 +411,7 @@ def test_container_builds_are_served_from_the_disk_cache(tmp_path, monkeypatch):
 
 
 def counted_layers(params, x):
-    for i in range(params["n"]):
+    for _ in range(params["n"]):
         x = np.tanh(params["W"] @ x) * params["scale"]
     return np.sum(x) if params["name"] == "net" else 0.0
 

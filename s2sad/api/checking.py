@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+from ..errors import S2sadError
 from ..values import is_float_like, private_copy
+from .aliases import chosen_wrt
+from .bound import bound_target
 from .build import unwrap
+from .hints import Wrt
 from .products import jvp, vjp
 
 
-def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8,
-               seed: int = 0) -> float:
+def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: float = 1e-6,
+               rtol: float = 1e-5, atol: float = 1e-8, seed: int = 0,
+               argnums: Wrt | None = None, argnum: Wrt | None = None) -> float:
     """Check s2sad's reverse and forward derivatives of `f` at `args` against central finite
     differences (along random directions, with a random cotangent for non-scalar outputs).
 
     Returns the largest relative error; raises ``AssertionError`` listing the arguments whose
-    derivatives disagree by more than ``atol + rtol * |expected|``.
+    derivatives disagree by more than ``atol + rtol * |expected|``. `wrt` (default: every
+    floating argument) may also be spelled ``argnums`` or ``argnum``.
     """
+    wrt = chosen_wrt("check_grad", wrt=wrt, argnums=argnums, argnum=argnum)
     rng = np.random.default_rng(seed)
     if wrt is None:
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
-    wrt = (wrt,) if isinstance(wrt, int) else tuple(wrt)
+    wrt = _positions(f, args, wrt)
     value, vjp_fn = vjp(f, *args, wrt=wrt)
     outputs = value if isinstance(value, tuple) else (value,)
     cotangent = [_random_like(rng, o) for o in outputs]
@@ -44,6 +55,40 @@ def check_grad(f, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5, atol: 
         raise AssertionError("s2sad derivative disagrees with finite differences:\n  "
                              + "\n  ".join(failures))
     return worst
+
+
+def _positions(f: Callable[..., Any], args: tuple, wrt: Wrt) -> tuple:
+    """`wrt` as positions in `args`, which the finite differences perturb: a name is looked
+    up among the parameters, a negative position counts from the end. Anything else is
+    passed on as it is, for :func:`vjp` to explain."""
+    items = (wrt,) if isinstance(wrt, (int, str)) else tuple(wrt)
+    names = _parameter_names(f)
+    positions = []
+    for item in items:
+        if isinstance(item, str) and item in names:
+            if names.index(item) >= len(args):
+                raise S2sadError(
+                    f"check_grad compares derivatives with respect to the arguments it is "
+                    f"given, and {item!r} is not one of them",
+                    hint=f"pass {item!r} to check_grad as a positional argument")
+            item = names.index(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and -len(args) <= item < 0:
+            item += len(args)
+        positions.append(item)
+    return tuple(positions)
+
+
+def _parameter_names(f: Callable[..., Any]) -> list:
+    """The names of `f`'s positional parameters (its own, for a bound method or partial)."""
+    target = bound_target(f)
+    if target is not None:
+        return list(target.own)
+    try:
+        parameters = inspect.signature(unwrap(f)).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _central_difference(fn, args, index, direction, cotangent, eps: float) -> float:

@@ -4,51 +4,63 @@ derivatives as methods."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Generic
 
 from ..loading import loader
+from .aliases import FIRST, chosen_wrt
 from .gradients import grad, source, value_and_grad
+from .hints import P, R, Wrt
 from .products import jvp, vjp
 
 
-class Differentiable:
+class Differentiable(Generic[P, R]):
     """What ``@s2sad.differentiate`` returns: `f` itself, plus its derivatives on demand."""
 
-    def __init__(self, fn):
+    def __init__(self, fn: Callable[P, R]) -> None:
         self.__s2sad_function__ = fn
         functools.update_wrapper(self, fn)
         self.__dict__.pop(loader.TABLE, None)  # fn's own caches stay fn's
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.__s2sad_function__(*args, **kwargs)
 
-    def _cached(self, kind, wrt):
+    def _cached(self, kind: str, wrt: Wrt) -> Callable[..., Any]:
         # s2sad.grad returns the same function while its build is current, and a new one when
         # a rule, a global or the function changed: ask every time.
         maker = grad if kind == "grad" else value_and_grad
         return maker(self.__s2sad_function__, wrt)
 
-    def grad(self, *args, wrt=0, **kwargs):
-        """The gradient of f at `args` with respect to `wrt` (default: the first parameter)."""
+    def grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,
+             argnum: Wrt | None = None, **kwargs: Any) -> Any:
+        """The gradient of f at `args` with respect to `wrt` (default: the first parameter;
+        ``argnums`` and ``argnum`` are other names for it)."""
+        wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
         return self._cached("grad", wrt)(*args, **kwargs)
 
-    def value_and_grad(self, *args, wrt=0, **kwargs):
+    def value_and_grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,
+                       argnum: Wrt | None = None, **kwargs: Any) -> tuple[Any, Any]:
         """``(f(args), gradient)`` in one pass."""
+        wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
         return self._cached("value_and_grad", wrt)(*args, **kwargs)
 
-    def vjp(self, *args, wrt=None):
+    def vjp(self, *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
+            argnum: Wrt | None = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
         """``(f(args), vjp_fn)``, as :func:`s2sad.vjp`."""
-        return vjp(self.__s2sad_function__, *args, wrt=wrt)
+        return vjp(self.__s2sad_function__, *args, wrt=wrt, argnums=argnums, argnum=argnum)
 
-    def jvp(self, primals, tangents):
+    def jvp(self, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
         """``(f(primals), J @ tangents)``, as :func:`s2sad.jvp`."""
         return jvp(self.__s2sad_function__, primals, tangents)
 
-    def source(self, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = False,
-               backend: str = "numpy"):
+    def source(self, mode: str = "reverse", wrt: Wrt = FIRST, optimize: bool = True,
+               ssa: bool = False, backend: str = "numpy", *, argnums: Wrt | None = None,
+               argnum: Wrt | None = None) -> str:
         """The generated code, as :func:`s2sad.source`."""
-        return source(self.__s2sad_function__, mode, wrt, optimize, ssa, backend)
+        return source(self.__s2sad_function__, mode, wrt, optimize, ssa, backend,
+                      argnums=argnums, argnum=argnum)
 
 
-def differentiate(fn):
+def differentiate(fn: Callable[P, R]) -> Differentiable[P, R]:
     """Decorator: `fn` stays callable as before and gains ``.grad``, ``.vjp``, ``.source``..."""
     return Differentiable(fn)

@@ -9,6 +9,8 @@ arguments.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -17,9 +19,11 @@ from ..loading import loader
 from ..runtime import NonScalarSeed
 from ..transform import derivative_of
 from ..values import is_integer_like, matched_all, separated
+from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
 from .build import backend_name, build, guarded, unwrap
 from .diagnose import call_original, explain_failure
+from .hints import P, Wrt
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
 
 _SCALAR_TYPES = (float, np.float64)
@@ -27,8 +31,10 @@ _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jv
                  "jvp": "jvp"}
 
 
-def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = False,
-           backend: str = "numpy", args: tuple | None = None) -> str:
+def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
+           optimize: bool = True, ssa: bool = False, backend: str = "numpy", *,
+           argnums: Wrt | None = None, argnum: Wrt | None = None,
+           args: tuple | None = None) -> str:
     """The generated code for `f` as text.
 
     ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
@@ -36,15 +42,16 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     ``mode="forward"`` the tangent (JVP) code. For a bound method or a partial, the code of
     the function itself, whose bound parameters are held constant. `backend` names the
     backend the code is written for (``s2sad.backends``; an unknown one is refused before
-    anything is read).
+    anything is read). `wrt` (default 0) may also be spelled ``argnums`` or ``argnum``.
     `args` are example arguments: a parameter to differentiate given there as a container (a
     dict of arrays...) is shown as the code for that structure, one parameter per leaf.
     """
+    wrt = chosen_wrt("source", wrt=wrt, argnums=argnums, argnum=argnum)
     backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
         return source(target.function, mode, target.names(wrt), optimize, ssa, backend,
-                      None if args is None else target.positional(tuple(args)))
+                      args=None if args is None else target.positional(tuple(args)))
     trees = guarded(lambda: TreeCall(f, wrt, tuple(args), {}).trees) if args else ()
     if ssa:
         return build(f, "ssa", wrt, optimize, backend, trees).loaded.source
@@ -54,10 +61,12 @@ def source(f, mode: str = "reverse", wrt=0, optimize: bool = True, ssa: bool = F
     return build(f, _SOURCE_MODES[mode], wrt, optimize, backend, trees).loaded.source
 
 
-def grad(f, wrt=0, has_aux: bool = False):
+def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
+         argnum: Wrt | None = None, has_aux: bool = False) -> Callable[P, Any]:
     """The function computing the gradient of scalar-valued `f`.
 
-    `wrt` is a parameter position or name, or a tuple of them (then the gradient is a tuple).
+    `wrt` (default 0) is a parameter position or name, or a tuple of them (then the gradient
+    is a tuple); ``argnums`` (JAX) and ``argnum`` (autograd) are other names for it.
     An argument may be a container (a dict, list, tuple, NamedTuple or dataclass of arrays and
     numbers): its gradient is a container of the same structure. With ``has_aux=True``, `f`
     returns ``(value, aux)`` and the function returns ``(gradient, aux)``, aux not
@@ -65,9 +74,10 @@ def grad(f, wrt=0, has_aux: bool = False):
     held constant and `wrt` counts the remaining parameters. The code is NumPy code (the
     default backend; see :func:`source` for others).
     """
+    wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
-        return target.rebind(grad(target.function, target.names(wrt), has_aux))
+        return target.rebind(grad(target.function, target.names(wrt), has_aux=has_aux))
     if has_aux:
         return _tree_function(f, wrt, True, with_value=False)
     return _grad_function(f, wrt, with_value=False)
@@ -76,12 +86,15 @@ def grad(f, wrt=0, has_aux: bool = False):
 grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code is inlined
 
 
-def value_and_grad(f, wrt=0, has_aux: bool = False):
-    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code).
-    With ``has_aux=True``, ``((value, aux), gradient)``."""
+def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
+                   argnum: Wrt | None = None, has_aux: bool = False
+                   ) -> Callable[P, tuple[Any, Any]]:
+    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
+    `wrt` as for :func:`grad`. With ``has_aux=True``, ``((value, aux), gradient)``."""
+    wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
-        return target.rebind(value_and_grad(target.function, target.names(wrt), has_aux))
+        return target.rebind(value_and_grad(target.function, target.names(wrt), has_aux=has_aux))
     if has_aux:
         return _tree_function(f, wrt, True, with_value=True)
     return _grad_function(f, wrt, with_value=True)

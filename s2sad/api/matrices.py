@@ -4,18 +4,23 @@ forward mode) and ``hessian`` (forward mode over the gradient code). NumPy code 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from ..values import matched, separated
+from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
 from .build import build, guarded, unwrap
 from .diagnose import call_original, reraise_diagnosed
 from .gradients import grad
+from .hints import P, Wrt
 
 
-def jacobian(f, wrt=0, mode: str = "auto"):
+def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
+             argnums: Wrt | None = None, argnum: Wrt | None = None) -> Callable[P, Any]:
     """The function computing the Jacobian of `f` with respect to `wrt`.
 
     The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
@@ -23,8 +28,10 @@ def jacobian(f, wrt=0, mode: str = "auto"):
     over outputs (of tuples over inputs when both are tuples). ``mode="reverse"`` builds it row
     by row (one forward sweep, then one reverse sweep per output entry, in one generated call
     for loop-free code), ``mode="forward"`` column by column (one JVP per input
-    entry), and ``"auto"`` picks whichever needs fewer passes.
+    entry), and ``"auto"`` picks whichever needs fewer passes. `wrt` (default 0) may also be
+    spelled ``argnums`` or ``argnum``.
     """
+    wrt = chosen_wrt("jacobian", wrt=wrt, argnums=argnums, argnum=argnum)
     if mode not in ("auto", "reverse", "forward"):
         raise S2sadError(f"unknown jacobian mode {mode!r}",
                          hint="use mode='reverse', 'forward' or 'auto'")
@@ -171,11 +178,14 @@ def _batch_vjp(f, wrt):
         return None
 
 
-def hessian(f, wrt=0):
+def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
+            argnum: Wrt | None = None) -> Callable[P, Any]:
     """The function computing the Hessian of scalar `f`: forward mode over the gradient code.
 
-    For an input of shape ``T`` the Hessian has shape ``T + T``.
+    For an input of shape ``T`` the Hessian has shape ``T + T``. `wrt` (default 0) may also
+    be spelled ``argnums`` or ``argnum``.
     """
+    wrt = chosen_wrt("hessian", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(hessian(target.function, target.names(wrt)))

@@ -3,27 +3,35 @@ over reverse). The code is NumPy code (the default backend)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError
 from ..pytree import is_container
 from ..values import is_float_like, is_integer_like, matched_all, separated
+from .aliases import chosen_wrt
 from .bound import BoundTarget, bound_target
 from .build import build, guarded, unwrap
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad
+from .hints import Wrt
 from .trees import containers_in, tree_jvp, tree_vjp
 
 
-def vjp(f, *args, wrt=None, has_aux: bool = False):
+def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
+        argnum: Wrt | None = None, has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*args), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangents of the arguments.
 
     The cotangent has the shape of the output (a tuple of them for a tuple output; a
     container of the output's structure when it returns dicts, lists...). The result is a
-    tuple with one entry per argument in `wrt` (default: every positional argument); an
-    argument given as a container gets a container of the same structure. With
-    ``has_aux=True``, `f` returns ``(value, aux)`` and vjp returns ``(value, vjp_fn, aux)``.
+    tuple with one entry per argument in `wrt` (default: every positional argument;
+    ``argnums`` and ``argnum`` are other names for it); an argument given as a container gets
+    a container of the same structure. With ``has_aux=True``, `f` returns ``(value, aux)``
+    and vjp returns ``(value, vjp_fn, aux)``.
     """
+    wrt = chosen_wrt("vjp", wrt=wrt, argnums=argnums, argnum=argnum)
     target = bound_target(f)
     if target is not None:
         return _bound_vjp(target, args, wrt, has_aux)
@@ -130,7 +138,8 @@ def _check_constant_tangents(built, primals, tangents, wrt) -> None:
             + "give this argument the tangent None to hold it constant")
 
 
-def jvp(f, primals, tangents, has_aux: bool = False):
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> tuple[Any, ...]:
     """Forward mode: ``(f(*primals), J @ tangents)``.
 
     `primals` and `tangents` are tuples of the same structure (one tangent per argument; a
@@ -176,7 +185,7 @@ def jvp(f, primals, tangents, has_aux: bool = False):
     return separated(out, primals, tangents)
 
 
-def hvp(f, x, v, *args):
+def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
     """The Hessian-vector product of scalar `f` at `x` along `v` (forward over reverse).
 
     `x` and `v` are one argument and its direction, or tuples with one entry per argument;

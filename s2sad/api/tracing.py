@@ -3,6 +3,9 @@ adjoint, computed by instrumented derivative code."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..errors import S2sadError
@@ -13,8 +16,11 @@ from .bound import bound_target
 from .build import build, guarded, unwrap
 from .diagnose import call_original
 
+if TYPE_CHECKING:  # teaching is imported when a trace is made, not with s2sad
+    from ..teaching import Trace
 
-def trace(f, *args, cotangent=None):
+
+def trace(f: Callable[..., Any], *args: Any, cotangent: Any = None) -> Trace:
     """The SSA trace of `f` at `args` with every forward value and every adjoint: print it to
     see the lecture's forward evaluation and reverse adjoint tables.
 

@@ -9,6 +9,8 @@ they may call NumPy, math, and other primitives (user primitives included, by na
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 import gast
 
@@ -19,6 +21,8 @@ from .registry import REGISTRY, Primitive
 USER_FUNCTIONS: dict = {}
 #: Bumped whenever a rule changes, so that derivatives built before are not reused.
 RULES_VERSION = 0
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _check_names(prim, kind: str, argname: str, template: str) -> None:
@@ -55,7 +59,11 @@ def _params(fn) -> tuple:
     return tuple(names)
 
 
-def primitive(fn=None, *, elementwise: bool = False):
+@overload
+def primitive(fn: _F, *, elementwise: bool = False) -> _F: ...
+@overload
+def primitive(fn: None = None, *, elementwise: bool = False) -> Callable[[_F], _F]: ...
+def primitive(fn: Callable[..., Any] | None = None, *, elementwise: bool = False) -> Any:
     """Decorator: make `fn` a primitive that s2sad calls as it is and differentiates with the
     rules given to :func:`defvjp` / :func:`defjvp` (for C code, library calls, or a better
     derivative than the one of the code). `fn` itself is returned unchanged."""
@@ -104,14 +112,14 @@ def _set_rules(kind: str, fn, rules: dict) -> None:
     RULES_VERSION += 1
 
 
-def defvjp(fn, **rules) -> None:
+def defvjp(fn: Callable[..., Any], **rules: str) -> None:
     """Give `fn` (made a primitive if needed) VJP templates, one per argument name: the
     contribution to that argument's adjoint, in terms of ``g`` (the cotangent of the result),
     ``ans`` (the result) and the arguments. ``s2sad.defvjp(softplus, x="g * sigmoid(x)")``."""
     _set_rules("vjp", fn, rules)
 
 
-def defjvp(fn, **rules) -> None:
+def defjvp(fn: Callable[..., Any], **rules: str) -> None:
     """Give `fn` JVP templates, one per argument name: that argument's contribution to the
     tangent of the result, in terms of ``<arg>_dot``, ``ans`` and the arguments.
     ``s2sad.defjvp(softplus, x="x_dot * sigmoid(x)")``."""

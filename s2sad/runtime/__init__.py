@@ -7,8 +7,11 @@ path when there is nothing to do, because they sit on the hot path of every grad
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
+_T = TypeVar("_T")  # stop_gradient returns what it is given
 _SCALARS = (float, int, np.float64, np.float32, complex, np.complex128)
 
 
@@ -252,7 +255,7 @@ def setitem(x, index, v):
     return out
 
 
-def stop_gradient(x):
+def stop_gradient(x: _T) -> _T:
     """`x` itself, seen by s2sad as a constant: no derivative flows through it."""
     return x
 
