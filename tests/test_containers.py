@@ -444,3 +444,24 @@ def test_nested_tuples_as_outputs_in_both_modes():
     assert g_y == pytest.approx(0.3 + 3.0 * 2 * 1.7 + 4.0)
     _, tangent = s2sad.jvp(nested_tuple_output, (0.3, 1.7), (1.0, 0.0))
     assert_tree_close(tangent, (1.7, (np.cos(0.3), (0.0, 1.0))))
+
+
+def tanh_with_aux(x, scale):
+    y = np.tanh(x * scale)
+    return y, {"norm": np.sum(y * y), "scale": scale}
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse", "auto"])
+def test_jacobian_with_aux(mode):
+    x = RNG.standard_normal(3)
+    jac, aux = s2sad.jacobian(tanh_with_aux, mode=mode, has_aux=True)(x, 1.5)
+    np.testing.assert_allclose(jac, np.diag(1.5 * (1 - np.tanh(1.5 * x) ** 2)), atol=1e-12)
+    assert_tree_close(aux, tanh_with_aux(x, 1.5)[1])
+
+
+@pytest.mark.parametrize("name", ["jacfwd", "jacrev"])
+def test_jax_jacobians_with_aux(name):
+    x = RNG.standard_normal(3)
+    jac, aux = getattr(s2sad, name)(tanh_with_aux, has_aux=True)(x, 0.5)
+    np.testing.assert_allclose(jac, np.diag(0.5 * (1 - np.tanh(0.5 * x) ** 2)), atol=1e-12)
+    assert aux["scale"] == 0.5

@@ -43,11 +43,13 @@ from ..transform import (
     user_function,
 )
 from .built import Built
+from .wrapped import wrapper_of
 
 
 def unwrap(f):
-    """The function an ``@s2sad.differentiate`` object stands for; anything else as it is."""
-    return getattr(f, "__s2sad_function__", f)
+    """The function an ``@s2sad.differentiate`` object stands for, or the Python function
+    standing for a NumPy function (np.tanh, see wrapped.py); anything else as it is."""
+    return getattr(f, "__s2sad_function__", None) or wrapper_of(f) or f
 
 
 def guarded(call):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
-from ..values import matched, separated
+from ..values import matched, private_copy, separated
 from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
 from .build import build, guarded, unwrap
@@ -20,7 +20,8 @@ from .hints import P, Wrt
 
 
 def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
-             argnums: Wrt | None = None, argnum: Wrt | None = None) -> Callable[P, Any]:
+             argnums: Wrt | None = None, argnum: Wrt | None = None,
+             has_aux: bool = False) -> Callable[P, Any]:
     """The function computing the Jacobian of `f` with respect to `wrt`.
 
     The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
@@ -29,7 +30,8 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
     by row (one forward sweep, then one reverse sweep per output entry, in one generated call
     for loop-free code), ``mode="forward"`` column by column (one JVP per input
     entry), and ``"auto"`` picks whichever needs fewer passes. `wrt` (default 0) may also be
-    spelled ``argnums`` or ``argnum``.
+    spelled ``argnums`` or ``argnum``. With ``has_aux=True``, `f` returns ``(value, aux)``
+    and the function returns ``(jacobian of value, aux)``.
     """
     wrt = chosen_wrt("jacobian", wrt=wrt, argnums=argnums, argnum=argnum)
     if mode not in ("auto", "reverse", "forward"):
@@ -37,8 +39,11 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
                          hint="use mode='reverse', 'forward' or 'auto'")
     target = bound_target(f)
     if target is not None:
-        return target.rebind(jacobian(target.function, target.names(wrt), mode))
+        return target.rebind(jacobian(target.function, target.names(wrt), mode,
+                                      has_aux=has_aux))
     single_in = not isinstance(wrt, (tuple, list))
+    if has_aux:
+        return _jacobian_with_aux(f, wrt, mode, single_in)
     builds: dict = {}  # "vjp" / "jvp": the build, made when first needed
 
     def jac(*args, **kwargs):
@@ -64,6 +69,37 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
             blocks = _columns(run, values, inputs, outputs)
         result = _assembled(blocks, inputs, outputs, single_in, probe.tuple_out)
         return separated(result, args, kwargs, values)
+
+    return jac
+
+
+def _jacobian_with_aux(f, wrt, mode: str, single_in: bool):
+    """jacobian(f, has_aux=True): the tangent (or, for mode="reverse", the VJP) program of
+    ``(value, aux)`` whose aux is not differentiated, run per column (row) of value's."""
+    def jac(*args, **kwargs):
+        kind = "vjp" if mode == "reverse" else "jvp"
+        built = build(f, kind, wrt, has_aux=True)
+        values = guarded(lambda: built.bind(args, kwargs))
+        inputs = [values[p] for p in built.wrt_positions]
+        n_out = built.n_out
+        n_value = n_out - built.loaded.meta.get("aux", 0)
+        value, aux = unwrap(f)(*private_copy(values))
+        several = isinstance(value, tuple)
+        outputs = [np.asarray(o) for o in (value if several else (value,))]
+        if len(outputs) != n_value or any(o.dtype == object for o in outputs):
+            raise S2sadError("jacobian with has_aux=True needs the value to be an array or a "
+                             "flat tuple of arrays", built.location(),
+                             "return value, aux with value an array")
+        generated = built.function
+
+        def run(*arguments):
+            result = generated(*arguments)
+            derivatives = result[n_out:n_out + n_value] if kind == "jvp" else result[n_out:]
+            return (*result[:n_value], *derivatives)
+
+        blocks = (_rows if kind == "vjp" else _columns)(run, values, inputs, outputs)
+        result = _assembled(blocks, inputs, outputs, single_in, several)
+        return separated(result, args, kwargs, values), aux
 
     return jac
 
