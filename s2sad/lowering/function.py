@@ -90,7 +90,7 @@ class FunctionLowerer(CallLowering, LoopLowering, Lowerer):
         node = node or self.parsed.node
         if isinstance(node, gast.Lambda):
             return self.expr(node.body)
-        desugar(node, self.parsed.location)
+        desugar(node, self.parsed.location, self.parsed.resolve)
         result = self.statements(node.body)
         if result is None:
             raise S2sadError(f"{node.name!r} does not return a value",
@@ -276,7 +276,8 @@ def _all_names(node) -> set:
 def lower_function(parsed: ParsedFunction, derive=None) -> Function:
     """The SSA IR of a fenced function (`derive` generates gradients of nested calls)."""
     def run():
-        desugar(parsed.node, parsed.location)  # first: it introduces `result`, `returned`
+        # first: it introduces `result`, `returned`
+        desugar(parsed.node, parsed.location, parsed.resolve)
         names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
         return FunctionLowerer(parsed, names, derive=derive).lower()
 
