@@ -24,6 +24,8 @@ import copy
 
 import gast
 
+from ..errors import UnsupportedSyntaxError
+
 COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp)
 
 # The builtins whose argument may be a generator expression, and the loops that replace them.
@@ -120,11 +122,13 @@ class ComprehensionLowering:
         if not isinstance(node, gast.Call) or any(isinstance(a, gast.Starred) for a in node.args):
             return None
         fn = self.builtin(node.func)
-        if fn not in CONSUMERS or len(node.args) != 1:
+        count = len(node.args)  # sum(xs, start) has two
+        if fn not in CONSUMERS or not (count == 1 or fn is sum and count == 2 and not (
+                node.keywords)):
             return None
-        if fn in (sum, min, max):
-            return fn
-        return fn if isinstance(node.args[0], (gast.ListComp, gast.GeneratorExp)) else None
+        if fn in (any, all):  # of other values: a primitive (no derivative)
+            return fn if isinstance(node.args[0], (gast.ListComp, gast.GeneratorExp)) else None
+        return fn
 
     def folded_extremum(self, node):
         """``max(a, b, c)`` as ``max(max(a, b), c)`` (Python keeps the first of equal
@@ -145,11 +149,15 @@ class ComprehensionLowering:
         """(statements, result expression) computing the call `node` of a consumer."""
         fn = self.consumer(node)
         keywords = {kw.arg: kw.value for kw in node.keywords}
+        if len(node.args) == 2:  # sum(xs, start)
+            keywords["start"] = node.args[1]
         allowed = {sum: {"start"}, min: {"default"}, max: {"default"}}.get(fn, set())
         for kw in node.keywords:
             if kw.arg not in allowed:
-                self.fail(kw.value, f"the keyword {kw.arg!r} of {fn.__name__}()",
-                          "compute the values first, then call it without this keyword")
+                raise UnsupportedSyntaxError(
+                    f"{fn.__name__}() with the keyword {kw.arg!r} is not supported",
+                    self.locate(kw.value), "compute the values first, then call it without "
+                    "this keyword")
         acc = target or self.fresh(_ACCUMULATOR_NAMES[fn])
         arg = node.args[0]
         init = {sum: keywords.get("start", gast.Constant(0, None)), min: gast.Constant(None, None),
@@ -159,7 +167,7 @@ class ComprehensionLowering:
         stmts = [self.located(assign(acc, init), node)]
         if isinstance(arg, (gast.ListComp, gast.GeneratorExp)):
             stmts += self.loops(arg, lambda elt: self.step(fn, acc, elt, node))
-        else:  # sum(xs), max(xs): Python's loop over the items
+        else:  # sum(xs), max(xs), list(xs): Python's loop over the items
             item = self.fresh("item")
             loop = gast.For(target=name(item, True), iter=arg, body=self.step(fn, acc, name(item),
                             node), orelse=[], type_comment=None)
@@ -226,5 +234,12 @@ class ComprehensionLowering:
                 if n not in mapping:
                     mapping[n] = n if n in self.local_names else self.fresh(n)
         mapping = {k: v for k, v in mapping.items() if k != v}
-        return _Renamer(mapping).visit(node) if mapping else node
+        if mapping:  # in its own scope: all but the first iterable, evaluated outside it
+            renamer = _Renamer(mapping)
+            for i, gen in enumerate(node.generators):
+                gen.iter = renamer.visit(gen.iter) if i else gen.iter
+                gen.target = renamer.visit(gen.target)
+                gen.ifs = [renamer.visit(c) for c in gen.ifs]
+            node.elt = renamer.visit(node.elt)
+        return node
 

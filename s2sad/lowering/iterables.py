@@ -139,11 +139,15 @@ class LoopHeader:
 
         return [part(k) for k in range(len(names))]
 
-    def value(self, tree, index, name, user):
+    def value(self, tree, index, name, user, apart=None):
+        """The value of `tree` at `index` for the loop variable `user` (named `name`): a
+        `Multiple` of its parts if `apart` (by default: if the loop only takes it apart)."""
         if callable(tree):
             return tree(index, name)
-        parts = [self.value(sub, index, None, None) for sub in tree]
-        if user is not None and self.only_taken_apart(user):
+        if apart is None:
+            apart = user is not None and self.only_taken_apart(user)
+        parts = [self.value(sub, index, None, None, apart) for sub in tree]
+        if apart:
             return Multiple(parts)
         items = self.emit("new_list", (), self.stmt)
         for part in parts:
