@@ -114,7 +114,7 @@ class _Renamer(gast.NodeTransformer):
 
 class ComprehensionLowering:
     """The comprehension part of `hoisting.Hoister` (which provides `block`, `fresh`,
-    `located`, `builtin`, `fail` and `local_names`)."""
+    `located`, `builtin`, `fail`, `local_names` and `kept`, the names kept so far)."""
 
     def consumer(self, node):
         """The builtin of `CONSUMERS` that the call `node` calls and that is lowered as a loop
@@ -231,8 +231,10 @@ class ComprehensionLowering:
         mapping = {}
         for gen in node.generators:
             for n in target_names(gen.target):
-                if n not in mapping:
-                    mapping[n] = n if n in self.local_names else self.fresh(n)
+                if n not in mapping:  # kept once: two loops sharing a name would carry it
+                    keep = n in self.local_names and n not in self.kept
+                    mapping[n] = n if keep else self.fresh(n)
+                    self.kept.add(n)
         mapping = {k: v for k, v in mapping.items() if k != v}
         if mapping:  # in its own scope: all but the first iterable, evaluated outside it
             renamer = _Renamer(mapping)

@@ -77,6 +77,7 @@ class Hoister(ComprehensionLowering):
         self.bound = {n.id for n in every if not isinstance(n.ctx, gast.Load)} | {
             n.name for n in gast.walk(root) if isinstance(n, gast.FunctionDef)}
         self.local_names = comprehension_locals(root)
+        self.kept: set = set()
 
     # ----------------------------------------------------------------------------- helpers
     def fresh(self, base: str) -> str:

@@ -59,7 +59,8 @@ class LoopHeader:
         if static is zip:
             if node.keywords or not node.args:
                 raise self.refuse(node, "zip() with keywords or without arguments is not "
-                                  "supported in a loop header", "zip sequences of equal length")
+                                  "supported in a loop header", "drop the keyword: the loop "
+                                  "stops with the shortest sequence")
             parts = [self.sequence(a) for a in node.args]
             n = parts[0][0]
             for other, _ in parts[1:]:
@@ -72,7 +73,8 @@ class LoopHeader:
 
     def range_items(self, node):
         if node.keywords or not 1 <= len(node.args) <= 3:
-            raise self.refuse(node, "range() takes 1 to 3 arguments")
+            raise self.refuse(node, "range() takes 1 to 3 arguments", "write range(stop), "
+                              "range(start, stop) or range(start, stop, step)")
         bounds = [self.lowerer.expr(a) for a in node.args]
         if len(bounds) == 1:
             return bounds[0], lambda index, target: self.lowerer.assign(index, target, node)
@@ -91,7 +93,7 @@ class LoopHeader:
 
     def reversed_items(self, node):
         if node.keywords or len(node.args) != 1:
-            raise self.refuse(node, "reversed() takes one argument")
+            raise self.refuse(node, "reversed() takes one argument", "reverse one sequence")
         n, tree = self.sequence(node.args[0])
         if not callable(tree):
             raise self.refuse(node, "reversed() of enumerate() or zip() is not supported (Python "
@@ -104,7 +106,8 @@ class LoopHeader:
         start = [kw.value for kw in node.keywords if kw.arg == "start"]
         args = node.args + start
         if len(args) not in (1, 2) or any(kw.arg != "start" for kw in node.keywords):
-            raise self.refuse(node, "enumerate() takes a sequence and an optional start")
+            raise self.refuse(node, "enumerate() takes a sequence and an optional start",
+                              "write enumerate(items) or enumerate(items, start)")
         n, tree = self.sequence(args[0])
         first = self.lowerer.expr(args[1]) if len(args) == 2 else None
 
