@@ -7,6 +7,7 @@ tests/test_golden.py`` and read the diff.
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cf_corpus import branch_if_else, loop_polynomial, loop_while
 from seed_functions import lecture_f, neuron_loss
@@ -14,6 +15,13 @@ from seed_functions import lecture_f, neuron_loss
 import s2sad
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def comprehension_loss(w, xs, ys):
+    """A list comprehension, then a generator expression summed over a zip."""
+    preds = [np.tanh(w * x) for x in xs]
+    return sum((p - y) ** 2 for p, y in zip(preds, ys))
+
 
 CASES = {
     "lecture_ssa": lambda: s2sad.source(lecture_f, ssa=True),
@@ -28,6 +36,8 @@ CASES = {
     "while_grad": lambda: s2sad.source(loop_while),
     "branch_grad": lambda: s2sad.source(branch_if_else),
     "loop_jvp": lambda: s2sad.source(loop_polynomial, mode="forward"),
+    "comprehension_ssa": lambda: s2sad.source(comprehension_loss, ssa=True),
+    "comprehension_grad": lambda: s2sad.source(comprehension_loss),
 }
 
 
