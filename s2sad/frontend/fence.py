@@ -176,9 +176,9 @@ class _Fence(gast.NodeVisitor):
     def visit_Try(self, node):
         if node.handlers:
             self.fail(node, "'try' statements with 'except'",
-                      "catch the error around the call of the differentiated function (or check "
-                      "its inputs first);\nor move the try/except into a function marked "
-                      "@s2sad.primitive with a rule from s2sad.defvjp")
+                      "catch errors around the call of the differentiated function, or check "
+                      "its inputs first;\nor put the try/except in a function marked "
+                      "@s2sad.primitive, with a rule from s2sad.defvjp")
         for leaving in _leaving(node.body + node.finalbody):
             word = type(leaving).__name__.lower()
             self.fail(leaving, f"'{word}' statements inside 'try' / 'finally'",
