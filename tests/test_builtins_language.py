@@ -184,6 +184,15 @@ def walrus_after_a_read(x):
     return y * (y := x * 2.0)
 
 
+def walrus_after_a_call_that_reads_it(x):
+    y = x
+
+    def twice():
+        return 2.0 * y
+
+    return twice() * (y := x * 2.0)
+
+
 # ---- global, nested def after return, try / finally -------------------------------------------
 def reads_a_global(x):
     global OFFSET
@@ -240,6 +249,7 @@ def try_except(x):
 # ---- refusals ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("fn, snippet, words", [
     (walrus_after_a_read, "y := x", "read before the assignment expression"),
+    (walrus_after_a_call_that_reads_it, "y := x", "read before the assignment expression"),
     (assigns_a_global, "global OFFSET", "assignments to a global variable"),
     (returns_inside_try_finally, "return x * 2.0", "inside 'try' / 'finally'"),
     (try_except, "try:", "'try' statements with 'except'"),

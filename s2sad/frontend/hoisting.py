@@ -12,9 +12,10 @@ statement they are part of, which then reads the variable they assign:
 Where Python might not evaluate them (a branch of ``a if c else b``, the right of ``and`` /
 ``or``) the enclosing expression becomes an ``if`` statement too, so they run only when
 Python would run them; a ``while`` test is evaluated again at the end of each iteration and
-before each ``continue``. What cannot keep Python's order (an assignment expression after a
-read of its variable in the same statement, a comprehension in a lambda) is refused.
-Nested tuple targets of loops (``for i, (a, b) in ...``) are flattened here too.
+before each ``continue``; a lambda holding one becomes a nested ``def``. What cannot keep
+Python's order (an assignment expression after a read of its variable in the same statement,
+a comprehension after the first comparison of a chain) is refused. Nested tuple targets of
+loops (``for i, (a, b) in ...``) are flattened here too.
 """
 
 from __future__ import annotations
@@ -41,22 +42,27 @@ KNOWN_BUILTINS = (sum, min, max, any, all, list, tuple, zip, enumerate, reversed
 # function that contains it, whose names its fresh names must avoid).
 HOISTED = "_s2sad_hoisted"
 
-_LAMBDA_HINT = "write a nested 'def' instead of the lambda"
+_LAMBDA_HINT = "assign the value on a line of its own in a nested 'def'"
 
 
 class _Sink:
     """The evaluation order of one statement: which names it reads where it stands, and which
-    names the statements hoisted out of it assign, at which step."""
+    names the statements hoisted out of it assign, at which step. A call of a local function
+    (`local`) may read any name a local function reads (`closure_reads`)."""
 
-    def __init__(self):
+    def __init__(self, local=frozenset(), closure_reads=frozenset()):
         self.step = 0
         self.reads: dict = {}  # name -> first step at which the statement itself reads it
         self.writes: list = []  # (name, step, node)
+        self.local, self.closure_reads = local, closure_reads
 
     def read(self, node) -> None:
         for n in gast.walk(node):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
                 self.reads.setdefault(n.id, self.step)
+                if n.id in self.local:
+                    for name in self.closure_reads:
+                        self.reads.setdefault(name, self.step)
 
     def wrote(self, stmts, node) -> None:
         self.step += 1
@@ -77,6 +83,18 @@ class Hoister(ComprehensionLowering):
         self.bound = {n.id for n in every if not isinstance(n.ctx, gast.Load)} | {
             n.name for n in gast.walk(root) if isinstance(n, gast.FunctionDef)}
         self.local_names = comprehension_locals(root)
+        nested = [n for n in gast.walk(root) if isinstance(n, (gast.FunctionDef, gast.Lambda))
+                  and n is not root]
+        # What local functions read when called: a name they read must not be assigned
+        # early (by a hoisted ':=') or built up in place (`total = sum(...)` as a loop).
+        self.local_functions = frozenset(
+            [n.name for n in nested if isinstance(n, gast.FunctionDef)]
+            + [t.id for n in gast.walk(root) if isinstance(n, gast.Assign)
+               and isinstance(n.value, gast.Lambda) for t in n.targets
+               if isinstance(t, gast.Name)])
+        self.closure_reads = frozenset(n.id for f in nested for n in gast.walk(f)
+                                       if isinstance(n, gast.Name)
+                                       and isinstance(n.ctx, gast.Load))
         self.kept: set = set()
 
     # ----------------------------------------------------------------------------- helpers
@@ -98,6 +116,9 @@ class Hoister(ComprehensionLowering):
             return None
         obj = self.resolve(func.id)
         return next((b for b in KNOWN_BUILTINS if obj is b), None)
+
+    def sink(self) -> _Sink:
+        return _Sink(self.local_functions, self.closure_reads)
 
     def fail(self, node, what: str, hint: str):
         raise UnsupportedSyntaxError(f"{what} are not supported", self.locate(node), hint)
@@ -133,8 +154,10 @@ class Hoister(ComprehensionLowering):
         folded = self.folded_extremum(node)
         if folded is not None:
             return self.expr(folded, out, sink)
-        if isinstance(node, gast.Lambda):
-            self.fail(node, "comprehensions and ':=' inside a lambda", _LAMBDA_HINT)
+        if isinstance(node, gast.Lambda):  # a def before the statement, then its name
+            defined = self.as_def(node, self.fresh("function"))
+            return self.fragment(node, out, sink, (defined, self.located(
+                name(defined[0].name), node)))
         if isinstance(node, gast.IfExp) and (self.needs(node.body) or self.needs(node.orelse)):
             return self.fragment(node, out, sink, self.conditional(node))
         if isinstance(node, gast.BoolOp) and any(self.needs(v) for v in node.values[1:]):
@@ -155,6 +178,17 @@ class Hoister(ComprehensionLowering):
         sink.wrote(stmts, node)
         out.extend(stmts)
         return result
+
+    def as_def(self, node, fn_name: str) -> list:
+        """The lambda `node` as the statements of an equal nested ``def`` named `fn_name`
+        (a lambda's body is one expression: a loop or an assignment cannot go into it)."""
+        if any(isinstance(n, gast.NamedExpr) for n in gast.walk(node.body)):
+            self.fail(node, "assignment expressions (':=') inside a lambda", _LAMBDA_HINT)
+        body = [self.located(gast.Return(value=node.body), node.body)]
+        fn = gast.FunctionDef(name=fn_name, args=node.args, body=body, decorator_list=[],
+                              returns=None, type_comment=None, type_params=[])
+        self.local_functions |= {fn_name}
+        return self.block([self.located(fn, node)])
 
     def conditional(self, node):
         """``a if c else b`` as an ``if`` statement: each branch's statements run only when
@@ -205,7 +239,7 @@ class Hoister(ComprehensionLowering):
 
     def hoist(self, stmt, fields, iterable=False) -> list:
         """The statements hoisted out of `stmt`'s expression `fields`, in order."""
-        out, sink = [], _Sink()
+        out, sink = [], self.sink()
         for field in fields:
             value = getattr(stmt, field)
             if value is not None:
@@ -218,7 +252,7 @@ class Hoister(ComprehensionLowering):
         direct = self.direct(stmt)
         if direct is not None:
             return direct
-        out, sink = [], _Sink()
+        out, sink = [], self.sink()
         stmt.value = self.expr(stmt.value, out, sink)
         for target in stmt.targets:
             if isinstance(target, gast.Subscript):
@@ -231,9 +265,12 @@ class Hoister(ComprehensionLowering):
         comprehension uses the name `ys`."""
         value = stmt.value
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], gast.Name) or (
+                stmt.targets[0].id in self.closure_reads) or (
                 stmt.targets[0].id in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}):
             return None
         target = stmt.targets[0].id
+        if isinstance(value, gast.Lambda) and self.needs(value.body):
+            return self.as_def(value, target)  # f = lambda ...: def f(...)
         if isinstance(value, gast.IfExp) and (self.needs(value.body) or self.needs(value.orelse)):
             branch = gast.If(test=value.test, body=[assign(target, value.body)],
                              orelse=[assign(target, value.orelse)])
@@ -248,7 +285,7 @@ class Hoister(ComprehensionLowering):
         return stmts
 
     def stmt_AugAssign(self, stmt):
-        out, sink = [], _Sink()
+        out, sink = [], self.sink()
         sink.read(stmt.target)  # y += v reads y first
         stmt.value = self.expr(stmt.value, out, sink)
         self.check(sink)
@@ -324,7 +361,8 @@ def hoist_expressions(fn, locate=None, resolve=None) -> None:
     hoister = Hoister(fn, locate, resolve)
     if isinstance(fn, gast.Lambda):
         if hoister.needs(fn.body):
-            hoister.fail(fn, "comprehensions and ':=' inside a lambda", _LAMBDA_HINT)
+            hoister.fail(fn, "comprehensions and ':=' in a differentiated lambda",
+                         "differentiate a 'def' function instead")
         return
     fn.body = hoister.block(fn.body)
     for node in gast.walk(fn):
