@@ -97,6 +97,17 @@ def zip_of_ranges_and_arrays(x, y):
     return s
 
 
+def enumerate_around_reversed_and_ranges(x, y):
+    s = 0.0
+    for i, v in enumerate(reversed(x)):
+        s = s + (i + 1) * v * v
+    for i, k in enumerate(range(3, 9, 2), 1):
+        s = s + i * k * y[i - 1]
+    for (i, a), b in zip(enumerate(x), y):
+        s = s * 0.5 + i * a * b
+    return s + sum(i * a * b for i, (a, b) in enumerate(zip(x, reversed(y))))
+
+
 def nested_targets_three_deep(x, y, z):
     s = 0.0
     for i, (a, (b, c)) in enumerate(zip(x, zip(y, z))):
@@ -129,6 +140,7 @@ def rows_unpacked_and_tuples_as_values(m, x):
 @pytest.mark.parametrize("fn, point, wrt", [
     (enumerate_with_a_start_and_zip, (X, Y), (0, 1)),
     (zip_of_ranges_and_arrays, (X, Y), (0, 1)),
+    (enumerate_around_reversed_and_ranges, (X, Y), (0, 1)),
     (nested_targets_three_deep, (X, Y, Z), (0, 1, 2)),
     (reversed_sequences, (X, Y), (0, 1)),
     (reversed_sequences, (X * 100.0, Y), (0, 1)),

@@ -8,10 +8,11 @@ A list comprehension becomes, before the statement that uses it, the loop Python
                                                         squares.append(v * v)
 
 ``sum``, ``min``, ``max``, ``any`` and ``all`` of a comprehension or generator expression
-accumulate in that loop instead of building a list (``total = total + v * v``); ``sum`` and
-one-argument ``min`` / ``max`` of any other iterable loop over it the same way, which is what
-Python does (so the derivative of ``max`` follows the element it selects, the first of equal
-ones). ``min`` / ``max`` of three or more arguments become nested two-argument calls.
+accumulate in that loop instead of building a list (``total = total + v * v``); ``list`` and
+``tuple`` of one build the list. ``sum``, ``list`` and one-argument ``min`` / ``max`` of any
+other iterable loop over it the same way, which is what Python does (so the derivative of
+``max`` follows the element it selects, the first of equal ones). ``min`` / ``max`` of three
+or more arguments become nested two-argument calls.
 
 A comprehension's variables are local to it: they keep their names when no other code of
 the function uses those names, and get fresh ones otherwise. `ComprehensionLowering` is a
@@ -126,7 +127,7 @@ class ComprehensionLowering:
         if fn not in CONSUMERS or not (count == 1 or fn is sum and count == 2 and not (
                 node.keywords)):
             return None
-        if fn in (any, all):  # of other values: a primitive (no derivative)
+        if fn in (any, all, tuple):  # of other values: a primitive
             return fn if isinstance(node.args[0], (gast.ListComp, gast.GeneratorExp)) else None
         return fn
 
