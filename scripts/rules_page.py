@@ -365,10 +365,11 @@ Where a function has a kink, s2sad picks a subgradient that makes no NaN: `np.ab
 derivative 0 at 0 (`sign(0) = 0`); `np.linalg.norm` (2-norms) and `np.hypot` have
 derivative 0 at the zero vector instead of `0 / 0`, and `np.arctan2` 0 at the origin; `np.sinc`
 has its true derivative 0 at 0, from a short Taylor series near 0. Ties split the cotangent
-evenly: `np.maximum`, `np.minimum`, `np.fmax`, `np.fmin`, `np.clip` at a bound and the builtin
-`max` / `min` of two values give half to each side on `x == y`, and `np.max` / `np.min` with
-several maximal entries share the cotangent among them equally (the mean of the one-sided
-derivatives, the same in both modes). `np.prod` differentiates exactly where entries are zero
+evenly: `np.maximum`, `np.minimum`, `np.fmax`, `np.fmin` and `np.clip` at a bound give half
+to each side on `x == y`, and `np.max` / `np.min` with several maximal entries share the
+cotangent among them equally (the mean of the one-sided derivatives, the same in both modes).
+The builtin `max` / `min` return the first of equal values, as Python does, and the whole
+cotangent goes to it. `np.prod` differentiates exactly where entries are zero
 (products of the other entries, never `prod / x`). Log-sum-exp forms are stable at large
 inputs: `scipy.special.logsumexp` differentiates to the softmax `exp(x - ans)` and
 `np.logaddexp` to `exp(x - ans)`, which never overflow.

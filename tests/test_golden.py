@@ -26,6 +26,12 @@ def dense_loss(params, x, y):
 
 DENSE_ARGS = ({"W": np.ones((2, 3)), "b": np.zeros(2)}, np.ones(3), np.zeros(2))
 
+def comprehension_loss(w, xs, ys):
+    """A list comprehension, then a generator expression summed over a zip."""
+    preds = [np.tanh(w * x) for x in xs]
+    return sum((p - y) ** 2 for p, y in zip(preds, ys))
+
+
 CASES = {
     "lecture_ssa": lambda: s2sad.source(lecture_f, ssa=True),
     "lecture_grad": lambda: s2sad.source(lecture_f, wrt=(0, 1)),
@@ -40,6 +46,8 @@ CASES = {
     "branch_grad": lambda: s2sad.source(branch_if_else),
     "loop_jvp": lambda: s2sad.source(loop_polynomial, mode="forward"),
     "dict_params_grad": lambda: s2sad.source(dense_loss, args=DENSE_ARGS),
+    "comprehension_ssa": lambda: s2sad.source(comprehension_loss, ssa=True),
+    "comprehension_grad": lambda: s2sad.source(comprehension_loss),
 }
 
 

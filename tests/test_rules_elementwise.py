@@ -54,17 +54,22 @@ def builtin_min(x, y):
     return min(x, y)
 
 
-@pytest.mark.parametrize("f", [np_maximum, np_minimum, np_fmax, np_fmin, builtin_max,
-                               builtin_min], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [np_maximum, np_minimum, np_fmax, np_fmin],
+                         ids=lambda f: f.__name__)
 @pytest.mark.parametrize("x", [1.5, np.array([1.5, -2.0])], ids=["float", "vector"])
 def test_ties_split_the_cotangent_evenly_in_both_modes(f, x):
-    if f in (builtin_max, builtin_min) and np.ndim(x):
-        pytest.skip("the builtins compare two numbers")
     y = x * 1.0
     for wrt in (0, 1):
         adjoint, tangent = both_modes(f, [x, y], wrt)
         np.testing.assert_array_equal(adjoint, np.full(np.shape(x), 0.5))
         np.testing.assert_array_equal(tangent, np.full(np.shape(x), 0.5))
+
+
+@pytest.mark.parametrize("f", [builtin_max, builtin_min], ids=lambda f: f.__name__)
+def test_builtin_max_min_tie_gives_the_whole_cotangent_to_the_first_argument_it_returns(f):
+    for wrt, share in ((0, 1.0), (1, 0.0)):
+        adjoint, tangent = both_modes(f, [1.5, 1.5], wrt)
+        assert adjoint == share and tangent == share
 
 
 def test_maximum_away_from_ties_selects_one_argument():

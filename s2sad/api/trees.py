@@ -31,11 +31,13 @@ def containers_in(args, kwargs) -> bool:
 
 
 def used_as_container(f, wrt) -> bool:
-    """Whether `f`'s code uses a wrt parameter as a container may be used: reads a field
-    (``p.w``) or a string key (``p["W"]``) of it, loops over it or its items, or unpacks it.
-    Its derivative is then built when it is called, with the structure of the argument."""
+    """Whether `f`'s code reads a field of a wrt parameter (``p.w``, not an array's ``x.T``)
+    or loops over its ``.items()``, ``.keys()`` or ``.values()``: it may be a dataclass, a
+    NamedTuple or a dict when called, and its derivative is then built at the call, with
+    the argument's structure."""
     import gast
 
+    from ..rules import REGISTRY
     from ..transform import fence_check, parse_function, resolve_wrt
 
     try:
@@ -44,23 +46,12 @@ def used_as_container(f, wrt) -> bool:
         names = set(resolve_wrt(parsed, wrt))
     except S2sadError:
         return False
-
-    def is_param(node):
-        return isinstance(node, gast.Name) and node.id in names
-
+    views = ("items", "keys", "values")
     for node in gast.walk(parsed.node):
-        if isinstance(node, gast.Attribute) and is_param(node.value):
-            return True
-        if isinstance(node, gast.Subscript) and is_param(node.value) and isinstance(
-                node.slice, gast.Constant) and isinstance(node.slice.value, str):
-            return True
-        if isinstance(node, (gast.For, gast.comprehension)) and (
-            is_param(node.iter) or isinstance(node.iter, gast.Call)
-            and isinstance(node.iter.func, gast.Attribute) and is_param(node.iter.func.value)
+        if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and (
+            node.value.id in names and node.attr not in REGISTRY.attributes
+            and (node.attr not in REGISTRY.methods or node.attr in views)
         ):
-            return True
-        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Tuple) and (
-                is_param(node.value)):
             return True
     return False
 

@@ -6,6 +6,10 @@
 - ``continue`` disappears: the rest of the iteration moves into the other branch of the ``if``
   that contains it.
 - ``y[i] += v`` becomes ``y[i] = y[i] + v``; statements after ``break`` are dropped.
+- comprehensions, ``sum`` / ``min`` / ``max`` / ``any`` / ``all`` of iterables and ``:=``
+  become statements before the statement that uses them (:mod:`.hoisting`);
+  ``try``/``finally`` becomes its body then its ``finally`` block; ``global`` declarations
+  (of names only read) go; nested ``def`` statements move to the start of the function.
 
 The result only has ``break`` as the last statement of a block, and a single final ``return``.
 Every new node copies the location of the node it replaces, so errors still point at the
@@ -19,6 +23,7 @@ import copy
 import gast
 
 from ..ir import NameSource
+from .hoisting import hoist_expressions
 
 
 def _name(id_, ctx=None):
@@ -234,11 +239,58 @@ def _augassign_subscripts(fn) -> None:
 DESUGARED = "_s2sad_desugared"
 
 
-def desugar(fn, locate=None) -> None:
+def _simple_statements(stmts: list) -> list:
+    """`stmts` (and the blocks in them) without ``global`` declarations (the fence let only
+    reads of such names through: they read the module's value, as any free name does), and
+    with ``try: body finally: rest`` as ``body`` then ``rest`` (the fence let only bodies that
+    run to their end through: without an exception, that is what Python runs)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.Global):
+            continue
+        if isinstance(stmt, gast.Try):
+            out.extend(_simple_statements(stmt.body + stmt.finalbody))
+            continue
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                setattr(stmt, field, _simple_statements(block))
+        out.append(stmt)
+    if stmts and not out:  # a block must not be empty
+        out.append(_located(gast.Pass(), stmts[0]))
+    return out
+
+
+def _defs_first(fn) -> None:
+    """Move the nested ``def`` statements of `fn`'s body to its start. Defining a function
+    only binds its name (its defaults are constants, its body runs when called), so this
+    keeps the meaning when nothing else binds that name; and a ``def`` after an early
+    ``return`` then stays visible after ``single_exit`` moves that code into a branch."""
+    bound = [n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+             and not isinstance(n.ctx, gast.Load)]
+    defs = [n.name for n in gast.walk(fn) if isinstance(n, gast.FunctionDef) and n is not fn]
+    movable = [s for s in fn.body if isinstance(s, gast.FunctionDef)
+               and s.name not in bound and defs.count(s.name) == 1]
+    if not movable:
+        return
+    start = 1 if fn.body and isinstance(fn.body[0], gast.Expr) and isinstance(
+        fn.body[0].value, gast.Constant) else 0  # after a docstring
+    rest = [s for s in fn.body[start:] if not any(s is m for m in movable)]
+    fn.body = fn.body[:start] + movable + rest
+
+
+def desugar(fn, locate=None, resolve=None) -> None:
     """Rewrite the FunctionDef `fn` in place into the structured subset (see module doc);
-    `locate(node)` gives the location for errors. A tree already desugared is left alone."""
+    `locate(node)` gives the location for errors, `resolve(name)` the object a free name
+    denotes (to recognise the builtins ``sum``, ``max`` ...). A tree already desugared is
+    left alone."""
     if getattr(fn, DESUGARED, False):
         return
+    if isinstance(fn, gast.FunctionDef):
+        fn.body = _simple_statements(fn.body)
+    hoist_expressions(fn, locate, resolve)
+    if isinstance(fn, gast.FunctionDef):
+        _defs_first(fn)
     _augassign_subscripts(fn)
     single_exit(fn, locate)
     fn.body = [_loops_restructured(s) for s in fn.body]

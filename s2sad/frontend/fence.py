@@ -23,13 +23,11 @@ _PRIMITIVE_HINT = (
 # Rejected node type -> (what it is called in the message, hint).
 _REJECTED = {
     gast.Match: ("'match' statements", "use if / elif / else"),
-    gast.Try: ("'try' statements", _PRIMITIVE_HINT),
     gast.With: ("'with' statements", _PRIMITIVE_HINT),
     gast.AsyncWith: ("'async with' statements", _PRIMITIVE_HINT),
     gast.AsyncFor: ("'async for' loops", _PRIMITIVE_HINT),
     gast.Raise: ("'raise' statements", "check inputs before calling the differentiated function"),
     gast.Assert: ("'assert' statements", "check inputs before calling the differentiated function"),
-    gast.Global: ("'global' declarations", "pass the value in as an argument instead"),
     gast.Nonlocal: ("'nonlocal' declarations", "pass the value in as an argument instead"),
     gast.Delete: ("'del' statements", "drop the 'del'; the generated code manages its own names"),
     gast.Import: ("imports inside the function", "import at module level"),
@@ -39,10 +37,8 @@ _REJECTED = {
     gast.Yield: ("'yield' (generators)", "return an array instead of yielding values"),
     gast.YieldFrom: ("'yield from' (generators)", "return an array instead of yielding values"),
     gast.Await: ("'await'", "differentiate a plain synchronous function"),
-    gast.NamedExpr: ("assignment expressions (':=')", "assign on a line of its own"),
-    gast.ListComp: ("list comprehensions", "use vectorised NumPy operations"),
-    gast.SetComp: ("set comprehensions", "use vectorised NumPy operations"),
-    gast.GeneratorExp: ("generator expressions", "use vectorised NumPy operations"),
+    gast.SetComp: ("set comprehensions", "build a list instead: [... for ...] (a set has no "
+                   "order, so its elements have no derivative s2sad can follow)"),
     gast.Set: ("set literals", "use a tuple or an array"),
     gast.JoinedStr: ("f-strings", "build strings outside the differentiated function"),
     gast.AnnAssign: ("annotated assignments", "drop the annotation: 'x = ...'"),
@@ -60,8 +56,9 @@ _ALLOWED = (
     gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Is, gast.IsNot,
     gast.BinOp, gast.UnaryOp, gast.Call, gast.Name, gast.Constant, gast.Attribute,
     gast.Tuple, gast.List, gast.Subscript, gast.Slice, gast.keyword,
-    gast.Dict, gast.DictComp, gast.comprehension, gast.In, gast.NotIn,
+    gast.Dict, gast.DictComp, gast.In, gast.NotIn,
     gast.Load, gast.Store, gast.arguments,
+    gast.ListComp, gast.GeneratorExp, gast.comprehension, gast.NamedExpr, gast.Try, gast.Global,
     *_OPERATORS, gast.USub, gast.UAdd,
 )
 
@@ -158,12 +155,44 @@ class _Fence(gast.NodeVisitor):
 
     def visit_For(self, node):
         self._check_loop_else(node)
-        if not isinstance(node.target, (gast.Name, gast.Tuple)) or (
-            isinstance(node.target, gast.Tuple)
-            and not all(isinstance(e, gast.Name) for e in node.target.elts)
-        ):
-            self.fail(node.target, "this kind of loop target", "loop over plain names")
+        self._check_loop_target(node.target)
         self.generic_visit(node)
+
+    def _check_loop_target(self, target):
+        """A name, or a tuple of them, nested or not: ``for i, (a, b) in ...``."""
+        if isinstance(target, (gast.Tuple, gast.List)):
+            for elt in target.elts:
+                self._check_loop_target(elt)
+        elif not isinstance(target, gast.Name):
+            self.fail(target, "this kind of loop target", "loop over plain names")
+
+    def visit_comprehension(self, node):
+        if node.is_async:
+            self.fail(node.target, "asynchronous comprehensions", "use a plain 'for'")
+        self._check_loop_target(node.target)
+        self.generic_visit(node)
+
+    def visit_Try(self, node):
+        if node.handlers:
+            self.fail(node, "'try' statements with 'except'",
+                      "catch errors around the call of the differentiated function, or check "
+                      "its inputs first;\nor put the try/except in a function marked "
+                      "@s2sad.primitive, with a rule from s2sad.defvjp")
+        for leaving in _leaving(node.body + node.finalbody):
+            word = type(leaving).__name__.lower()
+            self.fail(leaving, f"'{word}' statements inside 'try' / 'finally'",
+                      "move the 'finally' code before the 'return' (or 'break', 'continue'), "
+                      "or the 'try' into a function of its own")
+        self.generic_visit(node)
+
+    def visit_Global(self, node):
+        for inner in gast.walk(self.parsed.node):
+            bound = inner.id if isinstance(inner, gast.Name) and not isinstance(
+                inner.ctx, gast.Load) else getattr(inner, "name", None)
+            if bound in node.names and isinstance(inner, (gast.Name, gast.FunctionDef)):
+                self.fail(node, f"assignments to a global variable ({bound!r})",
+                          "return the new value and assign it outside the function; "
+                          "reading a global needs no 'global' declaration")
 
     def visit_While(self, node):
         self._check_loop_else(node)
@@ -243,6 +272,21 @@ def _check(parsed: ParsedFunction, inlined: bool) -> None:
         check_in_place_writes(parsed, inlined)
 
     with_nesting_room(depth, walk)
+
+
+def _leaving(stmts):
+    """The ``return`` statements in `stmts`, and the ``break`` / ``continue`` statements that
+    are not inside a loop of their own (nested functions are not entered)."""
+    stack = [(s, False) for s in reversed(stmts)]
+    while stack:
+        node, in_loop = stack.pop()
+        if isinstance(node, gast.Return) or isinstance(node, (gast.Break, gast.Continue)) and (
+                not in_loop):
+            yield node
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            continue
+        inner = in_loop or isinstance(node, (gast.For, gast.While))
+        stack.extend((c, inner) for c in reversed(list(gast.iter_child_nodes(node))))
 
 
 def _nodes(stmts) -> list:

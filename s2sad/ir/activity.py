@@ -157,9 +157,19 @@ def refuse_missing_rules(body, wrt, active: set) -> None:
                              also=[(op.loc, _describe(op)) for op in unique[1:]])
     # p.w, d.items() read off a differentiated parameter: it may be a container when called
     # (a pytree), whose structure makes them readable (the API builds again then).
+    items = {stmt.target: stmt.args[0] for stmt in walk(body) if isinstance(stmt, Op)
+             and stmt.prim.name == "getitem" and isinstance(stmt.args[0], Var)}
+
+    def of_parameter(atom) -> bool:  # p, or an item of p (for layer in layers: layer.w)
+        seen = set()
+        while isinstance(atom, Var) and atom.name in items and atom.name not in seen:
+            seen.add(atom.name)
+            atom = items[atom.name]
+        return isinstance(atom, Var) and atom.name in wrt
+
     error.on_parameters = all(
         op.prim.form in ("opaque_attribute", "opaque_method") and op.args
-        and isinstance(op.args[0], Var) and op.args[0].name in wrt for op in unique)
+        and of_parameter(op.args[0]) for op in unique)
     raise error
 
 

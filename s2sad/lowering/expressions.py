@@ -39,7 +39,7 @@ COMPARISONS = {prim.compare_op: prim for prim in REGISTRY.by_name.values()
 
 #: Names generated code relies on; user variables with these names are renamed.
 RESERVED_NAMES = frozenset(TEMPLATE_MODULES) | frozenset(runtime.HELPERS) | {
-    "slice", "range", "reversed", "len", "min", "max", "abs", "float"}
+    "slice", "range", "reversed", "len", "min", "max", "abs", "float", "any", "all"}
 
 
 def _is_type(obj) -> bool:

@@ -94,7 +94,7 @@ class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, Lowerer):
         node = node or self.parsed.node
         if isinstance(node, gast.Lambda):
             return self.expr(node.body)
-        desugar(node, self.parsed.location)
+        desugar(node, self.parsed.location, self.parsed.resolve)
         result = self.statements(node.body)
         if result is None:
             raise S2sadError(f"{node.name!r} does not return a value",
@@ -339,7 +339,8 @@ def lower_function(parsed: ParsedFunction, derive=None, trees=None) -> Function:
     `trees` maps parameters given as containers to their structure (s2sad.pytree): each of
     their leaves becomes a parameter of its own."""
     def run():
-        desugar(parsed.node, parsed.location)  # first: it introduces `result`, `returned`
+        # first: it introduces `result`, `returned`
+        desugar(parsed.node, parsed.location, parsed.resolve)
         names = NameSource(_all_names(parsed.node) | RESERVED_NAMES | {parsed.node.name})
         return FunctionLowerer(parsed, names, derive=derive, trees=trees).lower()
 

@@ -26,6 +26,7 @@ from ..ir import (
 from ..pytree import leaf_names
 from ..rules import REGISTRY
 from .atoms import LocalFunction, Multiple, Record
+from .iterables import LoopHeader
 
 
 def _append_on_fallthrough(block: list, stmts: list) -> None:
@@ -202,48 +203,47 @@ class LoopLowering:
         return orelse
 
     def loop_range(self, stmt):
-        """(bounds, reverse, limit, element makers) of a for loop's iterable."""
+        """(bounds, reverse, limit, element makers) of a for loop's iterable: a ``range``
+        (reversed or sliced ``[:k]``) is looped over as it is; any other iterable as
+        ``range(n)``, with makers for the target's values (see iterables.py)."""
         node = stmt.iter
         reverse, limit = False, None
-        if isinstance(node, gast.Call) and self.static_object(node.func) is reversed:
-            reverse, node = True, node.args[0]
-        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Slice) and (
-            node.slice.lower is None and node.slice.step is None
-        ):
+        header = LoopHeader(self, stmt)
+        if self._called(node) is reversed and len(node.args) == 1 and not node.keywords:
+            inner = node.args[0]
+            if self._called(inner) not in (range, zip, enumerate) and not self._range_slice(
+                    inner) and not any(isinstance(n, gast.Break) for s in stmt.body
+                                       for n in gast.walk(s)):
+                # reversed(xs): the loop runs backwards over xs's indices (a break needs the
+                # forward loop over xs[n - 1 - i] that LoopHeader makes)
+                items = self.expr(inner)
+                n = self.emit(REGISTRY.by_name["len"], (items,), (), inner)
+                return (n,), True, None, header.makers(stmt.target, lambda index, target: (
+                    self.emit(REGISTRY.by_name["getitem"], (items,), (("index", index),),
+                              stmt, target)))
+            if self._called(inner) is range or self._range_slice(inner):
+                reverse, node = True, inner
+        if self._range_slice(node):
             limit, node = self.expr(node.slice.upper), node.value
-        if isinstance(node, gast.Call) and self.static_object(node.func) is range:
+        if self._called(node) is range and isinstance(stmt.target, gast.Name):
             if node.keywords or not 1 <= len(node.args) <= 3:
                 raise self.error(UnsupportedSyntaxError, node, "range() takes 1 to 3 arguments")
             return tuple(self.expr(a) for a in node.args), reverse, limit, None
         if reverse or limit is not None:
-            raise self.error(UnsupportedSyntaxError, node, "only ranges can be reversed or "
-                             "sliced in a for loop header", "loop over range(...) instead")
-        getitem = REGISTRY.by_name["getitem"]
-        length = REGISTRY.by_name["len"]
+            raise self.error(UnsupportedSyntaxError, node, "only ranges can be sliced in a for "
+                             "loop header", "loop over range(...) instead")
+        n, tree = header.sequence(node)
+        return (n,), False, None, header.makers(stmt.target, tree)
 
-        def element(sequence):
-            return lambda index, name: self.emit(getitem, (sequence,), (("index", index),),
-                                                 stmt, name)
+    def _called(self, node):
+        """The object a call `node` calls (MISSING when it is no call of a known object)."""
+        return self.static_object(node.func) if isinstance(node, gast.Call) else MISSING
 
-        static = self.static_object(node.func) if isinstance(node, gast.Call) else MISSING
-        if static is enumerate:
-            if len(node.args) != 1 or node.keywords:
-                raise self.error(UnsupportedSyntaxError, node,
-                                 "enumerate() with a start value is not supported")
-            sequence = self.expr(node.args[0])
-            n = self.emit(length, (sequence,), (), node)
-            return (n,), False, None, [lambda index, name: self.assign(index, name, stmt),
-                                       element(sequence)]
-        if static is zip:
-            sequences = [self.expr(a) for a in node.args]
-            n = self.emit(length, (sequences[0],), (), node)
-            for other in sequences[1:]:
-                n = self.emit(REGISTRY.by_name["min"], (n, self.emit(length, (other,), (), node)),
-                              (), node)
-            return (n,), False, None, [element(s) for s in sequences]
-        sequence = self.expr(node)
-        n = self.emit(length, (sequence,), (), node)
-        return (n,), False, None, [element(sequence)]
+    def _range_slice(self, node) -> bool:
+        """Whether `node` is ``range(...)[:k]``."""
+        return isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Slice) and (
+            node.slice.lower is None and node.slice.step is None
+            and self._called(node.value) is range)
 
     def stmt_While(self, stmt):
         carried = self._carried(stmt)

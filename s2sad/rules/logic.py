@@ -3,8 +3,10 @@
 Comparisons only steer control flow or build masks, so they are registered as non-differentiable.
 ``np.where``, ``np.maximum`` / ``np.minimum`` (and ``np.fmax`` / ``np.fmin``, the builtins
 ``max`` / ``min`` of two values, ``np.clip``) pass the cotangent to the selected argument. On a
-tie (``x == y``) both arguments are selected, and each gets half the cotangent: the mean of
-the one-sided derivatives, symmetric in the arguments, and the same in both modes.
+tie (``x == y``) the NumPy functions select both arguments, and each gets half the cotangent:
+the mean of the one-sided derivatives, symmetric in the arguments, and the same in both modes.
+The builtins select the first argument, as Python does, so the derivative follows the value
+they return.
 """
 
 import operator
@@ -28,6 +30,10 @@ nondiff("not", "not", operator.not_, form="unaryop")
 nondiff("logical_not", "np.logical_not", np.logical_not)
 nondiff("logical_and", "np.logical_and", np.logical_and, argnames=("x", "y"))
 nondiff("logical_or", "np.logical_or", np.logical_or, argnames=("x", "y"))
+# any(...) / all(...) of conditions: a bool, whatever the values tested. Of a comprehension
+# they become a loop setting a flag (frontend/comprehensions.py).
+nondiff("builtin_any", "any", any)
+nondiff("builtin_all", "all", all)
 
 defprim("where", "np.where", objects=(np.where,), argnames=("condition", "x", "y"),
         broadcasts=True,
@@ -56,9 +62,13 @@ def _select(name, spelling, obj, shares, note):
 
 for _name, _shares in _SHARES.items():
     _select(_name, f"np.{_name}", getattr(np, _name), _shares, _NOTES.get(_name, _TIES))
-# The builtins on two scalars (ints such as len(x) stay non-differentiable by activity).
-_select("max", "max", max, _SHARES["maximum"], _TIES)
-_select("min", "min", min, _SHARES["minimum"], _TIES)
+# The builtins on two scalars (ints such as len(x) stay non-differentiable by activity)
+# return their first argument unless the second is strictly greater (smaller), the first of
+# equal values; the derivative follows the value returned. max(a, b, c) and max of an
+# iterable are folded into these (frontend/comprehensions.py), so they follow it too.
+_FIRST = "the first of equal arguments is returned (as Python does) and gets the whole cotangent"
+_select("max", "max", max, ("1.0 - (y > x)", "1.0 * (y > x)"), _FIRST)
+_select("min", "min", min, ("1.0 - (y < x)", "1.0 * (y < x)"), _FIRST)
 
 # np.clip(x, a_min, a_max) is minimum(maximum(x, a_min), a_max); a bound may be None (or a
 # differentiable array). clip_weight gives each argument its share, ties split as above.
