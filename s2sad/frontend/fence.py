@@ -12,8 +12,9 @@ from __future__ import annotations
 import gast
 
 from ..errors import UnsupportedSyntaxError, check_nesting, with_nesting_room
+from ..rules.effects import DEBUGGING_CALLS, is_debugging_call
 from .aliasing import check_in_place_writes
-from .parse import ParsedFunction
+from .parse import MISSING, ParsedFunction
 
 _PRIMITIVE_HINT = (
     "move it outside the differentiated function, or mark the callee with @s2sad.primitive\n"
@@ -28,7 +29,6 @@ _REJECTED = {
     gast.AsyncWith: ("'async with' statements", _PRIMITIVE_HINT),
     gast.AsyncFor: ("'async for' loops", _PRIMITIVE_HINT),
     gast.Raise: ("'raise' statements", "check inputs before calling the differentiated function"),
-    gast.Assert: ("'assert' statements", "check inputs before calling the differentiated function"),
     gast.Global: ("'global' declarations", "pass the value in as an argument instead"),
     gast.Nonlocal: ("'nonlocal' declarations", "pass the value in as an argument instead"),
     gast.Delete: ("'del' statements", "drop the 'del'; the generated code manages its own names"),
@@ -109,10 +109,29 @@ class _Fence(gast.NodeVisitor):
                      and len(call.args) == 1 and not call.keywords)
         if isinstance(call, (gast.Yield, gast.YieldFrom, gast.Await)):
             self.visit(call)
-        if not (is_docstring or is_append):
+        is_debugging = isinstance(call, gast.Call) and is_debugging_call(
+            self._static(call.func))
+        if not (is_docstring or is_append or is_debugging):
             self.fail(node, "expression statements (calls for their side effects)",
-                      "assign the result to a name, or move the call out of the function")
+                      "assign the result to a name, or move the call out of the function "
+                      f"(debugging calls run as written: {DEBUGGING_CALLS})")
         self.generic_visit(node)
+
+    def _static(self, node):
+        """The object a global Name/Attribute chain denotes (None if it is not one)."""
+        if isinstance(node, gast.Attribute):
+            base = self._static(node.value)
+            return None if base is None else getattr(base, node.attr, None)
+        if isinstance(node, gast.Name):
+            obj = self.parsed.resolve(node.id)
+            return None if obj is MISSING else obj
+        return None
+
+    def visit_Assert(self, node):
+        """``assert test, message``: checked on the primal values where it stands."""
+        self.visit(node.test)
+        if node.msg is not None:
+            self.visit(node.msg)
 
     def visit_FunctionDef(self, node):
         if node.decorator_list:

@@ -197,6 +197,10 @@ class ControlFlow:
                 self.exact(name)
 
     def branch(self, stmt: If):
+        if _inert(stmt, self.active):
+            # Nothing in it carries a derivative (a debugging statement, an integer counter):
+            # it runs in the forward sweep only, and its test need not be kept for a replay.
+            return stmt
         (body, orelse), (body_rev, orelse_rev), scope = self.compound(stmt, [stmt.body,
                                                                            stmt.orelse])
         inits = scope.inits
@@ -277,6 +281,14 @@ class ControlFlow:
         partial = [n for n in saved if n in local and n not in definitely_assigned(body)]
         body = [Copy(n, Const(None)) for n in partial] + body
         return _insert_push(body, stack, saved, local, set(), top=True)
+
+
+def _inert(stmt: If, active: set) -> bool:
+    """Whether the branch `stmt` assigns no active name and holds no ``break`` or stack
+    operation: its reverse would be empty."""
+    inside = list(walk([stmt]))[1:]
+    return not any(isinstance(s, (Break, Push, Pop)) for s in inside) and not (
+        assigned(inside) & active)
 
 
 def blocks_of(stmt) -> list:
