@@ -20,6 +20,7 @@ from .backends import get_backend
 from .backends.emit import Generated, to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .frontend import fence
+from .frontend.methods import callee_classes, class_attribute, self_classes, specialized
 from .frontend.parse import (
     ParsedFunction,
     derivative_of,
@@ -131,10 +132,14 @@ def dependencies(parsed: ParsedFunction) -> tuple:
     origins: dict = {}  # name -> the module globals it was found in (to revalidate builds)
     seen: set = set()
     pending = [parsed]
+    # What each function knows of its first parameter's class (a method specialized to the
+    # class of self, and the methods it calls on self): see frontend/methods.py.
+    classes = {id(parsed): self_classes(parsed.fn)}
     while pending:
         current = pending.pop()
         local = _local_names(current)
         module_globals = getattr(current.fn, "__globals__", None)
+        known = classes.get(id(current), {})
         for node in gast.walk(current.node):
             if isinstance(node, gast.Name) and node.id not in local and node.id in current.scope:
                 obj = current.scope[node.id]
@@ -147,7 +152,9 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                         current.location(node), "rename one of the two globals")
                 namespace[node.id] = obj
             if isinstance(node, (gast.Name, gast.Attribute)):
-                callee = user_function(_static(current, node, local))
+                callee, callee_knows = user_function(_static(current, node, local)), {}
+                if callee is None and known:
+                    callee, callee_knows = _method(node, known, namespace)
                 if callee is not None and id(callee) not in seen and (
                     callee is not getattr(parsed, "fn", None)
                 ):
@@ -158,7 +165,24 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                         continue  # reported with its location when the call is lowered
                     sources.append(inner.source_hash)
                     pending.append(inner)
+                    classes[id(inner)] = callee_knows
     return namespace, sources, origins
+
+
+def _method(node, known: dict, namespace: dict) -> tuple:
+    """``(function, what it knows of its first parameter's class)`` for ``self.helper`` whose
+    `self` has a known class, recording in `namespace` which kind of attribute it is (a method,
+    staticmethod or classmethod: each is inlined differently); (None, {}) otherwise."""
+    if not (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
+            and node.value.id in known):
+        return None, {}
+    cls, is_instance = known[node.value.id]
+    found = class_attribute(cls, node.attr, is_instance)
+    if found is None:
+        return None, {}
+    kind, function = found
+    namespace[f"{node.value.id}.{node.attr}"] = kind  # not an identifier: never bound
+    return user_function(function), callee_classes(kind, function, cls)
 
 
 def _derivative_program(parsed: ParsedFunction, steps) -> Function:
@@ -217,4 +241,4 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
 
 __all__ = ["MODES", "Generated", "ParsedFunction", "Request", "dependencies", "derivative_names",
            "derivative_of", "derive", "fence_check", "generate", "get_backend", "lower",
-           "parse_function", "parsing_once", "resolve_wrt", "user_function"]
+           "parse_function", "parsing_once", "resolve_wrt", "specialized", "user_function"]

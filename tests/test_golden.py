@@ -7,13 +7,16 @@ tests/test_golden.py`` and read the diff.
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cf_corpus import branch_if_else, loop_polynomial, loop_while
+from method_models import Layer
 from seed_functions import lecture_f, neuron_loss
 
 import s2sad
 
 GOLDEN = Path(__file__).parent / "golden"
+LAYER = Layer(np.eye(2), np.zeros(2))
 
 CASES = {
     "lecture_ssa": lambda: s2sad.source(lecture_f, ssa=True),
@@ -28,6 +31,7 @@ CASES = {
     "while_grad": lambda: s2sad.source(loop_while),
     "branch_grad": lambda: s2sad.source(branch_if_else),
     "loop_jvp": lambda: s2sad.source(loop_polynomial, mode="forward"),
+    "method_self_helper_grad": lambda: s2sad.source(LAYER.loss),
 }
 
 

@@ -1,0 +1,98 @@
+"""Methods calling methods on self: ``self.helper(x)`` is inlined from the class of the bound
+instance (staticmethods and classmethods too, through self, cls or the class's name), and a
+derivative built for one class is never served to another."""
+
+import functools
+
+import numpy as np
+import pytest
+from fd import directional_fd, numeric_grad
+from method_models import Layer, Looping, Quadratic, SteeperLayer, layer_loss
+
+import s2sad
+from s2sad.frontend.methods import specialized
+from s2sad.frontend.parse import parse_function
+from s2sad.transform import dependencies
+
+W = np.array([[1.0, 2.0, -0.5], [0.5, -1.0, 0.3]])
+B = np.array([0.1, 0.2])
+X = np.array([0.3, -0.4, 0.8])
+LAYER = Layer(W, B)
+STEEPER = SteeperLayer(W, B)
+QUAD = Quadratic(np.array([[2.0, 0.3, 0.0], [0.3, 1.0, -0.2], [0.0, -0.2, 1.5]]))
+
+CASES = [
+    pytest.param(LAYER.loss, id="self.helper-and-staticmethod-through-self"),
+    pytest.param(STEEPER.loss, id="subclass-override"),
+    pytest.param(LAYER.loss_with_class_calls, id="classmethod-through-self-and-class-name"),
+    pytest.param(STEEPER.loss_with_class_calls, id="classmethod-of-subclass"),
+    pytest.param(Layer.energy, id="classmethod-bound-to-class"),
+    pytest.param(QUAD.energy, id="dataclass"),
+    pytest.param(functools.partial(LAYER, y=np.array([1.0, -2.0])), id="partial-of-callable"),
+    pytest.param(functools.partial(layer_loss, LAYER, weight=3.0), id="partial-of-function"),
+]
+
+
+@pytest.mark.parametrize("f", CASES)
+def test_grad_of_a_method_calling_methods_on_self_matches_fd(f):
+    assert s2sad.grad(f)(X) == pytest.approx(numeric_grad(f, (X,), 0), rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("f", CASES)
+def test_jvp_of_a_method_calling_methods_on_self_matches_fd(f):
+    v = np.array([0.7, -0.2, 0.4])
+    value, tangent = s2sad.jvp(f, (X,), (v,))
+    assert value == pytest.approx(f(X))
+    assert tangent == pytest.approx(directional_fd(f, (X,), 0, v, 1.0), rel=1e-6, abs=1e-8)
+
+
+def test_a_method_in_a_loop_is_inlined_in_both_modes():
+    model = Looping(0.9)
+    for n in (0, 3):
+        expected = numeric_grad(model.run, (0.4, n), 0)
+        assert s2sad.grad(model.run)(0.4, n) == pytest.approx(expected, rel=1e-6, abs=1e-9)
+        _, tangent = s2sad.jvp(model.run, (0.4, n), (1.0, None))
+        assert tangent == pytest.approx(expected, rel=1e-6, abs=1e-9)
+    assert "for " in s2sad.source(model.run)  # the loop stays a loop
+
+
+def test_a_subclass_is_served_its_own_derivative():
+    base, sub = s2sad.grad(LAYER.loss)(X), s2sad.grad(STEEPER.loss)(X)
+    assert base == pytest.approx(numeric_grad(LAYER.loss, (X,), 0))
+    assert sub == pytest.approx(numeric_grad(STEEPER.loss, (X,), 0))
+    assert not np.allclose(base, sub)
+    assert "np.tanh" in s2sad.source(LAYER.loss)
+    assert "np.sin" in s2sad.source(STEEPER.loss)
+
+
+def test_instances_of_one_class_share_their_derivative_code():
+    other = Layer(2.0 * W, -B)
+    assert specialized(Layer.loss, other) is specialized(Layer.loss, LAYER)
+    assert s2sad.grad(other.loss)(X) == pytest.approx(numeric_grad(other.loss, (X,), 0))
+
+
+def test_an_instance_attribute_hiding_a_method_is_not_inlined_from_the_class():
+    shadowed = Layer(W, B)
+    shadowed.helper = lambda x: x * 100.0
+    with pytest.raises(s2sad.MissingRuleError, match="helper"):
+        s2sad.grad(shadowed.loss)(X)
+
+
+def test_the_called_methods_sources_are_part_of_the_builds_key():
+    parsed = parse_function(specialized(Layer.loss, LAYER))
+    _, sources, _ = dependencies(parsed)
+    for method in (Layer.helper, Layer.bias_norm, Layer.square):
+        assert parse_function(method).source_hash in sources
+    assert parse_function(SteeperLayer.helper).source_hash in dependencies(
+        parse_function(specialized(Layer.loss, STEEPER)))[1]
+
+
+def test_the_unbound_function_still_refuses_self_helper_with_a_rule_hint():
+    with pytest.raises(s2sad.MissingRuleError, match="helper"):
+        s2sad.grad(Layer.loss, wrt=1)(LAYER, X)
+
+
+def test_the_generated_code_inlines_the_helper_and_reads_attributes_of_self():
+    text = s2sad.source(LAYER.loss)
+    assert "self.W" in text and "self.b" in text and "np.tanh" in text
+    assert "helper" not in text
