@@ -82,9 +82,10 @@ class _Fence(gast.NodeVisitor):
         if args.vararg is not None and top:
             self.fail(args.vararg, "'*args' parameters of the differentiated function",
                       "list the parameters explicitly (functions it calls may take *args)")
-        if args.kwonlyargs:
-            self.fail(args.kwonlyargs[0], "keyword-only parameters",
-                      "make them ordinary parameters (before any '*')")
+        if args.kwonlyargs and top:
+            self.fail(args.kwonlyargs[0], "keyword-only parameters of the differentiated "
+                      "function", "make them ordinary parameters (before any '*'); functions "
+                      "it calls may have keyword-only parameters")
 
     def visit_body(self, fn, top=False):
         self.check_signature(fn, top)

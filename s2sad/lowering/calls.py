@@ -17,23 +17,21 @@ import types
 import gast
 
 from ..errors import S2sadError, UnsupportedSyntaxError
-from ..frontend.methods import class_attribute, self_classes
 from ..frontend.parse import MISSING, derivative_of, user_function
 from ..ir import (
     Comment,
     Const,
     Copy,
-    Dotted,
     Var,
     assigned,
     map_names,
 )
 from ..rules import REGISTRY, Primitive
-from ..rules.registry import opaque
 from .atoms import LocalFunction, Multiple
+from .methods import MethodCalls
 
 
-class CallLowering:
+class CallLowering(MethodCalls):
     """The calls of `FunctionLowerer`: inlining, local functions, nested gradients, recursion."""
 
     MAX_INLINE_DEPTH = 32
@@ -65,56 +63,6 @@ class CallLowering:
             if method is not None:
                 return self.inline_method(method, func, node, target)
         return super().expr_Call(node, target)
-
-    # ------------------------------------------------------------------ methods
-    def classes(self) -> dict:
-        """``{atom: (class, whether the atom is an instance of it)}``: the values whose class
-        is known when the code is transformed (self of a method specialized to its class,
-        see frontend/methods.py), shared with every inlined callee."""
-        if "classes" not in self.flags:
-            root = self
-            while root.parent is not None:
-                root = root.parent
-            known = self_classes(root.parsed.fn) if root.parsed.fn is not None else {}
-            self.flags["classes"] = {Var(p): c for p, c in known.items()}
-        return self.flags["classes"]
-
-    def method_of(self, func):
-        """``(kind, function, class, the atom it is called on)`` for ``self.helper`` (or
-        ``cls.helper``, ``Model.create``) whose class is known; else None."""
-        base = func.value
-        if isinstance(base, gast.Name) and base.id in self.env:
-            atom = self.env[base.id]
-            if not isinstance(atom, (Var, Const)) or atom not in self.classes():
-                return None
-            cls, is_instance = self.classes()[atom]
-        else:
-            obj = self.static_object(func)
-            if not (isinstance(obj, types.MethodType) and isinstance(obj.__self__, type)
-                    and user_function(obj.__func__) is not None):
-                return None  # Model.create: a classmethod through its class's global name
-            atom, cls, is_instance = Const(Dotted(self.dotted(base))), obj.__self__, False
-            self.classes()[atom] = (cls, False)
-        found = class_attribute(cls, func.attr, is_instance)
-        if found is None or user_function(found[1]) is None:
-            return None
-        return (*found, cls, atom)
-
-    def inline_method(self, method, func, node, target):
-        """Inline ``self.helper(x)``: the class's function, with self (a method) or the class
-        (a classmethod) as its first argument, or none (a staticmethod)."""
-        kind, function, cls, atom = method
-        first = ()
-        if kind == "method":
-            first = (atom,)
-        elif kind == "class":
-            if self.classes()[atom][1]:  # called through an instance: its class, type(self)
-                atom = self.emit(opaque("type", "opaque", type), (atom,), (), func)
-                self.classes()[atom] = (cls, False)
-            first = (atom,)
-        call = gast.copy_location(gast.Call(func=func, args=[*first, *node.args],
-                                            keywords=node.keywords), node)
-        return self.inline(function, call, target)
 
     def callee_of(self, obj):
         """The plain Python function behind `obj` if a call to it should be inlined."""
@@ -156,7 +104,8 @@ class CallLowering:
         fence.check(parsed)
         child = self.lowerer_for(parsed)
         defaults = getattr(callee, "__defaults__", None) or ()
-        self.bind_call(child, parsed.node, node, defaults)
+        self.bind_call(child, parsed.node, node, defaults,
+                       kwdefaults=getattr(callee, "__kwdefaults__", None) or {})
         result = child.lower_body()
         if target is not None and not isinstance(result, Multiple):
             return self.assign(result, target, node)
@@ -182,36 +131,44 @@ class CallLowering:
         self.recursions.add(name)
         return self.emit(prim, tuple(holder.env[p] for p in params), (), node, target)
 
-    def bind_call(self, child, fn_node, node, defaults=(), extra=()):
-        """Bind the call `node`'s arguments to `fn_node`'s parameters in `child.env`."""
+    def bind_call(self, child, fn_node, node, defaults=(), extra=(), kwdefaults=None):
+        """Bind the call `node`'s arguments to `fn_node`'s parameters in `child.env`
+        (`defaults` of the trailing positional ones, `kwdefaults` of the keyword-only ones
+        by name)."""
         name = getattr(fn_node, "name", "lambda")
         args = fn_node.args
         params = [a.id for a in (*args.posonlyargs, *args.args)]
+        kwonly = [a.id for a in args.kwonlyargs]
+        described = ", ".join(params + (["*"] if kwonly and args.vararg is None else [])
+                              + kwonly)
         positional = self.spread(node.args, node.keywords, node)
         if len(positional) > len(params) and args.vararg is None:
             raise self.error(S2sadError, node, f"too many arguments for {name}",
-                             f"it takes ({', '.join(params)})")
+                             f"it takes ({described})")
         if args.vararg is not None:
             child.env[args.vararg.id] = Multiple(self.atom_of(a) for a in positional[len(params):])
         bound = dict(zip(params, positional))
         for kw in node.keywords:
-            if kw.arg not in params or kw.arg in bound:
+            if kw.arg not in params + kwonly or kw.arg in bound:
                 raise self.error(S2sadError, kw.value, f"unexpected keyword {kw.arg!r} for "
-                                 f"{name}", f"its parameters are ({', '.join(params)})")
+                                 f"{name}", f"its parameters are ({described})")
             bound[kw.arg] = kw.value
         first_default = len(params) - len(defaults)
-        for i, p in enumerate(params):
+        kwdefaults = kwdefaults or {}
+        for i, p in enumerate(params + kwonly):
             if p in bound:
                 atom = self.atom_of(bound[p])
                 if isinstance(atom, Multiple):
                     raise self.error(UnsupportedSyntaxError, bound[p],
                                      "passing a tuple of values is not supported")
                 child.env[p] = atom
-            elif i >= first_default:
+            elif i < len(params) and i >= first_default:
                 child.env[p] = self.default_atom(defaults[i - first_default], p, node)
+            elif i >= len(params) and p in kwdefaults:
+                child.env[p] = self.default_atom(kwdefaults[p], p, node)
             else:
                 raise self.error(S2sadError, node, f"{name}() is missing the argument {p!r}",
-                                 f"its parameters are ({', '.join(params)})")
+                                 f"its parameters are ({described})")
         child.env.update(extra)
 
     # ------------------------------------------------------------------ local functions
@@ -229,8 +186,11 @@ class CallLowering:
                              "recursion is not supported")
         child = self.lowerer_for(local.owner.parsed)
         child.env = dict(local.owner.env)
-        defaults = [self.static_default(d, local) for d in local.node.args.defaults]
-        self.bind_call(child, local.node, node, tuple(defaults))
+        args = local.node.args
+        defaults = [self.static_default(d, local) for d in args.defaults]
+        kwdefaults = {a.id: self.static_default(d, local)
+                      for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+        self.bind_call(child, local.node, node, tuple(defaults), kwdefaults=kwdefaults)
         result = child.lower_body(local.node)
         if target is not None and not isinstance(result, (Multiple, LocalFunction)):
             return self.assign(result, target, node)
@@ -320,6 +280,10 @@ class CallLowering:
         from ..frontend.parse import ParsedFunction
 
         fn_node = local.node
+        if fn_node.args.kwonlyargs:  # as s2sad.grad refuses them when the original runs
+            raise self.error(UnsupportedSyntaxError, fn_node.args.kwonlyargs[0],
+                             "keyword-only parameters of the differentiated function are not "
+                             "supported", "make them ordinary parameters (before any '*')")
         params = [a.id for a in (*fn_node.args.posonlyargs, *fn_node.args.args)]
         assigned = {n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)
                     and isinstance(n.ctx, gast.Store)}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import UnsupportedSyntaxError
 from ..ir import (
     Break,
     Const,
@@ -216,10 +215,8 @@ class ControlFlow:
         index = stmt.target if isinstance(stmt, For) else None
         needs_trips = isinstance(stmt, While) or any(
             isinstance(s, Break) for s in _walk_no_loops(stmt.body))
-        if needs_trips and isinstance(stmt, For) and (stmt.reverse or stmt.limit is not None):
-            raise UnsupportedSyntaxError(
-                "'break' inside a reversed or sliced range loop cannot be differentiated yet",
-                stmt.loc, "loop forwards over range(...) and index from the end instead")
+        # (a reversed or sliced range loop that may break is a loop over positions by now:
+        # breaking.py; its replay is the first `trips` positions, backwards)
         # Names the instrumented body introduced (a nested loop's trip count) are local too.
         local = local | (assigned(body) - self.scopes[0].local)
         saved = sorted((reads(body_rev) & (assigned(body) | local)) - {index})
