@@ -19,3 +19,8 @@ def assert_in_loop(x, n):
         s = s * x
         assert s < 100.0, "diverged at step %d" % i  # noqa: UP031
     return s
+
+
+def assert_f_string(x):
+    assert x < 1.0, f"x = {x:.2f} is too large"
+    return x * x

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from effect_functions import assert_in_loop, asserting
+from effect_functions import assert_f_string, assert_in_loop, asserting
 from fd import directional_fd, numeric_grad
 
 import s2sad
@@ -86,6 +86,14 @@ def tangents(args):
     return (1.0,) + (None,) * (len(args) - 1)
 
 
+def printing_f_strings(x, n):
+    s = x
+    for i in range(n):
+        s = np.sin(s) * x
+        print(f"step {i}: s = {s:.4f} ({s!r}) {'const'}", f"{x}", sep=" | ")
+    return s * s
+
+
 def run(capsys, fn):
     """(`fn()`'s result, what it printed)."""
     capsys.readouterr()
@@ -103,6 +111,7 @@ CASES = [
     pytest.param(printing_callee, (0.6,), id="inlined-callee"),
     pytest.param(printing_a_tuple, (0.9,), id="tuple"),
     pytest.param(printing_percent, (0.9,), id="percent-format"),
+    pytest.param(printing_f_strings, (1.2, 3), id="f-strings"),
 ]
 
 
@@ -198,6 +207,12 @@ def test_an_assert_in_a_loop_checks_every_iteration_and_formats_its_message_on_f
     assert "if " in s2sad.source(assert_in_loop)  # the message is computed when it fails
 
 
+def test_an_assert_message_may_be_an_f_string():
+    assert s2sad.grad(assert_f_string)(0.5) == pytest.approx(1.0)
+    with pytest.raises(AssertionError, match="x = 1.50 is too large"):
+        s2sad.jvp(assert_f_string, (1.5,), (1.0,))
+
+
 def breaking(x, n):
     s = x
     for _ in range(n):
@@ -281,3 +296,22 @@ def print_shadowed(x, print):
 def test_a_parameter_named_like_a_debugging_function_is_not_one():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="expression statements"):
         s2sad.grad(print_shadowed)(1.0, lambda v: None)
+
+
+def f_string_with_a_nested_field(x, width):
+    print(f"{x:{width}}")
+    return x
+
+
+def f_string_as_a_value(x):
+    label = f"{x}"
+    return x * len(label)
+
+
+@pytest.mark.parametrize("f, message", [
+    (f_string_with_a_nested_field, "inside a format spec"),
+    (f_string_as_a_value, "f-strings outside debugging statements"),
+])
+def test_f_strings_are_allowed_in_debugging_statements_only(f, message):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=message):
+        s2sad.grad(f)

@@ -133,6 +133,8 @@ def op_expr(op: Op, backend: Backend = NUMPY):
                               ctx=ast.Load())
     if prim.form == "tuple":
         return ast.Tuple(elts=args, ctx=ast.Load())
+    if prim.form == "fstring":
+        return _fstring(op.kwarg("parts").value, iter(args))
     if prim.form == "list":
         return ast.List(elts=args, ctx=ast.Load())
     keywords = [ast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs]
@@ -164,6 +166,20 @@ def op_expr(op: Op, backend: Backend = NUMPY):
         if name in kw and name not in required:
             keywords.append(ast.keyword(arg=name, value=atom_expr(kw[name])))
     return ast.Call(func=_dotted(spelling), args=args, keywords=keywords)
+
+
+def _fstring(parts, values):
+    """``f"..."`` of texts and fields (rules/effects.py's FSTRING), each field a value."""
+    nodes = []
+    for part in parts:
+        if isinstance(part, str):
+            nodes.append(ast.Constant(value=part, kind=None))
+            continue
+        conversion, spec = part
+        nodes.append(ast.FormattedValue(
+            value=next(values), conversion=ord(conversion) if conversion else -1,
+            format_spec=ast.JoinedStr(values=[ast.Constant(spec, None)]) if spec else None))
+    return ast.JoinedStr(values=nodes)
 
 
 def _assign(target: str, value):

@@ -46,7 +46,8 @@ _REJECTED = {
     gast.GeneratorExp: ("generator expressions", "use vectorised NumPy operations"),
     gast.Dict: ("dict literals", "pass arrays or scalars instead of dicts"),
     gast.Set: ("set literals", "use a tuple or an array"),
-    gast.JoinedStr: ("f-strings", "build strings outside the differentiated function"),
+    gast.JoinedStr: ("f-strings outside debugging statements",
+                     "build strings outside the differentiated function (print(f'...') works)"),
     gast.AnnAssign: ("annotated assignments", "drop the annotation: 'x = ...'"),
 }
 
@@ -116,7 +117,26 @@ class _Fence(gast.NodeVisitor):
             self.fail(node, "expression statements (calls for their side effects)",
                       "assign the result to a name, or move the call out of the function "
                       f"(debugging calls run as written: {DEBUGGING_CALLS})")
+        if is_debugging:
+            self.visit(call.func)
+            for value in [*call.args, *(kw.value for kw in call.keywords)]:
+                self._visit_printed(value.value if isinstance(value, gast.Starred) else value)
+            return
         self.generic_visit(node)
+
+    def _visit_printed(self, node):
+        """An argument of a debugging statement, which may be an f-string (with constant
+        format specs): its text is never differentiated."""
+        if not isinstance(node, gast.JoinedStr):
+            return self.visit(node)
+        for part in node.values:
+            if isinstance(part, gast.FormattedValue):
+                spec = part.format_spec
+                if spec is not None and not all(isinstance(v, gast.Constant)
+                                                for v in spec.values):
+                    self.fail(spec, "f-string fields inside a format spec ('{x:{width}}')",
+                              "write the format spec as a constant: '{x:8.3f}'")
+                self.visit(part.value)
 
     def _static(self, node):
         """The object a global Name/Attribute chain denotes (None if it is not one)."""
@@ -132,7 +152,7 @@ class _Fence(gast.NodeVisitor):
         """``assert test, message``: checked on the primal values where it stands."""
         self.visit(node.test)
         if node.msg is not None:
-            self.visit(node.msg)
+            self._visit_printed(node.msg)
 
     def visit_FunctionDef(self, node):
         if node.decorator_list:

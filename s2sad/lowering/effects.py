@@ -17,7 +17,7 @@ from ..errors import S2sadError, UnsupportedSyntaxError
 from ..frontend.parse import MISSING
 from ..ir import Const, Dotted, If, Op, Var
 from ..rules import REGISTRY
-from ..rules.effects import ASSERT, DEBUGGING_CALLS, effect_call, is_debugging_call
+from ..rules.effects import ASSERT, DEBUGGING_CALLS, FSTRING, effect_call, is_debugging_call
 from .atoms import LocalFunction, Multiple
 from .folding import is_number
 
@@ -66,6 +66,8 @@ class EffectLowering:
             if obj is not MISSING and not (is_number(obj) or isinstance(obj, types.ModuleType)
                                            or callable(obj)):
                 return Const(Dotted(self.dotted(node)))
+        if isinstance(node, gast.JoinedStr):
+            return self.fstring(node)
         value = self.expr(node)
         if isinstance(value, Multiple):
             return self.pack(list(value), node, None)
@@ -73,6 +75,20 @@ class EffectLowering:
             raise self.error(UnsupportedSyntaxError, node, "a function is used as a value here",
                              "print a value the function computes")
         return value
+
+    def fstring(self, node):
+        """``f"s = {s:.3f}"``: one operation of the formatted values (the fence allowed only
+        constant format specs)."""
+        parts, values = [], []
+        for part in node.values:
+            if isinstance(part, gast.Constant):
+                parts.append(part.value)
+                continue
+            spec = "".join(v.value for v in part.format_spec.values) if (
+                part.format_spec is not None) else ""
+            parts.append((chr(part.conversion) if part.conversion > 0 else "", spec))
+            values.append(self.effect_argument(part.value))
+        return self.emit(FSTRING, values, (("parts", Const(tuple(parts))),), node)
 
     def stmt_Assert(self, stmt):
         """``assert test, message``: the test on the primal values; the message is computed

@@ -52,4 +52,10 @@ def effect_call(spelling: str, obj) -> Primitive:
 ASSERT = Primitive(name="assert", spelling="assert", form="assert", argnames=(),
                    differentiable=False, pure=False, effect=True)
 
-__all__ = ["ASSERT", "DEBUGGING_CALLS", "effect_call", "is_debugging_call"]
+#: ``f"..."`` in the arguments of a debugging statement (and only there): args are the
+#: formatted values; param ``parts`` is a tuple of texts (str) and fields ((conversion, spec):
+#: conversion ``"r"``/``"s"``/``"a"``/``""``, spec a constant str), one value per field.
+FSTRING = Primitive(name="fstring", spelling="f-string", form="fstring", argnames=(),
+                    params=(("parts", None),), differentiable=False)
+
+__all__ = ["ASSERT", "DEBUGGING_CALLS", "FSTRING", "effect_call", "is_debugging_call"]
