@@ -12,6 +12,7 @@ the same :class:`ParsedFunction`.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 
 import gast
@@ -152,9 +153,10 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                         current.location(node), "rename one of the two globals")
                 namespace[node.id] = obj
             if isinstance(node, (gast.Name, gast.Attribute)):
-                callee, callee_knows = user_function(_static(current, node, local)), {}
-                if callee is None and known:
-                    callee, callee_knows = _method(node, known, namespace)
+                obj = _static(current, node, local)
+                callee, callee_knows = user_function(obj), {}
+                if callee is None:
+                    callee, callee_knows = _method(node, obj, known, namespace)
                 if callee is not None and id(callee) not in seen and (
                     callee is not getattr(parsed, "fn", None)
                 ):
@@ -169,10 +171,13 @@ def dependencies(parsed: ParsedFunction) -> tuple:
     return namespace, sources, origins
 
 
-def _method(node, known: dict, namespace: dict) -> tuple:
-    """``(function, what it knows of its first parameter's class)`` for ``self.helper`` whose
-    `self` has a known class, recording in `namespace` which kind of attribute it is (a method,
+def _method(node, obj, known: dict, namespace: dict) -> tuple:
+    """``(function, what it knows of its first parameter's class)`` for a classmethod read
+    through its class (`obj`, ``Model.create``), or for ``self.helper`` whose `self` has a
+    known class, recording in `namespace` which kind of attribute it is (a method,
     staticmethod or classmethod: each is inlined differently); (None, {}) otherwise."""
+    if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type):
+        return user_function(obj.__func__), callee_classes("class", obj.__func__, obj.__self__)
     if not (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
             and node.value.id in known):
         return None, {}

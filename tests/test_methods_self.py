@@ -3,15 +3,18 @@ instance (staticmethods and classmethods too, through self, cls or the class's n
 derivative built for one class is never served to another."""
 
 import functools
+import sys
 
 import numpy as np
 import pytest
 from fd import directional_fd, numeric_grad
+from fresh_import import import_file
 from method_models import Layer, Looping, Quadratic, SteeperLayer, layer_loss
 
 import s2sad
 from s2sad.frontend.methods import specialized
 from s2sad.frontend.parse import parse_function
+from s2sad.loading import loader
 from s2sad.transform import dependencies
 
 W = np.array([[1.0, 2.0, -0.5], [0.5, -1.0, 0.3]])
@@ -87,6 +90,20 @@ def test_the_called_methods_sources_are_part_of_the_builds_key():
         parse_function(specialized(Layer.loss, STEEPER)))[1]
 
 
+def through_the_class_name(x):
+    return np.sum(Layer.scaled(x)) + np.sum(SteeperLayer.scaled(x))
+
+
+def test_a_classmethod_called_through_its_class_name_is_inlined_in_plain_functions():
+    expected = numeric_grad(through_the_class_name, (X,), 0)
+    assert s2sad.grad(through_the_class_name)(X) == pytest.approx(expected, rel=1e-6)
+    _, tangent = s2sad.jvp(through_the_class_name, (X,), (np.ones(3),))
+    assert tangent == pytest.approx(np.sum(expected), rel=1e-6)
+    sources = dependencies(parse_function(through_the_class_name))[1]
+    assert parse_function(Layer.scaled.__func__).source_hash in sources
+    assert parse_function(Layer.square).source_hash in sources  # cls.square inside it
+
+
 def test_the_unbound_function_still_refuses_self_helper_with_a_rule_hint():
     with pytest.raises(s2sad.MissingRuleError, match="helper"):
         s2sad.grad(Layer.loss, wrt=1)(LAYER, X)
@@ -96,3 +113,31 @@ def test_the_generated_code_inlines_the_helper_and_reads_attributes_of_self():
     text = s2sad.source(LAYER.loss)
     assert "self.W" in text and "self.b" in text and "np.tanh" in text
     assert "helper" not in text
+
+
+MODEL_SOURCE = """\
+import numpy as np
+
+
+class Model:
+    def helper(self, x):
+        return {body}
+
+    def loss(self, x):
+        return np.sum(self.helper(x))
+"""
+
+
+def test_editing_a_method_called_on_self_invalidates_the_cached_gradient(tmp_path, monkeypatch):
+    # (the key that misses here is the one of the shared memory cache and of the disk cache)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # re-read the edited file
+    path = tmp_path / "edited_model.py"
+    path.write_text(MODEL_SOURCE.format(body="x * x"))
+    old = import_file(path).Model()
+    assert s2sad.grad(old.loss)(3.0) == pytest.approx(6.0)
+    path.write_text(MODEL_SOURCE.format(body="x * x * x"))  # loss's own text is unchanged
+    new = import_file(path).Model()
+    before = loader.stats["transforms"]
+    assert s2sad.grad(new.loss)(3.0) == pytest.approx(27.0)
+    assert loader.stats["transforms"] == before + 1
+    s2sad.clear_cache()
