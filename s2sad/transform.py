@@ -12,6 +12,7 @@ the same :class:`ParsedFunction`.
 
 from __future__ import annotations
 
+import builtins
 import types
 from dataclasses import dataclass
 
@@ -21,7 +22,14 @@ from .backends import get_backend
 from .backends.emit import Generated, to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .frontend import fence
-from .frontend.methods import callee_classes, class_attribute, self_classes, specialized
+from .frontend.methods import (
+    callee_classes,
+    class_attribute,
+    defining_class,
+    is_super_call,
+    self_classes,
+    specialized,
+)
 from .frontend.parse import (
     ParsedFunction,
     derivative_of,
@@ -156,7 +164,7 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                 obj = _static(current, node, local)
                 callee, callee_knows = user_function(obj), {}
                 if callee is None:
-                    callee, callee_knows = _method(node, obj, known, namespace)
+                    callee, callee_knows = _method(node, obj, known, namespace, current)
                 if callee is not None and id(callee) not in seen and (
                     callee is not getattr(parsed, "fn", None)
                 ):
@@ -171,22 +179,32 @@ def dependencies(parsed: ParsedFunction) -> tuple:
     return namespace, sources, origins
 
 
-def _method(node, obj, known: dict, namespace: dict) -> tuple:
+def _method(node, obj, known: dict, namespace: dict, current: ParsedFunction) -> tuple:
     """``(function, what it knows of its first parameter's class)`` for a classmethod read
-    through its class (`obj`, ``Model.create``), or for ``self.helper`` whose `self` has a
-    known class, recording in `namespace` which kind of attribute it is (a method,
-    staticmethod or classmethod: each is inlined differently); (None, {}) otherwise."""
+    through its class (`obj`, ``Model.create``), or for ``self.helper`` (``super().helper``)
+    whose `self` has a known class, recording in `namespace` which kind of attribute it is (a
+    method, staticmethod or classmethod: each is inlined differently); (None, {}) otherwise."""
     if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type):
         return user_function(obj.__func__), callee_classes("class", obj.__func__, obj.__self__)
-    if not (isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
-            and node.value.id in known):
+    if not isinstance(node, gast.Attribute):
         return None, {}
-    cls, is_instance = known[node.value.id]
-    found = class_attribute(cls, node.attr, is_instance)
+    base, after = node.value, None
+    if is_super_call(base, lambda name: current.scope.get(name, getattr(builtins, name, None))):
+        params = parameter_names(current)
+        base = gast.Name(params[0], gast.Load(), None, None) if params else base
+        if params and params[0] in known:
+            after = defining_class(known[params[0]][0], current.fn)
+            if after is None:
+                return None, {}
+    if not (isinstance(base, gast.Name) and base.id in known):
+        return None, {}
+    cls, is_instance = known[base.id]
+    found = class_attribute(cls, node.attr, is_instance, after)
     if found is None:
         return None, {}
     kind, function = found
-    namespace[f"{node.value.id}.{node.attr}"] = kind  # not an identifier: never bound
+    where = "super()" if after is not None else base.id
+    namespace[f"{where}.{node.attr}"] = kind  # not an identifier: never bound
     return user_function(function), callee_classes(kind, function, cls)
 
 

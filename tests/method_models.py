@@ -79,3 +79,25 @@ class Looping:
         for _ in range(n):
             s = self.step(s, x)
         return s
+
+
+class Base:
+    def energy(self, x):
+        return np.sum(np.sin(x) * x)
+
+    @classmethod
+    def weight(cls, x):
+        return 2.0 * x
+
+
+class Derived(Base):
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return self.k * super().energy(x) + np.sum(super().weight(x) ** 2)
+
+
+class MoreDerived(Derived):
+    def energy(self, x):
+        return super().energy(x * 2.0) - np.sum(x)

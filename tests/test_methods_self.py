@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fd import directional_fd, numeric_grad
 from fresh_import import import_file
-from method_models import Layer, Looping, Quadratic, SteeperLayer, layer_loss
+from method_models import Derived, Layer, Looping, MoreDerived, Quadratic, SteeperLayer, layer_loss
 
 import s2sad
 from s2sad.frontend.methods import specialized
@@ -33,6 +33,8 @@ CASES = [
     pytest.param(QUAD.energy, id="dataclass"),
     pytest.param(functools.partial(LAYER, y=np.array([1.0, -2.0])), id="partial-of-callable"),
     pytest.param(functools.partial(layer_loss, LAYER, weight=3.0), id="partial-of-function"),
+    pytest.param(Derived(1.5).energy, id="super-method-and-classmethod"),
+    pytest.param(MoreDerived(0.5).energy, id="super-of-super"),
 ]
 
 
@@ -102,6 +104,12 @@ def test_a_classmethod_called_through_its_class_name_is_inlined_in_plain_functio
     sources = dependencies(parse_function(through_the_class_name))[1]
     assert parse_function(Layer.scaled.__func__).source_hash in sources
     assert parse_function(Layer.square).source_hash in sources  # cls.square inside it
+
+
+def test_super_calls_are_dependencies_of_the_build():
+    sources = dependencies(parse_function(specialized(MoreDerived.energy, MoreDerived(1.0))))[1]
+    for method in (Derived.energy, Derived.__mro__[1].energy, Derived.weight.__func__):
+        assert parse_function(method).source_hash in sources
 
 
 def test_the_unbound_function_still_refuses_self_helper_with_a_rule_hint():

@@ -16,6 +16,8 @@ import inspect
 import types
 import weakref
 
+import gast
+
 # Classes of these packages have no methods s2sad inlines (numbers, arrays).
 _LIBRARY = frozenset({"builtins", "numpy"})
 
@@ -64,15 +66,24 @@ def self_classes(fn) -> dict:
     return {_positional(fn)[0]: (cls, is_instance)}
 
 
-def class_attribute(cls, name: str, instance: bool):
+def class_attribute(cls, name: str, instance: bool, after=None):
     """``(kind, function)`` for the attribute `name` of `cls` that a call through an instance
     (`instance`) or the class itself would run: kind ``"method"`` (called with the instance
     first, or as a plain function through the class), ``"static"`` or ``"class"`` (called
-    with the class first); None for anything else (data, properties, missing names)."""
-    try:
-        found = inspect.getattr_static(cls, name)
-    except AttributeError:
-        return None
+    with the class first); None for anything else (data, properties, missing names).
+    With `after` (a class of ``cls.__mro__``), the attribute ``super()`` finds in a method
+    defined in `after`: the first one of the classes after it."""
+    if after is not None:
+        mro = cls.__mro__
+        owners = [k for k in mro[mro.index(after) + 1:] if name in vars(k)]
+        if not owners:
+            return None
+        found = vars(owners[0])[name]
+    else:
+        try:
+            found = inspect.getattr_static(cls, name)
+        except AttributeError:
+            return None
     if isinstance(found, staticmethod):
         return ("static", found.__func__) if isinstance(found.__func__,
                                                          types.FunctionType) else None
@@ -82,6 +93,25 @@ def class_attribute(cls, name: str, instance: bool):
     if isinstance(found, types.FunctionType):
         return ("method", found) if instance else ("static", found)
     return None
+
+
+def defining_class(cls, function):
+    """The class of ``cls.__mro__`` that defines `function` (as a method, staticmethod or
+    classmethod; compared by code, so a specialized copy is found too), or None."""
+    code = getattr(function, "__code__", None)
+    for klass in cls.__mro__:
+        for value in vars(klass).values():
+            inner = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+            if code is not None and getattr(inner, "__code__", None) is code:
+                return klass
+    return None
+
+
+def is_super_call(node, resolve) -> bool:
+    """Whether the gast `node` is ``super()`` (no arguments; `resolve` names to objects)."""
+    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+            and node.func.id == "super" and not node.args and not node.keywords
+            and resolve(node.func.id) is super)
 
 
 def callee_classes(kind: str, function, cls) -> dict:

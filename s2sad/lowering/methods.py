@@ -13,10 +13,14 @@ import types
 
 import gast
 
-from ..frontend.methods import class_attribute, self_classes
-from ..frontend.parse import user_function
+from ..frontend.methods import class_attribute, defining_class, is_super_call, self_classes
+from ..frontend.parse import MISSING, user_function
 from ..ir import Const, Dotted, Var
 from ..rules.registry import opaque
+
+# type(self), for a classmethod called through an instance: pure (dropped when unused).
+_TYPE_OF = opaque("type", "opaque", type)
+_TYPE_OF.pure = True
 
 
 class MethodCalls:
@@ -38,6 +42,9 @@ class MethodCalls:
         """``(kind, function, class, the atom it is called on)`` for ``self.helper`` (or
         ``cls.helper``, ``Model.create``) whose class is known; else None."""
         base = func.value
+        if is_super_call(base, lambda name: MISSING if name in self.env else self.resolve(
+                name)):
+            return self.super_method(func)
         if isinstance(base, gast.Name) and base.id in self.env:
             atom = self.env[base.id]
             if not isinstance(atom, (Var, Const)) or atom not in self.classes():
@@ -55,6 +62,20 @@ class MethodCalls:
             return None
         return (*found, cls, atom)
 
+    def super_method(self, func):
+        """``super().helper`` in a method of a class known here: the attribute of the classes
+        after the one that defines this method, in the MRO of self's class."""
+        params = self.params()
+        atom = self.env.get(params[0]) if params else None
+        if not isinstance(atom, (Var, Const)) or atom not in self.classes():
+            return None
+        cls, is_instance = self.classes()[atom]
+        owner = defining_class(cls, self.parsed.fn)
+        found = owner and class_attribute(cls, func.attr, is_instance, after=owner)
+        if not found or user_function(found[1]) is None:
+            return None
+        return (*found, cls, atom)
+
     def inline_method(self, method, func, node, target):
         """Inline ``self.helper(x)``: the class's function, with self (a method) or the class
         (a classmethod) as its first argument, or none (a staticmethod)."""
@@ -64,7 +85,7 @@ class MethodCalls:
             first = (atom,)
         elif kind == "class":
             if self.classes()[atom][1]:  # called through an instance: its class, type(self)
-                atom = self.emit(opaque("type", "opaque", type), (atom,), (), func)
+                atom = self.emit(_TYPE_OF, (atom,), (), func)
                 self.classes()[atom] = (cls, False)
             first = (atom,)
         call = gast.copy_location(gast.Call(func=func, args=[*first, *node.args],
