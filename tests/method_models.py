@@ -101,3 +101,16 @@ class Derived(Base):
 class MoreDerived(Derived):
     def energy(self, x):
         return super().energy(x * 2.0) - np.sum(x)
+
+
+class WithRule:
+    """A method with a user rule: called through self, the rule is used, not the code."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def cube(self, x):
+        return x ** 3
+
+    def loss(self, x):
+        return np.sum(self.cube(x)) * self.a

@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from fd import directional_fd, numeric_grad
 from fresh_import import import_file
-from method_models import Derived, Layer, Looping, MoreDerived, Quadratic, SteeperLayer, layer_loss
+from method_models import (
+    Derived,
+    Layer,
+    Looping,
+    MoreDerived,
+    Quadratic,
+    SteeperLayer,
+    WithRule,
+    layer_loss,
+)
 
 import s2sad
 from s2sad.frontend.methods import specialized
@@ -149,3 +158,17 @@ def test_editing_a_method_called_on_self_invalidates_the_cached_gradient(tmp_pat
     assert s2sad.grad(new.loss)(3.0) == pytest.approx(27.0)
     assert loader.stats["transforms"] == before + 1
     s2sad.clear_cache()
+
+
+# WithRule.cube as a primitive whose rules are deliberately not the code's derivative (10 x
+# instead of 3 x^2), so that using them shows. (WithRule serves this test only.)
+s2sad.primitive(WithRule.cube)
+s2sad.defvjp(WithRule.cube, x="g * 10.0 * x")
+s2sad.defjvp(WithRule.cube, x="x_dot * 10.0 * x")
+
+
+def test_a_method_marked_as_a_primitive_is_differentiated_with_its_rules():
+    model = WithRule(2.0)
+    assert s2sad.grad(model.loss)(X) == pytest.approx(2.0 * 10.0 * X)
+    _, tangent = s2sad.jvp(model.loss, (X,), (np.ones(3),))
+    assert tangent == pytest.approx(np.sum(2.0 * 10.0 * X))

@@ -16,6 +16,7 @@ import gast
 from ..frontend.methods import class_attribute, defining_class, is_super_call, self_classes
 from ..frontend.parse import MISSING, user_function
 from ..ir import Const, Dotted, Var
+from ..rules import REGISTRY
 from ..rules.registry import opaque
 
 # type(self), for a classmethod called through an instance: pure (dropped when unused).
@@ -90,4 +91,7 @@ class MethodCalls:
             first = (atom,)
         call = gast.copy_location(gast.Call(func=func, args=[*first, *node.args],
                                             keywords=node.keywords), node)
+        prim = REGISTRY.lookup(function)
+        if prim is not None:  # @s2sad.primitive on the method: its rules, not its code
+            return self.call(prim, call.args, call.keywords, call, target)
         return self.inline(function, call, target)
