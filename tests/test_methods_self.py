@@ -172,3 +172,14 @@ def test_a_method_marked_as_a_primitive_is_differentiated_with_its_rules():
     assert s2sad.grad(model.loss)(X) == pytest.approx(2.0 * 10.0 * X)
     _, tangent = s2sad.jvp(model.loss, (X,), (np.ones(3),))
     assert tangent == pytest.approx(np.sum(2.0 * 10.0 * X))
+
+
+class Proxy(Layer):
+    def __getattribute__(self, name):
+        return object.__getattribute__(self, name)
+
+
+def test_a_class_with_its_own_getattribute_is_not_inlined_from():
+    assert specialized(Layer.loss, Proxy(W, B)) is Layer.loss
+    with pytest.raises(s2sad.MissingRuleError, match="helper"):
+        s2sad.grad(Proxy(W, B).loss)(X)

@@ -39,6 +39,8 @@ def specialized(function, instance):
     own = getattr(instance, "__dict__", None) if is_instance else None
     if any(class_attribute(cls, name, True) is not None for name in own or ()):
         return function
+    if is_instance and cls.__getattribute__ is not object.__getattribute__:
+        return function  # its attributes are not what the class says
     try:
         table = _SPECIALIZED.setdefault(cls, {})
     except TypeError:  # a class that takes no weak references
