@@ -183,3 +183,12 @@ def test_a_class_with_its_own_getattribute_is_not_inlined_from():
     assert specialized(Layer.loss, Proxy(W, B)) is Layer.loss
     with pytest.raises(s2sad.MissingRuleError, match="helper"):
         s2sad.grad(Proxy(W, B).loss)(X)
+
+
+def test_the_hessian_of_a_method_calling_methods_on_self_matches_fd_of_its_gradient():
+    hess = s2sad.hessian(LAYER.loss)(X)
+    g = s2sad.grad(LAYER.loss)
+    for j in range(len(X)):
+        e = np.zeros_like(X)
+        e[j] = 1e-5
+        assert hess[:, j] == pytest.approx((g(X + e) - g(X - e)) / 2e-5, rel=1e-5, abs=1e-7)
