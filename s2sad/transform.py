@@ -12,6 +12,8 @@ the same :class:`ParsedFunction`.
 
 from __future__ import annotations
 
+import builtins
+import types
 from dataclasses import dataclass
 
 import gast
@@ -20,6 +22,14 @@ from .backends import get_backend
 from .backends.emit import Generated, to_source
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .frontend import fence
+from .frontend.methods import (
+    callee_classes,
+    class_attribute,
+    defining_class,
+    is_super_call,
+    self_classes,
+    specialized,
+)
 from .frontend.parse import (
     ParsedFunction,
     derivative_of,
@@ -147,10 +157,14 @@ def dependencies(parsed: ParsedFunction) -> tuple:
     origins: dict = {}  # name -> the module globals it was found in (to revalidate builds)
     seen: set = set()
     pending = [parsed]
+    # What each function knows of its first parameter's class (a method specialized to the
+    # class of self, and the methods it calls on self): see frontend/methods.py.
+    classes = {id(parsed): self_classes(parsed.fn)}
     while pending:
         current = pending.pop()
         local = _local_names(current)
         module_globals = getattr(current.fn, "__globals__", None)
+        known = classes.get(id(current), {})
         for node in gast.walk(current.node):
             if isinstance(node, gast.Name) and node.id not in local and node.id in current.scope:
                 obj = current.scope[node.id]
@@ -163,7 +177,10 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                         current.location(node), "rename one of the two globals")
                 namespace[node.id] = obj
             if isinstance(node, (gast.Name, gast.Attribute)):
-                callee = user_function(_static(current, node, local))
+                obj = _static(current, node, local)
+                callee, callee_knows = user_function(obj), {}
+                if callee is None:
+                    callee, callee_knows = _method(node, obj, known, namespace, current)
                 if callee is not None and id(callee) not in seen and (
                     callee is not getattr(parsed, "fn", None)
                 ):
@@ -174,7 +191,37 @@ def dependencies(parsed: ParsedFunction) -> tuple:
                         continue  # reported with its location when the call is lowered
                     sources.append(inner.source_hash)
                     pending.append(inner)
+                    classes[id(inner)] = callee_knows
     return namespace, sources, origins
+
+
+def _method(node, obj, known: dict, namespace: dict, current: ParsedFunction) -> tuple:
+    """``(function, what it knows of its first parameter's class)`` for a classmethod read
+    through its class (`obj`, ``Model.create``), or for ``self.helper`` (``super().helper``)
+    whose `self` has a known class, recording in `namespace` which kind of attribute it is (a
+    method, staticmethod or classmethod: each is inlined differently); (None, {}) otherwise."""
+    if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type):
+        return user_function(obj.__func__), callee_classes("class", obj.__func__, obj.__self__)
+    if not isinstance(node, gast.Attribute):
+        return None, {}
+    base, after = node.value, None
+    if is_super_call(base, lambda name: current.scope.get(name, getattr(builtins, name, None))):
+        params = parameter_names(current)
+        base = gast.Name(params[0], gast.Load(), None, None) if params else base
+        if params and params[0] in known:
+            after = defining_class(known[params[0]][0], current.fn)
+            if after is None:
+                return None, {}
+    if not (isinstance(base, gast.Name) and base.id in known):
+        return None, {}
+    cls, is_instance = known[base.id]
+    found = class_attribute(cls, node.attr, is_instance, after)
+    if found is None:
+        return None, {}
+    kind, function = found
+    where = "super()" if after is not None else base.id
+    namespace[f"{where}.{node.attr}"] = kind  # not an identifier: never bound
+    return user_function(function), callee_classes(kind, function, cls)
 
 
 def _derivative_program(parsed: ParsedFunction, steps) -> Function:
@@ -272,4 +319,4 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
 
 __all__ = ["MODES", "Generated", "ParsedFunction", "Request", "dependencies", "derivative_names",
            "derivative_of", "derive", "fence_check", "generate", "get_backend", "lower",
-           "parse_function", "parsing_once", "resolve_wrt", "user_function"]
+           "parse_function", "parsing_once", "resolve_wrt", "specialized", "user_function"]

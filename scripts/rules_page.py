@@ -53,8 +53,8 @@ SYNTAX = {
     "is": ["x is y"],
     "is_not": ["x is not y"],
 }
-# The rules modules that register no primitives of their own.
-NOT_FAMILIES = {"registry", "user"}
+# The rules modules that register no primitives of their own (effects: one per call, unregistered).
+NOT_FAMILIES = {"registry", "user", "effects"}
 
 
 def _load(name: str):

@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cf_corpus import branch_if_else, loop_polynomial, loop_while
+from method_models import Layer
 from seed_functions import lecture_f, neuron_loss
 
 import s2sad
 
 GOLDEN = Path(__file__).parent / "golden"
+LAYER = Layer(np.eye(2), np.zeros(2))
 
 
 def dense_loss(params, x, y):
@@ -48,6 +50,7 @@ CASES = {
     "dict_params_grad": lambda: s2sad.source(dense_loss, args=DENSE_ARGS),
     "comprehension_ssa": lambda: s2sad.source(comprehension_loss, ssa=True),
     "comprehension_grad": lambda: s2sad.source(comprehension_loss),
+    "method_self_helper_grad": lambda: s2sad.source(LAYER.loss),
 }
 
 

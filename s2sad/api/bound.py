@@ -19,7 +19,7 @@ from ..errors import (
     S2sadError,
     UnsupportedSyntaxError,
 )
-from ..transform import user_function
+from ..transform import specialized, user_function
 from .build import unwrap
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -162,5 +162,9 @@ def bound_target(f):
     if nested is not None:  # a partial of a bound method, a bound method of a partial...
         inner = nested.function
         args, keywords = (*nested.args, *args), {**nested.keywords, **keywords}
+    elif args:
+        # self (or cls, or a partial's first argument) is known: self.helper(x) inside is
+        # inlined from its class's method
+        inner = specialized(inner, args[0])
     return BoundTarget(f, inner, tuple(args), dict(keywords))
 

@@ -133,10 +133,12 @@ def op_expr(op: Op, backend: Backend = NUMPY):
                               ctx=ast.Load())
     if prim.form == "tuple":
         return ast.Tuple(elts=args, ctx=ast.Load())
+    if prim.form == "fstring":
+        return _fstring(op.kwarg("parts").value, iter(args))
     if prim.form == "list":
         return ast.List(elts=args, ctx=ast.Load())
     keywords = [ast.keyword(arg=k, value=atom_expr(v)) for k, v in op.kwargs]
-    if prim.form == "opaque":  # a call s2sad has no rule for, as the user wrote it
+    if prim.form in ("opaque", "effect"):  # a call s2sad has no rule for, as written
         return ast.Call(func=_dotted(spelling), args=args, keywords=keywords)
     if prim.form == "opaque_method":
         method = ast.Attribute(value=args[0], attr=spelling, ctx=ast.Load())
@@ -166,12 +168,36 @@ def op_expr(op: Op, backend: Backend = NUMPY):
     return ast.Call(func=_dotted(spelling), args=args, keywords=keywords)
 
 
+def _fstring(parts, values):
+    """``f"..."`` of texts and fields (rules/effects.py's FSTRING), each field a value."""
+    nodes = []
+    for part in parts:
+        if isinstance(part, str):
+            nodes.append(ast.Constant(value=part, kind=None))
+            continue
+        conversion, spec = part
+        nodes.append(ast.FormattedValue(
+            value=next(values), conversion=ord(conversion) if conversion else -1,
+            format_spec=ast.JoinedStr(values=[ast.Constant(spec, None)]) if spec else None))
+    return ast.JoinedStr(values=nodes)
+
+
 def _assign(target: str, value):
     return ast.Assign(targets=[_store(target)], value=value, type_comment=None, lineno=0)
 
 
+def _effect(op: Op, backend: Backend):
+    """A debugging statement (rules/effects.py), bare: nothing reads its result."""
+    if op.prim.form == "assert":
+        return ast.Assert(test=atom_expr(op.args[0]),
+                          msg=atom_expr(op.args[1]) if len(op.args) > 1 else None)
+    return ast.Expr(value=op_expr(op, backend))
+
+
 def stmt_nodes(stmt, backend: Backend = NUMPY) -> list:
     if isinstance(stmt, Op):
+        if stmt.prim.effect:
+            return [_effect(stmt, backend)]
         return [_assign(stmt.target, op_expr(stmt, backend))]
     if isinstance(stmt, Copy):
         return [_assign(stmt.target, atom_expr(stmt.value))]

@@ -234,8 +234,9 @@ class _Aliasing:
             ):  # a number plus something: a new value (an array if the other one is)
                 self.state[name] = {id(stmt)}
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
-            call = stmt.value  # items.append(v): the fence allows no other call statement
-            if isinstance(call.func, gast.Attribute) and isinstance(call.func.value, gast.Name):
+            call = stmt.value  # items.append(v) or a debugging call (print, logger.info)
+            if isinstance(call.func, gast.Attribute) and call.func.attr == "append" and (
+                    isinstance(call.func.value, gast.Name)):
                 name = call.func.value.id
                 self.write(name, stmt)
                 self.state[name] = self.tokens(name) | _items(*(self.sources(a)

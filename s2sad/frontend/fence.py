@@ -12,8 +12,9 @@ from __future__ import annotations
 import gast
 
 from ..errors import UnsupportedSyntaxError, check_nesting, with_nesting_room
+from ..rules.effects import DEBUGGING_CALLS, is_debugging_call
 from .aliasing import check_in_place_writes
-from .parse import ParsedFunction
+from .parse import MISSING, ParsedFunction
 
 _PRIMITIVE_HINT = (
     "move it outside the differentiated function, or mark the callee with @s2sad.primitive\n"
@@ -27,7 +28,6 @@ _REJECTED = {
     gast.AsyncWith: ("'async with' statements", _PRIMITIVE_HINT),
     gast.AsyncFor: ("'async for' loops", _PRIMITIVE_HINT),
     gast.Raise: ("'raise' statements", "check inputs before calling the differentiated function"),
-    gast.Assert: ("'assert' statements", "check inputs before calling the differentiated function"),
     gast.Nonlocal: ("'nonlocal' declarations", "pass the value in as an argument instead"),
     gast.Delete: ("'del' statements", "drop the 'del'; the generated code manages its own names"),
     gast.Import: ("imports inside the function", "import at module level"),
@@ -40,7 +40,8 @@ _REJECTED = {
     gast.SetComp: ("set comprehensions", "build a list instead: [... for ...] (a set has no "
                    "order, so its elements have no derivative s2sad can follow)"),
     gast.Set: ("set literals", "use a tuple or an array"),
-    gast.JoinedStr: ("f-strings", "build strings outside the differentiated function"),
+    gast.JoinedStr: ("f-strings outside debugging statements",
+                     "build strings outside the differentiated function (print(f'...') works)"),
     gast.AnnAssign: ("annotated assignments", "drop the annotation: 'x = ...'"),
 }
 
@@ -78,9 +79,10 @@ class _Fence(gast.NodeVisitor):
         if args.vararg is not None and top:
             self.fail(args.vararg, "'*args' parameters of the differentiated function",
                       "list the parameters explicitly (functions it calls may take *args)")
-        if args.kwonlyargs:
-            self.fail(args.kwonlyargs[0], "keyword-only parameters",
-                      "make them ordinary parameters (before any '*')")
+        if args.kwonlyargs and top:
+            self.fail(args.kwonlyargs[0], "keyword-only parameters of the differentiated "
+                      "function", "make them ordinary parameters (before any '*'); functions "
+                      "it calls may have keyword-only parameters")
 
     def visit_body(self, fn, top=False):
         self.check_signature(fn, top)
@@ -105,10 +107,48 @@ class _Fence(gast.NodeVisitor):
                      and len(call.args) == 1 and not call.keywords)
         if isinstance(call, (gast.Yield, gast.YieldFrom, gast.Await)):
             self.visit(call)
-        if not (is_docstring or is_append):
+        is_debugging = isinstance(call, gast.Call) and is_debugging_call(
+            self._static(call.func))
+        if not (is_docstring or is_append or is_debugging):
             self.fail(node, "expression statements (calls for their side effects)",
-                      "assign the result to a name, or move the call out of the function")
+                      "assign the result to a name, or move the call out of the function "
+                      f"(debugging calls run as written: {DEBUGGING_CALLS})")
+        if is_debugging:
+            self.visit(call.func)
+            for value in [*call.args, *(kw.value for kw in call.keywords)]:
+                self._visit_printed(value.value if isinstance(value, gast.Starred) else value)
+            return
         self.generic_visit(node)
+
+    def _visit_printed(self, node):
+        """An argument of a debugging statement, which may be an f-string (with constant
+        format specs): its text is never differentiated."""
+        if not isinstance(node, gast.JoinedStr):
+            return self.visit(node)
+        for part in node.values:
+            if isinstance(part, gast.FormattedValue):
+                spec = part.format_spec
+                if spec is not None and not all(isinstance(v, gast.Constant)
+                                                for v in spec.values):
+                    self.fail(spec, "f-string fields inside a format spec ('{x:{width}}')",
+                              "write the format spec as a constant: '{x:8.3f}'")
+                self.visit(part.value)
+
+    def _static(self, node):
+        """The object a global Name/Attribute chain denotes (None if it is not one)."""
+        if isinstance(node, gast.Attribute):
+            base = self._static(node.value)
+            return None if base is None else getattr(base, node.attr, None)
+        if isinstance(node, gast.Name):
+            obj = self.parsed.resolve(node.id)
+            return None if obj is MISSING else obj
+        return None
+
+    def visit_Assert(self, node):
+        """``assert test, message``: checked on the primal values where it stands."""
+        self.visit(node.test)
+        if node.msg is not None:
+            self._visit_printed(node.msg)
 
     def visit_FunctionDef(self, node):
         if node.decorator_list:

@@ -28,9 +28,10 @@ from ..ir import (
 )
 from ..rules import REGISTRY, Primitive
 from .atoms import LocalFunction, Multiple
+from .methods import MethodCalls
 
 
-class CallLowering:
+class CallLowering(MethodCalls):
     """The calls of `FunctionLowerer`: inlining, local functions, nested gradients, recursion."""
 
     MAX_INLINE_DEPTH = 32
@@ -57,6 +58,10 @@ class CallLowering:
             self.env[name] = self.emit(getitem, (items,), (("index", Const(slice(None, -1))),),
                                        node, self.version(name))
             return last
+        if isinstance(func, gast.Attribute):
+            method = self.method_of(func)
+            if method is not None:
+                return self.inline_method(method, func, node, target)
         return super().expr_Call(node, target)
 
     def callee_of(self, obj):
@@ -99,7 +104,8 @@ class CallLowering:
         fence.check(parsed)
         child = self.lowerer_for(parsed)
         defaults = getattr(callee, "__defaults__", None) or ()
-        self.bind_call(child, parsed.node, node, defaults)
+        self.bind_call(child, parsed.node, node, defaults,
+                       kwdefaults=getattr(callee, "__kwdefaults__", None) or {})
         result = child.lower_body()
         if target is not None and not isinstance(result, Multiple):
             return self.assign(result, target, node)
@@ -125,36 +131,44 @@ class CallLowering:
         self.recursions.add(name)
         return self.emit(prim, tuple(holder.env[p] for p in params), (), node, target)
 
-    def bind_call(self, child, fn_node, node, defaults=(), extra=()):
-        """Bind the call `node`'s arguments to `fn_node`'s parameters in `child.env`."""
+    def bind_call(self, child, fn_node, node, defaults=(), extra=(), kwdefaults=None):
+        """Bind the call `node`'s arguments to `fn_node`'s parameters in `child.env`
+        (`defaults` of the trailing positional ones, `kwdefaults` of the keyword-only ones
+        by name)."""
         name = getattr(fn_node, "name", "lambda")
         args = fn_node.args
         params = [a.id for a in (*args.posonlyargs, *args.args)]
+        kwonly = [a.id for a in args.kwonlyargs]
+        described = ", ".join(params + (["*"] if kwonly and args.vararg is None else [])
+                              + kwonly)
         positional = self.spread(node.args, node.keywords, node)
         if len(positional) > len(params) and args.vararg is None:
             raise self.error(S2sadError, node, f"too many arguments for {name}",
-                             f"it takes ({', '.join(params)})")
+                             f"it takes ({described})")
         if args.vararg is not None:
             child.env[args.vararg.id] = Multiple(self.atom_of(a) for a in positional[len(params):])
         bound = dict(zip(params, positional))
         for kw in node.keywords:
-            if kw.arg not in params or kw.arg in bound:
+            if kw.arg not in params + kwonly or kw.arg in bound:
                 raise self.error(S2sadError, kw.value, f"unexpected keyword {kw.arg!r} for "
-                                 f"{name}", f"its parameters are ({', '.join(params)})")
+                                 f"{name}", f"its parameters are ({described})")
             bound[kw.arg] = kw.value
         first_default = len(params) - len(defaults)
-        for i, p in enumerate(params):
+        kwdefaults = kwdefaults or {}
+        for i, p in enumerate(params + kwonly):
             if p in bound:
                 atom = self.atom_of(bound[p])
                 if isinstance(atom, Multiple):
                     raise self.error(UnsupportedSyntaxError, bound[p],
                                      "passing a tuple of values is not supported")
                 child.env[p] = atom
-            elif i >= first_default:
+            elif i < len(params) and i >= first_default:
                 child.env[p] = self.default_atom(defaults[i - first_default], p, node)
+            elif i >= len(params) and p in kwdefaults:
+                child.env[p] = self.default_atom(kwdefaults[p], p, node)
             else:
                 raise self.error(S2sadError, node, f"{name}() is missing the argument {p!r}",
-                                 f"its parameters are ({', '.join(params)})")
+                                 f"its parameters are ({described})")
         child.env.update(extra)
 
     # ------------------------------------------------------------------ local functions
@@ -172,8 +186,11 @@ class CallLowering:
                              "recursion is not supported")
         child = self.lowerer_for(local.owner.parsed)
         child.env = dict(local.owner.env)
-        defaults = [self.static_default(d, local) for d in local.node.args.defaults]
-        self.bind_call(child, local.node, node, tuple(defaults))
+        args = local.node.args
+        defaults = [self.static_default(d, local) for d in args.defaults]
+        kwdefaults = {a.id: self.static_default(d, local)
+                      for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+        self.bind_call(child, local.node, node, tuple(defaults), kwdefaults=kwdefaults)
         result = child.lower_body(local.node)
         if target is not None and not isinstance(result, (Multiple, LocalFunction)):
             return self.assign(result, target, node)
@@ -263,6 +280,10 @@ class CallLowering:
         from ..frontend.parse import ParsedFunction
 
         fn_node = local.node
+        if fn_node.args.kwonlyargs:  # as s2sad.grad refuses them when the original runs
+            raise self.error(UnsupportedSyntaxError, fn_node.args.kwonlyargs[0],
+                             "keyword-only parameters of the differentiated function are not "
+                             "supported", "make them ordinary parameters (before any '*')")
         params = [a.id for a in (*fn_node.args.posonlyargs, *fn_node.args.args)]
         assigned = {n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)
                     and isinstance(n.ctx, gast.Store)}

@@ -4,7 +4,8 @@
 belongs to a function body: SSA versions of reassigned names, assignments and unpacking,
 branches with their merge copies, and the function's return. Its loops (carried variables,
 write-backs, ``for``/``while ... else``) are lowered by `loops.LoopLowering`, its calls of user
-code (inlining, closures, nested ``s2sad.grad``, recursion) by `calls.CallLowering`.
+code (inlining, closures, nested ``s2sad.grad``, recursion) by `calls.CallLowering`, its
+statements run for their effect (``append``, ``print``, ``assert``) by `effects.EffectLowering`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..pytree import TreeDef, is_leaf, leaf_names
 from ..rules import REGISTRY
 from .atoms import LocalFunction, Multiple, Record
 from .calls import CallLowering, derivative_names
+from .effects import EffectLowering
 from .expressions import RESERVED_NAMES, Lowerer
 from .loops import LoopLowering
 from .records import RecordLowering
@@ -36,7 +38,7 @@ from .records import RecordLowering
 __all__ = ["MAX_BLOCK_NESTING", "FunctionLowerer", "derivative_names", "lower_function"]
 
 
-class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, Lowerer):
+class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, EffectLowering, Lowerer):
     """Lowers a whole user function, renaming reassigned variables to keep SSA form.
 
     Calls to other Python functions are inlined (`CallLowering`): the callee is lowered into
@@ -124,17 +126,6 @@ class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, Lowerer):
         block, env = self.out, self.env
         self.out, self.env = saved_out, saved_env
         return block, env
-
-    def stmt_Expr(self, stmt):
-        """``items.append(value)``: a new version of the list (the fence allows no other)."""
-        call = stmt.value
-        name = call.func.value.id
-        if name not in self.env:
-            raise self.error(S2sadError, call, f"name {name!r} is not defined",
-                             "create the list first: 'items = []'")
-        value = self.expr(call.args[0])
-        self.env[name] = self.emit(REGISTRY.by_name["list_append"], (self.env[name], value), (),
-                                   stmt, self.version(name))
 
     # ----------------------------------------------------------------------------- branches
     def stmt_If(self, stmt):

@@ -60,6 +60,9 @@ class Primitive:
     expand: object = None  # call node -> equivalent call node or None (np.einsum of n operands)
     opaque: bool = False  # a call s2sad has no rule for, run as written (see activity.py)
     pure: bool = True  # False: may have effects (random draws, I/O), never dropped or merged
+    # A statement run for its effect only (print, assert, logging: rules/effects.py): emitted
+    # as a bare statement, its result never read; impure and without derivative.
+    effect: bool = False
     # One-expression rules of every argument at once (see `template`): a tuple-valued result,
     # or a recursive function's derivative called once for all its arguments.
     jvp_all: str = ""

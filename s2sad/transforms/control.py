@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import UnsupportedSyntaxError
 from ..ir import (
     Break,
     Const,
@@ -197,6 +196,10 @@ class ControlFlow:
                 self.exact(name)
 
     def branch(self, stmt: If):
+        if _inert(stmt, self.active):
+            # Nothing in it carries a derivative (a debugging statement, an integer counter):
+            # it runs in the forward sweep only, and its test need not be kept for a replay.
+            return stmt
         (body, orelse), (body_rev, orelse_rev), scope = self.compound(stmt, [stmt.body,
                                                                            stmt.orelse])
         inits = scope.inits
@@ -212,10 +215,8 @@ class ControlFlow:
         index = stmt.target if isinstance(stmt, For) else None
         needs_trips = isinstance(stmt, While) or any(
             isinstance(s, Break) for s in _walk_no_loops(stmt.body))
-        if needs_trips and isinstance(stmt, For) and (stmt.reverse or stmt.limit is not None):
-            raise UnsupportedSyntaxError(
-                "'break' inside a reversed or sliced range loop cannot be differentiated yet",
-                stmt.loc, "loop forwards over range(...) and index from the end instead")
+        # (a reversed or sliced range loop that may break is a loop over positions by now:
+        # breaking.py; its replay is the first `trips` positions, backwards)
         # Names the instrumented body introduced (a nested loop's trip count) are local too.
         local = local | (assigned(body) - self.scopes[0].local)
         saved = sorted((reads(body_rev) & (assigned(body) | local)) - {index})
@@ -277,6 +278,14 @@ class ControlFlow:
         partial = [n for n in saved if n in local and n not in definitely_assigned(body)]
         body = [Copy(n, Const(None)) for n in partial] + body
         return _insert_push(body, stack, saved, local, set(), top=True)
+
+
+def _inert(stmt: If, active: set) -> bool:
+    """Whether the branch `stmt` assigns no active name and holds no ``break`` or stack
+    operation: its reverse would be empty."""
+    inside = list(walk([stmt]))[1:]
+    return not any(isinstance(s, (Break, Push, Pop)) for s in inside) and not (
+        assigned(inside) & active)
 
 
 def blocks_of(stmt) -> list:

@@ -46,6 +46,7 @@ from ..ir.ssa import normalize
 from ..rules import REGISTRY
 from ..rules.fft import may_be_complex
 from .adjoint import _Adjoint
+from .breaking import indexed_breaking_loops
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     if not fn.ssa:  # a derivative program, differentiated again
         fn = normalize(fn)
     names = NameSource.for_function(fn)
-    fn = fn.replace(body=without_loop_else(fn.body, names))
+    fn = fn.replace(body=indexed_breaking_loops(without_loop_else(fn.body, names), names))
     ret = fn.body[-1]
     assert isinstance(ret, Return), "lowering guarantees a final return"
     primal = fn.body[:-1]
