@@ -241,15 +241,6 @@ def test_a_nested_grad_with_wrt_matches_fd_in_both_modes(outer):
     _check_nested(outer)
 
 
-# The compiler inlines s2sad.grad(h, ...) called inside differentiated code from the call's
-# AST (lowering/calls.py, derivative_call), which reads wrt= only: argnums= and argnum= are
-# ignored there and the gradient is taken with respect to argument 0, silently. The fix
-# belongs to the compiler (not this branch's files): map the three spellings to wrt there and
-# refuse any other keyword. These tests pass once it is in; strict, so the marker goes then.
-NESTED_ALIAS_BUG = "lowering/calls.py derivative_call reads only wrt= of a nested s2sad.grad"
-
-
-@pytest.mark.xfail(strict=True, reason=NESTED_ALIAS_BUG)
 @pytest.mark.parametrize("outer", [nested_by_argnums, nested_by_argnum],
                          ids=lambda f: f.__name__)
 def test_a_nested_grad_with_an_alias_matches_fd_in_both_modes(outer):
@@ -260,7 +251,6 @@ def nested_with_an_unknown_keyword(x):
     return s2sad.grad(sin_times_square, argnumz=1)(x, 3.0)
 
 
-@pytest.mark.xfail(strict=True, reason=NESTED_ALIAS_BUG)
 def test_a_nested_grad_with_an_unknown_keyword_is_refused():
     with pytest.raises(s2sad.S2sadError, match="argnumz"):
         s2sad.grad(nested_with_an_unknown_keyword)

@@ -223,7 +223,7 @@ class CallLowering(MethodCalls):
             if value is MISSING:
                 raise self.error(UnsupportedSyntaxError, arg, "wrt must be a constant here")
             options[key] = value
-        steps = (("grad", options.get("wrt", 0)),)
+        steps = (("grad", self.nested_wrt(inner, options)),)
         if h is None:
             from ..frontend.parse import parse_function
 
@@ -236,6 +236,22 @@ class CallLowering(MethodCalls):
                              "s2sad.grad inside a differentiated function needs a function",
                              "pass a function defined in this module or in this function")
         return self.inline_converted(h, steps, node, target)
+
+    def nested_wrt(self, call, options: dict):
+        """The wrt of ``s2sad.grad(h, ...)`` in differentiated code, given as ``wrt``,
+        ``argnums`` (JAX) or ``argnum`` (autograd); another keyword, or two of these, is an
+        error (ignoring it would differentiate with respect to the wrong input)."""
+        spellings = ("wrt", "argnums", "argnum")
+        unknown = sorted(set(options) - set(spellings))
+        if unknown:
+            raise self.error(UnsupportedSyntaxError, call, f"s2sad.grad inside a differentiated "
+                             f"function takes no {', '.join(unknown)}",
+                             "give only the function and wrt (argnums, argnum)")
+        given = [name for name in spellings if options.get(name) is not None]
+        if len(given) > 1:
+            raise self.error(S2sadError, call, f"s2sad.grad was given {' and '.join(given)}: "
+                             "these are names of one option", "give only one of them")
+        return options[given[0]] if given else 0
 
     def inline_gradient(self, parsed, steps, node, target, extra=None):
         """Inline the derivative program of `parsed` that `steps` describe (its IR, built by
