@@ -42,8 +42,11 @@ def tree_fd_grad(f, args, index, eps=EPS):
 def tree_fd_jvp(f, args, tangents, eps=EPS):
     """d/dh f(args + h * tangents) at h = 0 (tangent None: held), in f's output structure."""
     def moved(h):
-        return [a if t is None else tree_map(lambda x, v: np.asarray(x, float) + h * v, a, t)
-                for a, t in zip(args, tangents)]
+        def move(x, v):  # ints (a count in a container) and None tangents stay as they are
+            if v is None or isinstance(x, (int, np.integer)):
+                return x
+            return np.asarray(x, float) + h * v
+        return [a if t is None else tree_map(move, a, t) for a, t in zip(args, tangents)]
     up, down = f(*moved(eps)), f(*moved(-eps))
     return tree_map(lambda u, d: (np.asarray(u, float) - np.asarray(d, float)) / (2 * eps),
                     up, down)
@@ -465,3 +468,51 @@ def test_jax_jacobians_with_aux(name):
     jac, aux = getattr(s2sad, name)(tanh_with_aux, has_aux=True)(x, 0.5)
     np.testing.assert_allclose(jac, np.diag(0.5 * (1 - np.tanh(0.5 * x) ** 2)), atol=1e-12)
     assert aux["scale"] == 0.5
+
+
+# ------------------------------------------------------- models: dataclasses with methods
+@dataclass
+class Model:
+    W: np.ndarray
+    b: np.ndarray
+    depth: int = 2
+
+    def layer(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+    def loss(self, x):
+        for _ in range(self.depth):
+            x = self.layer(x)
+        return np.sum(x ** 2)
+
+    @staticmethod
+    def squash(t):
+        return t / (1.0 + t * t)
+
+    def squashed(self, x):
+        return np.sum(self.squash(self.W @ x))
+
+
+@pytest.mark.parametrize("method", [Model.loss, Model.squashed], ids=["loss", "squashed"])
+def test_a_model_given_as_a_container_gets_a_gradient_of_its_class(method):
+    model = Model(_matrix(2, 2), RNG.standard_normal(2))
+    x = RNG.standard_normal(2)
+    g = s2sad.grad(method)(model, x)
+    assert isinstance(g, Model) and g.depth is None
+    expected = tree_fd_grad(lambda W, b: method(Model(W, b), x), [model.W, model.b], 0)
+    np.testing.assert_allclose(g.W, expected, atol=1e-6)
+    tangent = Model(_matrix(2, 2), RNG.standard_normal(2), 0)
+    _, t = s2sad.jvp(method, (model, x), (tangent, None))
+    assert t == pytest.approx(tree_fd_jvp(method, [model, x], [tangent, None]), rel=1e-5)
+
+
+def prints_a_dict(p, x):
+    d = {"a": p * x}
+    print(d)
+    return d["a"]
+
+
+def test_printing_a_container_is_refused_with_a_hint():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="cannot be printed") as info:
+        s2sad.grad(prints_a_dict)(1.0, 2.0)
+    assert "d['W']" in str(info.value)

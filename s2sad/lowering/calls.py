@@ -27,7 +27,7 @@ from ..ir import (
     map_names,
 )
 from ..rules import REGISTRY, Primitive
-from .atoms import LocalFunction, Multiple
+from .atoms import LocalFunction, Multiple, Record
 from .methods import MethodCalls
 
 
@@ -325,7 +325,7 @@ class CallLowering(MethodCalls):
         return self.inline_gradient(parsed, steps, node, target, extra)
 
     def atom_of(self, node_or_atom):
-        if isinstance(node_or_atom, (Var, Const)):
+        if isinstance(node_or_atom, (Var, Const, Record)):
             return node_or_atom
         return self.expr(node_or_atom)
 

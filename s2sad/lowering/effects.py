@@ -18,7 +18,7 @@ from ..frontend.parse import MISSING
 from ..ir import Const, Dotted, If, Op, Var
 from ..rules import REGISTRY
 from ..rules.effects import ASSERT, DEBUGGING_CALLS, FSTRING, effect_call, is_debugging_call
-from .atoms import LocalFunction, Multiple
+from .atoms import LocalFunction, Multiple, Record
 from .folding import is_number
 
 
@@ -74,6 +74,9 @@ class EffectLowering:
         if isinstance(value, LocalFunction):
             raise self.error(UnsupportedSyntaxError, node, "a function is used as a value here",
                              "print a value the function computes")
+        if isinstance(value, Record):  # the generated code never builds the container
+            raise self.error(UnsupportedSyntaxError, node, f"a {value.describe()} cannot be "
+                             "printed or logged as a whole", "print its items: d['W'], p.w")
         return value
 
     def fstring(self, node):

@@ -17,6 +17,7 @@ from ..frontend.methods import class_attribute, defining_class, is_super_call, s
 from ..frontend.parse import MISSING, user_function
 from ..ir import Const, Dotted, Var
 from ..rules import REGISTRY
+from .atoms import Record
 from ..rules.registry import opaque
 
 # type(self), for a classmethod called through an instance: pure (dropped when unused).
@@ -46,6 +47,14 @@ class MethodCalls:
         if is_super_call(base, lambda name: MISSING if name in self.env else self.resolve(
                 name)):
             return self.super_method(func)
+        if isinstance(base, gast.Name) and isinstance(self.env.get(base.id), Record) and (
+            self.env[base.id].cls is not None
+        ):  # a dataclass or NamedTuple given as a container: its class is known
+            atom = self.env[base.id]
+            found = class_attribute(atom.cls, func.attr, True)
+            if found is None or found[0] == "class" or user_function(found[1]) is None:
+                return None  # a classmethod needs type(self), which a container is not
+            return (*found, atom.cls, atom)
         if isinstance(base, gast.Name) and base.id in self.env:
             atom = self.env[base.id]
             if not isinstance(atom, (Var, Const)) or atom not in self.classes():

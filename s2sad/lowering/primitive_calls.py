@@ -18,7 +18,7 @@ from ..frontend.parse import MISSING
 from ..ir import Const, Op, Var
 from ..rules import REGISTRY, Primitive
 from ..rules.registry import opaque
-from .atoms import LocalFunction, Multiple
+from .atoms import LocalFunction, Multiple, Record
 
 #: Methods that change their object in place: generated code never writes an existing value.
 MUTATING_METHODS = frozenset({
@@ -135,7 +135,8 @@ class PrimitiveCalls:
         args = [self.value_of(a) for a in arg_nodes]
         kwargs = [(kw.arg, self.expr(kw.value)) for kw in keywords]
         name = target or self.names.temp()
-        if any(isinstance(a, (LocalFunction, Multiple)) for a in args + [v for _, v in kwargs]):
+        if any(isinstance(a, (LocalFunction, Multiple, Record))
+               for a in args + [v for _, v in kwargs]):
             return self.emit(prim, args, kwargs, node, target)  # refused there, with its error
         self.out.append(Op(name, prim, tuple(args), tuple(kwargs), self.loc(node)))
         return Var(name)
