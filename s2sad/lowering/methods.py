@@ -17,8 +17,8 @@ from ..frontend.methods import class_attribute, defining_class, is_super_call, s
 from ..frontend.parse import MISSING, user_function
 from ..ir import Const, Dotted, Var
 from ..rules import REGISTRY
-from .atoms import Record
 from ..rules.registry import opaque
+from .atoms import Record
 
 # type(self), for a classmethod called through an instance: pure (dropped when unused).
 _TYPE_OF = opaque("type", "opaque", type)
