@@ -568,7 +568,7 @@ class _Builder:
             kinds.append("setitem")
         if depth > 0 and self.output is not None:
             kinds.append("early_return")
-        kinds.append("unpack")
+        kinds += ["unpack", "dict", "comprehension"]
         kind = self.pick(kinds)
         expr_depth = self.draw(st.integers(0, 2))
         if kind == "assign":
@@ -598,6 +598,32 @@ class _Builder:
             scope.values.update(zip(names, shapes))  # views or scalars: not owned
             self.features.add("tuple unpacking")
             return [f"{', '.join(names)} = {value}"]
+        if kind == "dict":
+            # Its items are read and updated by key like names ("d0['a']"): each a variable
+            # of the generated code, merged after branches and carried by loops.
+            name = self.new_name("d")
+            keys = ["a", "b"][:self.draw(st.integers(1, 2))]
+            shapes = [self.pick(SHAPES) for _ in keys]
+            items = ", ".join(f"'{k}': {self.expr(shape, scope, expr_depth)}"
+                              for k, shape in zip(keys, shapes))
+            scope.values.update({f"{name}['{k}']": shape for k, shape in zip(keys, shapes)})
+            self.features.add("dict")
+            return [f"{name} = {{{items}}}"]
+        if kind == "comprehension":
+            array_shape = self.pick([(2, 3), (3,), (2, 1)])
+            source = self.expr(array_shape, scope, 1)
+            row = self.new_name("row")
+            inner = scope.child()
+            inner.values[row] = array_shape[1:]
+            shape = self.pick(SHAPES)
+            value = self.expr(shape, inner, expr_depth)
+            name = self.new_name("v")
+            scope.values[name] = shape
+            if self.chance(50):
+                self.features.add("list comprehension")
+                return [f"{name} = sum([{value} for {row} in {source}])"]
+            self.features.add("generator expression")
+            return [f"{name} = sum({value} for {row} in {source})"]
         if kind == "reshape_variable":
             # Rebind a name to a value of another shape: its adjoint changes shape too.
             name = self.pick(sorted(scope.values))

@@ -516,3 +516,26 @@ def test_printing_a_container_is_refused_with_a_hint():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="cannot be printed") as info:
         s2sad.grad(prints_a_dict)(1.0, 2.0)
     assert "d['W']" in str(info.value)
+
+
+def dict_made_in_a_loop(p, n):
+    for _ in range(n):
+        d = {"a": p}
+    return d["a"]
+
+
+def dict_made_on_one_path(p, x):
+    if x > 0:
+        d = {"a": p * x}
+        return d["a"]
+    return p
+
+
+def test_a_dict_made_in_a_loop_and_read_after_it_is_refused():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="made in the loop"):
+        s2sad.grad(dict_made_in_a_loop)(1.0, 2)
+
+
+@pytest.mark.parametrize("x", [0.5, -0.5])
+def test_a_dict_made_on_one_path_only(x):
+    check_both_modes(dict_made_on_one_path, [1.3, x], 0)

@@ -146,6 +146,9 @@ class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, EffectLowering
                     self.env[name] = values[0]
                 continue
             if any(isinstance(v, Record) for v in values):
+                if any(v is None for v in values):  # made on one path only: unset after
+                    self.env.pop(name, None)
+                    continue
                 self.env[name] = self.merged_record(name, values, paths, stmt)
                 continue
             if any(isinstance(v, (LocalFunction, Multiple)) for v in values):

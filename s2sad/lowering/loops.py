@@ -125,6 +125,10 @@ class LoopLowering:
                                      "whose keys change in the loop",
                                      "give it all its keys before the loop")
                 pairs = zip(carried_name.leaves(), atom.leaves())
+            elif isinstance(atom, Record):
+                raise self.error(UnsupportedSyntaxError, node, f"{name!r} is a container "
+                                 "made in the loop and read after it",
+                                 "create it before the loop, with all its keys")
             else:
                 pairs = [(Var(carried_name), atom)]
             for slot, value in pairs:
