@@ -44,7 +44,7 @@ from .transforms.forward import forward
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
 
-MODES = ("ssa", "grad", "vjp", "vjp_batch", "jvp")
+MODES = ("ssa", "grad", "vjp", "vjp_batch", "jvp", "tangent")
 
 
 @dataclass(frozen=True)
@@ -262,13 +262,14 @@ def _leaf_params(parsed: ParsedFunction, ir: Function, trees: tuple) -> dict:
 
 def derive(ir: Function, mode: str, wrt: tuple, optimize: bool = True,
            aux: int = 0) -> Function:
-    """One derivative of `ir`: its tangent program (``"jvp"``) or an adjoint program (the
-    other modes). Both transformations take any program they produce, so derivatives of
-    derivatives are this function applied again. The last `aux` values the function returns
+    """One derivative of `ir`: its tangent program (``"jvp"``; ``"tangent"`` without the
+    outputs themselves) or an adjoint program (the other modes). Both transformations take
+    any program they produce, so derivatives of derivatives are this function applied
+    again. The last `aux` values the function returns
     are not differentiated (has_aux): an adjoint program returns them as they are, a tangent
     program returns their tangents too (the caller drops them)."""
-    if mode == "jvp":
-        result = forward(ir, wrt)
+    if mode in ("jvp", "tangent"):  # "tangent": the tangents without the outputs
+        result = forward(ir, wrt, primal_outputs=mode == "jvp")
     else:
         result = reverse(ir, AdjointSpec(wrt, mode, aux=aux))
     return run_optimizer(result) if optimize else result

@@ -155,3 +155,64 @@ def test_the_adjoint_of_repeating_a_scalar_along_an_axis():
     (cotangent,) = vjp_fn(np.array([1.0, 2.0]))
     assert cotangent == pytest.approx(6.0)  # each output reads p0 twice
     assert s2sad.jvp(_repeat_scalar, (0.3,), (1.0,))[1] == pytest.approx([2.0, 2.0])
+
+
+def _np_append_in_a_comprehension(p0):
+    v1 = sum([np.append(0.5, 0.5) for row0 in (p0 + np.zeros((2, 3)))])
+    return np.sum(p0) + np.sum(v1) * 0.0
+
+
+def test_a_module_function_named_append_is_no_list_append():
+    # np.append(...) in a loop was taken for `items.append` on a list named np: `np` became
+    # a variable carried by the loop, and the code after it called None.
+    x = np.array([1.0, 2.0, 3.0])
+    assert s2sad.grad(_np_append_in_a_comprehension)(x) == pytest.approx(np.ones(3))
+    assert s2sad.jvp(_np_append_in_a_comprehension, (x,), (np.ones(3),))[1] == 3.0
+
+
+def _dict_item_updated_in_place(p0):
+    d0 = {"a": p0}
+    d0["a"] += 0.5  # NumPy adds into p0's array: p0 changes too
+    return np.sum(p0)
+
+
+def _dict_item_multiplied_in_place(p0, p1):
+    d0 = {"a": p1}
+    d0["a"] *= 0.5
+    return p1
+
+
+def _copied_dict_item_updated_in_place(p0):
+    d = {"a": p0, "b": p0 * 2.0}
+    e = {k: v for k, v in d.items()}
+    e["a"] += 1.0
+    return np.sum(d["a"] * p0)
+
+
+def _list_item_updated_in_place(p0):
+    ys = [p0 for _ in range(2)]
+    ys[0] += 1.0
+    return np.sum(p0)
+
+
+@pytest.mark.parametrize("f", [_dict_item_updated_in_place, _dict_item_multiplied_in_place,
+                               _copied_dict_item_updated_in_place,
+                               _list_item_updated_in_place])
+def test_an_item_of_a_container_updated_in_place_is_refused(f):
+    # The item is the caller's array (or another name's): NumPy would change it, and s2sad,
+    # which computes on copies, would silently give another answer.
+    args = (np.zeros(3),) * (2 if f is _dict_item_multiplied_in_place else 1)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="in place") as info:
+        s2sad.value_and_grad(f)(*args)
+    assert "test_fuzz_findings.py" in str(info.value)
+
+
+def _new_list_item_updated(p0):
+    ys = [p0 * 2.0 for _ in range(2)]
+    ys[0] += 1.0
+    return np.sum(ys[0])
+
+
+def test_an_item_of_a_new_list_may_be_updated():
+    value, g = s2sad.value_and_grad(_new_list_item_updated)(np.ones(2))
+    assert value == 6.0 and g == pytest.approx([2.0, 2.0])

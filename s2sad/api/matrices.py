@@ -225,7 +225,10 @@ def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None
     target = bound_target(f)
     if target is not None:
         return target.rebind(hessian(target.function, target.names(wrt)))
-    jac = jacobian(grad(f, wrt), wrt, mode="forward")
+    gradient = grad(f, wrt)
+    # The tangent program of the gradient program, without the gradient: each column of the
+    # Hessian is one forward-over-reverse pass, the gradient itself computed once.
+    tangents = build(gradient, "tangent", wrt)
 
     def hess(*args, **kwargs):
         """The Hessian of f at `args` with respect to `wrt`."""
@@ -233,9 +236,25 @@ def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None
         built = build(f, "grad", wrt)  # built already by grad(f, wrt) above
         values = guarded(lambda: built.bind(args, kwargs))
         try:
-            return jac(*args, **kwargs)
+            return _hessian(gradient, tangents, isinstance(wrt, (tuple, list)), values, args,
+                            kwargs)
         except (TypeError, IndexError, NonDifferentiableError) as err:
             reraise_diagnosed(built, unwrap(f), args, kwargs, values, err)
             raise
 
     return hess
+
+
+def _hessian(gradient, tangents, several: bool, values, args, kwargs):
+    """The Hessian's blocks, column by column of the tangent program `tangents`."""
+    inputs = [values[p] for p in tangents.wrt_positions]
+    grads = gradient(*args, **kwargs)
+    outputs = [np.asarray(g) for g in (grads if several else (grads,))]
+    if any(np.size(x) == 0 for x in inputs):
+        blocks = [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
+            _float_dtype(o), _float_dtype(x))) for x in inputs] for o in outputs]
+    else:
+        run = tangents.function
+        blocks = _columns(lambda *a: (*outputs, *run(*a)), values, inputs, outputs)
+    result = _assembled(blocks, inputs, outputs, not several, several)
+    return separated(result, args, kwargs, values)

@@ -207,12 +207,16 @@ def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
     vs = [built.seed(d, values[i], f"the direction of {built.params[i]!r}")
           for i, d in enumerate(vs)]
     gradient = grad(f, positions if several else 0)
+    # The tangent program of the gradient program, without the gradient itself: computing
+    # it would be dead work (one forward-over-reverse pass, nothing else).
+    tangents = build(gradient, "tangent", positions)
     try:
-        _, tangent = jvp(gradient, (*xs, *args), (*vs, *held))
+        result = tangents.function(*values, *vs)
     except (TypeError, IndexError, NonDifferentiableError) as err:
         reraise_diagnosed(built, unwrap(f), (*xs, *args), {}, values, err)
         raise
-    return separated(tangent, x, v, args)
+    result = matched_all(result, [values[i] for i in positions])
+    return separated(tuple(result) if several else result[0], x, v, args)
 
 
 def _bound_vjp(target: BoundTarget, args, wrt, has_aux: bool = False):

@@ -89,10 +89,22 @@ class _Aliasing:
             return self.sources(node.body) | self.sources(node.orelse)
         if isinstance(node, (gast.List, gast.Tuple)):  # a new list holding its items
             return {id(node)} | _items(*(self.sources(e) for e in node.elts))
+        if isinstance(node, gast.Dict):  # a new dict holding its values
+            return {id(node)} | _items(*(self.sources(v) for v in node.values))
+        if isinstance(node, (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)):
+            # A new container whose items may be the items (or rows) of what it iterates, or
+            # any value its expression names.
+            held = [{_whole(t[1]) if _is_item(t) else t for t in self.sources(g.iter)}
+                    for g in node.generators]
+            element = node.value if isinstance(node, gast.DictComp) else node.elt
+            return {id(node)} | _items(*held, self.sources(element))
         if isinstance(node, gast.Call):
             func = node.func
             if isinstance(func, gast.Attribute) and func.attr == "pop":  # items.pop()
                 return {t[1] for t in self.sources(func.value) if _is_item(t)}
+            if isinstance(func, gast.Attribute) and func.attr in ("items", "values", "copy"):
+                # d.items(), d.copy(): new containers holding the same values
+                return {id(node)} | {t for t in self.sources(func.value) if _is_item(t)}
             if isinstance(func, gast.Attribute) and func.attr in _VIEW_FUNCTIONS:
                 if self.is_module_function(func):  # np.reshape(x, ...)
                     return self.sources(node.args[0]) if node.args else set()
@@ -147,11 +159,16 @@ class _Aliasing:
                 return True
         return False
 
-    def write(self, name, stmt):
-        """An in-place write to `name` at `stmt`: reject it if it would change another name.
-        (Appending to a list writes the list, not its items.)"""
-        mine = {t for t in self.tokens(name)
-                if not (isinstance(t, tuple) and t[0] in ("scalar", "item"))}
+    def write(self, name, stmt, items=()):
+        """An in-place write to `name` at `stmt` (and to the memory of `items`, tokens of the
+        values a list or dict holds): reject it if it would change another name. (Appending
+        to a list writes the list, not its items.)"""
+        def written(tokens):
+            return {t for t in tokens if not (isinstance(t, tuple) and t[0] in ("scalar",
+                                                                              "item"))}
+
+        own, in_items = written(self.tokens(name)), written(items)
+        mine = own | in_items
         if not mine:
             return
         for other, theirs in self.state.items():
@@ -159,8 +176,10 @@ class _Aliasing:
             held = {t[1] for t in theirs if _is_item(t)}
             if other == name or not self.read_later(other, stmt):
                 continue
-            if any(_overlap(m, t) for m in mine for t in theirs):
+            if any(_overlap(m, t) for m in own for t in theirs):
                 self.fail(name, other, stmt)
+            if any(_overlap(m, t) for m in in_items for t in theirs):
+                self.fail(name, other, stmt, item=True)
             if any(_overlap(m, t) for m in mine for t in held):
                 self.fail(name, other, stmt, in_list=True)
         for token in map(_whole, mine):
@@ -171,7 +190,7 @@ class _Aliasing:
             if isinstance(token, tuple) and token[0] == "param" and self.external_params:
                 self.fail(name, token[1], stmt, outer=True)
 
-    def fail(self, name, other, stmt, outer=False, in_list=False):
+    def fail(self, name, other, stmt, outer=False, in_list=False, item=False):
         made = self.origin.get(name)
         if in_list:
             message = (f"this writes into {name!r} in place, and the list {other!r}, read "
@@ -206,6 +225,9 @@ class _Aliasing:
             hint = f"write '{name} = {source}.copy()', or operate on {other!r} directly"
             if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
                 hint += f"\n(for numbers, '{name} = {name} {_OPS.get(type(stmt.op), '+')} ...')"
+            elif item:  # d["a"] += v on an array the dict holds: give the item a new value
+                item = _source(stmt.target)
+                hint = f"write '{item} = {item} {_OPS.get(type(stmt.op), '+')} ...' instead"
         raise UnsupportedSyntaxError(message, self.parsed.location(stmt), hint)
 
     # ------------------------------------------------------------------ statements
@@ -228,7 +250,11 @@ class _Aliasing:
         elif isinstance(stmt, gast.AugAssign):
             target = stmt.target
             name = target.value.id if isinstance(target, gast.Subscript) else target.id
-            self.write(name, stmt)
+            # d["a"] += v on an array held by a dict or list updates that array in place:
+            # every name sharing it sees the change.
+            held = {t[1] for t in self.sources(target.value) if _is_item(t)} if isinstance(
+                target, gast.Subscript) else set()
+            self.write(name, stmt, held)
             if isinstance(target, gast.Name) and all(
                 isinstance(t, tuple) and t[0] == "scalar" for t in self.tokens(name)
             ):  # a number plus something: a new value (an array if the other one is)

@@ -39,7 +39,14 @@ def _forward_closure(body, seeds: set, through_opaque: bool) -> set:
         for stmt in statements:
             if isinstance(stmt, Op):
                 passes = stmt.prim.differentiable or through_opaque and is_opaque(stmt)
-                if passes and any(isinstance(a, Var) and a.name in active for a in stmt.args):
+                # An argument that only supplies a shape (unbroadcast's `like`) carries no
+                # derivative into the result: with only such arguments active, the result's
+                # derivative is zero, and it is not active (a symbolic zero).
+                if passes and any(
+                    isinstance(a, Var) and a.name in active
+                    and (through_opaque or _carries_derivative(stmt, position))
+                    for position, a in enumerate(stmt.args)
+                ):
                     active.add(stmt.target)
             elif isinstance(stmt, Copy):
                 if isinstance(stmt.value, Var) and stmt.value.name in active:

@@ -73,6 +73,7 @@ class LoopLowering:
                 elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and (
                     node.func.attr in ("append", "pop")
                     and isinstance(node.func.value, gast.Name)
+                    and self.static_object(node.func.value) is MISSING  # not np.append(...)
                 ):
                     name = node.func.value.id
                 if name is not None and name not in names:

@@ -250,6 +250,10 @@ def _boolean_index(index) -> bool:
 
 def setitem(x, index, v):
     """A copy of `x` with ``x[index] = v`` (generated code never writes an existing array)."""
+    if type(x) is list:  # items[0] = v on a list: a new list holding the same other items
+        out = list(x)
+        out[index] = v
+        return out
     out = np.array(x, dtype=np.result_type(x, v, 1.0) if np.ndim(x) else None, copy=True)
     out[index] = v
     return out

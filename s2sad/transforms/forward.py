@@ -198,8 +198,11 @@ class _Tangent:
         return block
 
 
-def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
-    """The tangent program of `fn`: returns the outputs followed by their tangents."""
+def forward(fn: Function, wrt: tuple, name: str | None = None,
+            primal_outputs: bool = True) -> Function:
+    """The tangent program of `fn`: returns the outputs followed by their tangents (only the
+    tangents without `primal_outputs`: what `fn` computes for its outputs alone, such as
+    the gradient in a Hessian-vector product, is then dead code)."""
     names = NameSource.for_function(fn)
     ret = fn.body[-1]
     primal = fn.body[:-1]
@@ -220,6 +223,7 @@ def forward(fn: Function, wrt: tuple, name: str | None = None) -> Function:
             zero = names.temp()
             tan.out.append(Op(zero, REGISTRY.by_name["zeros_like"], (atom,)))
             outputs.append(Var(zero))
-    body = tan.out + [Return(tuple(ret.values) + tuple(outputs), True, ret.loc)]
+    values = (tuple(ret.values) if primal_outputs else ()) + tuple(outputs)
+    body = tan.out + [Return(values, True, ret.loc)]
     return Function(name or fn.name + "_jvp", params, body, (), source_names=names.taken,
                     globals_used=fn.globals_used, ssa=False)
