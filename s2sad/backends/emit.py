@@ -231,19 +231,18 @@ def stmt_nodes(stmt, backend: Backend = NUMPY) -> list:
     if isinstance(stmt, Break):
         return [ast.Break()]
     if isinstance(stmt, Push):
+        # A flat tape: the values one after the other (``_stack.extend((s, t1))``), never a
+        # tuple per trip, whose header would cost more memory than two floats.
         values = [atom_expr(v) for v in stmt.values]
-        item = values[0] if len(values) == 1 else ast.Tuple(elts=values, ctx=ast.Load())
-        call = ast.Call(func=ast.Attribute(value=_load(stmt.stack), attr="append",
+        method, item = ("append", values[0]) if len(values) == 1 else (
+            "extend", ast.Tuple(elts=values, ctx=ast.Load()))
+        call = ast.Call(func=ast.Attribute(value=_load(stmt.stack), attr=method,
                                              ctx=ast.Load()), args=[item], keywords=[])
         return [ast.Expr(value=call)]
-    if isinstance(stmt, Pop):
-        call = ast.Call(func=ast.Attribute(value=_load(stmt.stack), attr="pop",
-                                             ctx=ast.Load()), args=[], keywords=[])
-        if len(stmt.targets) == 1:
-            target = _store(stmt.targets[0])
-        else:
-            target = ast.Tuple(elts=[_store(t) for t in stmt.targets], ctx=ast.Store())
-        return [ast.Assign(targets=[target], value=call, type_comment=None, lineno=0)]
+    if isinstance(stmt, Pop):  # the values of a push, last first
+        return [ast.Assign(targets=[_store(target)], value=ast.Call(
+            func=ast.Attribute(value=_load(stmt.stack), attr="pop", ctx=ast.Load()), args=[],
+            keywords=[]), type_comment=None, lineno=0) for target in reversed(stmt.targets)]
     raise TypeError(f"cannot emit {stmt!r}")
 
 

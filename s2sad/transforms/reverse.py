@@ -11,7 +11,7 @@ in-place update, so caller arrays are never written). Adjoints are named after t
 Control flow stays structured. A branch is replayed by testing the same condition again (it is
 never overwritten, or it is restored from the loop's stack). A loop is replayed backwards: in
 the forward sweep each iteration pushes the values its reverse needs and that the loop
-overwrites onto an explicit stack (one tuple per iteration, so O(N) for N trips), and the
+overwrites onto an explicit stack (the values of each iteration, so O(N) for N trips), and the
 reverse loop pops them; a loop that may ``break`` (and every ``while``) also counts its trips.
 
 Strong zeros where they are needed only. Some rules send back an adjoint that may be inf where

@@ -9,7 +9,7 @@ def comprehension_loss_grad(w, xs, ys):
         t2 = w * x
         t3 = np.tanh(t2)
         preds_2 = list_append(preds, t3)
-        _stack_1.append((preds_2, t3, x))
+        _stack_1.extend((preds_2, t3, x))
         preds = preds_2
     total = 0
     t4 = len(preds)
@@ -21,13 +21,14 @@ def comprehension_loss_grad(w, xs, ys):
         t7 = p - y
         t8 = t7 ** 2
         total_2 = total + t8
-        _stack.append((p, t7))
+        _stack.extend((p, t7))
         total = total_2
     # reverse sweep
     total_1_bar = scalar_seed(total)
     preds_1_bar = zeros_like(preds)
     for i_1 in reversed(range(t6)):
-        p, t7 = _stack.pop()
+        t7 = _stack.pop()
+        p = _stack.pop()
         total_2_bar = total_1_bar
         total_1_bar = total_2_bar
         t9 = total_2_bar * 2.0
@@ -37,7 +38,9 @@ def comprehension_loss_grad(w, xs, ys):
         preds_1_bar = preds_1_bar + t11
     w_bar = zeros_like(w)
     for i in reversed(range(t1)):
-        preds_2, t3, x = _stack_1.pop()
+        x = _stack_1.pop()
+        t3 = _stack_1.pop()
+        preds_2 = _stack_1.pop()
         preds_2_bar = preds_1_bar
         preds_2_bar = unbroadcast(preds_2_bar, preds_2)
         preds_1_bar = preds_2_bar[:-1]
