@@ -100,11 +100,15 @@ def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None
     return _grad_function(f, wrt, with_value=True)
 
 
-def _tree_function(f, wrt, has_aux: bool, with_value: bool):
-    """A gradient function that takes every call through trees.tree_grad (has_aux)."""
+def _tree_function(f, wrt, has_aux: bool, with_value: bool, error=None):
+    """A gradient function that takes every call through trees.tree_grad (has_aux, or a
+    function whose derivative needs its arguments' structure: then `error`, for a call
+    without containers)."""
     fn = unwrap(f)
 
     def call(*args, **kwargs):
+        if error is not None and not containers_in(args, kwargs):
+            raise error.with_traceback(None)
         return guarded(lambda: tree_grad(f, wrt, has_aux, with_value, args, kwargs))
 
     functools.update_wrapper(call, fn)
@@ -136,7 +140,7 @@ def _grad_function(f, wrt, with_value: bool):
             raise
         # p.w, d.items() of a parameter that is a container when called (a pytree): known
         # only at the call; without containers, the call raises this error.
-        return _deferred(f, wrt, with_value, error)
+        return _tree_function(f, wrt, False, with_value, error)
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
     table = _gradients_of(f)
     if table is None:
@@ -148,22 +152,6 @@ def _grad_function(f, wrt, with_value: bool):
         wrapper = _new_grad_function(f, wrt, with_value, built)
         table[key] = (built, wrapper)
         return wrapper
-
-
-def _deferred(f, wrt, with_value: bool, error):
-    """A gradient function for a call with containers; `error` for any other call."""
-    fn = unwrap(f)
-
-    def call(*args, **kwargs):
-        if not containers_in(args, kwargs):
-            raise error.with_traceback(None)
-        return guarded(lambda: tree_grad(f, wrt, False, with_value, args, kwargs))
-
-    functools.update_wrapper(call, fn)
-    call.__dict__.pop(loader.TABLE, None)
-    del call.__wrapped__
-    call.__s2sad_made__ = "value_and_grad" if with_value else "grad"
-    return call
 
 
 def _new_grad_function(f, wrt, with_value: bool, built):

@@ -80,15 +80,20 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
 def _tree_vjp(f, args, wrt, has_aux: bool, everything: bool):
     """vjp through trees.tree_vjp; with the default wrt, one entry per argument."""
     result = tree_vjp(f, args, wrt, has_aux)
-    if not everything:
-        return result
-    vjp_fn = result[1]
+    return _by_argument(result, wrt, len(args)) if everything else result
 
-    def by_argument(cotangent):
-        by_position = dict(zip(wrt, vjp_fn(cotangent)))
-        return tuple(by_position.get(i) for i in range(len(args)))
 
-    return (result[0], by_argument, *result[2:])
+def _by_argument(result: tuple, wrt: tuple, n: int) -> tuple:
+    """`result` of a vjp whose vjp_fn gives one entry per position in `wrt`, with a vjp_fn
+    giving one entry per argument instead (None for those not in `wrt`)."""
+    inner = result[1]
+
+    def vjp_fn(cotangent):
+        """The cotangents of the arguments for `cotangent`, which has the output's shape."""
+        by_position = dict(zip(wrt, inner(cotangent)))
+        return tuple(by_position.get(i) for i in range(n))
+
+    return (result[0], vjp_fn, *result[2:])
 
 
 def _cotangents(built, cotangent) -> tuple:
@@ -226,16 +231,7 @@ def _bound_vjp(target: BoundTarget, args, wrt, has_aux: bool = False):
                     and i < len(target.own))
     result = vjp(target.function, *target.positional(args), wrt=target.names(wrt),
                  has_aux=has_aux)
-    if not everything:
-        return result
-    inner = result[1]
-
-    def vjp_fn(cotangent):
-        """The cotangents of the arguments for `cotangent`, which has the output's shape."""
-        by_position = dict(zip(wrt, inner(cotangent)))
-        return tuple(by_position.get(i) for i in range(len(args)))
-
-    return (result[0], vjp_fn, *result[2:])
+    return _by_argument(result, wrt, len(args)) if everything else result
 
 
 def _bound_jvp(target: BoundTarget, primals, tangents, has_aux: bool = False):

@@ -162,22 +162,27 @@ def refuse_missing_rules(body, wrt, active: set) -> None:
             unique.append(op)
     error = MissingRuleError(_message(unique), unique[0].loc, _HINT,
                              also=[(op.loc, _describe(op)) for op in unique[1:]])
-    # p.w, d.items() read off a differentiated parameter: it may be a container when called
-    # (a pytree), whose structure makes them readable (the API builds again then).
+    error.on_parameters = _read_off_parameters(body, wrt, unique)
+    raise error
+
+
+def _read_off_parameters(body, wrt, ops) -> bool:
+    """Whether every op of `ops` reads a field or a method off a differentiated parameter
+    (``p.w``, ``d.items()``) or an item of one (``for layer in layers: layer.w``): the
+    parameter may be a container when called (a pytree), whose structure makes them
+    readable, and the API builds again then."""
     items = {stmt.target: stmt.args[0] for stmt in walk(body) if isinstance(stmt, Op)
              and stmt.prim.name == "getitem" and isinstance(stmt.args[0], Var)}
 
-    def of_parameter(atom) -> bool:  # p, or an item of p (for layer in layers: layer.w)
+    def of_parameter(atom) -> bool:
         seen = set()
         while isinstance(atom, Var) and atom.name in items and atom.name not in seen:
             seen.add(atom.name)
             atom = items[atom.name]
         return isinstance(atom, Var) and atom.name in wrt
 
-    error.on_parameters = all(
-        op.prim.form in ("opaque_attribute", "opaque_method") and op.args
-        and of_parameter(op.args[0]) for op in unique)
-    raise error
+    return all(op.prim.form in ("opaque_attribute", "opaque_method") and op.args
+               and of_parameter(op.args[0]) for op in ops)
 
 
 # Parameters that only take integers or index objects, whose derivative is zero by nature.
