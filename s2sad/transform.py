@@ -68,6 +68,9 @@ class Request:
     trees: tuple = ()
     # The output is ``(value, aux)`` and only `value` is differentiated (has_aux=True).
     has_aux: bool = False
+    # Parameters the code may take to be scalars: it is built for calls that give them
+    # Python floats (a specialisation: no adjoint of theirs is summed down to their shape).
+    scalars: tuple = ()
 
     def __post_init__(self):
         get_backend(self.backend)
@@ -75,7 +78,7 @@ class Request:
     def key(self) -> tuple:
         trees = tuple((name, tree.signature()) for name, tree in self.trees)
         return (self.mode, self.wrt, self.optimize, self.steps, self.backend, trees,
-                self.has_aux)
+                self.has_aux, self.scalars)
 
     def classes(self) -> list:
         """The NamedTuple and dataclass classes of `trees`, in order (see pytree.to_data)."""
@@ -297,6 +300,8 @@ def generate(parsed: ParsedFunction, request: Request) -> Generated:
 
 def _generate(parsed: ParsedFunction, request: Request) -> Generated:
     ir = lower(parsed, trees=request.trees)
+    if request.scalars:
+        ir = ir.replace(scalar_params=frozenset(request.scalars) & set(ir.params))
     flat = _leaf_params(parsed, ir, request.trees)
 
     def leaves(wrt):

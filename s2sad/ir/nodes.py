@@ -252,6 +252,9 @@ class Function:
     # The structure of the output when it holds containers (an s2sad.pytree.TreeDef): the
     # Return lists its leaves. None: the output is one value, or a flat tuple of them.
     out_tree: object = None
+    # Parameters known to be scalars (the code is built for calls that give them floats):
+    # the shape analysis takes them as 0-d, so no adjoint of theirs needs summing down.
+    scalar_params: frozenset = frozenset()
 
     def replace(self, **changes) -> Function:
         return dataclasses.replace(self, **changes)

@@ -66,8 +66,9 @@ def _broadcasts_its_operands(prim) -> bool:
 
 
 class _Analysis:
-    def __init__(self, params, assigned_names):
-        self.shapes: dict = {p: frozenset([frozenset([p])]) for p in params}
+    def __init__(self, params, assigned_names, scalars=frozenset()):
+        self.shapes: dict = {p: SCALAR if p in scalars else frozenset([frozenset([p])])
+                             for p in params}
         self.known = set(params) | set(assigned_names)
         self.changed = False
 
@@ -128,7 +129,7 @@ def _reduces_everything(op: Op) -> bool:
 
 def shapes_of(fn) -> dict:
     """Each name of `fn` mapped to the description of its shape (None: unknown)."""
-    analysis = _Analysis(fn.params, assigned(fn.body))
+    analysis = _Analysis(fn.params, assigned(fn.body), fn.scalar_params)
     analysis.changed = True
     while analysis.changed:
         analysis.changed = False

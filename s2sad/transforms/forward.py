@@ -143,7 +143,9 @@ class _Tangent:
         value = stmt.value
         if isinstance(value, Var) and value.name in self.active:
             tangent = Var(self.name_for(value.name))
-        else:  # an active variable given an inactive value (s = 0.0 before a loop)
+        elif isinstance(value, Const) and type(value.value) in (int, float):
+            tangent = Const(0.0)  # s = 0.0 before a loop: its tangent starts at 0.0
+        else:  # an active variable given an inactive value
             tangent = Var(self._emit(REGISTRY.by_name["zeros_like"], (value,), stmt))
         self.out.append(Copy(self.name_for(stmt.target), tangent, stmt.loc))
 
@@ -226,4 +228,4 @@ def forward(fn: Function, wrt: tuple, name: str | None = None,
     values = (tuple(ret.values) if primal_outputs else ()) + tuple(outputs)
     body = tan.out + [Return(values, True, ret.loc)]
     return Function(name or fn.name + "_jvp", params, body, (), source_names=names.taken,
-                    globals_used=fn.globals_used, ssa=False)
+                    globals_used=fn.globals_used, ssa=False, scalar_params=fn.scalar_params)
