@@ -37,6 +37,7 @@ from .loading.diskcache import CacheWarning
 from .loading.loader import clear_cache
 from .rules.user import defjvp, defvjp, primitive
 from .runtime import stop_gradient
+from .runtime.checkpoints import checkpoint
 from .version import __version__ as __version__
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "StaleSourceError",
     "UnsupportedSyntaxError",
     "check_grad",
+    "checkpoint",
     "clear_cache",
     "defjvp",
     "defvjp",

@@ -185,6 +185,9 @@ class For(Stmt):
     reverse: bool = False
     limit: Atom | None = None
     orelse: list = field(default_factory=list)
+    # s2sad.checkpoint(range(...), every): the reverse sweep recomputes stretches of `every`
+    # trips (0: about √n) from the state saved at their start (transforms/checkpoint.py).
+    checkpoint: int | None = None
     SPEC: ClassVar[tuple] = (("target", "target"), ("bounds", "atoms"), ("limit", "atom"),
                              ("body", "block"), ("orelse", "block"))
 

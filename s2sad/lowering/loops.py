@@ -25,6 +25,7 @@ from ..ir import (
 )
 from ..pytree import leaf_names
 from ..rules import REGISTRY
+from ..runtime import checkpoints
 from .atoms import LocalFunction, Multiple, Record
 from .iterables import LoopHeader
 
@@ -164,6 +165,7 @@ class LoopLowering:
         return body
 
     def stmt_For(self, stmt):
+        stmt, checkpoint = self.checkpointed(stmt)
         bounds, reverse, limit, elements = self.loop_range(stmt)
         target = stmt.target
         names = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
@@ -184,7 +186,37 @@ class LoopLowering:
         body = self.loop_body(stmt, carried, prologue)
         orelse = self.loop_else(stmt, carried)
         self.out.append(For(index, bounds, body, self.parsed.location(stmt), reverse, limit,
-                            orelse))
+                            orelse, checkpoint))
+
+    def checkpointed(self, stmt):
+        """``for i in s2sad.checkpoint(range(n), every=k)``: the loop over the range, and its
+        checkpoint interval (0: about √n; None for a loop without the marker)."""
+        call = stmt.iter
+        if not (isinstance(call, gast.Call) and self._called(call) is checkpoints.checkpoint):
+            return stmt, None
+        hint = "write: for i in s2sad.checkpoint(range(n)) or s2sad.checkpoint(range(n), every=k)"
+        every = call.args[1:] + [kw.value for kw in call.keywords if kw.arg == "every"]
+        if len(call.args) < 1 or len(every) > 1 or any(kw.arg != "every" for kw in
+                                                       call.keywords):
+            raise self.error(UnsupportedSyntaxError, call, "bad arguments for s2sad.checkpoint",
+                             hint)
+        interval = 0
+        if every:
+            value = self.expr(every[0])
+            if not (isinstance(value, Const) and (value.value is None or isinstance(
+                    value.value, int) and not isinstance(value.value, bool)
+                    and value.value > 0)):
+                raise self.error(UnsupportedSyntaxError, every[0], "the interval of "
+                                 "s2sad.checkpoint must be a positive int written in the code",
+                                 hint)
+            interval = value.value or 0
+        inner = call.args[0]
+        if self._called(inner) is not range or not isinstance(stmt.target, gast.Name):
+            raise self.error(UnsupportedSyntaxError, inner, "s2sad.checkpoint takes a range "
+                             "(the loop's trips are counted to place the saved states)", hint)
+        return gast.copy_location(gast.For(target=stmt.target, iter=inner, body=stmt.body,
+                                           orelse=stmt.orelse, type_comment=None),
+                                  stmt), interval
 
     def loop_else(self, loop, carried) -> list:
         """The ``else`` block of `loop`, run when it ends without ``break``: it starts from

@@ -66,3 +66,15 @@ nondiff("scalar_seed", "scalar_seed", rt.scalar_seed).pure = False
 nondiff("stop_gradient", "stop_gradient", rt.stop_gradient)
 nondiff("transpose_inverse", "transpose_inverse", rt.transpose_inverse)
 nondiff("reduced_size", "reduced_size", rt.reduced_size, params=(("axis", None),))
+
+# Loop checkpointing (runtime/checkpoints.py): the stretches a checkpointed range is cut into.
+nondiff("checkpoint_every", "checkpoint_every", rt.checkpoints.checkpoint_every,
+        argnames=("start", "stop", "step", "every"))
+nondiff("segment_count", "segment_count", rt.checkpoints.segment_count,
+        argnames=("start", "stop", "step", "every"))
+nondiff("segment_start", "segment_start", rt.checkpoints.segment_start,
+        argnames=("start", "step", "every", "segment"))
+nondiff("segment_stop", "segment_stop", rt.checkpoints.segment_stop,
+        argnames=("start", "stop", "step", "every", "segment"))
+nondiff("segment_begins", "segment_begins", rt.checkpoints.segment_begins,
+        argnames=("index", "start", "step", "every"))

@@ -394,7 +394,16 @@ HELPERS = {
 }
 
 # Each family of rules keeps its helpers in a submodule of its own; generated code sees them all.
-from . import elementwise, fft, linalg, products, reductions, shape, special  # noqa: E402
+from . import (  # noqa: E402
+    checkpoints,
+    elementwise,
+    fft,
+    linalg,
+    products,
+    reductions,
+    shape,
+    special,
+)
 
-for _family in (elementwise, fft, linalg, products, reductions, shape, special):
+for _family in (checkpoints, elementwise, fft, linalg, products, reductions, shape, special):
     HELPERS.update(_family.HELPERS)

@@ -33,6 +33,7 @@ from ..ir import (
 )
 from ..ir.shapes import same_shape
 from ..rules import REGISTRY
+from .checkpoint import carried_state, checkpointed, refuse_unless_plain
 
 
 def _assigned_outside(body, compound) -> set:
@@ -230,6 +231,13 @@ class ControlFlow:
             body = self._saving(body, stack, saved, local)
         forward_loop = stmt.replace(body=body)
         reverse_body = ([Pop(stack, tuple(saved))] if stack else []) + body_rev
+        if isinstance(stmt, For) and stmt.checkpoint is not None:
+            refuse_unless_plain(stmt, needs_trips)
+            self.out.extend(inits)
+            if not body_rev:
+                return forward_before + [forward_loop.replace(checkpoint=None)]
+            return forward_before + checkpointed(self, stmt, body, reverse_body,
+                                                 carried_state(stmt, local))
         if isinstance(stmt, For):
             reverse_loop = stmt.replace(body=reverse_body, reverse=not stmt.reverse,
                                         limit=Var(trips) if trips else stmt.limit)
