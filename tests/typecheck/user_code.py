@@ -59,6 +59,18 @@ def stops(x: Vector) -> Any:
     return np.sum(x * s2sad.stop_gradient(x))
 
 
+def looped(x: float, n: int) -> float:
+    s = x
+    for _ in s2sad.checkpoint(range(n), every=2):
+        s = s * 0.5 + x
+    return s
+
+
+def with_aux(params: dict[str, Vector], x: Vector) -> tuple[Any, dict[str, Any]]:
+    h = np.tanh(params["W"] @ x)
+    return np.sum(h * h), {"hidden": h}
+
+
 class Model:
     def __init__(self, scale: float) -> None:
         self.scale = scale
@@ -116,6 +128,13 @@ def tools(w: Vector, x: Vector, y: Vector) -> list[Any]:
                         energy.jvp((w, 3.0), (w, 0.0)), energy.source(wrt="k"),
                         s2sad.jacobian(model.predict)(w),
                         s2sad.grad(functools.partial(loss, w))(x, y)]
+    params = {"W": np.eye(2)}
+    found += [s2sad.grad(looped)(0.3, 5), s2sad.grad(with_aux, has_aux=True)(params, w),
+              s2sad.value_and_grad(with_aux, has_aux=True)(params, w),
+              s2sad.vjp(with_aux, params, w, has_aux=True)[2],
+              s2sad.jvp(with_aux, (params, w), (params, None), has_aux=True)[2],
+              s2sad.jacobian(with_aux, wrt=1, has_aux=True)(params, w),
+              s2sad.source(with_aux, args=(params, w))]
     try:
         s2sad.grad(loss, wrt=0, argnums=1)
     except s2sad.S2sadError as error:
