@@ -43,3 +43,13 @@ def chosen_wrt(caller: str, **spellings: Wrt | None) -> Wrt | None:
     if given:
         return given[0][1]
     return 0 if any(value is FIRST for value in spellings.values()) else None
+
+
+def wrt_of(caller: str, wrt: Wrt | None, argnums: Wrt | None, argnum: Wrt | None
+           ) -> Wrt | None:
+    """:func:`chosen_wrt` for the usual order of spellings (``wrt=``, ``argnums=``,
+    ``argnum=``), without building its dicts when only `wrt` can have been given: it runs
+    on every call of ``s2sad.grad(f)(x)``."""
+    if argnums is None and argnum is None:
+        return 0 if wrt is FIRST else wrt
+    return chosen_wrt(caller, wrt=wrt, argnums=argnums, argnum=argnum)

@@ -15,10 +15,11 @@ import inspect
 import json
 import threading
 import types
+from types import FunctionType
 
 import numpy as np
 
-from ..backends import Backend
+from ..backends import BACKENDS, Backend
 from ..errors import (
     InternalError,
     S2sadError,
@@ -49,6 +50,8 @@ from .wrapped import wrapper_of
 def unwrap(f):
     """The function an ``@s2sad.differentiate`` object stands for, or the Python function
     standing for a NumPy function (np.tanh, see wrapped.py); anything else as it is."""
+    if type(f) is FunctionType:  # the common case, without a failing getattr
+        return f.__dict__.get("__s2sad_function__") or f
     return getattr(f, "__s2sad_function__", None) or wrapper_of(f) or f
 
 
@@ -70,6 +73,8 @@ def guarded(call):
 def backend_name(backend) -> str:
     """The name of the registered backend `backend` (a name or a Backend; None: the
     default). An unknown one is an S2sadError whose hint lists the known ones."""
+    if type(backend) is str and backend in BACKENDS:  # per call: no closure, no try
+        return BACKENDS[backend].name
     name = backend.name if isinstance(backend, Backend) else backend
     return guarded(lambda: get_backend(name).name)
 
@@ -103,8 +108,9 @@ def cache_key(parsed, request: Request, namespace: dict, callee_sources) -> tupl
             tuple(sorted((k, describe(v)) for k, v in namespace.items())))
 
 
-# loader.function_cache(fn)["recent"]: {(mode, wrt, optimize, steps, backend): (code object,
-# [(globals, name, object)], Built)}: taking the same derivative again skips reading and
+# loader.function_cache(fn)["recent"]: {(mode, wrt, optimize, steps, backend): Built}, each
+# Built holding what still_valid checks (the code object, closure value ids, the rules
+# version, [(globals, name, object)]): taking the same derivative again skips reading and
 # parsing the source while nothing it used changed. Kept on fn: the builds refer to fn's module.
 
 
@@ -119,13 +125,21 @@ def _cells(fn) -> tuple:
     return tuple(ids)
 
 
-def _still_valid(fn, entry) -> bool:
-    code, checks, built = entry
-    if getattr(fn, "__code__", None) is not code or built.cells != _cells(fn):
+def still_valid(built) -> bool:
+    """Whether `built` is still what :func:`build` gives for its key: the function's code,
+    its closure values, the globals the code read and the user rules are those it was built
+    from. Cheap identity checks: the API runs this on every call of ``grad(f)(x)``."""
+    fn = built.fn
+    if fn is None or getattr(fn, "__code__", None) is not built.code:
         return False
     if built.rules_version != user_rules.RULES_VERSION:
         return False
-    return all(scope.get(name) is obj for scope, name, obj in checks)
+    if (_cells(fn) if getattr(fn, "__closure__", None) else ()) != built.cells:
+        return False
+    for scope, name, obj in built.checks:
+        if scope.get(name) is not obj:
+            return False
+    return True
 
 
 def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tuple = (),
@@ -151,21 +165,22 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tupl
         return build_now(fn, mode, wrt, optimize, steps, backend, options)
     table = loader.function_cache(fn)
     recent = table.setdefault("recent", {}) if table is not None else {}
-    entry = recent.get(memo_key)
-    if entry is not None and _still_valid(fn, entry):
-        return entry[2]
+    built = recent.get(memo_key)
+    if built is not None and still_valid(built):
+        return built
     # One build per key at a time, so that every thread gets the same Built (and grad the
     # same gradient function).
     with loader.key_lock(("api", id(fn), memo_key)):
-        entry = recent.get(memo_key)
-        if entry is not None and _still_valid(fn, entry):
-            return entry[2]
+        built = recent.get(memo_key)
+        if built is not None and still_valid(built):
+            return built
         built = build_now(fn, mode, wrt, optimize, steps, backend, options)
         built.rules_version = user_rules.RULES_VERSION
         built.cells = _cells(fn)
-        checks = [(origin, name, built.namespace[name])
-                  for name, origin in built.origins.items() if name in built.namespace]
-        recent[memo_key] = (getattr(fn, "__code__", None), checks, built)
+        built.code = getattr(fn, "__code__", None)
+        built.checks = [(origin, name, built.namespace[name])
+                        for name, origin in built.origins.items() if name in built.namespace]
+        recent[memo_key] = built
         return built
 
 

@@ -48,6 +48,8 @@ class Built:
         self.origins: dict = {}
         self.rules_version = None
         self.cells: tuple = ()
+        self.code = None
+        self.checks: list = []  # [(globals, name, object the code read)]
 
     @property
     def fn(self):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic
 
 from ..loading import loader
-from .aliases import FIRST, chosen_wrt
+from .aliases import FIRST, wrt_of
 from .gradients import grad, source, value_and_grad
 from .hints import P, R, Wrt
 from .products import jvp, vjp
@@ -35,13 +35,13 @@ class Differentiable(Generic[P, R]):
              argnum: Wrt | None = None, **kwargs: Any) -> Any:
         """The gradient of f at `args` with respect to `wrt` (default: the first parameter;
         ``argnums`` and ``argnum`` are other names for it)."""
-        wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
+        wrt = wrt_of("grad", wrt, argnums, argnum)
         return self._cached("grad", wrt)(*args, **kwargs)
 
     def value_and_grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,
                        argnum: Wrt | None = None, **kwargs: Any) -> tuple[Any, Any]:
         """``(f(args), gradient)`` in one pass."""
-        wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
+        wrt = wrt_of("value_and_grad", wrt, argnums, argnum)
         return self._cached("value_and_grad", wrt)(*args, **kwargs)
 
     def vjp(self, *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,

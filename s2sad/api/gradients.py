@@ -19,9 +19,9 @@ from ..loading import loader
 from ..runtime import NonScalarSeed
 from ..transform import derivative_of
 from ..values import is_integer_like, matched_all, separated
-from .aliases import FIRST, chosen_wrt
+from .aliases import FIRST, wrt_of
 from .bound import bound_target
-from .build import backend_name, build, guarded, unwrap
+from .build import backend_name, build, guarded, still_valid, unwrap
 from .diagnose import call_original, explain_failure
 from .hints import P, Wrt
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
@@ -46,7 +46,7 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
     `args` are example arguments: a parameter to differentiate given there as a container (a
     dict of arrays...) is shown as the code for that structure, one parameter per leaf.
     """
-    wrt = chosen_wrt("source", wrt=wrt, argnums=argnums, argnum=argnum)
+    wrt = wrt_of("source", wrt, argnums, argnum)
     backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
@@ -74,7 +74,7 @@ def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
     held constant and `wrt` counts the remaining parameters. The code is NumPy code (the
     default backend; see :func:`source` for others).
     """
-    wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
+    wrt = wrt_of("grad", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(grad(target.function, target.names(wrt), has_aux=has_aux))
@@ -91,7 +91,7 @@ def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None
                    ) -> Callable[P, tuple[Any, Any]]:
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
     `wrt` as for :func:`grad`. With ``has_aux=True``, ``((value, aux), gradient)``."""
-    wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
+    wrt = wrt_of("value_and_grad", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(value_and_grad(target.function, target.names(wrt), has_aux=has_aux))
@@ -129,6 +129,11 @@ def _grad_function(f, wrt, with_value: bool):
 
     ``grad`` runs the gradient program, the one ``source(f)`` prints; ``value_and_grad`` runs
     the VJP program (``source(f, mode="vjp")``) with the cotangent 1.0."""
+    key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    table = _gradients_of(f)
+    known = _known(table, key)
+    if known is not None and still_valid(known[0]):  # what build would check, without it
+        return known[1]
     try:
         built = build(f, "vjp" if with_value else "grad", wrt)
     except S2sadError as error:
@@ -137,8 +142,6 @@ def _grad_function(f, wrt, with_value: bool):
         # p.w, d.items() of a parameter that is a container when called (a pytree): known
         # only at the call; without containers, the call raises this error.
         return _deferred(f, wrt, with_value, error)
-    key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
-    table = _gradients_of(f)
     if table is None:
         return _new_grad_function(f, wrt, with_value, built)
     with loader.key_lock(("gradient", id(f), key)):
@@ -148,6 +151,16 @@ def _grad_function(f, wrt, with_value: bool):
         wrapper = _new_grad_function(f, wrt, with_value, built)
         table[key] = (built, wrapper)
         return wrapper
+
+
+def _known(table, key):
+    """``(built, gradient function)`` made for `key` (None: none, or no table)."""
+    if table is None:
+        return None
+    try:
+        return table.get(key)
+    except TypeError:  # a wrt that is no position or name: build says so
+        return None
 
 
 def _deferred(f, wrt, with_value: bool, error):
@@ -173,7 +186,19 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     n_params = len(built.params)
     positions = built.wrt_positions
 
+    # Python floats (np.float64) at these positions: the program runs as it is, and float
+    # gradients are returned as they are (no binding, no scalar check, nothing to copy).
+    floats = _float_positions(built) if not with_value and not built.tuple_out else None
+    f64 = np.float64
+
     def call(*args, **kwargs):
+        if floats is not None and not kwargs and len(args) == n_params:
+            for p in floats:
+                kind = type(args[p])
+                if kind is not float and kind is not f64:
+                    break
+            else:
+                return _on_floats(built, fn, args, single)
         given = args
         if kwargs or len(args) != n_params or not _ready(args, positions):
             if containers_in(args, kwargs):  # dicts, lists, dataclasses...: their leaves
@@ -196,6 +221,30 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     else:  # it looks like f (update_wrapper), but its code is s2sad's: refused, not misread
         call.__s2sad_made__ = "value_and_grad"
     return call
+
+
+def _float_positions(built) -> tuple:
+    """The arguments that decide whether a call of a gradient program may skip the checks:
+    the wrt ones (else they are converted) and those whose shapes make the output's (else
+    the output is checked to be a scalar)."""
+    return tuple(sorted(set(built.wrt_positions) | set(built.scalar_positions or ())))
+
+
+def _on_floats(built, fn, args, single: bool):
+    """The gradient at `args`, whose wrt and shape-making arguments are floats (the
+    fast path): as _run and _results would give it, with less to do for float results."""
+    try:
+        result = built.function(*args)
+    except Exception as exc:
+        _failed(built, fn, exc, args, args, {}, False)
+        raise
+    if single:
+        if type(result) is float:
+            return result
+    elif type(result) is tuple and all(type(g) is float for g in result):
+        return result
+    grads = result if len(built.wrt_positions) > 1 else (result,)
+    return _results(None, grads, args, args, built.wrt_positions, single, False)
 
 
 def _ready(args, positions) -> bool:
@@ -228,18 +277,18 @@ def _scalars(args, checks) -> bool:
     return True
 
 
-def _run(built, fn, args, given, kwargs, with_value: bool):
-    """The output's value (with_value; else None) and the gradients, as a tuple."""
+def _run(built, fn, args, given, kwargs, with_value: bool, checked: bool = False):
+    """The output's value (with_value; else None) and the gradients, as a tuple. `checked`:
+    the arguments that shape the output are known to be scalars."""
     generated = built.function
     checks = built.scalar_positions
-    if not with_value and (built.tuple_out or checks and not _scalars(args, checks)):
+    if not with_value and not checked and (
+            built.tuple_out or checks and not _scalars(args, checks)):
         built.check_scalar_arguments(args)
     try:
         result = generated(*args, 1.0) if with_value else generated(*args)
-    except NonScalarSeed as exc:
-        built.not_scalar(exc.shape)
     except Exception as exc:
-        explain_failure(built, fn, generated, given, kwargs, args, exc, with_value)
+        _failed(built, fn, exc, args, given, kwargs, with_value)
         raise
     if not with_value:
         return None, result if len(built.wrt_positions) > 1 else (result,)
@@ -249,6 +298,14 @@ def _run(built, fn, args, given, kwargs, with_value: bool):
             type(value) not in _SCALAR_TYPES and np.ndim(value) != 0):
         built.check_scalar(result[:n_out] if built.tuple_out else value)
     return value, result[n_out:]
+
+
+def _failed(built, fn, exc, args, given, kwargs, with_value: bool) -> None:
+    """Raise the error the user can act on for `exc`, raised by the generated code (if
+    there is one; else the caller re-raises `exc`)."""
+    if isinstance(exc, NonScalarSeed):
+        built.not_scalar(exc.shape)
+    explain_failure(built, fn, built.function, given, kwargs, args, exc, with_value)
 
 
 def _narrow(args, positions) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import NonDifferentiableError, S2sadError
 from ..pytree import is_container
 from ..values import is_float_like, is_integer_like, matched_all, separated
-from .aliases import chosen_wrt
+from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
 from .build import build, guarded, unwrap
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
@@ -31,7 +31,7 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
     a container of the same structure. With ``has_aux=True``, `f` returns ``(value, aux)``
     and vjp returns ``(value, vjp_fn, aux)``.
     """
-    wrt = chosen_wrt("vjp", wrt=wrt, argnums=argnums, argnum=argnum)
+    wrt = wrt_of("vjp", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
         return _bound_vjp(target, args, wrt, has_aux)
