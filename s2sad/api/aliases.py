@@ -53,3 +53,19 @@ def wrt_of(caller: str, wrt: Wrt | None, argnums: Wrt | None, argnum: Wrt | None
     if argnums is None and argnum is None:
         return 0 if wrt is FIRST else wrt
     return chosen_wrt(caller, wrt=wrt, argnums=argnums, argnum=argnum)
+
+
+def plain_wrt(wrt) -> bool:
+    """Whether `wrt` is a parameter position or name, or a tuple or list of them: what a memo
+    may be keyed by. Not a bool or a float, which equal a position (``True == 1.0 == 1``) and
+    would find its entry, where the build refuses them."""
+    kind = type(wrt)
+    if kind is int or kind is str or kind is _First:
+        return True
+    if kind is tuple or kind is list:
+        return all(_plain_item(item) for item in wrt)
+    return _plain_item(wrt)
+
+
+def _plain_item(item) -> bool:
+    return not isinstance(item, bool) and isinstance(item, (int, str))

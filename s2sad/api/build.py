@@ -43,6 +43,7 @@ from ..transform import (
     resolve_wrt,
     user_function,
 )
+from .aliases import plain_wrt
 from .built import Built
 from .wrapped import wrapper_of
 
@@ -129,7 +130,7 @@ def still_valid(built) -> bool:
     """Whether `built` is still what :func:`build` gives for its key: the function's code,
     its closure values, the globals the code read and the user rules are those it was built
     from. Cheap identity checks: the API runs this on every call of ``grad(f)(x)``."""
-    fn = built.fn
+    fn = built.fn_ref()
     if fn is None or getattr(fn, "__code__", None) is not built.code:
         return False
     if built.rules_version != user_rules.RULES_VERSION:
@@ -159,9 +160,11 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tupl
     options = (trees, has_aux)
     memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, steps,
                 backend, *((options,) if trees or has_aux else ()))
+    if not plain_wrt(wrt):  # no position or name (resolve_wrt says so), or unhashable
+        return build_now(fn, mode, wrt, optimize, steps, backend, options)
     try:
         hash(memo_key)
-    except TypeError:  # a wrt that is no position or name: resolve_wrt says so
+    except TypeError:  # unhashable options
         return build_now(fn, mode, wrt, optimize, steps, backend, options)
     table = loader.function_cache(fn)
     recent = table.setdefault("recent", {}) if table is not None else {}

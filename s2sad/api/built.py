@@ -24,7 +24,7 @@ class Built:
 
     def __init__(self, fn, parsed, loaded, wrt_names, namespace):
         # Weakly: builds are cached per function, and must not keep the function alive.
-        self._fn = weakref.ref(fn)
+        self.fn_ref = weakref.ref(fn)
         self.namespace = namespace
         self.parsed = parsed
         self.loaded = loaded
@@ -54,7 +54,7 @@ class Built:
     @property
     def fn(self):
         """The differentiated function."""
-        return self._fn()
+        return self.fn_ref()
 
     def location(self):
         """Where the differentiated function is defined (for errors about a call of it)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..loading import loader
 from ..runtime import NonScalarSeed
 from ..transform import derivative_of
 from ..values import is_integer_like, matched_all, separated
-from .aliases import FIRST, wrt_of
+from .aliases import FIRST, plain_wrt, wrt_of
 from .bound import bound_target
 from .build import backend_name, build, guarded, still_valid, unwrap
 from .diagnose import call_original, explain_failure
@@ -74,6 +75,10 @@ def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
     held constant and `wrt` counts the remaining parameters. The code is NumPy code (the
     default backend; see :func:`source` for others).
     """
+    if argnums is None and argnum is None and not has_aux:
+        known = _current(f, wrt, False)
+        if known is not None:
+            return known
     wrt = wrt_of("grad", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
@@ -91,6 +96,10 @@ def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None
                    ) -> Callable[P, tuple[Any, Any]]:
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
     `wrt` as for :func:`grad`. With ``has_aux=True``, ``((value, aux), gradient)``."""
+    if argnums is None and argnum is None and not has_aux:
+        known = _current(f, wrt, True)
+        if known is not None:
+            return known
     wrt = wrt_of("value_and_grad", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
@@ -98,6 +107,23 @@ def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None
     if has_aux:
         return _tree_function(f, wrt, True, with_value=True)
     return _grad_function(f, wrt, with_value=True)
+
+
+def _current(f, wrt, with_value: bool):
+    """The gradient function made for a plain function `f` and `wrt` when its build is still
+    current (None otherwise): the per-call lookup of ``s2sad.grad(f)(x)``, which skips
+    unwrapping, binding and the build's memo key. Only plain functions made one: bound
+    methods and partials, containers and aux never reach the table."""
+    if type(f) is not FunctionType or not plain_wrt(wrt):
+        return None
+    attributes = f.__dict__
+    table = attributes.get(loader.TABLE)
+    if table is None or "__s2sad_function__" in attributes or table["owner"] != id(f):
+        return None
+    gradients = table.get("gradients")
+    known = None if gradients is None or type(wrt) is list else gradients.get(
+        (wrt, with_value))
+    return known[1] if known is not None and still_valid(known[0]) else None
 
 
 def _tree_function(f, wrt, has_aux: bool, with_value: bool):
@@ -155,12 +181,9 @@ def _grad_function(f, wrt, with_value: bool):
 
 def _known(table, key):
     """``(built, gradient function)`` made for `key` (None: none, or no table)."""
-    if table is None:
+    if table is None or not plain_wrt(key[0]):  # build refuses True, 1.0 (== 1)...
         return None
-    try:
-        return table.get(key)
-    except TypeError:  # a wrt that is no position or name: build says so
-        return None
+    return table.get(key)
 
 
 def _deferred(f, wrt, with_value: bool, error):
@@ -239,9 +262,9 @@ def _on_floats(built, fn, args, single: bool):
         _failed(built, fn, exc, args, args, {}, False)
         raise
     if single:
-        if type(result) is float:
+        if type(result) in _SCALAR_TYPES:
             return result
-    elif type(result) is tuple and all(type(g) is float for g in result):
+    elif type(result) is tuple and all(type(g) in _SCALAR_TYPES for g in result):
         return result
     grads = result if len(built.wrt_positions) > 1 else (result,)
     return _results(None, grads, args, args, built.wrt_positions, single, False)
