@@ -71,7 +71,8 @@ def _variants(f, args):
         "grad(f)(x)": (lambda: s2sad.grad(f, wrt)(*args), lambda: grad_code(*args)),
         "value_and_grad": (lambda: s2sad.value_and_grad(f, wrt)(*args),
                            lambda: vjp_code(*args, 1.0)),
-        "f.grad(x)": (lambda: d.grad(*args, wrt=wrt), lambda: grad_code(*args)),
+        "f.grad(x)": (lambda: d.grad(*args, wrt=wrt) if n > 1 else d.grad(*args),
+                      lambda: grad_code(*args)),
         "jvp": (lambda: s2sad.jvp(f, args, ones), lambda: jvp_code(*args, *ones)),
         "vjp": (vjp_call, vjp_code_call),
     }

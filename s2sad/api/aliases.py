@@ -55,6 +55,10 @@ def wrt_of(caller: str, wrt: Wrt | None, argnums: Wrt | None, argnum: Wrt | None
     return chosen_wrt(caller, wrt=wrt, argnums=argnums, argnum=argnum)
 
 
+#: The types of a `wrt` that is a position or a name (:func:`plain_wrt` without a call).
+PLAIN_TYPES = frozenset((int, str, _First))
+
+
 def plain_wrt(wrt) -> bool:
     """Whether `wrt` is a parameter position or name, or a tuple or list of them: what a memo
     may be keyed by. Not a bool or a float, which equal a position (``True == 1.0 == 1``) and
@@ -63,9 +67,14 @@ def plain_wrt(wrt) -> bool:
     if kind is int or kind is str or kind is _First:
         return True
     if kind is tuple or kind is list:
-        return all(_plain_item(item) for item in wrt)
+        for item in wrt:  # a loop, not all(...): this runs on every grad(f)(x)
+            if not _plain_item(item):
+                return False
+        return True
     return _plain_item(wrt)
 
 
 def _plain_item(item) -> bool:
-    return not isinstance(item, bool) and isinstance(item, (int, str))
+    kind = type(item)
+    return kind is int or kind is str or (
+        not isinstance(item, bool) and isinstance(item, (int, str)))

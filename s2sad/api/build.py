@@ -126,12 +126,12 @@ def _cells(fn) -> tuple:
     return tuple(ids)
 
 
-def still_valid(built) -> bool:
-    """Whether `built` is still what :func:`build` gives for its key: the function's code,
-    its closure values, the globals the code read and the user rules are those it was built
-    from. Cheap identity checks: the API runs this on every call of ``grad(f)(x)``."""
-    fn = built.fn_ref()
-    if fn is None or getattr(fn, "__code__", None) is not built.code:
+def still_valid(fn, built) -> bool:
+    """Whether `built`, a build of `fn`, is still what :func:`build` gives for its key: the
+    function's code, its closure values, the globals the code read and the user rules are
+    those it was built from. Cheap identity checks: the API runs this on every call of
+    ``grad(f)(x)``."""
+    if getattr(fn, "__code__", None) is not built.code:
         return False
     if built.rules_version != user_rules.RULES_VERSION:
         return False
@@ -169,13 +169,13 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tupl
     table = loader.function_cache(fn)
     recent = table.setdefault("recent", {}) if table is not None else {}
     built = recent.get(memo_key)
-    if built is not None and still_valid(built):
+    if built is not None and still_valid(fn, built):
         return built
     # One build per key at a time, so that every thread gets the same Built (and grad the
     # same gradient function).
     with loader.key_lock(("api", id(fn), memo_key)):
         built = recent.get(memo_key)
-        if built is not None and still_valid(built):
+        if built is not None and still_valid(fn, built):
             return built
         built = build_now(fn, mode, wrt, optimize, steps, backend, options)
         built.rules_version = user_rules.RULES_VERSION

@@ -20,7 +20,7 @@ from ..loading import loader
 from ..runtime import NonScalarSeed
 from ..transform import derivative_of
 from ..values import is_integer_like, matched_all, separated
-from .aliases import FIRST, plain_wrt, wrt_of
+from .aliases import FIRST, PLAIN_TYPES, plain_wrt, wrt_of
 from .bound import bound_target
 from .build import backend_name, build, guarded, still_valid, unwrap
 from .diagnose import call_original, explain_failure
@@ -76,7 +76,7 @@ def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
     default backend; see :func:`source` for others).
     """
     if argnums is None and argnum is None and not has_aux:
-        known = _current(f, wrt, False)
+        known = current_gradient(f, wrt, False)
         if known is not None:
             return known
     wrt = wrt_of("grad", wrt, argnums, argnum)
@@ -97,7 +97,7 @@ def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
     `wrt` as for :func:`grad`. With ``has_aux=True``, ``((value, aux), gradient)``."""
     if argnums is None and argnum is None and not has_aux:
-        known = _current(f, wrt, True)
+        known = current_gradient(f, wrt, True)
         if known is not None:
             return known
     wrt = wrt_of("value_and_grad", wrt, argnums, argnum)
@@ -109,21 +109,19 @@ def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None
     return _grad_function(f, wrt, with_value=True)
 
 
-def _current(f, wrt, with_value: bool):
+def current_gradient(f, wrt, with_value: bool):
     """The gradient function made for a plain function `f` and `wrt` when its build is still
     current (None otherwise): the per-call lookup of ``s2sad.grad(f)(x)``, which skips
     unwrapping, binding and the build's memo key. Only plain functions made one: bound
     methods and partials, containers and aux never reach the table."""
-    if type(f) is not FunctionType or not plain_wrt(wrt):
+    if type(f) is not FunctionType or not (type(wrt) in PLAIN_TYPES or plain_wrt(wrt)):
         return None
     attributes = f.__dict__
     table = attributes.get(loader.TABLE)
     if table is None or "__s2sad_function__" in attributes or table["owner"] != id(f):
         return None
-    gradients = table.get("gradients")
-    known = None if gradients is None or type(wrt) is list else gradients.get(
-        (wrt, with_value))
-    return known[1] if known is not None and still_valid(known[0]) else None
+    known = None if type(wrt) is list else table.get((_GRADIENT, wrt, with_value))
+    return known[1] if known is not None and still_valid(known[2], known[0]) else None
 
 
 def _tree_function(f, wrt, has_aux: bool, with_value: bool):
@@ -140,13 +138,16 @@ def _tree_function(f, wrt, has_aux: bool, with_value: bool):
     return call
 
 
+_GRADIENT = "gradient"  # loader.function_cache(f)[(_GRADIENT, wrt, with_value)]
+
+
 def _gradients_of(f) -> dict | None:
-    """The gradient functions made for `f`, kept on `f` itself (None if it takes no
-    attributes). A gradient function holds `f` (it must: it is differentiated again from
-    `f`'s code), so a global table holding them would keep `f` alive forever; on `f`, the two
-    form a cycle that the garbage collector frees with `f`. clear_cache empties it."""
-    table = loader.function_cache(f)
-    return None if table is None else table.setdefault("gradients", {})
+    """The table of `f` that holds the gradient functions made for it under keys
+    ``(_GRADIENT, wrt, with_value)`` (None if `f` takes no attributes). A gradient function
+    holds `f` (it must: it is differentiated again from `f`'s code), so a global table
+    holding them would keep `f` alive forever; on `f`, the two form a cycle that the garbage
+    collector frees with `f`. clear_cache empties it."""
+    return loader.function_cache(f)
 
 
 def _grad_function(f, wrt, with_value: bool):
@@ -155,10 +156,10 @@ def _grad_function(f, wrt, with_value: bool):
 
     ``grad`` runs the gradient program, the one ``source(f)`` prints; ``value_and_grad`` runs
     the VJP program (``source(f, mode="vjp")``) with the cotangent 1.0."""
-    key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    key = (_GRADIENT, wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
     table = _gradients_of(f)
     known = _known(table, key)
-    if known is not None and still_valid(known[0]):  # what build would check, without it
+    if known is not None and still_valid(known[2], known[0]):  # build's check, without it
         return known[1]
     try:
         built = build(f, "vjp" if with_value else "grad", wrt)
@@ -175,13 +176,13 @@ def _grad_function(f, wrt, with_value: bool):
         if known is not None and known[0] is built:
             return known[1]
         wrapper = _new_grad_function(f, wrt, with_value, built)
-        table[key] = (built, wrapper)
+        table[key] = (built, wrapper, built.fn)  # the function built (f, or what f derives)
         return wrapper
 
 
 def _known(table, key):
     """``(built, gradient function)`` made for `key` (None: none, or no table)."""
-    if table is None or not plain_wrt(key[0]):  # build refuses True, 1.0 (== 1)...
+    if table is None or not plain_wrt(key[1]):  # build refuses True, 1.0 (== 1)...
         return None
     return table.get(key)
 
@@ -211,8 +212,12 @@ def _new_grad_function(f, wrt, with_value: bool, built):
 
     # Python floats (np.float64) at these positions: the program runs as it is, and float
     # gradients are returned as they are (no binding, no scalar check, nothing to copy).
-    floats = _float_positions(built) if not with_value and not built.tuple_out else None
-    f64 = np.float64
+    floats = _float_positions(built, with_value)
+    f64, generated = np.float64, built.function
+    # Returned as they come: a float gradient; a tuple of floats that is (value, gradient)
+    # or the gradients.
+    bare = _SCALAR_TYPES if single and not with_value else ()
+    as_is = with_value and single or not with_value and len(positions) > 1
 
     def call(*args, **kwargs):
         if floats is not None and not kwargs and len(args) == n_params:
@@ -221,7 +226,18 @@ def _new_grad_function(f, wrt, with_value: bool, built):
                 if kind is not float and kind is not f64:
                     break
             else:
-                return _on_floats(built, fn, args, single)
+                try:
+                    result = generated(*args, 1.0) if with_value else generated(*args)
+                except Exception as exc:
+                    _failed(built, fn, exc, args, args, {}, with_value)
+                    raise
+                if type(result) in bare or as_is and type(result) is tuple and _floats_only(
+                        result):
+                    return result
+                return _from_floats(built, result, args, single, with_value)
+        return general(args, kwargs)
+
+    def general(args, kwargs):
         given = args
         if kwargs or len(args) != n_params or not _ready(args, positions):
             if containers_in(args, kwargs):  # dicts, lists, dataclasses...: their leaves
@@ -246,28 +262,42 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     return call
 
 
-def _float_positions(built) -> tuple:
-    """The arguments that decide whether a call of a gradient program may skip the checks:
-    the wrt ones (else they are converted) and those whose shapes make the output's (else
-    the output is checked to be a scalar)."""
-    return tuple(sorted(set(built.wrt_positions) | set(built.scalar_positions or ())))
+def _float_positions(built, with_value: bool) -> tuple | None:
+    """The arguments that decide whether a call may skip the checks: the wrt ones (else
+    they are converted) and, for a gradient program, those whose shapes make the output's
+    (else it is checked to be a scalar). None: no fast path (a tuple output)."""
+    if built.tuple_out or built.n_out != 1:
+        return None
+    shaping = () if with_value else built.scalar_positions or ()
+    return tuple(sorted(set(built.wrt_positions) | set(shaping)))
 
 
-def _on_floats(built, fn, args, single: bool):
-    """The gradient at `args`, whose wrt and shape-making arguments are floats (the
-    fast path): as _run and _results would give it, with less to do for float results."""
-    try:
-        result = built.function(*args)
-    except Exception as exc:
-        _failed(built, fn, exc, args, args, {}, False)
-        raise
-    if single:
-        if type(result) in _SCALAR_TYPES:
-            return result
-    elif type(result) is tuple and all(type(g) in _SCALAR_TYPES for g in result):
-        return result
-    grads = result if len(built.wrt_positions) > 1 else (result,)
-    return _results(None, grads, args, args, built.wrt_positions, single, False)
+def _from_floats(built, result, args, single: bool, with_value: bool):
+    """What the gradient function returns for `result`, what the program gave for `args`
+    whose wrt and shape-making arguments are floats: as _run and _results make it, with
+    nothing to convert or copy when the results are floats too."""
+    if type(result) is tuple and (with_value or len(built.wrt_positions) > 1) and (
+            _floats_only(result)):  # (value, gradient), or the gradients: returned as they are
+        return (result[0], result[1:]) if with_value and not single else result
+    if not with_value:
+        value, grads = None, result if len(built.wrt_positions) > 1 else (result,)
+    else:
+        value, grads = result[0], result[1:]
+        if type(value) not in _SCALAR_TYPES:
+            built.check_scalar(value)  # a 0-d array passes
+    if _floats_only(grads) and (value is None or type(value) in _SCALAR_TYPES):
+        grads = grads[0] if single else grads
+        return (value, grads) if with_value else grads
+    return _results(value, grads, args, args, built.wrt_positions, single, with_value)
+
+
+def _floats_only(values) -> bool:
+    if type(values) is not tuple:
+        return False
+    for v in values:
+        if type(v) not in _SCALAR_TYPES:
+            return False
+    return True
 
 
 def _ready(args, positions) -> bool:
