@@ -43,7 +43,7 @@ from ..transform import (
     resolve_wrt,
     user_function,
 )
-from .aliases import plain_wrt
+from .aliases import PLAIN_TYPES, plain_wrt
 from .built import Built
 from .wrapped import wrapper_of
 
@@ -151,23 +151,17 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tupl
     rules). An unknown backend is refused before anything is parsed. `trees` and `has_aux`
     are those of :class:`~s2sad.transform.Request` (containers given as arguments, and an
     output ``(value, aux)``)."""
+    if backend == "numpy" and optimize is True and not trees and not has_aux:
+        built = current_build(f, mode, wrt)
+        if built is not None:
+            return built
     backend = backend_name(backend)
-    fn = unwrap(f)
-    steps = ()
-    derived = derivative_of(fn)
-    if derived is not None:  # s2sad.grad(g): a derivative of g's gradient program
-        fn, steps = derived
+    fn, steps = _differentiated(unwrap(f))
     options = (trees, has_aux)
-    memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, steps,
-                backend, *((options,) if trees or has_aux else ()))
-    if not plain_wrt(wrt):  # no position or name (resolve_wrt says so), or unhashable
+    memo_key = _memo_key(mode, wrt, optimize, steps, backend, options)
+    if memo_key is None:  # no position or name (resolve_wrt says so), or unhashable
         return build_now(fn, mode, wrt, optimize, steps, backend, options)
-    try:
-        hash(memo_key)
-    except TypeError:  # unhashable options
-        return build_now(fn, mode, wrt, optimize, steps, backend, options)
-    table = loader.function_cache(fn)
-    recent = table.setdefault("recent", {}) if table is not None else {}
+    recent = _recent(fn)
     built = recent.get(memo_key)
     if built is not None and still_valid(fn, built):
         return built
@@ -185,6 +179,57 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tupl
                         for name, origin in built.origins.items() if name in built.namespace]
         recent[memo_key] = built
         return built
+
+
+def current_build(f, mode: str, wrt) -> Built | None:
+    """What :func:`build` gives for a plain function `f` (no derivative of one, no
+    ``@differentiate`` object) with the default options when its memo holds a current
+    build; None otherwise. The same memo entry, looked up with fewer steps: it runs on every
+    call of jvp, vjp..."""
+    if type(f) is not FunctionType or type(wrt) is list or not (
+            type(wrt) in PLAIN_TYPES or plain_wrt(wrt)) or "numpy" not in BACKENDS:
+        return None
+    attributes = f.__dict__
+    table = attributes.get(loader.TABLE)
+    if table is None or table["owner"] != id(f) or "__s2sad_function__" in attributes or (
+            "__s2sad_derivative__" in attributes):
+        return None
+    recent = table.get("recent")
+    built = None if recent is None else recent.get((mode, wrt, True, (), "numpy"))
+    return built if built is not None and still_valid(f, built) else None
+
+
+def _differentiated(fn) -> tuple:
+    """``(function, steps)``: for s2sad.grad(g), g and the derivative steps its gradient
+    program takes; for any other function, itself and no steps."""
+    derived = fn.__dict__.get("__s2sad_derivative__") if type(fn) is FunctionType else (
+        derivative_of(fn))  # a plain function's attribute, without a failing getattr
+    return (fn, ()) if derived is None else derived
+
+
+def _memo_key(mode: str, wrt, optimize: bool, steps: tuple, backend: str, options: tuple):
+    """The key of a build in its function's memo; None when it has none (a wrt that is no
+    position or name, unhashable options)."""
+    if not plain_wrt(wrt):
+        return None
+    key = (mode, tuple(wrt) if type(wrt) is list else wrt, optimize, steps, backend)
+    if not (options[0] or options[1]):
+        return key
+    key = (*key, options)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _recent(fn) -> dict:
+    """`fn`'s memo of builds (a throwaway one when `fn` takes no attributes)."""
+    table = loader.function_cache(fn)
+    if table is None:
+        return {}
+    recent = table.get("recent")
+    return recent if recent is not None else table.setdefault("recent", {})
 
 
 def build_now(fn, mode: str, wrt, optimize: bool, steps: tuple = (),

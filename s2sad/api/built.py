@@ -163,6 +163,18 @@ class Built:
         return value
 
 
+def floats_only(values) -> bool:
+    """Whether `values` is a tuple of Python floats and np.float64 scalars: results that need
+    no dtype matching and share no memory (the fast paths return them as they are)."""
+    if type(values) is not tuple:
+        return False
+    for v in values:
+        kind = type(v)
+        if kind is not float and kind is not np.float64:
+            return False
+    return True
+
+
 def _as_numbers(value) -> tuple:
     """``(value, problem)``: a sequence given as a seed made an array; `problem` says why it
     is not real numbers (None when it is)."""

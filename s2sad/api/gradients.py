@@ -23,6 +23,7 @@ from ..values import is_integer_like, matched_all, separated
 from .aliases import FIRST, PLAIN_TYPES, plain_wrt, wrt_of
 from .bound import bound_target
 from .build import backend_name, build, guarded, still_valid, unwrap
+from .built import floats_only
 from .diagnose import call_original, explain_failure
 from .hints import P, Wrt
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
@@ -231,7 +232,7 @@ def _new_grad_function(f, wrt, with_value: bool, built):
                 except Exception as exc:
                     _failed(built, fn, exc, args, args, {}, with_value)
                     raise
-                if type(result) in bare or as_is and type(result) is tuple and _floats_only(
+                if type(result) in bare or as_is and type(result) is tuple and floats_only(
                         result):
                     return result
                 return _from_floats(built, result, args, single, with_value)
@@ -277,7 +278,7 @@ def _from_floats(built, result, args, single: bool, with_value: bool):
     whose wrt and shape-making arguments are floats: as _run and _results make it, with
     nothing to convert or copy when the results are floats too."""
     if type(result) is tuple and (with_value or len(built.wrt_positions) > 1) and (
-            _floats_only(result)):  # (value, gradient), or the gradients: returned as they are
+            floats_only(result)):  # (value, gradient), or the gradients: returned as they are
         return (result[0], result[1:]) if with_value and not single else result
     if not with_value:
         value, grads = None, result if len(built.wrt_positions) > 1 else (result,)
@@ -285,19 +286,10 @@ def _from_floats(built, result, args, single: bool, with_value: bool):
         value, grads = result[0], result[1:]
         if type(value) not in _SCALAR_TYPES:
             built.check_scalar(value)  # a 0-d array passes
-    if _floats_only(grads) and (value is None or type(value) in _SCALAR_TYPES):
+    if floats_only(grads) and (value is None or type(value) in _SCALAR_TYPES):
         grads = grads[0] if single else grads
         return (value, grads) if with_value else grads
     return _results(value, grads, args, args, built.wrt_positions, single, with_value)
-
-
-def _floats_only(values) -> bool:
-    if type(values) is not tuple:
-        return False
-    for v in values:
-        if type(v) not in _SCALAR_TYPES:
-            return False
-    return True
 
 
 def _ready(args, positions) -> bool:

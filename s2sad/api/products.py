@@ -14,6 +14,7 @@ from ..values import is_float_like, is_integer_like, matched_all, separated
 from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
 from .build import build, guarded, unwrap
+from .built import floats_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad
 from .hints import Wrt
@@ -154,6 +155,10 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="give one tangent per primal argument (None: not perturbed)")
+    if not has_aux and _float_numbers(primals, tangents):
+        out = _float_jvp(f, primals, tangents)
+        if out is not None:
+            return out
     if has_aux or containers_in(primals, {}):
         return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
@@ -183,6 +188,38 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     else:
         out = (result[0], tangents_out[0])
     return separated(out, primals, tangents)
+
+
+def _float_numbers(primals: tuple, tangents: tuple) -> bool:
+    """Whether every primal is a float (or np.float64) and every tangent a Python float."""
+    for p in primals:
+        kind = type(p)
+        if kind is not float and kind is not np.float64:
+            return False
+    for t in tangents:
+        if type(t) is not float:
+            return False
+    return True
+
+
+def _float_jvp(f, primals: tuple, tangents: tuple):
+    """jvp at float primals along float tangents (the fast path: every argument is
+    differentiated, and nothing needs binding, checking or copying); None when the general
+    path must take it (defaults, a tuple or container output)."""
+    built = build(f, "jvp", tuple(range(len(primals))))
+    if built.tuple_out or built.n_out != 1 or len(primals) != len(built.params) or (
+            built.loaded.meta.get("out_tree") is not None):
+        return None
+    generated = built.function
+    try:
+        result = generated(*primals, *tangents)
+    except (TypeError, IndexError) as exc:
+        raise_integer_misuse(built, exc, list(primals),
+                             lambda v: generated(*v, *tangents))
+        raise
+    if floats_only(result) and len(result) == 2:
+        return result  # (value, tangent)
+    return separated((result[0], matched_all(result[1:], result[:1])[0]), primals, tangents)
 
 
 def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
