@@ -163,6 +163,28 @@ class Built:
         return value
 
 
+_NUMBERS = frozenset((float, int, np.float64))
+_LEAVES = _NUMBERS | {np.ndarray}
+
+
+def numbers_only(values) -> bool:
+    """Whether every value is a Python float or int or a np.float64: nothing a function
+    could change in place, nothing to copy."""
+    for v in values:
+        if type(v) not in _NUMBERS:
+            return False
+    return True
+
+
+def leaves_only(values) -> bool:
+    """Whether every value is a number (:func:`numbers_only`) or an array: no container
+    among them (trees.containers_in would look at each, slowly, to say so)."""
+    for v in values:
+        if type(v) not in _LEAVES:
+            return False
+    return True
+
+
 def floats_only(values) -> bool:
     """Whether `values` is a tuple of Python floats and np.float64 scalars: results that need
     no dtype matching and share no memory (the fast paths return them as they are)."""

@@ -23,7 +23,7 @@ from ..values import is_integer_like, matched_all, separated
 from .aliases import FIRST, PLAIN_TYPES, plain_wrt, wrt_of
 from .bound import bound_target
 from .build import backend_name, build, guarded, still_valid, unwrap
-from .built import floats_only
+from .built import floats_only, leaves_only
 from .diagnose import call_original, explain_failure
 from .hints import P, Wrt
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
@@ -241,7 +241,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     def general(args, kwargs):
         given = args
         if kwargs or len(args) != n_params or not _ready(args, positions):
-            if containers_in(args, kwargs):  # dicts, lists, dataclasses...: their leaves
+            if (kwargs or not leaves_only(args)) and containers_in(args, kwargs):
+                # dicts, lists, dataclasses...: differentiated leaf by leaf
                 return guarded(lambda: tree_grad(f, wrt, False, with_value, args, kwargs))
             args = built.bind(args, kwargs)
             if not with_value:

@@ -14,7 +14,7 @@ from ..values import is_float_like, is_integer_like, matched_all, separated
 from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
 from .build import build, guarded, unwrap
-from .built import floats_only
+from .built import floats_only, leaves_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad
 from .hints import Wrt
@@ -40,34 +40,43 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
     everything = wrt is None
     if everything:  # every floating argument; ints, bools, strings get None
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) or is_container(a))
-    if has_aux or containers_in(args, {}):
+    if has_aux or not leaves_only(args) and containers_in(args, {}):
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     built = build(fn, "vjp", wrt)
     if built.loaded.meta.get("out_tree") is not None:  # it returns containers
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     values = guarded(lambda: built.bind(args, {}))
-    generated = built.function
-    n_out = built.n_out
     value = call_original(built, fn, built.bind(args, {}, convert=False), values)
     if built.tuple_out:
         value = tuple(value)
     outputs = value if built.tuple_out else (value,)
     value = separated(value, args)
+    return value, _vjp_function(built, args, values, outputs, wrt, everything)
+
+
+_FLOATS = (float, np.float64)
+
+
+def _vjp_function(built, args, values, outputs, wrt, everything: bool):
+    """The ``vjp_fn`` of a vjp at `args` (`values` bound, `outputs` the function's)."""
+    n_out = built.n_out
+    # A float cotangent of a float output, float arguments: the cotangents the program gives
+    # need no seed check, dtype matching, copies or reordering when they are floats.
+    quick = not built.tuple_out and n_out == 1 and type(outputs[0]) in _FLOATS and (
+        all(type(values[p]) in _FLOATS for p in built.wrt_positions)) and (
+        not everything or tuple(wrt) == tuple(range(len(args))))
 
     def vjp_fn(cotangent):
         """The cotangents of the arguments for `cotangent`, which has the output's shape."""
-        given = _cotangents(built, cotangent)
-        seeds = [built.seed(g, o, "the cotangent" + (f" of output {k}" if n_out > 1 else ""))
-                 for k, (g, o) in enumerate(zip(given, outputs))]
-
-        def run(v):
-            return generated(*v, *seeds)
-
-        try:
-            out = run(values)
-        except (TypeError, IndexError) as exc:
-            raise_integer_misuse(built, exc, built.bind(args, {}, convert=False), run)
-            raise
+        if quick and type(cotangent) is float:
+            given = seeds = (cotangent,)
+        else:
+            given = _cotangents(built, cotangent)
+            seeds = [built.seed(g, o, "the cotangent" + (f" of output {k}" if n_out > 1 else ""))
+                     for k, (g, o) in enumerate(zip(given, outputs))]
+        out = _run_vjp(built, args, values, seeds)
+        if quick and floats_only(out[1:]):
+            return out[1:]
         grads = matched_all(out[n_out:], [values[p] for p in built.wrt_positions])
         grads = separated(grads, args, given)
         if everything:
@@ -75,7 +84,19 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
             return tuple(by_position.get(i) for i in range(len(args)))
         return grads
 
-    return value, vjp_fn
+    return vjp_fn
+
+
+def _run_vjp(built, args, values, seeds):
+    """The VJP program at `values` with `seeds`; an integer argument used as an index or a
+    count (TypeError, IndexError once it is a float) is reported as such."""
+    generated = built.function
+    try:
+        return generated(*values, *seeds)
+    except (TypeError, IndexError) as exc:
+        raise_integer_misuse(built, exc, built.bind(args, {}, convert=False),
+                             lambda v: generated(*v, *seeds))
+        raise
 
 
 def _tree_vjp(f, args, wrt, has_aux: bool, everything: bool):
@@ -159,7 +180,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         out = _float_jvp(f, primals, tangents)
         if out is not None:
             return out
-    if has_aux or containers_in(primals, {}):
+    if has_aux or not leaves_only(primals) and containers_in(primals, {}):
         return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
     # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
