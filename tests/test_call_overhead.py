@@ -106,6 +106,22 @@ def test_a_jvp_at_floats_is_the_general_paths_and_matches_differences(f, args):
     assert tangent == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize(("f", "args"), [(square, (3.0,)), (lecture, (2.0, 5.0)),
+                                         (lecture, (0.5, -1.0))])
+def test_a_vjp_at_floats_is_the_general_paths_and_matches_differences(f, args):
+    value, vjp_fn = s2sad.vjp(f, *args)
+    assert value == f(*args)
+    fast = vjp_fn(0.7)
+    assert fast == vjp_fn(np.float64(0.7))  # an np.float64 cotangent takes the general path
+    assert fast == s2sad.vjp(f, *args, wrt=tuple(range(len(args))))[1](0.7)
+    expected = tuple(0.7 * numeric_grad(f, args, i) for i in range(len(args)))
+    np.testing.assert_allclose(fast, expected, rtol=1e-6)
+
+
+def test_a_vjp_with_an_integer_argument_gives_it_none():
+    assert s2sad.vjp(picks, 3.0, 1)[1](1.0) == (2.0, None)
+
+
 def test_the_reverse_and_forward_fast_paths_agree():
     gradient = s2sad.grad(lecture, (0, 1))(2.0, 5.0)
     for i, direction in enumerate(((1.0, 0.0), (0.0, 1.0))):
