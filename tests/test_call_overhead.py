@@ -122,6 +122,41 @@ def test_a_vjp_with_an_integer_argument_gives_it_none():
     assert s2sad.vjp(picks, 3.0, 1)[1](1.0) == (2.0, None)
 
 
+def half_norm(w):
+    return 0.5 * np.sum(w * w)
+
+
+def first_two(w, v):
+    return np.sum(w[:2] * v)
+
+
+def test_an_array_gradient_shares_no_memory_with_the_arguments():
+    w = np.array([1.0, -2.0, 3.0])
+    for gradient in (s2sad.grad(half_norm)(w), s2sad.value_and_grad(half_norm)(w)[1]):
+        np.testing.assert_array_equal(gradient, w)
+        assert not np.may_share_memory(gradient, w)
+    v = np.array([0.5, 4.0])
+    gradient = s2sad.grad(first_two, 1)(w, v)
+    np.testing.assert_array_equal(gradient, w[:2])
+    assert not np.may_share_memory(gradient, w) and not np.may_share_memory(gradient, v)
+    gradient[:] = 0.0
+    np.testing.assert_array_equal(w, [1.0, -2.0, 3.0])
+    np.testing.assert_allclose(s2sad.grad(first_two)(w, v), numeric_grad(first_two, (w, v), 0))
+
+
+def test_a_result_that_is_or_views_an_argument_is_copied():
+    from s2sad.api.gradients import _unshared
+
+    w, fresh = np.arange(4.0), np.ones(3)
+    for result in (w, w[1:], w.reshape(2, 2)):
+        copied = _unshared(result, (fresh, w, 2.0))
+        np.testing.assert_array_equal(copied, result)
+        assert not np.may_share_memory(copied, w)
+    assert _unshared(fresh, (w, 2.0)) is fresh
+    inside = _unshared(w, (fresh, [w]))  # an argument holding it: the walk through containers
+    assert not np.may_share_memory(inside, w)
+
+
 def test_the_reverse_and_forward_fast_paths_agree():
     gradient = s2sad.grad(lecture, (0, 1))(2.0, 5.0)
     for i, direction in enumerate(((1.0, 0.0), (0.0, 1.0))):

@@ -29,6 +29,7 @@ from .hints import P, Wrt
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
 
 _SCALAR_TYPES = (float, np.float64)
+_F64 = np.dtype(np.float64)
 _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp",
                  "jvp": "jvp"}
 
@@ -358,7 +359,8 @@ def _narrow(args, positions) -> bool:
     """Whether a wrt argument is a floating array narrower than float64 (float32)."""
     for p in positions:
         a = args[p]
-        if type(a) is not float and getattr(a, "dtype", np.float64) != np.float64:
+        if type(a) is not float and getattr(a, "dtype", _F64) is not _F64 and (
+                getattr(a, "dtype", np.float64) != np.float64):  # `is`: the common case, fast
             return True
     return False
 
@@ -366,8 +368,9 @@ def _narrow(args, positions) -> bool:
 def _complex_in(grads) -> bool:
     for g in grads:
         kind = type(g)
-        if kind is complex or kind is not float and getattr(g, "dtype", None) is not None \
-                and g.dtype.kind == "c":
+        if kind is float or kind is np.ndarray and g.dtype is _F64:
+            continue
+        if kind is complex or getattr(g, "dtype", None) is not None and g.dtype.kind == "c":
             return True
     return False
 
@@ -381,7 +384,7 @@ def _results(value, grads, args, given, positions, single: bool, with_value: boo
     if single:
         grads = grads[0]
         if isinstance(grads, np.ndarray):  # it must not be (a view of) an argument
-            grads = separated(grads, inputs)
+            grads = _unshared(grads, inputs) if args is given else separated(grads, inputs)
     else:
         grads = separated(grads, inputs)
     if with_value:
@@ -389,3 +392,16 @@ def _results(value, grads, args, given, positions, single: bool, with_value: boo
             value = separated(value, inputs, grads)
         return value, grads
     return grads
+
+
+def _unshared(array, args):
+    """`array`, or a copy when it may share memory with an array among `args`: values.separated
+    for one array, without its walk through containers when `args` holds none."""
+    if not leaves_only(args):
+        return separated(array, args)
+    owns = array.base is None  # then it shares memory only by being an argument
+    for a in args:
+        if type(a) is np.ndarray and (
+                a is array if owns else np.may_share_memory(array, a)):
+            return array.copy()
+    return array
