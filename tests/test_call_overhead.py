@@ -145,7 +145,7 @@ def test_an_array_gradient_shares_no_memory_with_the_arguments():
 
 
 def test_a_result_that_is_or_views_an_argument_is_copied():
-    from s2sad.api.gradients import _unshared
+    from s2sad.api.gradient_calls import _unshared
 
     w, fresh = np.arange(4.0), np.ones(3)
     for result in (w, w[1:], w.reshape(2, 2)):
