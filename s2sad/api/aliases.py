@@ -68,7 +68,8 @@ def plain_wrt(wrt) -> bool:
         return True
     if kind is tuple or kind is list:
         for item in wrt:  # a loop, not all(...): this runs on every grad(f)(x)
-            if not _plain_item(item):
+            kind = type(item)
+            if kind is not int and kind is not str and not _plain_item(item):
                 return False
         return True
     return _plain_item(wrt)
