@@ -43,3 +43,39 @@ def chosen_wrt(caller: str, **spellings: Wrt | None) -> Wrt | None:
     if given:
         return given[0][1]
     return 0 if any(value is FIRST for value in spellings.values()) else None
+
+
+def wrt_of(caller: str, wrt: Wrt | None, argnums: Wrt | None, argnum: Wrt | None
+           ) -> Wrt | None:
+    """:func:`chosen_wrt` for the usual order of spellings (``wrt=``, ``argnums=``,
+    ``argnum=``), without building its dicts when only `wrt` can have been given: it runs
+    on every call of ``s2sad.grad(f)(x)``."""
+    if argnums is None and argnum is None:
+        return 0 if wrt is FIRST else wrt
+    return chosen_wrt(caller, wrt=wrt, argnums=argnums, argnum=argnum)
+
+
+#: The types of a `wrt` that is a position or a name (:func:`plain_wrt` without a call).
+PLAIN_TYPES = frozenset((int, str, _First))
+
+
+def plain_wrt(wrt) -> bool:
+    """Whether `wrt` is a parameter position or name, or a tuple or list of them: what a memo
+    may be keyed by. Not a bool or a float, which equal a position (``True == 1.0 == 1``) and
+    would find its entry, where the build refuses them."""
+    kind = type(wrt)
+    if kind is int or kind is str or kind is _First:
+        return True
+    if kind is tuple or kind is list:
+        for item in wrt:  # a loop, not all(...): this runs on every grad(f)(x)
+            kind = type(item)
+            if kind is not int and kind is not str and not _plain_item(item):
+                return False
+        return True
+    return _plain_item(wrt)
+
+
+def _plain_item(item) -> bool:
+    kind = type(item)
+    return kind is int or kind is str or (
+        not isinstance(item, bool) and isinstance(item, (int, str)))

@@ -15,10 +15,11 @@ import inspect
 import json
 import threading
 import types
+from types import FunctionType
 
 import numpy as np
 
-from ..backends import Backend
+from ..backends import BACKENDS, Backend
 from ..errors import (
     InternalError,
     S2sadError,
@@ -42,6 +43,7 @@ from ..transform import (
     resolve_wrt,
     user_function,
 )
+from .aliases import PLAIN_TYPES, plain_wrt
 from .built import Built
 from .wrapped import wrapper_of
 
@@ -49,6 +51,8 @@ from .wrapped import wrapper_of
 def unwrap(f):
     """The function an ``@s2sad.differentiate`` object stands for, or the Python function
     standing for a NumPy function (np.tanh, see wrapped.py); anything else as it is."""
+    if type(f) is FunctionType:  # the common case, without a failing getattr
+        return f.__dict__.get("__s2sad_function__") or f
     return getattr(f, "__s2sad_function__", None) or wrapper_of(f) or f
 
 
@@ -70,6 +74,8 @@ def guarded(call):
 def backend_name(backend) -> str:
     """The name of the registered backend `backend` (a name or a Backend; None: the
     default). An unknown one is an S2sadError whose hint lists the known ones."""
+    if type(backend) is str and backend in BACKENDS:  # per call: no closure, no try
+        return BACKENDS[backend].name
     name = backend.name if isinstance(backend, Backend) else backend
     return guarded(lambda: get_backend(name).name)
 
@@ -103,8 +109,9 @@ def cache_key(parsed, request: Request, namespace: dict, callee_sources) -> tupl
             tuple(sorted((k, describe(v)) for k, v in namespace.items())))
 
 
-# loader.function_cache(fn)["recent"]: {(mode, wrt, optimize, steps, backend): (code object,
-# [(globals, name, object)], Built)}: taking the same derivative again skips reading and
+# loader.function_cache(fn)["recent"]: {(mode, wrt, optimize, steps, backend): Built}, each
+# Built holding what still_valid checks (the code object, closure value ids, the rules
+# version, [(globals, name, object)]): taking the same derivative again skips reading and
 # parsing the source while nothing it used changed. Kept on fn: the builds refer to fn's module.
 
 
@@ -119,13 +126,21 @@ def _cells(fn) -> tuple:
     return tuple(ids)
 
 
-def _still_valid(fn, entry) -> bool:
-    code, checks, built = entry
-    if getattr(fn, "__code__", None) is not code or built.cells != _cells(fn):
+def still_valid(fn, built) -> bool:
+    """Whether `built`, a build of `fn`, is still what :func:`build` gives for its key: the
+    function's code, its closure values, the globals the code read and the user rules are
+    those it was built from. Cheap identity checks: the API runs this on every call of
+    ``grad(f)(x)``."""
+    if getattr(fn, "__code__", None) is not built.code:
         return False
     if built.rules_version != user_rules.RULES_VERSION:
         return False
-    return all(scope.get(name) is obj for scope, name, obj in checks)
+    if (_cells(fn) if getattr(fn, "__closure__", None) else ()) != built.cells:
+        return False
+    for scope, name, obj in built.checks:
+        if scope.get(name) is not obj:
+            return False
+    return True
 
 
 def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tuple = (),
@@ -136,37 +151,85 @@ def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tupl
     rules). An unknown backend is refused before anything is parsed. `trees` and `has_aux`
     are those of :class:`~s2sad.transform.Request` (containers given as arguments, and an
     output ``(value, aux)``)."""
+    if backend == "numpy" and optimize is True and not trees and not has_aux:
+        built = current_build(f, mode, wrt)
+        if built is not None:
+            return built
     backend = backend_name(backend)
-    fn = unwrap(f)
-    steps = ()
-    derived = derivative_of(fn)
-    if derived is not None:  # s2sad.grad(g): a derivative of g's gradient program
-        fn, steps = derived
+    fn, steps = _differentiated(unwrap(f))
     options = (trees, has_aux)
-    memo_key = (mode, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, steps,
-                backend, *((options,) if trees or has_aux else ()))
-    try:
-        hash(memo_key)
-    except TypeError:  # a wrt that is no position or name: resolve_wrt says so
+    memo_key = _memo_key(mode, wrt, optimize, steps, backend, options)
+    if memo_key is None:  # no position or name (resolve_wrt says so), or unhashable
         return build_now(fn, mode, wrt, optimize, steps, backend, options)
-    table = loader.function_cache(fn)
-    recent = table.setdefault("recent", {}) if table is not None else {}
-    entry = recent.get(memo_key)
-    if entry is not None and _still_valid(fn, entry):
-        return entry[2]
+    recent = _recent(fn)
+    built = recent.get(memo_key)
+    if built is not None and still_valid(fn, built):
+        return built
     # One build per key at a time, so that every thread gets the same Built (and grad the
     # same gradient function).
     with loader.key_lock(("api", id(fn), memo_key)):
-        entry = recent.get(memo_key)
-        if entry is not None and _still_valid(fn, entry):
-            return entry[2]
+        built = recent.get(memo_key)
+        if built is not None and still_valid(fn, built):
+            return built
         built = build_now(fn, mode, wrt, optimize, steps, backend, options)
         built.rules_version = user_rules.RULES_VERSION
         built.cells = _cells(fn)
-        checks = [(origin, name, built.namespace[name])
-                  for name, origin in built.origins.items() if name in built.namespace]
-        recent[memo_key] = (getattr(fn, "__code__", None), checks, built)
+        built.code = getattr(fn, "__code__", None)
+        built.checks = [(origin, name, built.namespace[name])
+                        for name, origin in built.origins.items() if name in built.namespace]
+        recent[memo_key] = built
         return built
+
+
+def current_build(f, mode: str, wrt) -> Built | None:
+    """What :func:`build` gives for a plain function `f` (no derivative of one, no
+    ``@differentiate`` object) with the default options when its memo holds a current
+    build; None otherwise. The same memo entry, looked up with fewer steps: it runs on every
+    call of jvp, vjp..."""
+    if type(f) is not FunctionType or type(wrt) is list or not (
+            type(wrt) in PLAIN_TYPES or plain_wrt(wrt)) or "numpy" not in BACKENDS:
+        return None
+    attributes = f.__dict__
+    table = attributes.get(loader.TABLE)
+    if table is None or table["owner"] != id(f) or "__s2sad_function__" in attributes or (
+            "__s2sad_derivative__" in attributes):
+        return None
+    recent = table.get("recent")
+    built = None if recent is None else recent.get((mode, wrt, True, (), "numpy"))
+    return built if built is not None and still_valid(f, built) else None
+
+
+def _differentiated(fn) -> tuple:
+    """``(function, steps)``: for s2sad.grad(g), g and the derivative steps its gradient
+    program takes; for any other function, itself and no steps."""
+    derived = fn.__dict__.get("__s2sad_derivative__") if type(fn) is FunctionType else (
+        derivative_of(fn))  # a plain function's attribute, without a failing getattr
+    return (fn, ()) if derived is None else derived
+
+
+def _memo_key(mode: str, wrt, optimize: bool, steps: tuple, backend: str, options: tuple):
+    """The key of a build in its function's memo; None when it has none (a wrt that is no
+    position or name, unhashable options)."""
+    if not plain_wrt(wrt):
+        return None
+    key = (mode, tuple(wrt) if type(wrt) is list else wrt, optimize, steps, backend)
+    if not (options[0] or options[1]):
+        return key
+    key = (*key, options)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _recent(fn) -> dict:
+    """`fn`'s memo of builds (a throwaway one when `fn` takes no attributes)."""
+    table = loader.function_cache(fn)
+    if table is None:
+        return {}
+    recent = table.get("recent")
+    return recent if recent is not None else table.setdefault("recent", {})
 
 
 def build_now(fn, mode: str, wrt, optimize: bool, steps: tuple = (),

@@ -24,7 +24,7 @@ class Built:
 
     def __init__(self, fn, parsed, loaded, wrt_names, namespace):
         # Weakly: builds are cached per function, and must not keep the function alive.
-        self._fn = weakref.ref(fn)
+        self.fn_ref = weakref.ref(fn)
         self.namespace = namespace
         self.parsed = parsed
         self.loaded = loaded
@@ -48,11 +48,13 @@ class Built:
         self.origins: dict = {}
         self.rules_version = None
         self.cells: tuple = ()
+        self.code = None
+        self.checks: list = []  # [(globals, name, object the code read)]
 
     @property
     def fn(self):
         """The differentiated function."""
-        return self._fn()
+        return self.fn_ref()
 
     def location(self):
         """Where the differentiated function is defined (for errors about a call of it)."""
@@ -159,6 +161,40 @@ class Built:
         if isinstance(value, (int, np.integer)):
             return float(value)
         return value
+
+
+_NUMBERS = frozenset((float, int, np.float64))
+_LEAVES = _NUMBERS | {np.ndarray}
+
+
+def numbers_only(values) -> bool:
+    """Whether every value is a Python float or int or a np.float64: nothing a function
+    could change in place, nothing to copy."""
+    for v in values:
+        if type(v) not in _NUMBERS:
+            return False
+    return True
+
+
+def leaves_only(values) -> bool:
+    """Whether every value is a number (:func:`numbers_only`) or an array: no container
+    among them (trees.containers_in would look at each, slowly, to say so)."""
+    for v in values:
+        if type(v) not in _LEAVES:
+            return False
+    return True
+
+
+def floats_only(values) -> bool:
+    """Whether `values` is a tuple of Python floats and np.float64 scalars: results that need
+    no dtype matching and share no memory (the fast paths return them as they are)."""
+    if type(values) is not tuple:
+        return False
+    for v in values:
+        kind = type(v)
+        if kind is not float and kind is not np.float64:
+            return False
+    return True
 
 
 def _as_numbers(value) -> tuple:

@@ -13,6 +13,7 @@ import gast
 
 from ..errors import NonDifferentiableError, S2sadError
 from ..values import is_integer_like, private_copy
+from .built import numbers_only
 
 
 def integer_misuse(built, exc, raw_values, rerun):
@@ -81,7 +82,7 @@ def call_original(built, fn, raw, values):
     """`fn(*values)` on private copies of the arrays; an integer in wrt that `fn` uses as an
     index or a count (TypeError, IndexError once it is a float) is reported as such."""
     try:
-        return fn(*private_copy(values))
+        return fn(*(values if numbers_only(values) else private_copy(values)))
     except (TypeError, IndexError) as exc:
         raise_integer_misuse(built, exc, raw, lambda v: fn(*private_copy(v)))
         raise

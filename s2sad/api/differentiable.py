@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic
 
 from ..loading import loader
-from .aliases import FIRST, chosen_wrt
-from .gradients import grad, source, value_and_grad
+from .aliases import FIRST
+from .gradients import current_gradient, grad, source, value_and_grad
 from .hints import P, R, Wrt
 from .products import jvp, vjp
 
@@ -25,24 +25,28 @@ class Differentiable(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.__s2sad_function__(*args, **kwargs)
 
-    def _cached(self, kind: str, wrt: Wrt) -> Callable[..., Any]:
-        # s2sad.grad returns the same function while its build is current, and a new one when
-        # a rule, a global or the function changed: ask every time.
-        maker = grad if kind == "grad" else value_and_grad
-        return maker(self.__s2sad_function__, wrt)
+    def _gradient(self, with_value: bool, wrt, argnums, argnum) -> Callable[..., Any]:
+        # s2sad.grad returns the same function while its build is current, and a new one
+        # when a rule, a global or the function changed: ask every time (a lookup).
+        f = self.__s2sad_function__
+        known = current_gradient(f, wrt, with_value) if argnums is argnum is None else None
+        if known is not None:
+            return known
+        maker = value_and_grad if with_value else grad
+        return maker(f, wrt, argnums=argnums, argnum=argnum)
 
     def grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,
              argnum: Wrt | None = None, **kwargs: Any) -> Any:
         """The gradient of f at `args` with respect to `wrt` (default: the first parameter;
         ``argnums`` and ``argnum`` are other names for it)."""
-        wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
-        return self._cached("grad", wrt)(*args, **kwargs)
+        known = current_gradient(self.__s2sad_function__, wrt, False) if (
+            argnums is argnum is None) else None  # the lookup, inline: it runs on every call
+        return (known or self._gradient(False, wrt, argnums, argnum))(*args, **kwargs)
 
     def value_and_grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,
                        argnum: Wrt | None = None, **kwargs: Any) -> tuple[Any, Any]:
         """``(f(args), gradient)`` in one pass."""
-        wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
-        return self._cached("value_and_grad", wrt)(*args, **kwargs)
+        return self._gradient(True, wrt, argnums, argnum)(*args, **kwargs)
 
     def vjp(self, *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
             argnum: Wrt | None = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:

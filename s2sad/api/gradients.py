@@ -1,32 +1,39 @@
 """Gradients: ``grad``, ``value_and_grad`` and ``source``.
 
-A gradient function is a small Python function around the generated code: it binds the
-arguments (a fast path when they are already floats, given positionally), runs the code,
-explains a failure the user can act on, and hands back results that share no memory with the
-arguments.
+A gradient function is a small Python function around the generated code, found again by a
+lookup while its build is current; what it does at a call is in gradient_calls.py (a fast path
+when its arguments are floats, given positionally).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 import numpy as np
 
 from ..errors import S2sadError
 from ..loading import loader
-from ..runtime import NonScalarSeed
 from ..transform import derivative_of
-from ..values import is_integer_like, matched_all, separated
-from .aliases import FIRST, chosen_wrt
+from .aliases import FIRST, PLAIN_TYPES, plain_wrt, wrt_of
 from .bound import bound_target
-from .build import backend_name, build, guarded, unwrap
-from .diagnose import call_original, explain_failure
+from .build import backend_name, build, guarded, still_valid, unwrap
+from .built import floats_only, leaves_only
+from .gradient_calls import (
+    SCALAR_TYPES,
+    failed,
+    float_positions,
+    from_floats,
+    integers_as_floats,
+    ready,
+    results,
+    run,
+)
 from .hints import P, Wrt
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
 
-_SCALAR_TYPES = (float, np.float64)
 _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp",
                  "jvp": "jvp"}
 
@@ -46,7 +53,7 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
     `args` are example arguments: a parameter to differentiate given there as a container (a
     dict of arrays...) is shown as the code for that structure, one parameter per leaf.
     """
-    wrt = chosen_wrt("source", wrt=wrt, argnums=argnums, argnum=argnum)
+    wrt = wrt_of("source", wrt, argnums, argnum)
     backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
@@ -74,7 +81,11 @@ def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
     held constant and `wrt` counts the remaining parameters. The code is NumPy code (the
     default backend; see :func:`source` for others).
     """
-    wrt = chosen_wrt("grad", wrt=wrt, argnums=argnums, argnum=argnum)
+    if argnums is None and argnum is None and not has_aux:
+        known = current_gradient(f, wrt, False)
+        if known is not None:
+            return known
+    wrt = wrt_of("grad", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(grad(target.function, target.names(wrt), has_aux=has_aux))
@@ -91,13 +102,32 @@ def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None
                    ) -> Callable[P, tuple[Any, Any]]:
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
     `wrt` as for :func:`grad`. With ``has_aux=True``, ``((value, aux), gradient)``."""
-    wrt = chosen_wrt("value_and_grad", wrt=wrt, argnums=argnums, argnum=argnum)
+    if argnums is None and argnum is None and not has_aux:
+        known = current_gradient(f, wrt, True)
+        if known is not None:
+            return known
+    wrt = wrt_of("value_and_grad", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
         return target.rebind(value_and_grad(target.function, target.names(wrt), has_aux=has_aux))
     if has_aux:
         return _tree_function(f, wrt, True, with_value=True)
     return _grad_function(f, wrt, with_value=True)
+
+
+def current_gradient(f, wrt, with_value: bool):
+    """The gradient function made for a plain function `f` and `wrt` when its build is still
+    current (None otherwise): the per-call lookup of ``s2sad.grad(f)(x)``, which skips
+    unwrapping, binding and the build's memo key. Only plain functions made one: bound
+    methods and partials, containers and aux never reach the table."""
+    if type(f) is not FunctionType or not (type(wrt) in PLAIN_TYPES or plain_wrt(wrt)):
+        return None
+    attributes = f.__dict__
+    table = attributes.get(loader.TABLE)
+    if table is None or "__s2sad_function__" in attributes or table["owner"] != id(f):
+        return None
+    known = None if type(wrt) is list else table.get((_GRADIENT, wrt, with_value))
+    return known[1] if known is not None and still_valid(known[2], known[0]) else None
 
 
 def _tree_function(f, wrt, has_aux: bool, with_value: bool, error=None):
@@ -118,13 +148,16 @@ def _tree_function(f, wrt, has_aux: bool, with_value: bool, error=None):
     return call
 
 
+_GRADIENT = "gradient"  # loader.function_cache(f)[(_GRADIENT, wrt, with_value)]
+
+
 def _gradients_of(f) -> dict | None:
-    """The gradient functions made for `f`, kept on `f` itself (None if it takes no
-    attributes). A gradient function holds `f` (it must: it is differentiated again from
-    `f`'s code), so a global table holding them would keep `f` alive forever; on `f`, the two
-    form a cycle that the garbage collector frees with `f`. clear_cache empties it."""
-    table = loader.function_cache(f)
-    return None if table is None else table.setdefault("gradients", {})
+    """The table of `f` that holds the gradient functions made for it under keys
+    ``(_GRADIENT, wrt, with_value)`` (None if `f` takes no attributes). A gradient function
+    holds `f` (it must: it is differentiated again from `f`'s code), so a global table
+    holding them would keep `f` alive forever; on `f`, the two form a cycle that the garbage
+    collector frees with `f`. clear_cache empties it."""
+    return loader.function_cache(f)
 
 
 def _grad_function(f, wrt, with_value: bool):
@@ -133,6 +166,11 @@ def _grad_function(f, wrt, with_value: bool):
 
     ``grad`` runs the gradient program, the one ``source(f)`` prints; ``value_and_grad`` runs
     the VJP program (``source(f, mode="vjp")``) with the cotangent 1.0."""
+    key = (_GRADIENT, wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    table = _gradients_of(f)
+    known = _known(table, key)
+    if known is not None and still_valid(known[2], known[0]):  # build's check, without it
+        return known[1]
     try:
         built = build(f, "vjp" if with_value else "grad", wrt)
     except S2sadError as error:
@@ -141,8 +179,6 @@ def _grad_function(f, wrt, with_value: bool):
         # p.w, d.items() of a parameter that is a container when called (a pytree): known
         # only at the call; without containers, the call raises this error.
         return _tree_function(f, wrt, False, with_value, error)
-    key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
-    table = _gradients_of(f)
     if table is None:
         return _new_grad_function(f, wrt, with_value, built)
     with loader.key_lock(("gradient", id(f), key)):
@@ -150,8 +186,15 @@ def _grad_function(f, wrt, with_value: bool):
         if known is not None and known[0] is built:
             return known[1]
         wrapper = _new_grad_function(f, wrt, with_value, built)
-        table[key] = (built, wrapper)
+        table[key] = (built, wrapper, built.fn)  # the function built (f, or what f derives)
         return wrapper
+
+
+def _known(table, key):
+    """``(built, gradient function)`` made for `key` (None: none, or no table)."""
+    if table is None or not plain_wrt(key[1]):  # build refuses True, 1.0 (== 1)...
+        return None
+    return table.get(key)
 
 
 def _new_grad_function(f, wrt, with_value: bool, built):
@@ -161,16 +204,44 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     n_params = len(built.params)
     positions = built.wrt_positions
 
+    # Python floats (np.float64) at these positions: the program runs as it is, and float
+    # gradients are returned as they are (no binding, no scalar check, nothing to copy).
+    floats = float_positions(built, with_value)
+    f64, generated = np.float64, built.function
+    # Returned as they come: a float gradient; a tuple of floats that is (value, gradient)
+    # or the gradients.
+    bare = SCALAR_TYPES if single and not with_value else ()
+    as_is = with_value and single or not with_value and len(positions) > 1
+
     def call(*args, **kwargs):
+        if floats is not None and not kwargs and len(args) == n_params:
+            for p in floats:
+                kind = type(args[p])
+                if kind is not float and kind is not f64:
+                    break
+            else:
+                try:
+                    result = generated(*args, 1.0) if with_value else generated(*args)
+                except Exception as exc:
+                    failed(built, fn, exc, args, args, {}, with_value)
+                    raise
+                if type(result) in bare or as_is and type(result) is tuple and floats_only(
+                        result):
+                    return result
+                return from_floats(built, result, args, single, with_value)
+        return general(args, kwargs)
+
+    def general(args, kwargs):
         given = args
-        if kwargs or len(args) != n_params or not _ready(args, positions):
-            if containers_in(args, kwargs):  # dicts, lists, dataclasses...: their leaves
+        if kwargs or len(args) != n_params or not ready(args, positions):
+            if (kwargs or not leaves_only(args)) and containers_in(args, kwargs):
+                # dicts, lists, dataclasses...: differentiated leaf by leaf
                 return guarded(lambda: tree_grad(f, wrt, False, with_value, args, kwargs))
             args = built.bind(args, kwargs)
             if not with_value:
-                _integers_as_floats(built, fn, args, given, kwargs)
-        value, grads = _run(built, fn, args, given, kwargs, with_value)
-        return _results(value, grads, args, given, positions, single, with_value)
+                integers_as_floats(built, fn, args, given, kwargs)
+        value, grads = run(built, fn, args, given, kwargs, with_value)
+        return results(value, grads, args, given, positions, single, with_value)
 
     functools.update_wrapper(call, fn)
     call.__dict__.pop(loader.TABLE, None)  # f's own caches are not the wrapper's
@@ -184,93 +255,3 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     else:  # it looks like f (update_wrapper), but its code is s2sad's: refused, not misread
         call.__s2sad_made__ = "value_and_grad"
     return call
-
-
-def _ready(args, positions) -> bool:
-    """Fast path: all arguments given positionally, every wrt one already floating."""
-    for p in positions:
-        a = args[p]
-        kind = type(a)
-        if kind is not float and kind is not np.float64 and not (
-            kind is np.ndarray and a.dtype.kind == "f"
-        ):
-            return False
-    return True
-
-
-def _integers_as_floats(built, fn, args, given, kwargs) -> None:
-    """An integer given for a wrt parameter is differentiated as a float. The gradient
-    program may not run the code that would fail on a float (an index, a range count):
-    the function itself runs once to find such a use, so it is reported, not given a
-    zero derivative."""
-    raw = built.bind(given, kwargs, convert=False)
-    if any(is_integer_like(raw[p]) for p in built.wrt_positions):
-        call_original(built, fn, raw, args)
-
-
-def _scalars(args, checks) -> bool:
-    for p in checks:
-        kind = type(args[p])
-        if kind is not float and kind is not np.float64 and np.ndim(args[p]) != 0:
-            return False
-    return True
-
-
-def _run(built, fn, args, given, kwargs, with_value: bool):
-    """The output's value (with_value; else None) and the gradients, as a tuple."""
-    generated = built.function
-    checks = built.scalar_positions
-    if not with_value and (built.tuple_out or checks and not _scalars(args, checks)):
-        built.check_scalar_arguments(args)
-    try:
-        result = generated(*args, 1.0) if with_value else generated(*args)
-    except NonScalarSeed as exc:
-        built.not_scalar(exc.shape)
-    except Exception as exc:
-        explain_failure(built, fn, generated, given, kwargs, args, exc, with_value)
-        raise
-    if not with_value:
-        return None, result if len(built.wrt_positions) > 1 else (result,)
-    n_out = built.n_out
-    value = result[0]
-    if built.tuple_out or n_out != 1 or (
-            type(value) not in _SCALAR_TYPES and np.ndim(value) != 0):
-        built.check_scalar(result[:n_out] if built.tuple_out else value)
-    return value, result[n_out:]
-
-
-def _narrow(args, positions) -> bool:
-    """Whether a wrt argument is a floating array narrower than float64 (float32)."""
-    for p in positions:
-        a = args[p]
-        if type(a) is not float and getattr(a, "dtype", np.float64) != np.float64:
-            return True
-    return False
-
-
-def _complex_in(grads) -> bool:
-    for g in grads:
-        kind = type(g)
-        if kind is complex or kind is not float and getattr(g, "dtype", None) is not None \
-                and g.dtype.kind == "c":
-            return True
-    return False
-
-
-def _results(value, grads, args, given, positions, single: bool, with_value: bool):
-    """What the gradient function returns: the gradients (with the value), in the
-    arguments' dtypes, sharing no memory with the arguments."""
-    if _narrow(args, positions) or _complex_in(grads):
-        grads = matched_all(grads, [args[p] for p in positions])
-    inputs = args if args is given else (args, given)
-    if single:
-        grads = grads[0]
-        if isinstance(grads, np.ndarray):  # it must not be (a view of) an argument
-            grads = separated(grads, inputs)
-    else:
-        grads = separated(grads, inputs)
-    if with_value:
-        if isinstance(value, np.ndarray):
-            value = separated(value, inputs, grads)
-        return value, grads
-    return grads

@@ -11,9 +11,10 @@ import numpy as np
 from ..errors import NonDifferentiableError, S2sadError
 from ..pytree import is_container
 from ..values import is_float_like, is_integer_like, matched_all, separated
-from .aliases import chosen_wrt
+from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
 from .build import build, guarded, unwrap
+from .built import floats_only, leaves_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad
 from .hints import Wrt
@@ -31,7 +32,7 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
     a container of the same structure. With ``has_aux=True``, `f` returns ``(value, aux)``
     and vjp returns ``(value, vjp_fn, aux)``.
     """
-    wrt = chosen_wrt("vjp", wrt=wrt, argnums=argnums, argnum=argnum)
+    wrt = wrt_of("vjp", wrt, argnums, argnum)
     target = bound_target(f)
     if target is not None:
         return _bound_vjp(target, args, wrt, has_aux)
@@ -39,34 +40,43 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
     everything = wrt is None
     if everything:  # every floating argument; ints, bools, strings get None
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) or is_container(a))
-    if has_aux or containers_in(args, {}):
+    if has_aux or not leaves_only(args) and containers_in(args, {}):
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     built = build(fn, "vjp", wrt)
     if built.loaded.meta.get("out_tree") is not None:  # it returns containers
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     values = guarded(lambda: built.bind(args, {}))
-    generated = built.function
-    n_out = built.n_out
     value = call_original(built, fn, built.bind(args, {}, convert=False), values)
     if built.tuple_out:
         value = tuple(value)
     outputs = value if built.tuple_out else (value,)
     value = separated(value, args)
+    return value, _vjp_function(built, args, values, outputs, wrt, everything)
+
+
+_FLOATS = (float, np.float64)
+
+
+def _vjp_function(built, args, values, outputs, wrt, everything: bool):
+    """The ``vjp_fn`` of a vjp at `args` (`values` bound, `outputs` the function's)."""
+    n_out = built.n_out
+    # A float cotangent of a float output, float arguments: the cotangents the program gives
+    # need no seed check, dtype matching, copies or reordering when they are floats.
+    quick = not built.tuple_out and n_out == 1 and type(outputs[0]) in _FLOATS and (
+        all(type(values[p]) in _FLOATS for p in built.wrt_positions)) and (
+        not everything or tuple(wrt) == tuple(range(len(args))))
 
     def vjp_fn(cotangent):
         """The cotangents of the arguments for `cotangent`, which has the output's shape."""
-        given = _cotangents(built, cotangent)
-        seeds = [built.seed(g, o, "the cotangent" + (f" of output {k}" if n_out > 1 else ""))
-                 for k, (g, o) in enumerate(zip(given, outputs))]
-
-        def run(v):
-            return generated(*v, *seeds)
-
-        try:
-            out = run(values)
-        except (TypeError, IndexError) as exc:
-            raise_integer_misuse(built, exc, built.bind(args, {}, convert=False), run)
-            raise
+        if quick and type(cotangent) is float:
+            given = seeds = (cotangent,)
+        else:
+            given = _cotangents(built, cotangent)
+            seeds = [built.seed(g, o, "the cotangent" + (f" of output {k}" if n_out > 1 else ""))
+                     for k, (g, o) in enumerate(zip(given, outputs))]
+        out = _run_vjp(built, args, values, seeds)
+        if quick and floats_only(out[1:]):
+            return out[1:]
         grads = matched_all(out[n_out:], [values[p] for p in built.wrt_positions])
         grads = separated(grads, args, given)
         if everything:
@@ -74,7 +84,19 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
             return tuple(by_position.get(i) for i in range(len(args)))
         return grads
 
-    return value, vjp_fn
+    return vjp_fn
+
+
+def _run_vjp(built, args, values, seeds):
+    """The VJP program at `values` with `seeds`; an integer argument used as an index or a
+    count (TypeError, IndexError once it is a float) is reported as such."""
+    generated = built.function
+    try:
+        return generated(*values, *seeds)
+    except (TypeError, IndexError) as exc:
+        raise_integer_misuse(built, exc, built.bind(args, {}, convert=False),
+                             lambda v: generated(*v, *seeds))
+        raise
 
 
 def _tree_vjp(f, args, wrt, has_aux: bool, everything: bool):
@@ -159,7 +181,11 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="give one tangent per primal argument (None: not perturbed)")
-    if has_aux or containers_in(primals, {}):
+    if not has_aux and _float_numbers(primals, tangents):
+        out = _float_jvp(f, primals, tangents)
+        if out is not None:
+            return out
+    if has_aux or not leaves_only(primals) and containers_in(primals, {}):
         return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
     # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
@@ -188,6 +214,38 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     else:
         out = (result[0], tangents_out[0])
     return separated(out, primals, tangents)
+
+
+def _float_numbers(primals: tuple, tangents: tuple) -> bool:
+    """Whether every primal is a float (or np.float64) and every tangent a Python float."""
+    for p in primals:
+        kind = type(p)
+        if kind is not float and kind is not np.float64:
+            return False
+    for t in tangents:
+        if type(t) is not float:
+            return False
+    return True
+
+
+def _float_jvp(f, primals: tuple, tangents: tuple):
+    """jvp at float primals along float tangents (the fast path: every argument is
+    differentiated, and nothing needs binding, checking or copying); None when the general
+    path must take it (defaults, a tuple or container output)."""
+    built = build(f, "jvp", tuple(range(len(primals))))
+    if built.tuple_out or built.n_out != 1 or len(primals) != len(built.params) or (
+            built.loaded.meta.get("out_tree") is not None):
+        return None
+    generated = built.function
+    try:
+        result = generated(*primals, *tangents)
+    except (TypeError, IndexError) as exc:
+        raise_integer_misuse(built, exc, list(primals),
+                             lambda v: generated(*v, *tangents))
+        raise
+    if floats_only(result) and len(result) == 2:
+        return result  # (value, tangent)
+    return separated((result[0], matched_all(result[1:], result[:1])[0]), primals, tangents)
 
 
 def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
