@@ -197,6 +197,22 @@ def _known(table, key):
     return table.get(key)
 
 
+def _for_floats(programs: list, built, f, wrt, with_value: bool, floats) -> Callable:
+    """The program for calls with Python floats at the positions `floats`, built once (the
+    first such call) and kept in `programs`: a specialisation in which the shape analysis
+    knows those parameters are scalars, so no adjoint of theirs is summed down
+    (``unbroadcast``). `built`'s own program when that would change nothing."""
+    program = built.function
+    if "unbroadcast(" in built.loaded.source:
+        scalars = tuple(built.params[p] for p in floats)
+        try:
+            program = build(f, "vjp" if with_value else "grad", wrt, scalars=scalars).function
+        except S2sadError:  # the same code: it fails as the general program will
+            program = built.function
+    programs.append(program)
+    return program
+
+
 def _new_grad_function(f, wrt, with_value: bool, built):
     """A new gradient function of `f` that runs `built`."""
     fn = unwrap(f)  # held: the gradient function may outlive every other reference to f
@@ -207,7 +223,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     # Python floats (np.float64) at these positions: the program runs as it is, and float
     # gradients are returned as they are (no binding, no scalar check, nothing to copy).
     floats = float_positions(built, with_value)
-    f64, generated = np.float64, built.function
+    f64 = np.float64
+    programs: list = []  # the program built for floats at those positions, made at the first call
     # Returned as they come: a float gradient; a tuple of floats that is (value, gradient)
     # or the gradients.
     bare = SCALAR_TYPES if single and not with_value else ()
@@ -220,8 +237,10 @@ def _new_grad_function(f, wrt, with_value: bool, built):
                 if kind is not float and kind is not f64:
                     break
             else:
+                program = programs[0] if programs else _for_floats(programs, built, f, wrt,
+                                                                   with_value, floats)
                 try:
-                    result = generated(*args, 1.0) if with_value else generated(*args)
+                    result = program(*args, 1.0) if with_value else program(*args)
                 except Exception as exc:
                     failed(built, fn, exc, args, args, {}, with_value)
                     raise
