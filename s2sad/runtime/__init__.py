@@ -63,10 +63,16 @@ def _ragged(items) -> bool:
 def unbroadcast(v, like):
     """Sum `v` down to the shape of `like` (undoes NumPy broadcasting in an adjoint)."""
     kind = type(v)
-    if kind is float or kind is np.float64 or kind in _SCALARS:
+    if kind is np.ndarray:
+        # The common case first: an adjoint already shaped like its primal (no broadcast).
+        if type(like) is np.ndarray and v.shape == like.shape:
+            return v
+    elif kind is float or kind is np.float64 or kind in _SCALARS or kind is RaggedAdjoint:
         return v
-    if kind is RaggedAdjoint:
-        return v
+    return _unbroadcast(v, like)
+
+
+def _unbroadcast(v, like):
     shape = _shape(like)
     vshape = np.shape(v)
     if vshape == shape:
@@ -94,6 +100,25 @@ def broadcast_like(v, like):
 
 def broadcast_reduced(v, like, axis=None, keepdims=False):
     """Spread `v`, the result of a reduction of `like` over `axis`, back to `like`'s shape."""
+    if type(like) is np.ndarray and like.ndim:  # the common cases first
+        if type(v) is float:  # the cotangent of a full reduction, filled in
+            kind = like.dtype.kind
+            out = np.empty(like.shape, dtype=like.dtype if kind == "f" else _FLOAT64)
+            out.fill(v)
+            return out
+        if type(v) is np.ndarray and type(axis) is int and not keepdims and (
+                v.ndim == like.ndim - 1):  # one axis reduced: the same as expand_dims, faster
+            at = axis % like.ndim
+            v = v.reshape(v.shape[:at] + (1,) + v.shape[at:])
+            if v.shape == like.shape:
+                return v
+            out = np.empty(like.shape, dtype=v.dtype)
+            out[...] = v
+            return out
+    return _broadcast_reduced(v, like, axis, keepdims)
+
+
+def _broadcast_reduced(v, like, axis=None, keepdims=False):
     shape = _shape(like)
     if type(v) in _SCALARS:
         if not shape:
@@ -131,6 +156,8 @@ def zeros_like(x):
     A list (of equally shaped values) gets a zero array of the stacked shape: that is how the
     adjoint of a list is represented.
     """
+    if type(x) is np.ndarray:  # the common case first
+        return np.zeros(x.shape, dtype=_adjoint_dtype(x.dtype, x.dtype))
     if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_, slice, str)) or (
             x is Ellipsis):
         return 0.0  # a number, or a value with no derivative (a slice of an index tuple)
@@ -141,6 +168,21 @@ def zeros_like(x):
     if isinstance(x, (list, tuple)):
         return np.zeros(np.shape(x))
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
+
+
+def _adjoint_dtype(like_dtype, value_dtype):
+    """``np.result_type(like_dtype, value_dtype, 1.0)``, remembered: it costs more than the
+    zeros or the scatter it serves (the Python float only makes an integer result floating,
+    so the pair of dtypes decides)."""
+    key = (like_dtype, value_dtype)
+    dtype = _ADJOINT_DTYPES.get(key)
+    if dtype is None:
+        dtype = _ADJOINT_DTYPES[key] = np.result_type(like_dtype, value_dtype, 1.0)
+    return dtype
+
+
+_ADJOINT_DTYPES: dict = {}
+_FLOAT64 = np.dtype(np.float64)
 
 
 def reciprocal(x):
@@ -184,6 +226,16 @@ def list_append(items, value):
 
 def scatter_like(v, index, like):
     """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
+    if type(like) is np.ndarray and (type(index) is int or type(index) is slice):
+        # The common case first: a row or a slice of an array, read once per entry.
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        out = np.zeros(like.shape, dtype=_adjoint_dtype(like.dtype, value_dtype))
+        out[index] = v
+        return out
+    return _scatter_like(v, index, like)
+
+
+def _scatter_like(v, index, like):
     if type(like) is RaggedAdjoint or isinstance(like, (list, tuple)) and (
             _ragged(like) or type(v) is RaggedAdjoint):
         out = zeros_like(like)
@@ -209,7 +261,7 @@ def scatter_like(v, index, like):
         shape = (len(like), *element)
     else:
         shape = np.shape(like)
-    out = np.zeros(shape, dtype=np.result_type(like_dtype, value_dtype, 1.0))
+    out = np.zeros(shape, dtype=_adjoint_dtype(np.dtype(like_dtype), np.dtype(value_dtype)))
     if _basic_index(index):
         out[index] = v  # ints and slices select each entry once: no accumulation needed
     else:
@@ -307,9 +359,33 @@ def _matmul_adjoint_y(g, x, y, product):
 
 def _ndims(g, x, y):
     nd = np.ndim
-    return (g.ndim if type(g) is np.ndarray else nd(g),
+    return (g.ndim if type(g) is np.ndarray else 0 if type(g) is float else nd(g),
             x.ndim if type(x) is np.ndarray else nd(x),
             y.ndim if type(y) is np.ndarray else nd(y))
+
+
+def _scaled(g, other):
+    """``g * other`` for a 0-d cotangent `g` of an inner product, with the dtype the general
+    path's (1, 1) @ (1, n) matrix product gives: there `g` is a 0-d array, so a Python float
+    makes a float32 operand float64 (NumPy's weak Python scalars would keep float32)."""
+    if other.dtype is _FLOAT64 and (type(g) is float or type(g) is np.float64):
+        return g * other  # float64 either way
+    g = np.asarray(g)
+    return np.multiply(g, other, dtype=np.result_type(g.dtype, other.dtype))
+
+
+def _outer(a, b):
+    """``np.outer(a, b)`` of two vectors: the same product, without its ravels and checks."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return a[:, None] * b
+    return np.outer(a, b)
+
+
+def _inner(dims, g, x, y) -> bool:
+    """Whether ``x @ y`` is an inner product of two float vectors with a numeric cotangent."""
+    return dims == (0, 1, 1) and type(x) is np.ndarray and type(y) is np.ndarray and (
+        x.dtype.kind in "fc" and y.dtype.kind in "fc") and (
+        type(g) is float or isinstance(g, (np.floating, np.complexfloating, np.ndarray)))
 
 
 def matmul_adjoint_x(g, x, y):
@@ -318,9 +394,11 @@ def matmul_adjoint_x(g, x, y):
     if dims == (2, 2, 2):  # the common cases first: one matrix product, no reshaping
         return g @ y.T
     if dims == (1, 2, 1):
-        return np.outer(g, y)
+        return _outer(g, y)
     if dims == (1, 1, 2):
         return y @ g
+    if _inner(dims, g, x, y):
+        return _scaled(g, y)
     return _matmul_adjoint_x(g, x, y, np.matmul)
 
 
@@ -332,7 +410,9 @@ def matmul_adjoint_y(g, x, y):
     if dims == (1, 2, 1):
         return g @ x
     if dims == (1, 1, 2):
-        return np.outer(x, g)
+        return _outer(x, g)
+    if _inner(dims, g, x, y):
+        return _scaled(g, x)
     return _matmul_adjoint_y(g, x, y, np.matmul)
 
 
@@ -342,9 +422,16 @@ def _check_dot(x, y):
                          "use np.matmul / @ or np.tensordot for stacked arrays")
 
 
+#: The ranks (of g, x, y) where np.dot is np.matmul: matrices, vectors and inner products.
+_MATMUL_LIKE = frozenset({(2, 2, 2), (1, 2, 1), (1, 1, 2), (0, 1, 1)})
+
+
 def dot_adjoint_x(g, x, y):
     """x-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
-    if _ndims(g, x, y) in ((2, 2, 2), (1, 2, 1), (1, 1, 2)):
+    dims = _ndims(g, x, y)
+    if _inner(dims, g, x, y):
+        return _scaled(g, y)
+    if dims in _MATMUL_LIKE:
         return matmul_adjoint_x(g, x, y)
     _check_dot(x, y)
     return _matmul_adjoint_x(g, x, y, np.matmul)
@@ -352,7 +439,10 @@ def dot_adjoint_x(g, x, y):
 
 def dot_adjoint_y(g, x, y):
     """y-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
-    if _ndims(g, x, y) in ((2, 2, 2), (1, 2, 1), (1, 1, 2)):
+    dims = _ndims(g, x, y)
+    if _inner(dims, g, x, y):
+        return _scaled(g, x)
+    if dims in _MATMUL_LIKE:
         return matmul_adjoint_y(g, x, y)
     _check_dot(x, y)
     return _matmul_adjoint_y(g, x, y, np.matmul)
