@@ -208,3 +208,55 @@ def test_matrix_vector_contractions_agree_with_the_general_path(m, n):
 def test_products_of_lists_take_the_general_path():
     out = matmul_adjoint_x([1.0, 2.0], np.ones((2, 3)), np.arange(3.0))
     assert np.array_equal(out, np.outer([1.0, 2.0], np.arange(3.0)))
+
+
+# ----------------------------------------------------------------------- adjoints of lists
+def stacked_lists():
+    """Lists of arrays shaped alike (the adjoint is the stacked array), and some that are not
+    (ragged, mixed with numbers), which take the general path."""
+    return [[values((3,), np.float64, seed=k) for k in range(4)],
+            [values((2, 3), np.float32, seed=k) for k in range(2)],
+            [values((), np.float64, seed=k) for k in range(3)],
+            [values((5,), np.complex128)],
+            [np.zeros(3), np.zeros(4)], [np.zeros(3), 1.0], [1.0, 2.0, 3.0]]
+
+
+@pytest.mark.parametrize("like", stacked_lists(), ids=lambda like: repr([np.shape(x)
+                                                                         for x in like]))
+def test_unbroadcast_and_scatter_like_of_a_list_agree_with_the_general_path(like):
+    if runtime._ragged(like):
+        return  # a ragged list's adjoint is a RaggedAdjoint: the general path, tested elsewhere
+    stacked = values(np.shape(like), np.result_type(*like), seed=9)
+    fast, general = unbroadcast(stacked, like), runtime._unbroadcast(stacked, like)
+    assert fast is stacked and general is stacked
+    for index in range(-len(like), len(like)):
+        v = stacked[index]
+        for row in (v, 0.5) if np.ndim(v) else (v,):
+            assert_same(scatter_like(row, index, like), runtime._scatter_like(row, index, like))
+
+
+@pytest.mark.parametrize("shape,n", [((3,), 4), ((2, 3), 2), ((1,), 1), ((5,), 3)])
+@pytest.mark.parametrize("dtype", (np.float64, np.float32, np.complex128))
+def test_split_like_of_equal_parts_agrees_with_the_general_path(shape, n, dtype):
+    from s2sad.runtime import shape as shape_helpers
+
+    like = tuple(values(shape, dtype, seed=k) for k in range(n))
+    joined = values((n * shape[0], *shape[1:]), dtype, seed=12)
+    fast = shape_helpers.split_like(joined, like, 0)
+    expected = np.stack([joined[k * shape[0]:(k + 1) * shape[0]] for k in range(n)])
+    assert_same(fast, expected)
+    assert not np.shares_memory(fast, joined)
+    for axis in (-len(shape), np.int64(0)):  # not the fast path's int 0: the general path
+        assert_same(shape_helpers.split_like(joined, like, axis), fast)
+    uneven = (*like, values((1, *shape[1:]), dtype))  # pieces of two lengths: general path
+    joined = np.concatenate(uneven)
+    parts = shape_helpers.split_like(joined, uneven, 0)
+    assert len(parts) == len(uneven)
+    assert np.array_equal(np.concatenate(list(parts)), joined, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_broadcast_reduced_of_a_numpy_float_fills_like_the_general_path(dtype):
+    like = values((3, 4), dtype)
+    for v in (np.float64(0.5), np.float64(np.nan)):
+        assert_same(broadcast_reduced(v, like), runtime._broadcast_reduced(v, like))

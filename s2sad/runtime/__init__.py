@@ -64,12 +64,28 @@ def unbroadcast(v, like):
     """Sum `v` down to the shape of `like` (undoes NumPy broadcasting in an adjoint)."""
     kind = type(v)
     if kind is np.ndarray:
-        # The common case first: an adjoint already shaped like its primal (no broadcast).
-        if type(like) is np.ndarray and v.shape == like.shape:
+        # The common cases first: an adjoint already shaped like its primal (no broadcast),
+        # or the stacked adjoint of a list of arrays shaped alike.
+        if type(like) is np.ndarray:
+            if v.shape == like.shape:
+                return v
+        elif type(like) is list and _stacks_to(like, v.shape):
             return v
     elif kind is float or kind is np.float64 or kind in _SCALARS or kind is RaggedAdjoint:
         return v
     return _unbroadcast(v, like)
+
+
+def _stacks_to(items: list, shape: tuple) -> bool:
+    """Whether the list `items` holds arrays that stack into an array of `shape` (what
+    ``np.shape(items)`` says, without building that array)."""
+    if not shape or len(items) != shape[0]:
+        return False
+    element = shape[1:]
+    for item in items:
+        if type(item) is not np.ndarray or item.shape != element:
+            return False
+    return True
 
 
 def _unbroadcast(v, like):
@@ -101,7 +117,7 @@ def broadcast_like(v, like):
 def broadcast_reduced(v, like, axis=None, keepdims=False):
     """Spread `v`, the result of a reduction of `like` over `axis`, back to `like`'s shape."""
     if type(like) is np.ndarray and like.ndim:  # the common cases first
-        if type(v) is float:  # the cotangent of a full reduction, filled in
+        if type(v) is float or type(v) is np.float64:  # a full reduction's cotangent
             kind = like.dtype.kind
             out = np.empty(like.shape, dtype=like.dtype if kind == "f" else _FLOAT64)
             out.fill(v)
@@ -157,7 +173,8 @@ def zeros_like(x):
     adjoint of a list is represented.
     """
     if type(x) is np.ndarray:  # the common case first
-        return np.zeros(x.shape, dtype=_adjoint_dtype(x.dtype, x.dtype))
+        dtype = x.dtype
+        return np.zeros(x.shape, dtype=dtype if dtype is _FLOAT64 else _adjoint_dtype(dtype, dtype))
     if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_, slice, str)) or (
             x is Ellipsis):
         return 0.0  # a number, or a value with no derivative (a slice of an index tuple)
@@ -226,10 +243,19 @@ def list_append(items, value):
 
 def scatter_like(v, index, like):
     """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
-    if type(like) is np.ndarray and (type(index) is int or type(index) is slice):
+    kind = type(like)
+    if kind is np.ndarray and (type(index) is int or type(index) is slice):
         # The common case first: a row or a slice of an array, read once per entry.
         value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
-        out = np.zeros(like.shape, dtype=_adjoint_dtype(like.dtype, value_dtype))
+        dtype = like.dtype
+        if dtype is not _FLOAT64 or value_dtype is not _FLOAT64:  # float64 with float64 is
+            dtype = _adjoint_dtype(dtype, value_dtype)  # float64: no look-up
+        out = np.zeros(like.shape, dtype=dtype)
+        out[index] = v
+        return out
+    if kind is list and type(index) is int and type(v) is np.ndarray and _stacks_to(
+            like, (len(like), *v.shape)):  # an entry of a list of arrays shaped alike
+        out = np.zeros((len(like), *v.shape), dtype=_adjoint_dtype(v.dtype, v.dtype))
         out[index] = v
         return out
     return _scatter_like(v, index, like)
@@ -357,9 +383,12 @@ def _matmul_adjoint_y(g, x, y, product):
     return unbroadcast(out, y)
 
 
+_FLOATS = (float, np.float64)
+
+
 def _ndims(g, x, y):
     nd = np.ndim
-    return (g.ndim if type(g) is np.ndarray else 0 if type(g) is float else nd(g),
+    return (g.ndim if type(g) is np.ndarray else 0 if type(g) in _FLOATS else nd(g),
             x.ndim if type(x) is np.ndarray else nd(x),
             y.ndim if type(y) is np.ndarray else nd(y))
 
@@ -381,6 +410,10 @@ def _outer(a, b):
     return np.outer(a, b)
 
 
+def _vectors(x, y) -> bool:
+    return type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 1 and y.ndim == 1
+
+
 def _inner(dims, g, x, y) -> bool:
     """Whether ``x @ y`` is an inner product of two float vectors with a numeric cotangent."""
     return dims == (0, 1, 1) and type(x) is np.ndarray and type(y) is np.ndarray and (
@@ -390,6 +423,8 @@ def _inner(dims, g, x, y) -> bool:
 
 def matmul_adjoint_x(g, x, y):
     """x-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    if type(g) is float and _vectors(x, y) and y.dtype is _FLOAT64:
+        return g * y  # an inner product's adjoint: the common case, first
     dims = _ndims(g, x, y)
     if dims == (2, 2, 2):  # the common cases first: one matrix product, no reshaping
         return g @ y.T
@@ -404,6 +439,8 @@ def matmul_adjoint_x(g, x, y):
 
 def matmul_adjoint_y(g, x, y):
     """y-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    if type(g) is float and _vectors(x, y) and x.dtype is _FLOAT64:
+        return g * x  # an inner product's adjoint: the common case, first
     dims = _ndims(g, x, y)
     if dims == (2, 2, 2):
         return x.T @ g
@@ -428,6 +465,8 @@ _MATMUL_LIKE = frozenset({(2, 2, 2), (1, 2, 1), (1, 1, 2), (0, 1, 1)})
 
 def dot_adjoint_x(g, x, y):
     """x-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
+    if type(g) is float and _vectors(x, y) and y.dtype is _FLOAT64:
+        return g * y  # an inner product's adjoint: the common case, first
     dims = _ndims(g, x, y)
     if _inner(dims, g, x, y):
         return _scaled(g, y)
@@ -439,6 +478,8 @@ def dot_adjoint_x(g, x, y):
 
 def dot_adjoint_y(g, x, y):
     """y-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
+    if type(g) is float and _vectors(x, y) and x.dtype is _FLOAT64:
+        return g * x  # an inner product's adjoint: the common case, first
     dims = _ndims(g, x, y)
     if _inner(dims, g, x, y):
         return _scaled(g, x)
