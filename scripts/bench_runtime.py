@@ -8,8 +8,10 @@ calibrated number of calls. The ``bare`` column times the NumPy expression the h
 amounts to in that case (``g * y`` for the adjoint of an inner product), the floor a helper
 can reach; ``-`` where the helper has nothing to do but return its argument.
 
-It prints the timings of the helpers as they are; to compare two versions, run it in each
-(``git stash`` is not needed: check the other version out in a worktree and set PYTHONPATH).
+It prints the timings of the helpers as they are; to compare two versions, run it against
+each (check the other version out in a git worktree and point PYTHONPATH at it). No timing
+is asserted: tests/test_runtime_fast_paths.py checks that the fast paths agree exactly with
+the general ones.
 """
 
 from __future__ import annotations
