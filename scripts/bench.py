@@ -16,6 +16,9 @@ Workloads (straight-line NumPy, the code s2sad is built for, then loops):
                network, n=100, wrt W1, b1, W2, b2 (examples/mlp_hinge.py);
    gmm      -- the ADBench Gaussian mixture objective, n=1000 points, d=10, k=5 components,
                wrt alphas, means and icf (examples/gmm.py);
+   lstm     -- the ADBench LSTM objective, 2 layers, b=14, a sequence of 20 steps (a loop over
+               time around a loop over the layers), wrt the main and extra parameters; the
+               program and its hand-written gradient are examples/lstm.py's, imported;
 4. rosenbrock -- ``sum(100 (x[1:] - x[:-1]**2)**2 + (1 - x[:-1])**2)``, n=100 (HVP only);
 5. tanh_map -- ``tanh(A @ x)``, A of shape (m, n), n=20, m=5 and m=50 (Jacobians only);
 6. poly, clipped -- scalar loops of N=100 and N=1000 trips, the second with a branch on the
@@ -74,6 +77,22 @@ except ImportError:  # pragma: no cover
 
 import s2sad
 from s2sad.loading.loader import stats
+
+
+def _load_example(name: str):
+    """The module examples/NAME.py (not a package: loaded from its file)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "examples", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"s2sad_example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # inspect.getsource finds the functions' source through it
+    spec.loader.exec_module(module)
+    return module
+
+
+lstm_example = _load_example("lstm")
 
 try:
     import autograd
@@ -396,7 +415,8 @@ def make_workloads(seed: int = 0) -> list[Workload]:
 
 
 def program_workloads(rng, n: int, d: int, hidden: int, classes: int = 5) -> list[Workload]:
-    """The classifier, the hinge MLP and the Gaussian mixture of examples/ (issue 9)."""
+    """The classifier, the hinge MLP, the Gaussian mixture (issue 9) and the LSTM of
+    examples/."""
     X = rng.normal(size=(n, d))
     labels = rng.integers(classes, size=n)
     W = rng.normal(size=(d, classes)) / np.sqrt(d)
@@ -405,6 +425,7 @@ def program_workloads(rng, n: int, d: int, hidden: int, classes: int = 5) -> lis
     b1 = 0.1 * rng.normal(size=hidden)
     W2 = rng.normal(size=(hidden, classes)) / np.sqrt(hidden)
     b2 = 0.1 * rng.normal(size=classes)
+    lstm_args = lstm_example.make_problem(layers=2, length=20, b=14, seed=4)
     gmm_n, gmm_d, gmm_k = 1000, 10, 5  # ADBench's gmm_d10_K5 (1k points)
     gmm_args = (rng.normal(size=gmm_k), rng.normal(size=(gmm_k, gmm_d)),
                 0.3 * rng.normal(size=(gmm_k, gmm_d + gmm_d * (gmm_d - 1) // 2)),
@@ -416,6 +437,8 @@ def program_workloads(rng, n: int, d: int, hidden: int, classes: int = 5) -> lis
                  (W1, b1, W2, b2, X, labels), ("W1", "b1", "W2", "b2")),
         *([Workload("gmm", f"gmm n={gmm_n} d={gmm_d} k={gmm_k}", gmm, gmm_hand, gmm_args,
                     ("alphas", "means", "icf"))] if logsumexp is not None else []),
+        Workload("lstm", "lstm l=2 b=14 c=20", lstm_example.lstm_objective,
+                 lstm_example.lstm_objective_grad, lstm_args, ("main_params", "extra_params")),
     ]
 
 

@@ -63,10 +63,32 @@ def _ragged(items) -> bool:
 def unbroadcast(v, like):
     """Sum `v` down to the shape of `like` (undoes NumPy broadcasting in an adjoint)."""
     kind = type(v)
-    if kind is float or kind is np.float64 or kind in _SCALARS:
+    if kind is np.ndarray:
+        # The common cases first: an adjoint already shaped like its primal (no broadcast),
+        # or the stacked adjoint of a list of arrays shaped alike.
+        if type(like) is np.ndarray:
+            if v.shape == like.shape:
+                return v
+        elif type(like) is list and _stacks_to(like, v.shape):
+            return v
+    elif kind is float or kind is np.float64 or kind in _SCALARS or kind is RaggedAdjoint:
         return v
-    if kind is RaggedAdjoint:
-        return v
+    return _unbroadcast(v, like)
+
+
+def _stacks_to(items: list, shape: tuple) -> bool:
+    """Whether the list `items` holds arrays that stack into an array of `shape` (what
+    ``np.shape(items)`` says, without building that array)."""
+    if not shape or len(items) != shape[0]:
+        return False
+    element = shape[1:]
+    for item in items:
+        if type(item) is not np.ndarray or item.shape != element:
+            return False
+    return True
+
+
+def _unbroadcast(v, like):
     shape = _shape(like)
     vshape = np.shape(v)
     if vshape == shape:
@@ -94,6 +116,25 @@ def broadcast_like(v, like):
 
 def broadcast_reduced(v, like, axis=None, keepdims=False):
     """Spread `v`, the result of a reduction of `like` over `axis`, back to `like`'s shape."""
+    if type(like) is np.ndarray and like.ndim:  # the common cases first
+        if type(v) is float or type(v) is np.float64:  # a full reduction's cotangent
+            kind = like.dtype.kind
+            out = np.empty(like.shape, dtype=like.dtype if kind == "f" else _FLOAT64)
+            out.fill(v)
+            return out
+        if type(v) is np.ndarray and type(axis) is int and not keepdims and (
+                v.ndim == like.ndim - 1):  # one axis reduced: the same as expand_dims, faster
+            at = axis % like.ndim
+            v = v.reshape(v.shape[:at] + (1,) + v.shape[at:])
+            if v.shape == like.shape:
+                return v
+            out = np.empty(like.shape, dtype=v.dtype)
+            out[...] = v
+            return out
+    return _broadcast_reduced(v, like, axis, keepdims)
+
+
+def _broadcast_reduced(v, like, axis=None, keepdims=False):
     shape = _shape(like)
     if type(v) in _SCALARS:
         if not shape:
@@ -131,6 +172,9 @@ def zeros_like(x):
     A list (of equally shaped values) gets a zero array of the stacked shape: that is how the
     adjoint of a list is represented.
     """
+    if type(x) is np.ndarray:  # the common case first
+        dtype = x.dtype
+        return np.zeros(x.shape, dtype=dtype if dtype is _FLOAT64 else _adjoint_dtype(dtype, dtype))
     if type(x) in _SCALARS or x is None or isinstance(x, (bool, np.bool_, slice, str)) or (
             x is Ellipsis):
         return 0.0  # a number, or a value with no derivative (a slice of an index tuple)
@@ -141,6 +185,21 @@ def zeros_like(x):
     if isinstance(x, (list, tuple)):
         return np.zeros(np.shape(x))
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
+
+
+def _adjoint_dtype(like_dtype, value_dtype):
+    """``np.result_type(like_dtype, value_dtype, 1.0)``, remembered: it costs more than the
+    zeros or the scatter it serves (the Python float only makes an integer result floating,
+    so the pair of dtypes decides)."""
+    key = (like_dtype, value_dtype)
+    dtype = _ADJOINT_DTYPES.get(key)
+    if dtype is None:
+        dtype = _ADJOINT_DTYPES[key] = np.result_type(like_dtype, value_dtype, 1.0)
+    return dtype
+
+
+_ADJOINT_DTYPES: dict = {}
+_FLOAT64 = np.dtype(np.float64)
 
 
 def reciprocal(x):
@@ -184,6 +243,25 @@ def list_append(items, value):
 
 def scatter_like(v, index, like):
     """A zero array shaped like `like` with `v` added at `index` (adjoint of ``like[index]``)."""
+    kind = type(like)
+    if kind is np.ndarray and (type(index) is int or type(index) is slice):
+        # The common case first: a row or a slice of an array, read once per entry.
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        dtype = like.dtype
+        if dtype is not _FLOAT64 or value_dtype is not _FLOAT64:  # float64 with float64 is
+            dtype = _adjoint_dtype(dtype, value_dtype)  # float64: no look-up
+        out = np.zeros(like.shape, dtype=dtype)
+        out[index] = v
+        return out
+    if kind is list and type(index) is int and type(v) is np.ndarray and _stacks_to(
+            like, (len(like), *v.shape)):  # an entry of a list of arrays shaped alike
+        out = np.zeros((len(like), *v.shape), dtype=_adjoint_dtype(v.dtype, v.dtype))
+        out[index] = v
+        return out
+    return _scatter_like(v, index, like)
+
+
+def _scatter_like(v, index, like):
     if type(like) is RaggedAdjoint or isinstance(like, (list, tuple)) and (
             _ragged(like) or type(v) is RaggedAdjoint):
         out = zeros_like(like)
@@ -209,7 +287,7 @@ def scatter_like(v, index, like):
         shape = (len(like), *element)
     else:
         shape = np.shape(like)
-    out = np.zeros(shape, dtype=np.result_type(like_dtype, value_dtype, 1.0))
+    out = np.zeros(shape, dtype=_adjoint_dtype(np.dtype(like_dtype), np.dtype(value_dtype)))
     if _basic_index(index):
         out[index] = v  # ints and slices select each entry once: no accumulation needed
     else:
@@ -309,34 +387,73 @@ def _matmul_adjoint_y(g, x, y, product):
     return unbroadcast(out, y)
 
 
+_FLOATS = (float, np.float64)
+
+
 def _ndims(g, x, y):
     nd = np.ndim
-    return (g.ndim if type(g) is np.ndarray else nd(g),
+    return (g.ndim if type(g) is np.ndarray else 0 if type(g) in _FLOATS else nd(g),
             x.ndim if type(x) is np.ndarray else nd(x),
             y.ndim if type(y) is np.ndarray else nd(y))
 
 
+def _scaled(g, other):
+    """``g * other`` for a 0-d cotangent `g` of an inner product, with the dtype the general
+    path's (1, 1) @ (1, n) matrix product gives: there `g` is a 0-d array, so a Python float
+    makes a float32 operand float64 (NumPy's weak Python scalars would keep float32)."""
+    if other.dtype is _FLOAT64 and (type(g) is float or type(g) is np.float64):
+        return g * other  # float64 either way
+    g = np.asarray(g)
+    return np.multiply(g, other, dtype=np.result_type(g.dtype, other.dtype))
+
+
+def _outer(a, b):
+    """``np.outer(a, b)`` of two vectors: the same product, without its ravels and checks."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return a[:, None] * b
+    return np.outer(a, b)
+
+
+def _vectors(x, y) -> bool:
+    return type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 1 and y.ndim == 1
+
+
+def _inner(dims, g, x, y) -> bool:
+    """Whether ``x @ y`` is an inner product of two float vectors with a numeric cotangent."""
+    return dims == (0, 1, 1) and type(x) is np.ndarray and type(y) is np.ndarray and (
+        x.dtype.kind in "fc" and y.dtype.kind in "fc") and (
+        type(g) is float or isinstance(g, (np.floating, np.complexfloating, np.ndarray)))
+
+
 def matmul_adjoint_x(g, x, y):
     """x-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    if type(g) is float and _vectors(x, y) and y.dtype is _FLOAT64:
+        return g * y  # an inner product's adjoint: the common case, first
     dims = _ndims(g, x, y)
     if dims == (2, 2, 2):  # the common cases first: one matrix product, no reshaping
         return g @ y.T
     if dims == (1, 2, 1):
-        return np.outer(g, y)
+        return _outer(g, y)
     if dims == (1, 1, 2):
         return y @ g
+    if _inner(dims, g, x, y):
+        return _scaled(g, y)
     return _matmul_adjoint_x(g, x, y, np.matmul)
 
 
 def matmul_adjoint_y(g, x, y):
     """y-cotangent of ``x @ y`` given the cotangent `g` of the product."""
+    if type(g) is float and _vectors(x, y) and x.dtype is _FLOAT64:
+        return g * x  # an inner product's adjoint: the common case, first
     dims = _ndims(g, x, y)
     if dims == (2, 2, 2):
         return x.T @ g
     if dims == (1, 2, 1):
         return g @ x
     if dims == (1, 1, 2):
-        return np.outer(x, g)
+        return _outer(x, g)
+    if _inner(dims, g, x, y):
+        return _scaled(g, x)
     return _matmul_adjoint_y(g, x, y, np.matmul)
 
 
@@ -346,9 +463,18 @@ def _check_dot(x, y):
                          "use np.matmul / @ or np.tensordot for stacked arrays")
 
 
+#: The ranks (of g, x, y) where np.dot is np.matmul: matrices, vectors and inner products.
+_MATMUL_LIKE = frozenset({(2, 2, 2), (1, 2, 1), (1, 1, 2), (0, 1, 1)})
+
+
 def dot_adjoint_x(g, x, y):
     """x-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
-    if _ndims(g, x, y) in ((2, 2, 2), (1, 2, 1), (1, 1, 2)):
+    if type(g) is float and _vectors(x, y) and y.dtype is _FLOAT64:
+        return g * y  # an inner product's adjoint: the common case, first
+    dims = _ndims(g, x, y)
+    if _inner(dims, g, x, y):
+        return _scaled(g, y)
+    if dims in _MATMUL_LIKE:
         return matmul_adjoint_x(g, x, y)
     _check_dot(x, y)
     return _matmul_adjoint_x(g, x, y, np.matmul)
@@ -356,7 +482,12 @@ def dot_adjoint_x(g, x, y):
 
 def dot_adjoint_y(g, x, y):
     """y-cotangent of ``np.dot(x, y)`` given the cotangent `g` of the product."""
-    if _ndims(g, x, y) in ((2, 2, 2), (1, 2, 1), (1, 1, 2)):
+    if type(g) is float and _vectors(x, y) and x.dtype is _FLOAT64:
+        return g * x  # an inner product's adjoint: the common case, first
+    dims = _ndims(g, x, y)
+    if _inner(dims, g, x, y):
+        return _scaled(g, x)
+    if dims in _MATMUL_LIKE:
         return matmul_adjoint_y(g, x, y)
     _check_dot(x, y)
     return _matmul_adjoint_y(g, x, y, np.matmul)

@@ -60,6 +60,10 @@ def split_like(v, like, axis=0):
     elements were raveled) or the name of the function that joined them ('hstack', 'vstack',
     'dstack', 'column_stack'), which first gives each element at least 1, 2 or 3 dimensions.
     """
+    if axis == 0 and type(axis) is int and type(v) is np.ndarray:
+        stacked = _even_rows(v, like)
+        if stacked is not None:
+            return stacked
     shapes = [np.shape(item) for item in like]
     if axis is None:
         flat, promoted, along = np.ravel(v), [(int(np.prod(s)),) for s in shapes], 0
@@ -71,6 +75,22 @@ def split_like(v, like, axis=0):
     ends = np.cumsum([s[along] for s in promoted])[:-1]
     pieces = np.split(flat, ends, axis=along)
     return _list_adjoint([np.reshape(p, s) for p, s in zip(pieces, shapes)])
+
+
+def _even_rows(v, like):
+    """The common case of ``split_like`` as one reshape: `like` holds arrays of one shape
+    joined along axis 0, so the stacked pieces of `v` are `v` with its first axis cut in
+    equal parts (a new array, as np.stack gives). None when that is not the case."""
+    first = like[0] if len(like) else None
+    if type(first) is not np.ndarray or not first.ndim:
+        return None
+    shape = first.shape
+    for item in like:
+        if type(item) is not np.ndarray or item.shape != shape:
+            return None
+    if v.shape != (len(like) * shape[0], *shape[1:]):
+        return None
+    return v.reshape((len(like), *shape)).copy()
 
 
 def join(parts, like, axis=0):
