@@ -220,13 +220,11 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     n_params = len(built.params)
     positions = built.wrt_positions
 
-    # Python floats (np.float64) at these positions: the program runs as it is, and float
-    # gradients are returned as they are (no binding, no scalar check, nothing to copy).
-    floats = float_positions(built, with_value)
-    f64 = np.float64
-    programs: list = []  # the program built for floats at those positions, made at the first call
-    # Returned as they come: a float gradient; a tuple of floats that is (value, gradient)
-    # or the gradients.
+    # Python floats (np.float64) at these positions: the program for floats runs as it is
+    # (built at the first such call), and float gradients are returned as they are (no
+    # binding, no scalar check, nothing to copy): a float gradient; a tuple of floats that
+    # is (value, gradient) or the gradients.
+    floats, f64, programs = float_positions(built, with_value), np.float64, []
     bare = SCALAR_TYPES if single and not with_value else ()
     as_is = with_value and single or not with_value and len(positions) > 1
 

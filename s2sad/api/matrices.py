@@ -236,7 +236,7 @@ def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None
         built = build(f, "grad", wrt)  # built already by grad(f, wrt) above
         values = guarded(lambda: built.bind(args, kwargs))
         try:
-            return _hessian(gradient, tangents, isinstance(wrt, (tuple, list)), values, args,
+            return _hessian(built, tangents, isinstance(wrt, (tuple, list)), values, args,
                             kwargs)
         except (TypeError, IndexError, NonDifferentiableError) as err:
             reraise_diagnosed(built, unwrap(f), args, kwargs, values, err)
@@ -246,9 +246,10 @@ def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None
 
 
 def _hessian(gradient, tangents, several: bool, values, args, kwargs):
-    """The Hessian's blocks, column by column of the tangent program `tangents`."""
+    """The Hessian's blocks, column by column of the tangent program `tangents` (the
+    gradient's own program `gradient` gives the shapes of the blocks' rows)."""
     inputs = [values[p] for p in tangents.wrt_positions]
-    grads = gradient(*args, **kwargs)
+    grads = gradient.function(*values)
     outputs = [np.asarray(g) for g in (grads if several else (grads,))]
     if any(np.size(x) == 0 for x in inputs):
         blocks = [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
