@@ -161,3 +161,13 @@ def test_grad_of_grad_of_loops_agrees_with_the_hessian():
         g = s2sad.grad(fn)
         fd = (g(x + 1e-6) - g(x - 1e-6)) / 2e-6
         assert s2sad.grad(g)(x) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def _peak_of(x):
+    return np.max(x)
+
+
+def test_a_hessian_with_respect_to_a_one_tuple_nests_its_block_in_tuples():
+    x = np.array([1.0, 1.0, 0.0])
+    ((block,),) = s2sad.hessian(_peak_of, wrt=(0,))(x)  # outputs by inputs, as before
+    np.testing.assert_array_equal(block, np.zeros((3, 3)))

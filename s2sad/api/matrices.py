@@ -249,8 +249,8 @@ def _hessian(gradient, tangents, several: bool, values, args, kwargs):
     """The Hessian's blocks, column by column of the tangent program `tangents` (the
     gradient's own program `gradient` gives the shapes of the blocks' rows)."""
     inputs = [values[p] for p in tangents.wrt_positions]
-    grads = gradient.function(*values)
-    outputs = [np.asarray(g) for g in (grads if several else (grads,))]
+    grads = gradient.function(*values)  # a tuple for several wrt parameters only
+    outputs = [np.asarray(g) for g in (grads if len(inputs) > 1 else (grads,))]
     if any(np.size(x) == 0 for x in inputs):
         blocks = [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
             _float_dtype(o), _float_dtype(x))) for x in inputs] for o in outputs]
