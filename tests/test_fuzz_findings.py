@@ -216,3 +216,36 @@ def _new_list_item_updated(p0):
 def test_an_item_of_a_new_list_may_be_updated():
     value, g = s2sad.value_and_grad(_new_list_item_updated)(np.ones(2))
     assert value == 6.0 and g == pytest.approx([2.0, 2.0])
+
+
+def _one_array_in_two_items(p0, p1):
+    p0 = p0 * 0.5 + 0.5
+    d0 = {"a": p0, "b": p0}
+    d0["a"] += 0.5  # NumPy changes d0["b"] too: it is the same array
+    return np.sum(d0["b"])
+
+
+def _one_array_in_two_list_items(p0):
+    ys = [p0 * 2.0, p0 * 2.0]
+    zs = [ys[0], ys[0]]
+    zs[0] += 1.0
+    return np.sum(zs[1])
+
+
+@pytest.mark.parametrize("f", [_one_array_in_two_items, _one_array_in_two_list_items])
+def test_an_item_updated_in_place_that_another_item_holds_is_refused(f):
+    args = (np.zeros(3),) * (2 if f is _one_array_in_two_items else 1)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="another of its items") as info:
+        s2sad.value_and_grad(f)(*args)
+    assert "hint:" in str(info.value)
+
+
+def _distinct_arrays_in_two_items(p0):
+    d0 = {"a": p0 * 1.0, "b": p0 * 2.0}
+    d0["a"] += 0.5
+    return np.sum(d0["a"] * d0["b"])
+
+
+def test_items_holding_new_arrays_may_be_updated_in_place():
+    value, g = s2sad.value_and_grad(_distinct_arrays_in_two_items)(np.ones(2))
+    assert value == pytest.approx(6.0) and g == pytest.approx([5.0, 5.0])  # 4p + 1

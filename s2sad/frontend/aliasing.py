@@ -88,16 +88,18 @@ class _Aliasing:
         if isinstance(node, gast.IfExp):
             return self.sources(node.body) | self.sources(node.orelse)
         if isinstance(node, (gast.List, gast.Tuple)):  # a new list holding its items
-            return {id(node)} | _items(*(self.sources(e) for e in node.elts))
+            return _holding(node, [self.sources(e) for e in node.elts])
         if isinstance(node, gast.Dict):  # a new dict holding its values
-            return {id(node)} | _items(*(self.sources(v) for v in node.values))
+            return _holding(node, [self.sources(v) for v in node.values])
         if isinstance(node, (gast.ListComp, gast.DictComp, gast.SetComp, gast.GeneratorExp)):
             # A new container whose items may be the items (or rows) of what it iterates, or
             # any value its expression names.
             held = [{_whole(t[1]) if _is_item(t) else t for t in self.sources(g.iter)}
                     for g in node.generators]
             element = node.value if isinstance(node, gast.DictComp) else node.elt
-            return {id(node)} | _items(*held, self.sources(element))
+            items = _items(*held, self.sources(element))
+            # One value may be held by several items ([p for _ in range(2)]).
+            return {id(node)} | items | ({("shared", id(node))} if items else set())
         if isinstance(node, gast.Call):
             func = node.func
             if isinstance(func, gast.Attribute) and func.attr == "pop":  # items.pop()
@@ -192,6 +194,13 @@ class _Aliasing:
 
     def fail(self, name, other, stmt, outer=False, in_list=False, item=False):
         made = self.origin.get(name)
+        if item and other == name:
+            target = _source(stmt.target)
+            raise UnsupportedSyntaxError(
+                f"this updates an item of {name!r} in place, and another of its items may hold "
+                f"the same array: NumPy would change both; s2sad computes on a copy",
+                self.parsed.location(stmt),
+                f"write '{target} = {target} {_OPS.get(type(stmt.op), '+')} ...' instead")
         if in_list:
             message = (f"this writes into {name!r} in place, and the list {other!r}, read "
                        f"later, holds it: NumPy would change the list's item too; s2sad "
@@ -252,8 +261,13 @@ class _Aliasing:
             name = target.value.id if isinstance(target, gast.Subscript) else target.id
             # d["a"] += v on an array held by a dict or list updates that array in place:
             # every name sharing it sees the change.
-            held = {t[1] for t in self.sources(target.value) if _is_item(t)} if isinstance(
-                target, gast.Subscript) else set()
+            container = self.sources(target.value) if isinstance(target, gast.Subscript) \
+                else set()
+            held = {t[1] for t in container if _is_item(t)}
+            if any(isinstance(t, tuple) and t[0] == "shared" for t in container) and (
+                    self.read_later(name, stmt)):
+                # {"a": x, "b": x}: the array of d["a"] is d["b"]'s too
+                self.fail(name, name, stmt, item=True)
             self.write(name, stmt, held)
             if isinstance(target, gast.Name) and all(
                 isinstance(t, tuple) and t[0] == "scalar" for t in self.tokens(name)
@@ -295,6 +309,19 @@ class _Aliasing:
 
     def run(self):
         self.block(self.fn.body)
+
+
+def _holding(node, parts: list) -> set:
+    """The tokens of a new container `node` holding values of `parts` (their tokens); marked
+    ``shared`` when two of its items may be one value."""
+    tokens = {id(node)} | _items(*parts)
+    seen: set = set()
+    for part in parts:
+        mine = {t for t in part if not _is_item(t)}
+        if mine & seen:
+            tokens.add(("shared", id(node)))
+        seen |= mine
+    return tokens
 
 
 def _is_item(token) -> bool:
