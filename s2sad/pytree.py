@@ -207,6 +207,15 @@ def to_data(tree: TreeDef | None, classes: list) -> Any:
     return data
 
 
+def classes_of(trees) -> list:
+    """The NamedTuple and dataclass classes of `trees` (``(name, TreeDef)`` pairs), in the
+    order :func:`to_data` numbers them."""
+    classes: list = []
+    for _, tree in trees:
+        to_data(tree, classes)
+    return classes
+
+
 def from_data(data: Any, classes: list) -> TreeDef | None:
     """The inverse of :func:`to_data`, with the classes of the request that built it."""
     if data is None or data == CONST:

@@ -39,7 +39,7 @@ from .frontend.parse import (
 )
 from .ir import Function
 from .lowering.function import derivative_names, lower_function
-from .pytree import to_data
+from .pytree import classes_of, to_data
 from .transforms.forward import forward
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
@@ -79,13 +79,6 @@ class Request:
         trees = tuple((name, tree.signature()) for name, tree in self.trees)
         return (self.mode, self.wrt, self.optimize, self.steps, self.backend, trees,
                 self.has_aux, self.scalars)
-
-    def classes(self) -> list:
-        """The NamedTuple and dataclass classes of `trees`, in order (see pytree.to_data)."""
-        classes: list = []
-        for _, tree in self.trees:
-            to_data(tree, classes)
-        return classes
 
 
 
@@ -307,7 +300,7 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
     def leaves(wrt):
         return tuple(leaf for w in wrt for leaf in flat.get(w, (w,)))
 
-    out_tree = to_data(ir.out_tree, request.classes())
+    out_tree = to_data(ir.out_tree, classes_of(request.trees))
     aux = _aux_leaves(parsed, ir) if request.has_aux else 0
     for mode, wrt in request.steps:
         ir = derive(ir, mode, leaves(wrt))

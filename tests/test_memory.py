@@ -15,6 +15,7 @@ import weakref
 import numpy as np
 import pytest
 from fresh_import import import_file
+from test_checkpoint import two_carries_taped
 
 import s2sad
 from s2sad.api import build as api_build
@@ -265,20 +266,11 @@ def test_concurrent_calls_transform_each_key_once_and_share_one_gradient_functio
     assert not loader._locks
 
 
-def _two_carries(x, n):
-    s = 0.5
-    t = 1.0
-    for _ in range(n):
-        s = np.sin(s) * x + t
-        t = t * 0.9 + s * 0.01
-    return s + t
-
-
 def test_the_tape_of_a_loop_holds_its_values_and_no_tuple_per_trip():
     # Each trip saves 4 floats (8-byte slots, and the 3 new float objects the trip made:
     # 104 bytes); a tuple per trip added 48 more.
-    g = s2sad.grad(_two_carries)
-    assert "_stack.extend((" in s2sad.source(_two_carries)
+    g = s2sad.grad(two_carries_taped)
+    assert "_stack.extend((" in s2sad.source(two_carries_taped)
     g(0.3, 10)
     trips = 100_000
     tracemalloc.start()

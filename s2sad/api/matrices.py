@@ -57,8 +57,7 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
         batch = _batch_vjp(f, wrt) if chosen == "reverse" and not probe.tuple_out else None
         if any(o.size == 0 for o in outputs) or any(np.size(x) == 0 for x in inputs):
             # An empty output (x[x > 0] with nothing positive) or input: an empty Jacobian.
-            blocks = [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
-                _float_dtype(o), _float_dtype(x))) for x in inputs] for o in outputs]
+            blocks = _zero_blocks(inputs, outputs)
         elif batch is not None:
             blocks = _batched_rows(batch.function, values, inputs, outputs[0])
         elif chosen == "reverse":
@@ -245,15 +244,21 @@ def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None
     return hess
 
 
-def _hessian(gradient, tangents, several: bool, values, args, kwargs):
+def _zero_blocks(inputs, outputs) -> list:
+    """The blocks of an empty Jacobian (an empty output, x[x > 0] with nothing positive, or
+    input), each in the wider floating dtype of its output and input."""
+    return [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
+        _float_dtype(o), _float_dtype(x))) for x in inputs] for o in outputs]
+
+
+def _hessian(built, tangents, several: bool, values, args, kwargs):
     """The Hessian's blocks, column by column of the tangent program `tangents` (the
-    gradient's own program `gradient` gives the shapes of the blocks' rows)."""
+    gradient program `built` gives the shapes of the blocks' rows)."""
     inputs = [values[p] for p in tangents.wrt_positions]
-    grads = gradient.function(*values)  # a tuple for several wrt parameters only
+    grads = built.function(*values)  # a tuple for several wrt parameters only
     outputs = [np.asarray(g) for g in (grads if len(inputs) > 1 else (grads,))]
     if any(np.size(x) == 0 for x in inputs):
-        blocks = [[np.zeros(o.shape + np.shape(x), dtype=np.result_type(
-            _float_dtype(o), _float_dtype(x))) for x in inputs] for o in outputs]
+        blocks = _zero_blocks(inputs, outputs)
     else:
         run = tangents.function
         blocks = _columns(lambda *a: (*outputs, *run(*a)), values, inputs, outputs)

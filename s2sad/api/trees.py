@@ -18,7 +18,7 @@ import inspect
 import numpy as np
 
 from ..errors import S2sadError
-from ..pytree import flatten, from_data, is_container, same_shape, unflatten
+from ..pytree import classes_of, flatten, from_data, is_container, same_shape, unflatten
 from ..runtime import NonScalarSeed
 from ..values import matched_all, private_copy, separated
 from .build import build, guarded, unwrap
@@ -82,10 +82,8 @@ class TreeCall:
                            and is_container(self.values[self.names.index(name)]))
 
     def build(self, mode: str, has_aux: bool):
-        built = build(self.f, mode, self.wrt if not self.single else self.wrt[0],
-                      trees=self.trees, has_aux=has_aux)
-        self.classes = built_classes(self.trees)
-        return built
+        return build(self.f, mode, self.wrt if not self.single else self.wrt[0],
+                     trees=self.trees, has_aux=has_aux)
 
     def flat_args(self, built) -> list:
         """The generated code's arguments: each container's leaves in place of it, the
@@ -117,18 +115,13 @@ class TreeCall:
 
     def output_tree(self, built):
         try:
-            return from_data(built.loaded.meta.get("out_tree"), self.classes)
+            return from_data(built.loaded.meta.get("out_tree"), classes_of(self.trees))
         except (ValueError, KeyError, IndexError, TypeError):
             raise S2sadError("the cached structure of the output does not match this call",
                              built.location(), "run s2sad.clear_cache()") from None
 
 
-def built_classes(trees) -> list:
-    from ..transform import Request
-    return Request("ssa", trees=trees).classes()
-
-
-def _outputs(built, leaves, tree, tuple_out):
+def _outputs(leaves, tree, tuple_out):
     """The function's output from its leaves: a container of `tree`'s structure, a tuple,
     or one value."""
     if tree is not None:
@@ -136,7 +129,7 @@ def _outputs(built, leaves, tree, tuple_out):
     return tuple(leaves) if tuple_out else leaves[0]
 
 
-def _split_aux(built, tree):
+def _split_aux(tree):
     """(structure of the value, structure of aux) of an output ``(value, aux)``."""
     if tree is None:
         return None, None
@@ -172,8 +165,8 @@ def tree_grad(f, wrt, has_aux: bool, with_value: bool, args, kwargs):
     gradient = call.regrouped(grads)
     value = outputs[0]
     if has_aux:
-        _, aux_tree = _split_aux(built, tree)
-        aux_value = _outputs(built, list(outputs[1:]), aux_tree, False)
+        _, aux_tree = _split_aux(tree)
+        aux_value = _outputs(list(outputs[1:]), aux_tree, False)
         if with_value:
             return (value, aux_value), gradient
         return gradient, aux_value
@@ -188,7 +181,7 @@ def tree_vjp(f, args, wrt, has_aux: bool):
     flat = call.flat_args(built)
     aux = built.loaded.meta.get("aux", 0)
     tree = call.output_tree(built)
-    value_tree, aux_tree = _split_aux(built, tree) if has_aux else (tree, None)
+    value_tree, aux_tree = _split_aux(tree) if has_aux else (tree, None)
     n_value = built.n_out - aux
     generated = built.function
     output = unwrap(f)(*private_copy(call.values))
@@ -198,7 +191,7 @@ def tree_vjp(f, args, wrt, has_aux: bool):
         raise S2sadError("the function returned a value of another structure than its code "
                          "shows", built.location(), "return the same structure on every path")
     value_leaves = outputs[:n_value]
-    value = _outputs(built, value_leaves, value_tree, built.tuple_out and not has_aux
+    value = _outputs(value_leaves, value_tree, built.tuple_out and not has_aux
                      and tree is None)
     value = separated(value, args)
 
@@ -219,7 +212,7 @@ def tree_vjp(f, args, wrt, has_aux: bool):
         return call.regrouped(separated(tuple(grads), (args, cotangent)))
 
     if has_aux:
-        return value, vjp_fn, _outputs(built, outputs[n_value:], aux_tree, False)
+        return value, vjp_fn, _outputs(outputs[n_value:], aux_tree, False)
     return value, vjp_fn
 
 
@@ -250,12 +243,12 @@ def tree_jvp(f, primals, tangents, has_aux: bool = False):
                                                                   result[:n_out]))
     tuple_out = built.tuple_out and tree is None
     if has_aux:
-        value_tree, aux_tree = _split_aux(built, tree)
+        value_tree, aux_tree = _split_aux(tree)
         n_value = n_out - aux
-        out = (_outputs(built, values[:n_value], value_tree, False),
-               _outputs(built, tangents_out[:n_value], value_tree, False),
-               _outputs(built, values[n_value:], aux_tree, False))
+        out = (_outputs(values[:n_value], value_tree, False),
+               _outputs(tangents_out[:n_value], value_tree, False),
+               _outputs(values[n_value:], aux_tree, False))
     else:
-        out = (_outputs(built, values, tree, tuple_out),
-               _outputs(built, tangents_out, tree, tuple_out))
+        out = (_outputs(values, tree, tuple_out),
+               _outputs(tangents_out, tree, tuple_out))
     return guarded(lambda: separated(out, primals, tangents))

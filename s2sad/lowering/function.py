@@ -297,7 +297,7 @@ class FunctionLowerer(RecordLowering, CallLowering, LoopLowering, EffectLowering
     def unpack(self, target_node, atom, stmt):
         if isinstance(atom, Record):  # a, b = pair (a container): its items
             return self.bind_target(target_node, tuple(
-                atom.values if atom.kind != "dict" else (Const(k) for k in atom.keys)), stmt)
+                atom.values if atom.kind != "dict" else (Const(k) for k in atom.keys)))
         if isinstance(atom, Multiple):
             return self.assign_tuple(target_node, gast.Assign(targets=[target_node],
                                                               value=stmt.value))

@@ -282,16 +282,8 @@ class RecordLowering:
         if isinstance(value, Multiple):
             raise self.error(UnsupportedSyntaxError, stmt.value, "a tuple returned by a call "
                              "cannot be stored in a dict", "unpack it first: a, b = g(x)")
-        self.rebind(base_node, record.with_item(key, value), stmt)
-
-    def rebind(self, node, record: Record, stmt):
-        """Make the (nested) place `node` hold `record`."""
-        if isinstance(node, gast.Name):
-            self.env[node.id] = record
-            return
-        outer = self.record_of(node.value)
-        key = node.attr if isinstance(node, gast.Attribute) else self.record_key(node.slice)
-        self.rebind(node.value, outer.with_item(key, record), stmt)
+        # The fence lets only `name[key] = v` through: the name holds the new Record.
+        self.env[base_node.id] = record.with_item(key, value)
 
     # ----------------------------------------------------------------------------- loops
     def static_items(self, node):
@@ -335,11 +327,11 @@ class RecordLowering:
             raise self.error(UnsupportedSyntaxError, stmt, "'break' in a loop over a dict or "
                              "a pytree, which s2sad unrolls", "compute a mask or a flag instead")
         for item in items:
-            self.bind_target(stmt.target, item, stmt)
+            self.bind_target(stmt.target, item)
             self.statements(stmt.body)
         self.statements(stmt.orelse)
 
-    def bind_target(self, target, value, stmt):
+    def bind_target(self, target, value):
         if isinstance(target, gast.Name):
             self.env[target.id] = value
             return
@@ -351,4 +343,4 @@ class RecordLowering:
             raise self.error(S2sadError, target, f"cannot unpack this item into "
                              f"{len(target.elts)} names")
         for elt, part in zip(target.elts, parts):
-            self.bind_target(elt, part, stmt)
+            self.bind_target(elt, part)
