@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import S2sadError
+from ..errors import NonDifferentiableError, S2sadError
 from ..loading import loader
 from ..transform import Generated
 from ..values import is_float_like, is_integer_like, private_copy
@@ -26,13 +26,24 @@ def trace(f: Callable[..., Any], *args: Any, cotangent: Any = None) -> Trace:
 
     For a non-scalar output give the `cotangent` to propagate (default: ones).
     """
-    from ..teaching import build_trace, instrumented
-
     target = bound_target(f)
     if target is not None:
         return trace(target.function, *_bound_values(target, args), cotangent=cotangent)
     fn = unwrap(f)
-    wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
+    floats = tuple(i for i, a in enumerate(args) if is_float_like(a))
+    numbers = tuple(i for i, a in enumerate(args) if is_float_like(a) or is_integer_like(a))
+    if numbers != floats:  # an integer is differentiated unless it is a count or an index
+        try:
+            return _trace(fn, args, numbers, cotangent)
+        except NonDifferentiableError:
+            pass
+    return _trace(fn, args, floats, cotangent)
+
+
+def _trace(fn, args: tuple, wrt: tuple, cotangent) -> Trace:
+    """The trace of `fn` at `args`, differentiated with respect to the positions `wrt`."""
+    from ..teaching import build_trace, instrumented
+
     ssa = build(fn, "ssa", 0).loaded
     built = build(fn, "vjp", wrt, optimize=False)
     values = guarded(lambda: built.bind(args, {}))

@@ -73,13 +73,6 @@ def parse_wrt(text: str | None):
     return parsed[0] if len(parsed) == 1 else parsed
 
 
-def parse_point(text: str) -> tuple:
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise CliError(f"--at takes comma-separated numbers, got {text!r}") from None
-
-
 def report_errors(work) -> int:
     """Run `work` (returns the text to print); usage errors exit 2, s2sad's errors 1."""
     from ..errors import S2sadError

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXAMPLES, load_function, parse_point, report_errors
+from .arguments import parse_at
+from .common import EXAMPLES, load_function, report_errors
 
 
 def register(sub) -> None:
@@ -13,7 +14,8 @@ def register(sub) -> None:
                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     trace.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
     trace.add_argument("--at", required=True,
-                       help="comma-separated scalar arguments, e.g. --at 2,5")
+                       help="the arguments as Python values, positional or named: --at 2,5, "
+                       "--at x1=2,x2=5, --at '[1, 2], n=3'")
     trace.set_defaults(run=run)
 
 
@@ -23,6 +25,6 @@ def run(args) -> int:
 
     def work() -> str:
         fn = load_function(args.function)
-        return str(api.trace(fn, *parse_point(args.at))) + "\n"
+        return str(api.trace(fn, *parse_at(args.at, fn))) + "\n"
 
     return report_errors(work)
