@@ -41,6 +41,7 @@ from .ir import Function
 from .lowering.function import derivative_names, lower_function
 from .pytree import classes_of, to_data
 from .transforms.forward import forward
+from .transforms.in_place import accumulate_in_place
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
 
@@ -310,6 +311,8 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
             "out_tree": out_tree}
     result = ir if request.mode == "ssa" else derive(ir, request.mode, leaves(request.wrt),
                                                       request.optimize, aux)
+    if request.optimize and request.mode != "ssa":
+        result = accumulate_in_place(result)  # the emitted program only: never derived again
     meta["aux"] = aux
     meta["scalar_if"] = None if result.scalar_if is None else list(result.scalar_if)
     return Generated(result.name, to_source(result, request.backend),

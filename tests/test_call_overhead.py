@@ -290,3 +290,18 @@ def test_every_thread_gets_one_gradient_function_and_the_same_numbers():
         thread.join()
     assert len({id(g) for g in made}) == 1
     assert set(results) == {s2sad.grad(lecture, (0, 1))(2.0, 5.0)}
+
+
+def test_a_decorated_function_sees_every_change_its_fast_path_could_hide(monkeypatch):
+    module = sys.modules[__name__]
+    decorated = s2sad.differentiate(activated)
+    x = 0.7
+    for _ in range(2):  # the second call takes the instance's own fast path
+        assert decorated.grad(x) == pytest.approx(np.sin(x) + x * np.cos(x))
+    monkeypatch.setattr(module, "_activation", np.cos)
+    assert decorated.grad(x) == pytest.approx(np.cos(x) - x * np.sin(x))
+    assert decorated.grad(x, wrt=0) == pytest.approx(np.cos(x) - x * np.sin(x))
+    changing = s2sad.differentiate(_squaring())
+    assert changing.grad(2.0) == changing.grad(2.0) == 4.0
+    changing.__s2sad_function__.__code__ = _cubing().__code__
+    assert changing.grad(2.0) == pytest.approx(12.0)

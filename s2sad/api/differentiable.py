@@ -9,6 +9,7 @@ from typing import Any, Generic
 
 from ..loading import loader
 from .aliases import FIRST
+from .build import still_valid
 from .gradients import current_gradient, grad, source, value_and_grad
 from .hints import P, R, Wrt
 from .products import jvp, vjp
@@ -21,6 +22,9 @@ class Differentiable(Generic[P, R]):
         self.__s2sad_function__ = fn
         functools.update_wrapper(self, fn)
         self.__dict__.pop(loader.TABLE, None)  # fn's own caches stay fn's
+        # (build, gradient function) of the last default ``.grad`` call: checked and called
+        # with no look-up while the build is current.
+        self._default_grad: tuple | None = None
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.__s2sad_function__(*args, **kwargs)
@@ -39,8 +43,15 @@ class Differentiable(Generic[P, R]):
              argnum: Wrt | None = None, **kwargs: Any) -> Any:
         """The gradient of f at `args` with respect to `wrt` (default: the first parameter;
         ``argnums`` and ``argnum`` are other names for it)."""
+        last = self._default_grad
+        if last is not None and wrt is FIRST and argnums is argnum is None and still_valid(
+                last[0].fn, last[0]):
+            return last[1](*args, **kwargs)
         known = current_gradient(self.__s2sad_function__, wrt, False) if (
             argnums is argnum is None) else None  # the lookup, inline: it runs on every call
+        if known is not None and wrt is FIRST:
+            self._default_grad = (known.__s2sad_built__, known) if hasattr(
+                known, "__s2sad_built__") else None
         return (known or self._gradient(False, wrt, argnums, argnum))(*args, **kwargs)
 
     def value_and_grad(self, *args: Any, wrt: Wrt = FIRST, argnums: Wrt | None = None,

@@ -266,6 +266,7 @@ def _new_grad_function(f, wrt, with_value: bool, built):
     call.__qualname__ = call.__name__
     del call.__wrapped__  # inspect must not mistake f's source for this wrapper's
     call.__signature__ = built.signature
+    call.__s2sad_built__ = built  # what @differentiate's .grad checks is current
     if not with_value:
         base, steps = derivative_of(fn) or (fn, ())
         call.__s2sad_derivative__ = (base, (*steps, ("grad", wrt)))

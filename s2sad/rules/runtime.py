@@ -24,6 +24,20 @@ defprim("scatter_like", "scatter_like", objects=(rt.scatter_like,), argnames=("x
         vjp={"x": "g[index]"},
         jvp={"x": "scatter_like(x_dot, index, like)"})
 
+# An adjoint accumulated from a read of one entry or slice (transforms/scatter_add.py fuses
+# ``t = scatter_like(g, i, x); a = a + t``): linear in acc and x, like the two it replaces.
+defprim("scatter_add", "scatter_add", objects=(rt.scatter_add,),
+        argnames=("acc", "x", "index", "like"),
+        vjp={"acc": "unbroadcast(g, acc)", "x": "g[index]"},
+        jvp={"acc": "acc_dot", "x": "scatter_like(x_dot, index, like)"})
+# The same, writing into an adjoint nothing else holds (transforms/in_place.py). It appears in
+# finished programs only, never in one that is differentiated again: a derivative of it would
+# tape a value it then overwrites, so it is refused, not given rules.
+_into = defprim("scatter_add_into", "scatter_add_into", objects=(rt.scatter_add_into,),
+                argnames=("acc", "x", "index", "like"))
+_into.user, _into.pure = True, False
+_into.refusal = "s2sad's in-place accumulation (scatter_add_into) has no derivative"
+
 # 1 / x and c * x ** p that do not raise on a Python 0.0 (see runtime.py): the derivatives of
 # log and of ** use them. Their own derivatives are themselves again, so the set stays closed.
 # reciprocal's derivative -ans * ans is inf at 0: a zero cotangent stays 0 there (safe_mul).
@@ -66,6 +80,10 @@ nondiff("scalar_seed", "scalar_seed", rt.scalar_seed).pure = False
 nondiff("stop_gradient", "stop_gradient", rt.stop_gradient)
 nondiff("transpose_inverse", "transpose_inverse", rt.transpose_inverse)
 nondiff("reduced_size", "reduced_size", rt.reduced_size, params=(("axis", None),))
+# The shape (and dtype) of an elementwise result that is read only for its shape
+# (transforms/shape_standins.py): the result itself need not be computed.
+nondiff("broadcast_stand_in", "broadcast_stand_in", rt.shape.broadcast_stand_in,
+        argnames=("a", "b", "c", "d"))
 
 # Loop checkpointing (runtime/checkpoints.py): the stretches a checkpointed range is cut into.
 nondiff("checkpoint_every", "checkpoint_every", rt.checkpoints.checkpoint_every,

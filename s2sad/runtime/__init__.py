@@ -261,6 +261,31 @@ def scatter_like(v, index, like):
     return _scatter_like(v, index, like)
 
 
+def scatter_add(acc, v, index, like):
+    """``acc + scatter_like(v, index, like)``, without the array of zeros: a copy of `acc` (which
+    may be shared, so it is never written) with `v` added at `index`."""
+    if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
+            type(index) is int or type(index) is slice):
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
+            out = acc.copy()
+            out[index] += v
+            return out
+    return acc + scatter_like(v, index, like)
+
+
+def scatter_add_into(acc, v, index, like):
+    """:func:`scatter_add` writing into `acc` when it can: generated code calls it only for an
+    adjoint that nothing else holds (transforms/in_place.py)."""
+    if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
+            type(index) is int or type(index) is slice) and acc.flags.writeable:
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
+            acc[index] += v
+            return acc
+    return scatter_add(acc, v, index, like)
+
+
 def _scatter_like(v, index, like):
     if type(like) is RaggedAdjoint or isinstance(like, (list, tuple)) and (
             _ragged(like) or type(v) is RaggedAdjoint):
@@ -512,6 +537,8 @@ HELPERS = {
     "reciprocal": reciprocal,
     "scaled_pow": scaled_pow,
     "scatter_like": scatter_like,
+    "scatter_add": scatter_add,
+    "scatter_add_into": scatter_add_into,
     "setitem": setitem,
     "gather_last": gather_last,
     "stop_gradient": stop_gradient,

@@ -272,6 +272,30 @@ def rollaxis_destination(x, axis, start=0):
     return start - 1 if axis < start else start
 
 
+def broadcast_stand_in(a, b, c=None, d=None):
+    """A value with the shape and dtype of an elementwise result of `a`, `b` (and `c`, `d`),
+    for code that reads that result only for its shape (an adjoint's ``like``): the operands
+    themselves when one of them already is so, else a read-only broadcast of one entry."""
+    xs = (a, b) if c is None else (a, b, c) if d is None else (a, b, c, d)
+    first = xs[0]
+    if type(first) is np.ndarray:  # the common case: operands shaped and typed alike
+        shape, dtype = first.shape, first.dtype
+        for x in xs[1:]:
+            if type(x) is not np.ndarray or x.shape != shape or x.dtype != dtype:
+                break
+        else:
+            return first
+    arrays = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in xs]
+    shape = np.broadcast_shapes(*(x.shape for x in arrays))
+    dtype = np.result_type(*xs)
+    for x in xs:
+        if type(x) is np.ndarray and x.shape == shape and x.dtype == dtype:
+            return x
+    if not shape and all(type(x) in (float, int) for x in xs):
+        return dtype.type(0)
+    return np.broadcast_to(np.zeros((), dtype=dtype), shape)
+
+
 #: Name -> helper, merged into the namespace of generated code (runtime.HELPERS).
 def linspace_weights(num=50, endpoint=True, like=0.0):
     """The weight t of `stop` in each entry of ``np.linspace(start, stop, num, endpoint)`` =
@@ -282,6 +306,7 @@ def linspace_weights(num=50, endpoint=True, like=0.0):
 
 
 HELPERS: dict = {
+    "broadcast_stand_in": broadcast_stand_in,
     "linspace_weights": linspace_weights,
     "split_like": split_like,
     "join": join,

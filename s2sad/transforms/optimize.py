@@ -1,12 +1,17 @@
 """Optimize: make generated code small and still readable.
 
 Passes, repeated until nothing changes (no cap on rounds: every pass that reports a change
-removes a statement or turns an operation into a copy, so the rounds end):
+removes a statement, turns an operation into a copy, or turns an elementwise operation into a
+shape stand-in, which no pass turns back, so the rounds end):
 
 - copy coalescing: ``t9 = g * x2; x1_bar = t9`` becomes ``x1_bar = g * x2`` (keeps the
   meaningful name);
 - copy propagation: reads of ``a`` after ``a = b`` read ``b`` (when both are assigned once);
 - common-subexpression elimination of identical operations within a block;
+- shape stand-ins: an elementwise result read only for its shape (an adjoint's ``like``)
+  is replaced by the operands it came from (``transforms/shape_standins.py``);
+- scatter-add fusion: ``t = scatter_like(g, i, x); x_bar = x_bar + t`` becomes one
+  ``scatter_add`` (``transforms/scatter_add.py``): no array of zeros per row read;
 - dead-code elimination by liveness, through branches and loops: operations whose results
   nobody reads vanish, which is how adjoints nobody asked for disappear.
 
@@ -26,10 +31,12 @@ from ..ir import Function
 from .copies import coalesce_copies, propagate_copies
 from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
+from .scatter_add import fuse_scatter_adds
+from .shape_standins import stand_in_shapes
 from .usage import Counts
 
-PASSES = (eliminate_common_subexpressions, coalesce_copies, propagate_copies,
-          eliminate_dead_code)
+PASSES = (eliminate_common_subexpressions, stand_in_shapes, coalesce_copies, propagate_copies,
+          fuse_scatter_adds, eliminate_dead_code)
 
 
 def optimize(fn: Function) -> Function:

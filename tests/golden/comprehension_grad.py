@@ -34,8 +34,7 @@ def comprehension_loss_grad(w, xs, ys):
         t9 = total_2_bar * 2.0
         p_bar = t9 * t7
         p_bar = unbroadcast(p_bar, p)
-        t11 = scatter_like(p_bar, i_1, preds)
-        preds_1_bar = preds_1_bar + t11
+        preds_1_bar = scatter_add(preds_1_bar, p_bar, i_1, preds)
     w_bar = zeros_like(w)
     for i in reversed(range(t1)):
         x = _stack_1.pop()
