@@ -86,3 +86,16 @@ def test_the_helper_returns_an_operand_shaped_and_typed_like_the_result():
     assert broadcast_stand_in(2.0, 3) == 0.0 and np.ndim(broadcast_stand_in(2.0, 3)) == 0
     spread = broadcast_stand_in(np.ones((2, 1)), np.ones(4), np.ones((1, 4)))
     assert spread.shape == (2, 4) and not spread.flags.writeable
+
+
+def test_casts_and_writes_are_never_stood_in_for():
+    from s2sad.ir import Op, Var
+    from s2sad.rules.registry import REGISTRY
+    from s2sad.transforms.shape_standins import _elementwise
+
+    def op(name):
+        return Op("t", REGISTRY.by_name[name], (Var("x"),))
+
+    assert _elementwise(op("log")) and _elementwise(op("neg"))
+    for name in ("float", "float32", "float64", "math.log"):
+        assert not _elementwise(op(name)), name

@@ -30,7 +30,8 @@ _FULL_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin", "nanmax", "nanmin", "
                     "scipy.special.logsumexp"}
 #: Primitives whose result has the shape of one of their arguments (its position).
 SHAPE_OF_ARGUMENT = {"setitem": 0, "copy": 0, "stop_gradient": 0, "unbroadcast": 1,
-                      "broadcast_like": 1, "broadcast_reduced": 1, "scatter_like": 2}
+                      "broadcast_like": 1, "broadcast_reduced": 1, "scatter_like": 2,
+                      "scatter_add": 3, "scatter_add_into": 3}
 
 
 def _join(a, b):
@@ -58,7 +59,7 @@ def _is_scalar_const(atom) -> bool:
 
 def _broadcasts_its_operands(prim) -> bool:
     """Whether `prim`'s result has the broadcast shape of all its operands."""
-    if prim.broadcasts or prim.name == "where":
+    if prim.broadcasts or prim.name in ("where", "broadcast_stand_in"):
         return True
     # One-argument elementwise functions (np.exp, abs, -x); not float(), which makes a scalar.
     return (prim.elementwise and len(prim.argnames) == 1 and not prim.params

@@ -29,6 +29,9 @@ SHAPE_READS = {"unbroadcast": 1, "broadcast_like": 1, "broadcast_reduced": 1, "r
 #: At most this many leaves: the arity of broadcast_stand_in.
 MAX_LEAVES = 4
 _SCALAR_CONSTANTS = (bool, int, float, complex)
+#: Elementwise in form, but not shaped or typed like their operands: float() makes a Python
+#: scalar, the casts set a dtype, setitem writes into its first operand.
+_RETYPING = frozenset({"float", "float32", "float64", "setitem"})
 
 
 def stand_in_shapes(fn: Function, counts=counts_of) -> Function:
@@ -121,7 +124,7 @@ def _elementwise(stmt) -> bool:
     prim = stmt.prim
     return ((prim.elementwise or prim.broadcasts) and prim.differentiable and not stmt.kwargs
             and prim.form in ("call", "binop", "unaryop", "attribute") and not prim.variadic
-            and prim.name not in ("float", "setitem") and not prim.name.startswith("math."))
+            and prim.name not in _RETYPING and not prim.name.startswith("math."))
 
 
 class _Leaves:
