@@ -49,7 +49,9 @@ What is measured, per workload, in one process and one run:
   pass storing the carried values in a list, then the reverse pass); target <= 1.5x hand;
 - the same quantities from autograd, JAX (jitted, float64; not jitted for the loops, whose
   Python branches need concrete values) and PyTorch (float64) when they can be imported,
-  checked against the hand-written results and timed against them.
+  checked against the hand-written results and timed against them;
+- tape memory of the loops: the peak memory (tracemalloc) of one gradient call at N=100,000
+  trips, in bytes per trip, s2sad's against the hand-written reverse pass's; target <= 2x.
 
 Every s2sad result is checked against the hand-written one (``np.allclose``) before timing.
 """
@@ -65,6 +67,7 @@ import sys
 import tempfile
 import time
 import timeit
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -118,6 +121,7 @@ TARGET_JVP = 1.3  # s2sad.jvp against a hand-written tangent (value and JVP)
 TARGET_HVP = 2.0  # s2sad.hvp against a hand-written Hessian-vector product
 TARGET_JACOBIAN = 1.5  # s2sad.jacobian per pass against one hand-written VJP row / JVP column
 TARGET_LOOP = TARGET  # gradients of loops: same as straight-line code
+TARGET_TAPE = 2.0  # bytes per loop trip of a gradient's tape against the hand-written tape
 
 
 # --------------------------------------------------------------------------------- workloads
@@ -502,6 +506,30 @@ def make_loop_cases(sizes=(100, 1000), x: float = 0.9) -> list[Case]:
                               (s2sad.grad(fn), (x, n)),
                               peers=functools.partial(peer_loop_grad, name=name, x=x, n=n)))
     return cases
+
+
+def peak_bytes(fn, *args) -> int:
+    """The peak memory, in bytes above what was allocated before, of one call ``fn(*args)``."""
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def bench_tapes(n: int = 100_000, x: float = 0.9) -> None:
+    """Bytes per loop trip of the gradients' tapes (their peak memory over n trips)."""
+    print(f"tape memory of the loop gradients: peak bytes per trip over N={n:,} trips")
+    print(f"target: s2sad tape <= {TARGET_TAPE:g}x the hand-written tape")
+    print(f"{'workload':<22}{'hand B':>9}{'s2sad B':>9}{'s2sad/hand':>12}  target")
+    for name, fn, hand in (("poly", poly, poly_hand), ("clipped", clipped, clipped_hand)):
+        grad_fn = s2sad.grad(fn)
+        grad_fn(x, 10)  # built before measuring
+        ours, theirs = peak_bytes(grad_fn, x, n) / n, peak_bytes(hand, x, n) / n
+        ratio = ours / theirs
+        print(f"{name:<22}{theirs:>9.1f}{ours:>9.1f}{ratio:>11.2f}x  "
+              f"{'OK' if ratio <= TARGET_TAPE else 'over'}")
 
 
 def as_arrays(result) -> tuple:
@@ -1000,6 +1028,8 @@ def main(argv=None) -> int:
     cases = make_loop_cases()
     bench_cases(cases, timing, "grad", TARGET_LOOP)
     bench_case_peers(cases, timing)
+    print()
+    bench_tapes()
     return 0
 
 
