@@ -25,6 +25,7 @@ from s2sad.runtime import (
     unbroadcast,
     zeros_like,
 )
+from s2sad.runtime.reductions import extremum_weights
 
 # NaN, inf and float16 overflow are among the inputs on purpose: both paths warn alike.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -156,6 +157,48 @@ def test_broadcast_reduced_over_one_axis_agrees_with_the_general_path(shape, dty
             general = runtime._broadcast_reduced(v, like, axis)
             assert_same(fast, general)
             assert np.shares_memory(fast, v) == np.shares_memory(general, v)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (1, 4), (2, 3, 4), (4, 1, 2)])
+@pytest.mark.parametrize("dtype", (np.float64, np.float32, np.complex128, np.int64))
+def test_broadcast_reduced_with_keepdims_agrees_with_the_general_path(shape, dtype):
+    like = values(shape, np.float64)
+    for axis in range(-len(shape), len(shape)):
+        v = np.sum(values(shape, dtype, seed=4), axis=axis, keepdims=True)
+        fast = broadcast_reduced(v, like, axis, keepdims=True)
+        general = runtime._broadcast_reduced(v, like, axis, keepdims=True)
+        assert_same(fast, general)
+        assert np.shares_memory(fast, v) == np.shares_memory(general, v)
+        assert fast.flags.writeable
+
+
+def general_extremum_weights(x, ans, axis=None, keepdims=False):
+    """extremum_weights from its definition: 1 / (ties in the slice) where x equals ans."""
+    x = np.asarray(x)
+    ans = np.asarray(ans)
+    if axis is not None and not keepdims:
+        ans = np.expand_dims(ans, axis)
+    mask = x == ans
+    count = np.count_nonzero(mask, axis=axis, keepdims=True)
+    return (mask / np.maximum(count, 1)).astype(np.result_type(x, 1.0))
+
+
+@pytest.mark.parametrize("dtype", (np.float64, np.float32, np.int64))
+@pytest.mark.parametrize("keepdims", (False, True))
+def test_extremum_weights_agree_with_their_definition_with_ties_nan_and_inf(dtype, keepdims):
+    # Row 0 has a tie, row 1 is all NaN (no entry equals it): together they have as many
+    # matches as rows, the trap a count-only fast path would fall into; row 2 holds an inf.
+    x = np.array([[3.0, 3.0, 1.0], [np.nan, np.nan, np.nan], [np.inf, 2.0, -np.inf],
+                  [0.5, -1.0, 0.25]])
+    if np.dtype(dtype).kind == "i":
+        x = np.array([[3, 3, 1], [7, 2, 7], [5, 2, -4], [0, -1, 0]])
+    x = x.astype(dtype)
+    for axis in (0, 1, -1):
+        ans = np.max(x, axis=axis, keepdims=keepdims)
+        got = extremum_weights(x, ans, axis=axis, keepdims=keepdims)
+        expected = general_extremum_weights(x, ans, axis=axis, keepdims=keepdims)
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got, expected)
 
 
 def test_broadcast_reduced_keeps_a_number_for_a_0d_primal():

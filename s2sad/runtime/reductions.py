@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_FLOAT64 = np.dtype(np.float64)
+
 
 def _axes(ndim: int, axis) -> tuple:
     if axis is None:
@@ -102,13 +104,24 @@ def extremum_weights(x, ans, axis=None, keepdims=False):
             shape[a] = 1
         reduced = reduced.reshape(shape)
     mask = xs == reduced
-    dtype = np.result_type(xs, 1.0)
-    if np.count_nonzero(mask) == reduced.size and not np.isnan(reduced).any():
+    # np.result_type(xs, 1.0), without its ~1 us on the common float64 input
+    dtype = xs.dtype if xs.dtype == _FLOAT64 else np.result_type(xs, 1.0)
+    if np.count_nonzero(mask) == reduced.size and _has_no_nan(reduced):
         out = mask.astype(dtype)  # one entry per slice: no ties (the usual case)
     else:  # an all-NaN slice (nanmax) has no entry to credit, hence the maximum with 1
         count = np.count_nonzero(mask, axis=axis, keepdims=True) if xs.ndim else mask
         out = (mask / np.maximum(count, 1)).astype(dtype, copy=False)
     return out[()] if out.ndim == 0 else out
+
+
+def _has_no_nan(values: np.ndarray) -> bool:
+    """Whether `values` holds no NaN: its sum of squares is NaN exactly if an entry is (an
+    inf squares to inf), and np.vdot is several times faster than np.isnan(...).any()."""
+    if values.dtype.kind not in "fc":
+        return True
+    flat = values.ravel()
+    total = np.vdot(flat, flat)
+    return bool(total == total)
 
 
 def median_weights(x, axis=None):
