@@ -77,6 +77,13 @@ def main():
     print("by hand:              " + ", ".join(f"{g:.6f}" for g in by_hand))
     assert round(y, 6) == 0.817574
     assert np.allclose(grads, by_hand, rtol=1e-13, atol=0)
+    # The tutorial's grad is make_vjp's backward pass seeded with L_bar = 1; so is s2sad's.
+    loss_value, vjp_fn = s2sad.vjp(neuron_loss, w, x, b, t)
+    w_bar, x_bar, b_bar, t_bar = vjp_fn(1.0)
+    print(f"vjp_fn(1.0) = ({w_bar:.6f}, {x_bar:.6f}, {b_bar:.6f}, {t_bar:.6f}) at L = "
+          f"{loss_value:.6f}")
+    assert np.allclose((w_bar, x_bar, b_bar), grads, rtol=1e-15, atol=0)
+    assert np.isclose(t_bar, -(y - t), rtol=1e-13, atol=0)
 
     print("\nThe sigmoid as a primitive with its own VJP, g * ans * (1 - ans):\n")
     print(s2sad.source(neuron_loss_primitive, wrt=(0, 1, 2)))
