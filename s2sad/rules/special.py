@@ -78,11 +78,13 @@ INCOMPLETE = {
 ORDER_NOTE = "differentiable in x only: a derivative through the order {v} is refused"
 
 # Functions of two arguments: name -> (d/dx, d/dy, note). x = 0 is exactly 0 in xlogy and
-# xlog1py, whatever y is, so d/dy is 0 there: the division never sees y (no 0 / 0).
+# xlog1py, whatever y is, so d/dy is 0 there. Only the 0 / 0 at x = 0 and y = 0 (1 + y = 0) is
+# masked: masking every x = 0 would also hide y from the derivative of d/dy with respect to
+# x, and a Hessian at x = 0 would get 1 where d2/dxdy = 1/y (found by the random programs).
 BINARY = {
-    "xlogy": ("np.log(y)", "x / np.where(x == 0.0, 1.0, y)",
+    "xlogy": ("np.log(y)", "x / np.where(np.logical_and(x == 0.0, y == 0.0), 1.0, y)",
               "d/dy is 0 where x = 0 (also at y = 0)"),
-    "xlog1py": ("np.log1p(y)", "x / np.where(x == 0.0, 1.0, 1.0 + y)",
+    "xlog1py": ("np.log1p(y)", "x / np.where(np.logical_and(x == 0.0, y == -1.0), 1.0, 1.0 + y)",
                 "d/dy is 0 where x = 0 (also at y = -1)"),
     "beta": (f"ans * ({SP}digamma(x) - {SP}digamma(x + y))",
              f"ans * ({SP}digamma(y) - {SP}digamma(x + y))", ""),
