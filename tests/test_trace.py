@@ -311,3 +311,29 @@ def test_cli_trace_help_lists_the_options_with_examples():
     for words in ("--seed", "--digits", "--max-iterations", "--format",
                   "s2sad trace examples/lecture.py:f --at x1=2,x2=5 --seed x2"):
         assert words in done.stdout
+
+
+def test_teaching_view_keeps_the_forward_sweep_that_the_default_drops():
+    default = s2sad.source(lecture_f, wrt=(0, 1))
+    teaching = s2sad.source(lecture_f, wrt=(0, 1), teaching=True)
+    for line in ("t1 = np.log(x1)", "t4 = np.sin(x2)", "t5 = t3 - t4", "# reverse sweep",
+                 "x2_bar = x2_bar + t2_bar * x1", "x1_bar = x1_bar + safe_div(t1_bar, x1)"):
+        assert line in teaching
+    assert "np.log(x1)" not in default and "np.sin(x2)" not in default
+    namespace = {}
+    from s2sad.loading.loader import base_namespace
+
+    namespace.update(base_namespace())
+    exec(teaching, namespace)  # still code: it runs and gives the gradient
+    assert namespace["lecture_f_grad"](2.0, 5.0) == s2sad.grad(lecture_f, wrt=(0, 1))(2.0, 5.0)
+    forward = s2sad.source(lecture_f, mode="forward", teaching=True)
+    assert "t2_dot = x1_dot * x2" in forward and "t7" not in forward
+
+
+def test_cli_show_teaching_prints_both_sweeps():
+    done = subprocess.run([sys.executable, "-m", "s2sad", "show", "examples/lecture.py:f",
+                           "--wrt", "x1,x2", "--teaching"], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert "# forward sweep\n    t1 = np.log(x1)" in done.stdout
+    assert "    x2_bar = x2_bar + t2_bar * x1\n" in done.stdout

@@ -20,9 +20,10 @@ from .record import Statement
 
 
 def formulas(statements: dict, is_temporary: Callable[[str], bool],
-             scalars: bool) -> tuple[dict, set]:
+             scalars: bool, readable: bool = True) -> tuple[dict, set]:
     """The printed right-hand side of each assignment (by statement number), and the numbers
-    of the temporaries written into a later statement (which get no row)."""
+    of the temporaries written into a later statement (which get no row). Without
+    `readable`, run-time helpers stay as they are (the text is then code that runs)."""
     uses = Counter()
     assigned = Counter()
     for statement in statements.values():
@@ -39,7 +40,8 @@ def formulas(statements: dict, is_temporary: Callable[[str], bool],
         if statement.kind != "assign" or not isinstance(statement.node, ast.Assign):
             continue
         value = _Substitute(inlined).visit(copy.deepcopy(statement.node.value))
-        value = _Readable(scalars).visit(value)
+        if readable:
+            value = _Readable(scalars).visit(value)
         printed[statement.id] = ast.unparse(value)
         (name,) = statement.targets if len(statement.targets) == 1 else (None,)
         if name is not None and is_temporary(name) and assigned[name] == 1 and \
