@@ -60,7 +60,7 @@ def _trace(fn, args: tuple, cotangent, seed, digits: int, limit: int | None) -> 
     )
 
     ssa = build(fn, "ssa", 0)
-    values = ssa.bind(args, {}, convert=False)
+    values = private_copy(ssa.bind(args, {}, convert=False))  # the tables keep their own
     scalars = all(np.ndim(v) == 0 for v in values)
     result = Trace(ssa.name, list(zip(ssa.params, values)), digits=digits, max_iterations=limit)
     primal = instrumented(ssa)

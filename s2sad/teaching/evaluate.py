@@ -46,7 +46,7 @@ def run(program: Program, args: list, raise_floating: bool = False):
     """Run `program` on `args`: (its result, None) or (None, the error it raised).
     `raise_floating` makes a floating-point division by zero or invalid operation an error
     (NumPy would give inf or NaN with a warning), so the primal table stops where it happens."""
-    program.recorder.finals.update(zip(program.built.params, args))
+    program.recorder.finals.update(zip(program.built.params, private_copy(args)))
     try:
         if raise_floating:
             with np.errstate(divide="raise", invalid="raise"):
