@@ -337,3 +337,32 @@ def test_cli_show_teaching_prints_both_sweeps():
     assert done.returncode == 0, done.stderr
     assert "# forward sweep\n    t1 = np.log(x1)" in done.stdout
     assert "    x2_bar = x2_bar + t2_bar * x1\n" in done.stdout
+
+
+def power(x, n):
+    if n <= 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def dense_loss(params, x):
+    return np.sum(np.tanh(params["W"] @ x + params["b"]))
+
+
+def test_a_recursive_call_is_one_row_with_its_value():
+    trace = s2sad.trace(power, 2.0, 3)
+    primal = rows(trace, "primal")
+    assert [row.statement for row in primal if row.kind == "assign"][2] == "t3 = power(x, t2)"
+    assert trace.output == 8.0 and sum(row.kind == "branch" for row in primal) == 1
+    assert trace.tangent("result_2") == 12.0 == trace.adjoint("x")
+    assert s2sad.grad(power)(2.0, 3) == 12.0
+
+
+def test_a_dict_argument_prints_its_items_and_its_arrays_are_read():
+    params = {"W": np.ones((2, 3)), "b": np.zeros(2)}
+    trace = s2sad.trace(dense_loss, params, np.ones(3))
+    assert "params            = {'W': array[2x3] [[1, 1, 1], [1, 1, 1]], 'b': array[2] [0, 0]}" \
+        in str(trace)
+    np.testing.assert_allclose(trace.adjoint("x"),
+                               s2sad.grad(dense_loss, wrt=1)(params, np.ones(3)), rtol=1e-15)
+    assert json.loads(trace.render("json"))["inputs"]["params"]["b"]["shape"] == [2]

@@ -38,8 +38,24 @@ def instrumented(built) -> Program:
     recorder = Recorder()
     generated = Generated(built.loaded.generated.name, text, built.loaded.meta)
     namespace = {**built.namespace, RECORDER: recorder}
-    compiled = loader.compile_generated(generated, namespace, built.live)
+    # The derivatives of recursive callees, linked into the build after it was compiled: the
+    # instrumented copy calls the same ones (a recursive call is one row, its value).
+    original = built.loaded.function
+    links = {name: cell.cell_contents for name, cell in
+             zip(original.__code__.co_freevars, original.__closure__ or ())
+             if name not in namespace and _filled(cell)}
+    compiled = loader.compile_generated(generated, namespace, built.live, links=tuple(links))
+    for name, value in links.items():
+        compiled.link(name, value)
     return Program(built, statements, compiled.function, recorder)
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
 
 
 def run(program: Program, args: list, raise_floating: bool = False):
@@ -116,7 +132,7 @@ def error_row(program: Program, exc: Exception, scalars: bool) -> Row:
 
 def output_row(program: Program, label: str, part: slice | None, n_out: int) -> Row | None:
     """The row of the value returned (`part` of it: the tangents of a forward-mode result)."""
-    for event in program.recorder.events:
+    for event in reversed(program.recorder.events):  # the call traced returns last
         if event.kind != "out":
             continue
         statement = program.statements[event.statement]

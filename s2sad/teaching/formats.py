@@ -73,7 +73,7 @@ def as_json(trace: Trace, digits: int, limit: int | None) -> str:
 
 def encode(value):
     """`value` as JSON data: numbers as numbers, arrays as ``{"shape", "dtype", "data"}``,
-    complex numbers as ``{"real", "imag"}``, tuples and lists as lists."""
+    complex numbers as ``{"real", "imag"}``, tuples and lists as lists, dicts as objects."""
     if isinstance(value, np.ndarray):
         return {"shape": list(value.shape), "dtype": str(value.dtype),
                 "data": encode(value.tolist())}
@@ -88,6 +88,8 @@ def encode(value):
         return {"real": encode(value.real), "imag": encode(value.imag)}
     if isinstance(value, (list, tuple)):
         return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
     if value is None or isinstance(value, str):
         return value
     return repr(value)

@@ -40,6 +40,7 @@ class Event:
     kind: str  # "set", "branch", "out"
     value: object
     iteration: tuple  # ((loop statement id, index), ...), outermost first
+    depth: int = 1  # 1 in the call traced, 2 and more in its recursive calls
 
 
 @dataclass
@@ -51,17 +52,23 @@ class Recorder:
     loops: list = field(default_factory=list)  # [[loop id, index], ...] of the open loops
     counts: dict = field(default_factory=dict)  # (iteration of the loop, loop id) -> trips
     finals: dict = field(default_factory=dict)  # name -> the last value assigned to it
+    depth: int = 0  # calls of the program under way (a recursive function calls itself)
+
+    def call(self) -> None:
+        self.depth += 1
 
     def at(self, statement: int) -> None:
         self.current = statement
 
     def set(self, statement: int, names: tuple, value) -> None:
+        if self.depth > 1:  # a recursive call: its result is the row of the call
+            return
         value = snapshot(value)
         if len(names) == 1:
             self.finals[names[0]] = value
         elif isinstance(value, tuple) and len(value) == len(names):
             self.finals.update(zip(names, value))
-        self.events.append(Event(statement, "set", value, self.iteration()))
+        self.events.append(Event(statement, "set", value, self.iteration(), self.depth))
 
     def enter(self, loop: int) -> None:
         self.loops.append([loop, -1])
@@ -74,10 +81,14 @@ class Recorder:
         self.counts[(self.iteration(), loop)] = index + 1
 
     def branch(self, statement: int, taken: bool) -> None:
-        self.events.append(Event(statement, "branch", taken, self.iteration()))
+        if self.depth <= 1:
+            self.events.append(Event(statement, "branch", taken, self.iteration(), self.depth))
 
     def out(self, statement: int, value):
-        self.events.append(Event(statement, "out", snapshot(value), self.iteration()))
+        if self.depth <= 1:
+            self.events.append(Event(statement, "out", snapshot(value), self.iteration(),
+                                     self.depth))
+        self.depth -= 1
         return value
 
     def iteration(self) -> tuple:
@@ -106,7 +117,7 @@ def instrument(source: str) -> tuple[str, dict]:
     tree = ast.parse(source)
     function = tree.body[0]
     builder = _Instrumenter(marker)
-    function.body = builder.block(function.body)
+    function.body = [_call("call")] + builder.block(function.body)
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n", builder.statements
 
 

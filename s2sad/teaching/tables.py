@@ -53,6 +53,10 @@ def show(value, digits: int) -> str:
     if isinstance(value, tuple):
         return "(" + ", ".join(show(v, digits) for v in value) + ("," if len(value) == 1 else "") \
             + ")"
+    if isinstance(value, dict):
+        if len(value) > SMALL:
+            return f"dict of {len(value)}"
+        return "{" + ", ".join(f"{k!r}: {show(v, digits)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         if len(value) > SMALL:
             return f"list of {len(value)}"
