@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cf_corpus import loop_polynomial, loop_while_with_break
+from cf_corpus import CORPUS, loop_polynomial, loop_while_with_break
 from fd import numeric_grad
 from seed_functions import lecture_f, neuron_loss
 
@@ -366,3 +366,16 @@ def test_a_dict_argument_prints_its_items_and_its_arrays_are_read():
     np.testing.assert_allclose(trace.adjoint("x"),
                                s2sad.grad(dense_loss, wrt=1)(params, np.ones(3)), rtol=1e-15)
     assert json.loads(trace.render("json"))["inputs"]["params"]["b"]["shape"] == [2]
+
+
+@pytest.mark.parametrize("fn, points, wrt", CORPUS, ids=[entry[0].__name__ for entry in CORPUS])
+def test_trace_of_every_control_flow_program_agrees_with_the_function_and_grad(fn, points, wrt):
+    point = points[-1]
+    trace = s2sad.trace(fn, *point)
+    assert trace.error is None
+    np.testing.assert_allclose(np.asarray(trace.output, dtype=float),
+                               np.asarray(fn(*point), dtype=float), rtol=1e-13)
+    if np.ndim(trace.output) == 0:
+        for w in wrt:
+            np.testing.assert_allclose(trace.adjoint(trace.inputs[w][0]),
+                                       s2sad.grad(fn, wrt=w)(*point), rtol=1e-13, atol=1e-15)
