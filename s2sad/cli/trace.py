@@ -10,12 +10,12 @@ from .common import CliError, load_function, report_errors
 
 TRACE_EXAMPLES = """\
 examples:
-  s2sad trace examples/lecture.py:f --at 2,5                  the three tables at (2, 5)
-  s2sad trace examples/lecture.py:f --at x1=2,x2=5 --seed x2  tangents with respect to x2
+  s2sad trace examples/lecture.py:f --at 2,5                   the three tables at (2, 5)
+  s2sad trace examples/lecture.py:f --at x1=2,x2=5 --seed x2   tangents with respect to x2
   s2sad trace examples/loops.py:horner --at '0.5, [2, -3, 1]'  one row per statement run
-  s2sad trace FILE.py:f --at '[1, 2, 3], n=3'                 an array and an integer
-  s2sad trace FILE.py:f --at 2,5 --max-iterations 2           first 2 iterations of a loop
-  s2sad trace FILE.py:f --at 2,5 --format json                for a program (every row)
+  s2sad trace FILE.py:f --at '[1, 2, 3], n=3'                  an array and an integer
+  s2sad trace FILE.py:f --at 2,5 --max-iterations 2            first 2 iterations of a loop
+  s2sad trace FILE.py:f --at 2,5 --format json                 for a program (every row)
 
 The tables: the forward primal trace (every SSA variable, its operation and value, the
 output), the forward tangent trace seeded with one input (v_dot), and the reverse adjoint
@@ -34,13 +34,13 @@ def register(sub) -> None:
                            epilog=TRACE_EXAMPLES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     trace.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
-    trace.add_argument("--at", required=True,
+    trace.add_argument("--at", required=True, metavar="VALUES",
                        help="the arguments as Python values, positional or named: --at 2,5, "
                        "--at x1=2,x2=5, --at '[1, 2], n=3' (ints stay ints, lists and "
                        "np.ones(3) give arrays)")
-    trace.add_argument("--seed", help="the input (name or position) whose tangent the "
+    trace.add_argument("--seed", metavar="INPUT", help="the input (name or position) whose tangent the "
                        "forward tangent trace follows (default: the first differentiated)")
-    trace.add_argument("--digits", type=int, default=3,
+    trace.add_argument("--digits", type=int, default=3, metavar="N",
                        help="decimals of the values (default 3, as the lecture)")
     trace.add_argument("--max-iterations", type=int, metavar="K",
                        help="show the first K iterations of each loop and a '… N more' row")
