@@ -227,6 +227,7 @@ def test_markdown_and_html_hold_the_same_cells_as_the_text():
     markdown = trace.render("markdown")
     assert "**Reverse adjoint trace of lecture_f**" in markdown
     assert "| `x2_bar = x2_bar + t2_bar * x1` | 1.716 |  |" in markdown
+    assert repr(trace) == str(trace)  # the Python prompt shows the tables
     html = trace._repr_html_()
     assert html.count("<table>") == 3 and "<caption>Forward tangent trace of lecture_f" in html
     assert "<td><code>x2_bar = x2_bar + t2_bar * x1</code></td><td>1.716</td>" in html

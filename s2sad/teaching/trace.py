@@ -50,12 +50,13 @@ class Table:
     finals: dict = field(default_factory=dict)  # name -> the last value the run gave it
 
 
-@dataclass
+@dataclass(repr=False)
 class Trace:
     """Forward values, tangents and adjoints of one evaluation of a function.
 
-    ``str(trace)`` is the text of the tables with `digits` decimals, loops showing their first
-    `max_iterations` iterations (None: all); :meth:`render` gives the other formats.
+    ``str(trace)`` (and ``repr``, so the prompt shows the tables) is the text of the tables with
+    `digits` decimals, loops showing their first `max_iterations` iterations (None: all);
+    :meth:`render` gives the other formats, ``_repr_html_`` the HTML a notebook shows.
     """
 
     name: str
@@ -110,6 +111,8 @@ class Trace:
 
     def __str__(self) -> str:
         return self.render("text")
+
+    __repr__ = __str__  # at the Python prompt, the trace shows as its tables
 
     def _repr_html_(self) -> str:
         return self.render("html")
