@@ -380,3 +380,9 @@ def test_trace_of_every_control_flow_program_agrees_with_the_function_and_grad(f
         for w in wrt:
             np.testing.assert_allclose(trace.adjoint(trace.inputs[w][0]),
                                        s2sad.grad(fn, wrt=w)(*point), rtol=1e-13, atol=1e-15)
+
+
+def test_collapsed_loops_in_markdown_and_html():
+    trace = s2sad.trace(loop_polynomial, 0.5, 4, max_iterations=1)
+    assert "|  | … 3 more iterations |  |  |" in trace.render("markdown")
+    assert "<td></td><td>… 3 more iterations</td>" in trace.render("html")

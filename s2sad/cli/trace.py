@@ -38,8 +38,9 @@ def register(sub) -> None:
                        help="the arguments as Python values, positional or named: --at 2,5, "
                        "--at x1=2,x2=5, --at '[1, 2], n=3' (ints stay ints, lists and "
                        "np.ones(3) give arrays)")
-    trace.add_argument("--seed", metavar="INPUT", help="the input (name or position) whose tangent the "
-                       "forward tangent trace follows (default: the first differentiated)")
+    trace.add_argument("--seed", metavar="INPUT",
+                       help="the input (name or position) whose tangent the forward tangent "
+                       "trace follows (default: the first differentiated)")
     trace.add_argument("--digits", type=int, default=3, metavar="N",
                        help="decimals of the values (default 3, as the lecture)")
     trace.add_argument("--max-iterations", type=int, metavar="K",

@@ -26,7 +26,8 @@ def markdown(trace: Trace, digits: int, limit: int | None) -> str:
         lines = [f"**{table.title}**", "", "| " + " | ".join(head) + " |",
                  "|" + "---|" * len(head)]
         for row in rows:
-            cell = [f"`{c}`" if i == 0 and c else c for i, c in enumerate(cells(row, digits))]
+            cell = [f"`{c}`" if i == 0 and c and row.kind != "more" else c
+                    for i, c in enumerate(cells(row, digits))]
             cell = ([iteration_label(row)] if loops else []) + cell
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cell) + " |")
         parts.append("\n".join(lines))
@@ -47,8 +48,10 @@ def html_tables(trace: Trace, digits: int, limit: int | None) -> str:
             statement, value, note = cells(row, digits)
             cell = ([iteration_label(row)] if loops else []) + [statement, value, note]
             style = ' style="color:#b00020;font-weight:bold"' if row.kind == "error" else ""
-            tds = "".join(f"<td><code>{html.escape(c)}</code></td>" if i == len(cell) - 3
-                          else f"<td>{html.escape(c)}</td>" for i, c in enumerate(cell))
+            code = row.kind != "more"
+            tds = "".join(f"<td><code>{html.escape(c)}</code></td>" if code and
+                          i == len(cell) - 3 else f"<td>{html.escape(c)}</td>"
+                          for i, c in enumerate(cell))
             parts.append(f'<tr class="{row.kind}"{style}>{tds}</tr>')
         parts.append("</tbody></table>")
     parts.append("</div>")
