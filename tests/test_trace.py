@@ -327,6 +327,7 @@ def test_teaching_view_keeps_the_forward_sweep_that_the_default_drops():
     namespace.update(base_namespace())
     exec(teaching, namespace)  # still code: it runs and gives the gradient
     assert namespace["lecture_f_grad"](2.0, 5.0) == s2sad.grad(lecture_f, wrt=(0, 1))(2.0, 5.0)
+    assert s2sad.differentiate(lecture_f).source(wrt=(0, 1), teaching=True) == teaching
     forward = s2sad.source(lecture_f, mode="forward", teaching=True)
     assert "t2_dot = x1_dot * x2" in forward and "t7" not in forward
 
