@@ -257,7 +257,7 @@ def test_bad_options_are_s2sad_errors():
         s2sad.trace(lecture_f, 2.0, 5.0, digits=-1)
     with pytest.raises(s2sad.S2sadError, match="max_iterations"):
         s2sad.trace(lecture_f, 2.0, 5.0, max_iterations=0)
-    with pytest.raises(ValueError, match="unknown trace format"):
+    with pytest.raises(s2sad.S2sadError, match="unknown trace format 'latex'"):
         s2sad.trace(lecture_f, 2.0, 5.0).render("latex")
 
 

@@ -39,9 +39,12 @@ def trace(f: Callable[..., Any], *args: Any, cotangent: Any = None, seed: str | 
     the other formats; in a notebook the trace displays as HTML tables.
     """
     if not isinstance(digits, int) or digits < 0:
-        raise S2sadError(f"digits must be a whole number >= 0, got {digits!r}")
+        raise S2sadError(f"digits must be a whole number >= 0, got {digits!r}",
+                         hint="digits is the number of decimals the tables print (3: 11.652)")
     if max_iterations is not None and (not isinstance(max_iterations, int) or max_iterations < 1):
-        raise S2sadError(f"max_iterations must be a whole number >= 1, got {max_iterations!r}")
+        raise S2sadError(f"max_iterations must be a whole number >= 1, got {max_iterations!r}",
+                         hint="max_iterations=K shows the first K iterations of each loop; "
+                         "None shows them all")
     target = bound_target(f)
     if target is not None:
         return trace(target.function, *_bound_values(target, args), cotangent=cotangent,

@@ -104,7 +104,10 @@ class Trace:
         from .formats import FORMATS
 
         if format not in FORMATS:
-            raise ValueError(f"unknown trace format {format!r}; use one of {', '.join(FORMATS)}")
+            from ..errors import S2sadError
+
+            raise S2sadError(f"unknown trace format {format!r}",
+                             hint=f"use one of {', '.join(FORMATS)}")
         digits = self.digits if digits is None else digits
         limit = self.max_iterations if max_iterations == -1 else max_iterations
         return FORMATS[format](self, digits, limit)
