@@ -5,16 +5,21 @@ import json
 import math
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cf_corpus import CORPUS, loop_polynomial, loop_while_with_break
 from fd import numeric_grad
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
+from progen import Loaded, arguments, programs
 from seed_functions import lecture_f, neuron_loss
 
 import s2sad
 from s2sad.teaching.tables import number, show
+from s2sad.values import private_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -387,3 +392,33 @@ def test_collapsed_loops_in_markdown_and_html():
     trace = s2sad.trace(loop_polynomial, 0.5, 4, max_iterations=1)
     assert "|  | … 3 more iterations |  |  |" in trace.render("markdown")
     assert "<td></td><td>… 3 more iterations</td>" in trace.render("html")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_trace_of_random_programs_agrees_with_the_function_and_grad(data):
+    program = data.draw(programs("scalar"), label="program")
+    args = data.draw(arguments(program), label="arguments")
+    loaded = Loaded(program)
+    try:
+        floats = [i for i, a in enumerate(args) if np.asarray(a).dtype == float]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                value = loaded.fn(*private_copy(args))
+                grads = [s2sad.grad(loaded.fn, wrt=i)(*private_copy(args)) for i in floats]
+            except Exception:  # noqa: BLE001 - refused or failing programs are not traced
+                reject()
+            trace = s2sad.trace(loaded.fn, *args)
+        if trace.error is not None:  # a NumPy division by zero stops the primal trace
+            assert "divide by zero" in trace.error or "invalid value" in trace.error
+            reject()
+        np.testing.assert_allclose(trace.output, value, rtol=1e-10)
+        for i, grad in zip(floats, grads):
+            np.testing.assert_allclose(trace.adjoint(trace.inputs[i][0]), grad, rtol=1e-9,
+                                       atol=1e-12)
+        for format in ("text", "markdown", "html", "json"):
+            assert trace.render(format)
+    finally:
+        loaded.close()
