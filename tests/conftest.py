@@ -6,11 +6,26 @@ import pytest
 
 # The suite must not depend on the developer's settings (a cache folder, the cache turned off,
 # its limits): forget every S2SAD_* variable, and keep the disk cache of anything that runs
-# before the first test (module imports) out of the user's cache folder.
-for _name in [name for name in os.environ if name.startswith("S2SAD_")]:
+# before the first test (module imports) out of the user's cache folder. S2SAD_UPDATE_GOLDEN
+# is the suite's own switch (tests/test_golden.py), not a setting of s2sad: it stays.
+for _name in [name for name in os.environ if name.startswith("S2SAD_")
+              and name != "S2SAD_UPDATE_GOLDEN"]:
     del os.environ[_name]
 os.environ["S2SAD_CACHE_DIR"] = tempfile.mkdtemp(prefix="s2sad-test-cache-")
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden files of tests/test_golden.py with what the code "
+                     "gives now (then read the diff)")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    """Whether to rewrite golden files: ``--update-golden`` or S2SAD_UPDATE_GOLDEN=1."""
+    return bool(request.config.getoption("--update-golden")
+                or os.environ.get("S2SAD_UPDATE_GOLDEN"))
 
 
 @pytest.fixture(autouse=True)

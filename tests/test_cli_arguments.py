@@ -48,3 +48,24 @@ def test_lists_and_numpy_constructors_give_float_arrays():
 def test_a_wrong_point_is_a_usage_error_that_names_the_problem(text, words):
     with pytest.raises(CliError, match=words.replace("(", r"\(").replace(")", r"\)")):
         parse_at(text, lecture)
+
+
+def test_negative_numbers_nested_lists_and_shapes():
+    assert parse_at("-2, x2=-5.5", lecture) == (-2, -5.5)
+    (m,) = parse_at("[[1, 2], [3, 4]]", lambda m: m)
+    assert m.shape == (2, 2) and m.dtype == float
+    (z,) = parse_at("np.zeros((2, 3))", lambda z: z)
+    assert z.shape == (2, 3)
+    (r,) = parse_at("np.arange(3)", lambda r: r)
+    assert r.dtype == float and list(r) == [0.0, 1.0, 2.0]
+
+
+def test_lists_inside_dicts_and_tuples_become_arrays():
+    params, x = parse_at("{'W': [[1, 2]], 'b': [0.5]}, (1, [2, 3])", lecture)
+    assert params["W"].shape == (1, 2) and params["b"].dtype == float
+    assert x[0] == 1 and type(x[0]) is int and x[1].shape == (2,)
+
+
+def test_a_ragged_list_is_a_usage_error():
+    with pytest.raises(CliError, match="a list must be numbers of one shape"):
+        parse_at("[[1, 2], [3]], 1", lecture)

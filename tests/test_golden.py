@@ -1,10 +1,11 @@
-"""Golden files of emitted source: a change in the generated code shows up as a diff in review.
+"""Golden files of emitted source and of printed trace tables: a change in the generated code
+or in the tables ``s2sad trace`` prints shows up as a diff in review.
 
-Regenerate after an intended change with ``S2SAD_UPDATE_GOLDEN=1 python -m pytest
-tests/test_golden.py`` and read the diff.
+Regenerate after an intended change with ``python -m pytest tests/test_golden.py
+--update-golden`` (or ``S2SAD_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py``: conftest
+keeps that one S2SAD_ variable) and read the diff.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -54,13 +55,49 @@ CASES = {
 }
 
 
+def scaled_branch(x):
+    """A branch reading a value computed before it (z): the trace shows z's row."""
+    z = x * 2.0
+    if x > 0:
+        y = z * z
+    else:
+        y = -3.0 * z
+    return y
+
+
+def divide_by_difference(x, y):
+    return x / (y - y)
+
+
+TRACES = {  # the text of the tables, as s2sad trace prints them
+    "trace_lecture": lambda: str(s2sad.trace(lecture_f, 2.0, 5.0)),
+    "trace_lecture_seed_x2": lambda: str(s2sad.trace(lecture_f, 2.0, 5.0, seed="x2")),
+    "trace_lecture_markdown": lambda: s2sad.trace(lecture_f, 2.0, 5.0).render("markdown"),
+    "trace_loop": lambda: str(s2sad.trace(loop_polynomial, 0.7, 3)),
+    "trace_loop_collapsed": lambda: str(s2sad.trace(loop_polynomial, 0.5, 6, max_iterations=2)),
+    "trace_while": lambda: str(s2sad.trace(loop_while, 2.0)),
+    "trace_branch_then": lambda: str(s2sad.trace(scaled_branch, 1.5)),
+    "trace_branch_else": lambda: str(s2sad.trace(scaled_branch, -1.5)),
+    "trace_error": lambda: str(s2sad.trace(divide_by_difference, 1.5, 2.0)),
+}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_emitted_source_matches_golden_file(name):
+def test_emitted_source_matches_golden_file(name, update_golden):
     text = CASES[name]()
     path = GOLDEN / f"{name}.py"
-    if os.environ.get("S2SAD_UPDATE_GOLDEN"):
+    if update_golden:
         path.write_text(text)
     assert text == path.read_text(), f"generated code changed; see {path}"
+
+
+@pytest.mark.parametrize("name", sorted(TRACES))
+def test_printed_trace_matches_golden_file(name, update_golden):
+    text = TRACES[name]() + "\n"
+    path = GOLDEN / f"{name}.txt"
+    if update_golden:
+        path.write_text(text)
+    assert text == path.read_text(), f"the printed trace changed; see {path}"
 
 
 def test_golden_sources_are_valid_python_that_runs():

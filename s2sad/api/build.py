@@ -276,7 +276,7 @@ def _build_parsed(fn, parsed, asked: Request, wrt, steps) -> Built:
     loaded = loader.get_or_build(
         fn, cache_key(parsed, request, namespace, callee_sources), identity,
         lambda: generate(parsed, request), snapshot, defaults, live, links)
-    _link_recursions(loaded, namespace, (fn, mode, wrt_names, asked.backend))
+    _link_recursions(loaded, namespace, (fn, mode, wrt_names, asked.backend, asked.optimize))
     # Kept for error locations only: the build must not hold fn (or a copy of its
     # module's globals, which may hold fn) alive.
     parsed.fn, parsed.scope = None, {}
@@ -296,7 +296,9 @@ def _link_recursions(loaded, namespace: dict, building) -> None:
 
     A recursive call is not inlined: its derivative code calls ``g_vjp`` / ``g_jvp``, the code
     s2sad generates for ``g`` itself, which are put in the generated function's globals here
-    (a derivative of ``g`` links to itself). `building` is ``(fn, mode, wrt, backend)``."""
+    (a derivative of ``g`` links to itself). `building` is ``(fn, mode, wrt, backend,
+    optimize)``: an unoptimized build links to the optimized derivatives, which must then be
+    linked in turn, so the two are different builds in progress."""
     names = loaded.meta.get("recursions") or ()
     if not names:
         return

@@ -41,7 +41,7 @@ _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jv
 def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
            optimize: bool = True, ssa: bool = False, backend: str = "numpy", *,
            argnums: Wrt | None = None, argnum: Wrt | None = None,
-           args: tuple | None = None) -> str:
+           args: tuple | None = None, teaching: bool = False) -> str:
     """The generated code for `f` as text.
 
     ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
@@ -52,8 +52,13 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
     anything is read). `wrt` (default 0) may also be spelled ``argnums`` or ``argnum``.
     `args` are example arguments: a parameter to differentiate given there as a container (a
     dict of arrays...) is shown as the code for that structure, one parameter per leaf.
+    ``teaching=True`` gives the view for a student: the whole unoptimized program (the
+    forward sweep, then the reverse sweep), each temporary used once written into the line
+    that uses it, so every adjoint update reads as one line of the lecture's adjoint trace.
     """
     wrt = wrt_of("source", wrt, argnums, argnum)
+    if teaching:
+        return _teaching_source(f, mode, wrt, ssa, backend, args)
     backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
@@ -66,6 +71,18 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
         raise S2sadError(f"unknown mode {mode!r}",
                          hint="use mode='reverse', 'forward' or 'vjp'")
     return build(f, _SOURCE_MODES[mode], wrt, optimize, backend, trees).loaded.source
+
+
+def _teaching_source(f, mode: str, wrt, ssa: bool, backend: str, args) -> str:
+    """:func:`source`'s teaching view (``s2sad.teaching.view``)."""
+    from ..teaching.record import instrument
+    from ..teaching.view import teaching_source
+
+    text = source(f, mode, wrt, False, ssa, backend, args=args)
+    if ssa:
+        return text
+    _, statements = instrument(source(f, ssa=True, backend=backend, args=args))
+    return teaching_source(text, {n for s in statements.values() for n in s.targets})
 
 
 def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,

@@ -55,8 +55,22 @@ def _value(node: ast.AST, text: str):
     except ValueError:
         raise CliError(f"--at takes literal values (numbers, lists, np.ones(3)...), got "
                        f"{ast.unparse(node)!r} in {text!r}") from None
+    return _arrays(value, text)
+
+
+def _arrays(value, text: str):
+    """`value` with its lists made float arrays, inside dicts and tuples too (a dict of
+    parameters: ``{'W': [[1, 2]], 'b': [0.5]}``)."""
     if isinstance(value, list):
-        return np.asarray(value, dtype=float)
+        try:
+            return np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise CliError(f"--at: a list must be numbers of one shape, got {value!r} in "
+                           f"{text!r}") from None
+    if isinstance(value, dict):
+        return {k: _arrays(v, text) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_arrays(v, text) for v in value)
     return value
 
 

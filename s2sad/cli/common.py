@@ -14,9 +14,11 @@ examples:
   s2sad show examples/lecture.py:f --wrt x1,x2     gradient with respect to x1 and x2
   s2sad show examples/lecture.py:f --ssa           the SSA trace of f itself
   s2sad show examples/lecture.py:f --no-optimize   the adjoint before optimization
+  s2sad show examples/lecture.py:f --teaching      forward and reverse sweeps, for a student
   s2sad show examples/lecture.py:f --mode forward  tangent (forward-mode) code
   s2sad show mypackage.model:loss --mode vjp       vector-Jacobian product code
-  s2sad trace examples/lecture.py:f --at 2,5       forward values and adjoints at (2, 5)
+  s2sad trace examples/lecture.py:f --at 2,5       forward, tangent and adjoint tables
+  s2sad trace examples/lecture.py:f --at 2,5 --format markdown  as Markdown tables
   s2sad cache info                                 the disk cache: folder, entries, key
   s2sad cache clear                                remove every cached derivative
 """

@@ -18,6 +18,9 @@ def register(sub) -> None:
     show.add_argument("--wrt", help="comma-separated parameter names or positions (default 0)")
     show.add_argument("--ssa", action="store_true", help="print the SSA trace of the function")
     show.add_argument("--no-optimize", action="store_true", help="print unoptimized code")
+    show.add_argument("--teaching", action="store_true",
+                      help="the view for a student: the whole program (forward sweep, then "
+                      "reverse sweep), each adjoint update on one line")
     show.set_defaults(run=run)
 
 
@@ -28,6 +31,7 @@ def run(args) -> int:
     def work() -> str:
         fn = load_function(args.function)
         return api.source(fn, mode=args.mode, wrt=parse_wrt(args.wrt),
-                          optimize=not args.no_optimize, ssa=args.ssa)
+                          optimize=not args.no_optimize, ssa=args.ssa,
+                          teaching=args.teaching)
 
     return report_errors(work)
