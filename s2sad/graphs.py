@@ -1,0 +1,486 @@
+"""Computational graphs for teaching: the SSA trace of a function drawn as the lecture draws it,
+one node per input, per SSA statement (``t3 = t1 + t2``) and per output, an edge from each value
+to every statement that reads it, written as Graphviz DOT or as Mermaid.
+
+The graph is built from the IR (:class:`s2sad.ir.Function`), so its nodes are exactly the lines
+``s2sad show --ssa`` prints. Control flow stays structured, as in the IR: a loop is a cluster
+(``for i in range(t1)``) holding its body, with dashed "next trip" edges from the values an
+iteration leaves to the reads of the next; a branch is a diamond on its condition and one
+cluster per side. Values and adjoints, when a point is given, are written on the nodes that
+have one value at that point: inputs, outputs, and statements outside loops on the side of a
+branch that ran (a value inside a loop has one value per trip: ``s2sad trace`` lists them).
+
+Writing DOT or Mermaid needs nothing installed; :meth:`Graph.render` runs Graphviz's ``dot``.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backends.emit import stmt_nodes
+from .errors import S2sadError
+from .ir import Break, Comment, Copy, For, Function, If, Op, Return, Var, While
+
+MISSING = object()  # a node without a value (or adjoint) at the point drawn
+
+# Node kinds: how each is drawn (DOT attributes, Mermaid brackets and class).
+KINDS = ("input", "op", "output", "branch", "index", "effect")
+_DOT_STYLE = {
+    "input": 'shape=ellipse, style=filled, fillcolor="#dbe8fb"',
+    "op": "shape=box",
+    "output": 'shape=doubleoctagon, style=filled, fillcolor="#fde2c8"',
+    "branch": 'shape=diamond, style=filled, fillcolor="#eeeeee"',
+    "index": "shape=ellipse, style=dashed",
+    "effect": "shape=note",
+}
+_MERMAID_SHAPE = {"input": ("([", "])"), "op": ("[", "]"), "output": ("[[", "]]"),
+                  "branch": ("{", "}"), "index": ("(", ")"), "effect": (">", "]")}
+_MERMAID_CLASS = {"input": "fill:#dbe8fb,stroke:#4a6fa5", "output": "fill:#fde2c8,stroke:#b5651d",
+                  "branch": "fill:#eeeeee"}
+RENDER_TIMEOUT = 60  # seconds given to Graphviz
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node: an input, an SSA statement, an output, a branch's condition or a loop index.
+
+    `name` is the variable the node defines (None for an effect such as ``print``); `cluster`
+    the innermost loop or branch side holding it (an index into :attr:`Graph.clusters`).
+    """
+
+    id: str
+    kind: str
+    label: str
+    name: str | None = None
+    cluster: int | None = None
+    in_loop: bool = False
+    value: object = MISSING
+    adjoint: object = MISSING
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source -> target``: `kind` is ``"data"`` (target reads source), ``"carried"`` (the
+    next trip of a loop reads it) or ``"control"`` (a branch's condition chooses the cluster
+    `target` starts)."""
+
+    source: str
+    target: str
+    kind: str = "data"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A loop body or a branch side: `label` is its header (``for i in range(t1)``, ``if t2``,
+    ``else``), `parent` the cluster holding it. A branch side runs when its condition `test`
+    (a variable name) is `side`; `taken` says whether it ran (None: not known, or a loop)."""
+
+    label: str
+    parent: int | None
+    test: str | None = None
+    side: bool | None = None
+    taken: bool | None = None
+
+
+@dataclass
+class Graph:
+    """The computational graph of a function's SSA trace, optionally with values and adjoints.
+
+    ``str(graph)`` is the text in :attr:`format` (``"dot"`` or ``"mermaid"``); :meth:`dot` and
+    :meth:`mermaid` give either; :meth:`render` draws it with Graphviz.
+    """
+
+    name: str
+    nodes: list = field(default_factory=list)
+    edges: list = field(default_factory=list)
+    clusters: list = field(default_factory=list)
+    format: str = "dot"
+    digits: int = 5
+
+    def node(self, name: str, kind: str | None = None) -> Node:
+        """The node defining `name` (the last one, if the name is assigned more than once;
+        of `kind` if given); ``KeyError`` if there is none."""
+        for node in reversed(self.nodes):
+            if node.name == name and (kind is None or node.kind == kind):
+                return node
+        raise KeyError(name)
+
+    def outputs(self) -> list:
+        """The output nodes, in the order the function returns them."""
+        return [n for n in self.nodes if n.kind == "output"]
+
+    def label(self, node: Node) -> list:
+        """The lines written on `node`: its statement, then its value and adjoint if known."""
+        lines = [node.label]
+        if node.value is not MISSING:
+            lines.append(f"= {format_value(node.value, self.digits)}")
+        if node.adjoint is not MISSING:
+            lines.append(f"{node.name}_bar = {format_value(node.adjoint, self.digits)}")
+        return lines
+
+    def cluster_label(self, index: int) -> str:
+        cluster = self.clusters[index]
+        if cluster.taken is None:
+            return cluster.label
+        return f"{cluster.label}  ({'taken' if cluster.taken else 'not taken'})"
+
+    def dot(self) -> str:
+        """The graph as Graphviz DOT text (``dot -Tpng`` draws it)."""
+        lines = [f"digraph {_dot_quote(self.name)} {{",
+                 "  rankdir=LR;", "  compound=true;",
+                 '  node [fontname="Helvetica", fontsize=11];',
+                 '  edge [fontname="Helvetica", fontsize=9];']
+        lines.extend(self._dot_block(None, "  "))
+        first = self._first_nodes()
+        for edge in self.edges:
+            if edge.kind == "control":
+                target = first.get(int(edge.target))
+                if target is None:
+                    continue  # an empty branch side: nothing to point at
+                lines.append(f'  "{edge.source}" -> "{target}" [style=dotted, '
+                             f'lhead="cluster_{edge.target}"];')
+            elif edge.kind == "carried":
+                lines.append(f'  "{edge.source}" -> "{edge.target}" [style=dashed, '
+                             f'label="next trip", constraint=false];')
+            else:
+                lines.append(f'  "{edge.source}" -> "{edge.target}";')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def _dot_block(self, cluster: int | None, indent: str) -> list:
+        lines = []
+        for node in self.nodes:
+            if node.cluster == cluster:
+                label = _dot_quote("\n".join(self.label(node)))
+                lines.append(f'{indent}"{node.id}" [label={label}, {_DOT_STYLE[node.kind]}];')
+        for index, child in enumerate(self.clusters):
+            if child.parent == cluster:
+                style = "dashed" if child.taken is False else "rounded"
+                lines.append(f"{indent}subgraph cluster_{index} {{")
+                lines.append(f"{indent}  label={_dot_quote(self.cluster_label(index))};")
+                lines.append(f"{indent}  style={style};")
+                lines.extend(self._dot_block(index, indent + "  "))
+                lines.append(f"{indent}}}")
+        return lines
+
+    def _first_nodes(self) -> dict:
+        """Cluster index -> the first node inside it (at any depth)."""
+        first: dict = {}
+        for node in self.nodes:
+            index = node.cluster
+            while index is not None:
+                first.setdefault(index, node.id)
+                index = self.clusters[index].parent
+        return first
+
+    def mermaid(self) -> str:
+        """The graph as a Mermaid flowchart (renders in GitHub, GitLab and JupyterLab
+        Markdown)."""
+        lines = ["flowchart LR"]
+        lines.extend(self._mermaid_block(None, "  "))
+        for edge in self.edges:
+            if edge.kind == "control":
+                lines.append(f"  {edge.source} -.-> c{edge.target}")
+            elif edge.kind == "carried":
+                lines.append(f"  {edge.source} -. next trip .-> {edge.target}")
+            else:
+                lines.append(f"  {edge.source} --> {edge.target}")
+        for kind, style in _MERMAID_CLASS.items():
+            members = [n.id for n in self.nodes if n.kind == kind]
+            if members:
+                lines.append(f"  classDef {kind} {style}")
+                lines.append(f"  class {','.join(members)} {kind}")
+        return "\n".join(lines) + "\n"
+
+    def _mermaid_block(self, cluster: int | None, indent: str) -> list:
+        lines = []
+        for node in self.nodes:
+            if node.cluster == cluster:
+                opening, closing = _MERMAID_SHAPE[node.kind]
+                text = "<br/>".join(_mermaid_escape(line) for line in self.label(node))
+                lines.append(f'{indent}{node.id}{opening}"{text}"{closing}')
+        for index, child in enumerate(self.clusters):
+            if child.parent == cluster:
+                title = _mermaid_escape(self.cluster_label(index))
+                lines.append(f'{indent}subgraph c{index} ["{title}"]')
+                lines.extend(self._mermaid_block(index, indent + "  "))
+                lines.append(f"{indent}end")
+        return lines
+
+    def __str__(self) -> str:
+        return self.mermaid() if self.format == "mermaid" else self.dot()
+
+    def render(self, path, format: str = "png") -> None:
+        """Draw the graph into the file `path` with Graphviz's ``dot`` program (`format`:
+        any output format dot knows: png, svg, pdf...). Graphviz must be installed; nothing
+        else needs it."""
+        program = shutil.which("dot")
+        if program is None:
+            raise S2sadError("drawing the graph needs Graphviz's 'dot' program, which is not "
+                             "on the PATH", hint="install Graphviz (https://graphviz.org; "
+                             "apt install graphviz, brew install graphviz, conda install "
+                             "graphviz), or write the DOT text and draw it elsewhere")
+        try:
+            done = subprocess.run([program, f"-T{format}", "-o", str(path)], input=self.dot(),
+                                  capture_output=True, text=True, timeout=RENDER_TIMEOUT,
+                                  check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise S2sadError(f"Graphviz's dot failed to run: {exc}") from None
+        if done.returncode != 0:
+            raise S2sadError(f"Graphviz's dot failed (exit status {done.returncode}): "
+                             f"{done.stderr.strip()}")
+
+    def _repr_svg_(self):
+        """The drawing in a notebook, when Graphviz is installed (None otherwise, so that
+        the notebook shows the Mermaid text)."""
+        program = shutil.which("dot")
+        if program is None:
+            return None
+        try:
+            done = subprocess.run([program, "-Tsvg"], input=self.dot(), capture_output=True,
+                                  text=True, timeout=RENDER_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    def _repr_markdown_(self) -> str:
+        return f"```mermaid\n{self.mermaid()}```\n"
+
+
+def format_value(value, digits: int = 5) -> str:
+    """A value as a node shows it: a number to `digits` significant digits, a small array in
+    full, a larger one as its shape and range."""
+    if np.ndim(value) == 0:
+        if isinstance(value, (bool, np.bool_)):
+            return str(bool(value))
+        if np.iscomplexobj(value):
+            return f"{complex(value):.{digits}g}"
+        try:
+            return f"{float(value):.{digits}g}"
+        except (TypeError, ValueError):
+            return type(value).__name__
+    array = np.asarray(value)
+    if array.size <= 4 and array.ndim == 1 and array.dtype.kind in "biuf":
+        return "[" + ", ".join(f"{float(v):.{digits}g}" for v in array) + "]"
+    shape = "×".join(str(n) for n in array.shape)
+    if array.size and array.dtype.kind in "biuf":
+        low, high = float(array.min()), float(array.max())
+        return f"array {shape} in [{low:.{digits}g}, {high:.{digits}g}]"
+    return f"array {shape}"
+
+
+def _dot_quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _mermaid_escape(text: str) -> str:
+    for char, entity in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        text = text.replace(char, entity)
+    return text
+
+
+def _statement_text(stmt) -> str:
+    """The line ``s2sad show --ssa`` prints for `stmt` (the header of a loop or branch)."""
+    text = ast.unparse(stmt_nodes(stmt)[0])
+    return text.splitlines()[0].rstrip(":")
+
+
+class _Frame:
+    """A loop being walked: the nodes inside it, the names it assigns, and the reads of names
+    that were not yet assigned in it (the next trip reads what this one leaves)."""
+
+    def __init__(self):
+        self.nodes: set = set()
+        self.defined: set = set()
+        self.reads: list = []  # (node id, name)
+
+
+def build_graph(fn: Function, format: str = "dot", digits: int = 5) -> Graph:
+    """The computational graph of the SSA function `fn` (without values)."""
+    if format not in ("dot", "mermaid"):
+        raise S2sadError(f"unknown graph format {format!r}", hint="use 'dot' or 'mermaid'")
+    builder = _Builder(Graph(fn.name, format=format, digits=digits))
+    # The lecture calls the output y, unless the function has a variable of that name.
+    builder.output_name = next(n for n in ("y", "out", "y_out", "output_")
+                               if n not in fn.source_names and n not in fn.params)
+    for param in fn.params:
+        builder.define(builder.add("input", param, param, None), param)
+    builder.block(fn.body, None)
+    return builder.graph
+
+
+class _Builder:
+    """Walks the IR in program order, keeping for each name the nodes whose value it may
+    hold (several after a branch or a loop)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.defs: dict = {}  # name -> [node id]
+        self.frames: list = []
+        self.edges: set = set()
+        self.outputs = 0
+        self.output_name = "y"
+
+    def add(self, kind: str, label: str, name: str | None, cluster: int | None) -> str:
+        node_id = f"n{len(self.graph.nodes)}"
+        self.graph.nodes.append(Node(node_id, kind, label, name, cluster, bool(self.frames)))
+        for frame in self.frames:
+            frame.nodes.add(node_id)
+        return node_id
+
+    def define(self, node_id: str, name: str) -> None:
+        self.defs[name] = [node_id]
+        for frame in self.frames:
+            frame.defined.add(name)
+
+    def edge(self, source: str, target: str, kind: str = "data") -> None:
+        if (source, target, kind) not in self.edges:
+            self.edges.add((source, target, kind))
+            self.graph.edges.append(Edge(source, target, kind))
+
+    def read(self, atoms, node_id: str) -> None:
+        for atom in atoms:
+            if not isinstance(atom, Var):
+                continue
+            for source in self.defs.get(atom.name, ()):
+                self.edge(source, node_id)
+            for frame in self.frames:
+                if atom.name not in frame.defined:
+                    frame.reads.append((node_id, atom.name))
+
+    def cluster(self, label: str, parent: int | None, test: str | None = None,
+                side: bool | None = None) -> int:
+        self.graph.clusters.append(Cluster(label, parent, test, side))
+        return len(self.graph.clusters) - 1
+
+    def block(self, body: list, cluster: int | None) -> None:
+        for stmt in body:
+            self.statement(stmt, cluster)
+
+    def statement(self, stmt, cluster: int | None) -> None:
+        if isinstance(stmt, (Op, Copy)):
+            effect = isinstance(stmt, Op) and stmt.prim.effect
+            node = self.add("effect" if effect else "op", _statement_text(stmt),
+                            None if effect else stmt.target, cluster)
+            self.read(stmt.atoms(), node)
+            if not effect:
+                self.define(node, stmt.target)
+        elif isinstance(stmt, Return):
+            self.returned(stmt, cluster)
+        elif isinstance(stmt, If):
+            self.branch(stmt, cluster)
+        elif isinstance(stmt, (For, While)):
+            self.loop(stmt, cluster)
+        elif not isinstance(stmt, (Comment, Break)):  # user code has no stack operations
+            raise S2sadError(f"the graph cannot draw a {type(stmt).__name__} statement")
+
+    def returned(self, stmt: Return, cluster: int | None) -> None:
+        many = stmt.is_tuple or len(stmt.values) > 1
+        for atom in stmt.values:
+            self.outputs += 1
+            name = f"{self.output_name}{self.outputs}" if many else self.output_name
+            node = self.add("output", f"{name} = {atom}", name, cluster)
+            self.read((atom,), node)
+
+    def branch(self, stmt: If, cluster: int | None) -> None:
+        test = self.add("branch", f"if {stmt.test}", None, cluster)
+        self.read((stmt.test,), test)
+        before = dict(self.defs)
+        sides = []
+        test_name = stmt.test.name if isinstance(stmt.test, Var) else None
+        for side, body in ((True, stmt.body), (False, stmt.orelse)):
+            self.defs = dict(before)
+            if body:
+                index = self.cluster(f"if {stmt.test}" if side else "else", cluster,
+                                     test_name, side)
+                self.edge(test, str(index), "control")
+                self.block(body, index)
+            sides.append(self.defs)
+        self.defs = _merge(before, *sides)
+
+    def loop(self, stmt, cluster: int | None) -> None:
+        frame = _Frame()
+        self.frames.append(frame)
+        before = dict(self.defs)
+        if isinstance(stmt, For):
+            index = self.cluster(_statement_text(stmt), cluster)
+            head = self.add("index", stmt.target, stmt.target, index)
+            self.read(stmt.bounds + ((stmt.limit,) if stmt.limit is not None else ()), head)
+            self.define(head, stmt.target)
+        else:
+            index = self.cluster(f"while {stmt.test}", cluster)
+            self.block(stmt.test_body, index)
+            head = self.add("branch", f"while {stmt.test}", None, index)
+            self.read((stmt.test,), head)
+        self.block(stmt.body, index)
+        self.frames.pop()
+        for node, name in frame.reads:
+            if name in frame.defined:
+                for source in self.defs.get(name, ()):
+                    if source in frame.nodes:
+                        self.edge(source, node, "carried")
+        self.defs = _merge(before, self.defs)  # the loop may run no trip
+        if stmt.orelse:
+            self.block(stmt.orelse, self.cluster("else (the loop ended without break)",
+                                                 cluster))
+
+
+def _merge(before: dict, *after: dict) -> dict:
+    """The nodes each name may come from where paths `after` (each starting from `before`)
+    join."""
+    merged = {}
+    for name in dict.fromkeys([n for d in (before, *after) for n in d]):
+        sources = []
+        for defs in after:
+            for source in defs.get(name, before.get(name, ())):
+                if source not in sources:
+                    sources.append(source)
+        merged[name] = sources
+    return merged
+
+
+def annotate(graph: Graph, values: dict, adjoints: dict, outputs: list,
+             output_adjoints: list, tests: dict) -> Graph:
+    """`graph` with values and adjoints written on the nodes that have one at the point:
+    `values` / `adjoints` map variable names to what the trace found, `outputs` and
+    `output_adjoints` are the function's results and their cotangents, `tests` maps a branch
+    condition's name to its value (which marks the sides taken)."""
+    clusters = [c if c.test not in tests else
+                dataclasses.replace(c, taken=bool(tests[c.test]) == c.side)
+                for c in graph.clusters]
+    skipped = {i for i in range(len(clusters)) if _inside_untaken(i, clusters)}
+    counted: dict = {}
+    for node in graph.nodes:
+        if node.name is not None and node.cluster not in skipped:
+            counted[node.name] = counted.get(node.name, 0) + (2 if node.in_loop else 1)
+    nodes, k = [], 0
+    for node in graph.nodes:
+        if node.kind == "output":
+            node = dataclasses.replace(node, value=outputs[k], adjoint=output_adjoints[k])
+            k += 1
+        elif node.name is not None and node.cluster not in skipped and \
+                counted[node.name] == 1:
+            node = dataclasses.replace(node, value=values.get(node.name, MISSING),
+                                       adjoint=adjoints.get(node.name, MISSING))
+        nodes.append(node)
+    return dataclasses.replace(graph, nodes=nodes, clusters=clusters)
+
+
+def _inside_untaken(index: int | None, clusters: list) -> bool:
+    """Whether cluster `index` or one around it is a branch side that did not run."""
+    while index is not None:
+        if clusters[index].taken is False:
+            return True
+        index = clusters[index].parent
+    return False
+
+
+__all__ = ["Cluster", "Edge", "Graph", "KINDS", "MISSING", "Node", "annotate", "build_graph",
+           "format_value"]
