@@ -6,11 +6,15 @@ run it. The engine is :func:`s2sad.check_grad`'s."""
 from __future__ import annotations
 
 import argparse
+import sys
+from contextlib import redirect_stdout
 
 import numpy as np
 
+from ..errors import S2sadError
 from .arguments import parse_at
 from .common import EXAMPLES, CliError, load_function, parse_wrt, report_errors
+from .failures import user_failure
 
 DEFAULT_TOL = 1e-6  # central differences with eps = 1e-6 agree to ~1e-9 on smooth functions
 
@@ -43,7 +47,13 @@ def run(args) -> int:
             raise CliError("--tol and --eps must be positive numbers")
         fn = load_function(args.function)
         values = parse_at(args.at, fn)
-        checks = _compare(fn, values, args)
+        try:
+            with redirect_stdout(sys.stderr):  # the function's prints: not in the report
+                checks = _compare(fn, values, args)
+        except (CliError, S2sadError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's function failed at --at
+            raise user_failure(exc, fn) from None
         text, verdict["ok"] = report(fn, values, checks, args.tol, args.eps)
         return text
 
@@ -83,7 +93,7 @@ def report(fn, values: tuple, checks: list, tol: float, eps: float) -> tuple:
     except (TypeError, ValueError):
         names = [f"argument {i}" for i in range(len(values))]
     rows = [("argument", "reverse (grad/vjp)", "forward (jvp)")]
-    worst = max(checks, key=lambda c: c.relative, default=None)
+    worst = max(checks, key=lambda c: _error(c.relative), default=None)
     for position, value in enumerate(values):
         name = names[position] if position < len(names) else f"argument {position}"
         mine = {c.mode: c.relative for c in checks if c.position == position}
@@ -99,13 +109,19 @@ def report(fn, values: tuple, checks: list, tol: float, eps: float) -> tuple:
     if worst is None:
         lines.append("nothing differentiated")
         return "\n".join(lines) + "\n", True
-    ok = worst.relative <= tol
+    ok = _error(worst.relative) <= tol
     verdict = "ok" if ok else "FAILED"
     sign = "<=" if ok else ">"
     lines.append(f"{verdict}: worst relative error {worst.relative:.1e} {sign} tol {tol:g} "
                  f"({worst.name}, {worst.mode} mode: {worst.got:.10g} vs finite differences "
                  f"{worst.expected:.10g})")
     return "\n".join(lines) + "\n", ok
+
+
+def _error(relative: float) -> float:
+    """A relative error to compare: NaN (a derivative or difference that is not a number)
+    counts as infinitely wrong."""
+    return relative if relative == relative else float("inf")
 
 
 def _kind(value) -> str:

@@ -5,9 +5,13 @@ DOT (the default) or Mermaid text, with values and adjoints on its nodes given `
 from __future__ import annotations
 
 import argparse
+import sys
+from contextlib import redirect_stdout
 
+from ..errors import S2sadError
 from .arguments import parse_at
 from .common import EXAMPLES, CliError, load_function, report_errors
+from .failures import user_failure
 
 
 def register(sub) -> None:
@@ -39,7 +43,13 @@ def run(args) -> int:
             raise CliError(f"--digits must be at least 1, got {args.digits}")
         fn = load_function(args.function)
         at = parse_at(args.at, fn) if args.at is not None else ()
-        drawn = api.graph(fn, *at, format=args.format, digits=args.digits)
+        try:
+            with redirect_stdout(sys.stderr):  # the function's prints: not in the graph
+                drawn = api.graph(fn, *at, format=args.format, digits=args.digits)
+        except (CliError, S2sadError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's function failed at --at
+            raise user_failure(exc, fn) from None
         if not args.png:
             return str(drawn)
         drawn.render(args.png, "png")
