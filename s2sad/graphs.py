@@ -93,7 +93,8 @@ class Graph:
     """The computational graph of a function's SSA trace, optionally with values and adjoints.
 
     ``str(graph)`` is the text in :attr:`format` (``"dot"`` or ``"mermaid"``); :meth:`dot` and
-    :meth:`mermaid` give either; :meth:`render` draws it with Graphviz.
+    :meth:`mermaid` give either, ending in a newline as a file does; :meth:`render` draws it
+    with Graphviz.
     """
 
     name: str
@@ -214,7 +215,8 @@ class Graph:
         return lines
 
     def __str__(self) -> str:
-        return self.mermaid() if self.format == "mermaid" else self.dot()
+        """The text in :attr:`format`, without the final newline (``print`` adds one)."""
+        return (self.mermaid() if self.format == "mermaid" else self.dot()).rstrip("\n")
 
     def render(self, path, format: str = "png") -> None:
         """Draw the graph into the file `path` with Graphviz's ``dot`` program (`format`:

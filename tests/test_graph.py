@@ -258,9 +258,11 @@ def test_an_unknown_format_is_an_s2sad_error():
 
 
 def test_str_gives_the_format_asked_and_the_output_is_deterministic():
-    assert str(s2sad.graph(lecture_f, 2.0, 5.0)) == s2sad.graph(lecture_f, 2.0, 5.0).dot()
+    text = s2sad.graph(lecture_f, 2.0, 5.0).dot()
+    assert str(s2sad.graph(lecture_f, 2.0, 5.0)) + "\n" == text == s2sad.graph(
+        lecture_f, 2.0, 5.0).dot()
     mermaid = s2sad.graph(lecture_f, 2.0, 5.0, format="mermaid")
-    assert str(mermaid) == mermaid.mermaid() == s2sad.graph(lecture_f, 2.0, 5.0).mermaid()
+    assert str(mermaid) + "\n" == mermaid.mermaid() == s2sad.graph(lecture_f, 2.0, 5.0).mermaid()
     assert mermaid._repr_markdown_().startswith("```mermaid\nflowchart LR\n")
 
 
@@ -433,3 +435,10 @@ def test_cli_graph_a_failing_function_is_one_message_at_its_line(tmp_path):
     (tmp_path / "bad.py").write_text("def f(x, y):\n    return x / y\n")
     done = run("graph", "bad.py:f", "--at", "1.0,0.0", cwd=tmp_path)
     assert_clean_error(done, 1, "ZeroDivisionError", "bad.py:2", "return x / y")
+
+
+def test_the_drawn_mermaid_block_of_the_docs_is_what_graph_prints():
+    page = (REPO / "docs" / "graph-and-check.md").read_text()
+    drawn = re.search(r"```mermaid\n(.*?)```\n", page, re.S).group(1)
+    assert drawn == s2sad.graph(lecture_f, 2.0, 5.0, format="mermaid").mermaid()
+    assert "(graph-and-check.md)" in (REPO / "docs" / "guide.md").read_text()

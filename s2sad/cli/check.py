@@ -102,8 +102,8 @@ def report(fn, values: tuple, checks: list, tol: float, eps: float) -> tuple:
         else:
             rows.append((name, f"not differentiated ({_kind(value)})", ""))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    lines = [f"{getattr(fn, '__name__', 'f')}: s2sad's derivatives against central finite "
-             f"differences (eps {eps:g}), worst relative error per argument"]
+    lines = [f"relative errors of {getattr(fn, '__name__', 'f')}'s derivatives against central "
+             f"finite differences (eps {eps:g})"]
     lines += ["  " + "  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2]])
               .rstrip() for row in rows]
     if worst is None:
@@ -112,9 +112,9 @@ def report(fn, values: tuple, checks: list, tol: float, eps: float) -> tuple:
     ok = _error(worst.relative) <= tol
     verdict = "ok" if ok else "FAILED"
     sign = "<=" if ok else ">"
-    lines.append(f"{verdict}: worst relative error {worst.relative:.1e} {sign} tol {tol:g} "
-                 f"({worst.name}, {worst.mode} mode: {worst.got:.10g} vs finite differences "
-                 f"{worst.expected:.10g})")
+    lines.append(f"{verdict}: worst relative error {worst.relative:.1e} {sign} tol {tol:g}")
+    lines.append(f"  {worst.name}, {worst.mode} mode: s2sad {worst.got:.10g}, finite "
+                 f"differences {worst.expected:.10g}")
     return "\n".join(lines) + "\n", ok
 
 

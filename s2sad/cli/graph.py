@@ -51,7 +51,7 @@ def run(args) -> int:
         except Exception as exc:  # noqa: BLE001 - the user's function failed at --at
             raise user_failure(exc, fn) from None
         if not args.png:
-            return str(drawn)
+            return str(drawn) + "\n"
         drawn.render(args.png, "png")
         return f"wrote {args.png}\n"
 
