@@ -449,14 +449,24 @@ def _merge(before: dict, *after: dict) -> dict:
 
 
 def annotate(graph: Graph, values: dict, adjoints: dict, outputs: list,
-             output_adjoints: list, tests: dict) -> Graph:
+             output_adjoints: list) -> Graph:
     """`graph` with values and adjoints written on the nodes that have one at the point:
-    `values` / `adjoints` map variable names to what the trace found, `outputs` and
-    `output_adjoints` are the function's results and their cotangents, `tests` maps a branch
-    condition's name to its value (which marks the sides taken)."""
-    clusters = [c if c.test not in tests else
-                dataclasses.replace(c, taken=bool(tests[c.test]) == c.side)
-                for c in graph.clusters]
+    `values` / `adjoints` map variable names to what the trace found (the inputs to what the
+    caller passed), `outputs` and `output_adjoints` are the function's results and their
+    cotangents. A branch outside loops whose condition has one value is marked taken or not;
+    a statement gets its variable's value when it is the only one assigning it on the sides
+    that ran, outside loops."""
+    defined: dict = {}
+    for node in graph.nodes:
+        if node.name is not None:
+            defined[node.name] = defined.get(node.name, 0) + (2 if node.in_loop else 1)
+    clusters = list(graph.clusters)
+    for index, cluster in enumerate(clusters):
+        test = cluster.test
+        if test is not None and defined.get(test) == 1 and test in values and \
+                np.ndim(values[test]) == 0 and not _inside_loop(index, clusters):
+            clusters[index] = dataclasses.replace(cluster,
+                                                  taken=bool(values[test]) == cluster.side)
     skipped = {i for i in range(len(clusters)) if _inside_untaken(i, clusters)}
     counted: dict = {}
     for node in graph.nodes:
@@ -467,12 +477,23 @@ def annotate(graph: Graph, values: dict, adjoints: dict, outputs: list,
         if node.kind == "output":
             node = dataclasses.replace(node, value=outputs[k], adjoint=output_adjoints[k])
             k += 1
-        elif node.name is not None and node.cluster not in skipped and \
-                counted[node.name] == 1:
+        elif node.kind == "input" or (node.name is not None and node.cluster not in skipped
+                                      and counted[node.name] == 1):
             node = dataclasses.replace(node, value=values.get(node.name, MISSING),
                                        adjoint=adjoints.get(node.name, MISSING))
         nodes.append(node)
     return dataclasses.replace(graph, nodes=nodes, clusters=clusters)
+
+
+def _inside_loop(index: int | None, clusters: list) -> bool:
+    """Whether cluster `index` is inside a loop (a cluster without a condition: a loop's body
+    or its ``else``), where a branch goes one way or the other on each trip."""
+    index = clusters[index].parent
+    while index is not None:
+        if clusters[index].test is None:
+            return True
+        index = clusters[index].parent
+    return False
 
 
 def _inside_untaken(index: int | None, clusters: list) -> bool:

@@ -442,3 +442,39 @@ def test_the_drawn_mermaid_block_of_the_docs_is_what_graph_prints():
     drawn = re.search(r"```mermaid\n(.*?)```\n", page, re.S).group(1)
     assert drawn == s2sad.graph(lecture_f, 2.0, 5.0, format="mermaid").mermaid()
     assert "(graph-and-check.md)" in (REPO / "docs" / "guide.md").read_text()
+
+
+def nested(x, n):
+    s = 0.0
+    for i in range(n):
+        if i < 2:
+            s = s + x
+    return s
+
+
+def test_values_go_only_on_the_side_that_ran():
+    # What a trace that lists the rows of a branch would give: the graph must write each on
+    # the side that ran only, including result_2, which both sides assign.
+    from s2sad.graphs import annotate
+
+    structure = s2sad.graph(huber)
+    values = {"r": 0.3, "delta": 1.0, "t1": 0.3, "t2": True, "t3": 0.15, "result": 0.045,
+              "result_2": 0.045}
+    drawn = annotate(structure, values, {"r": 0.3}, [0.045], [1.0])
+    assert [c.taken for c in drawn.clusters] == [True, False]
+    shown = {n.label: n.value for n in drawn.nodes if n.value is not MISSING}
+    assert shown == {"r": 0.3, "delta": 1.0, "t1 = np.abs(r)": 0.3, "t2 = t1 <= delta": True,
+                     "t3 = 0.5 * r": 0.15, "result = t3 * r": 0.045,
+                     "result_2 = result": 0.045, "y = result_2": 0.045}
+
+
+def test_a_branch_inside_a_loop_is_never_marked():
+    from s2sad.graphs import annotate
+
+    structure = s2sad.graph(nested)
+    assert [c.label for c in structure.clusters] == ["for i in range(n)", "if t1", "else"]
+    drawn = annotate(structure, {"x": 0.5, "n": 3, "t1": False}, {}, [1.0], [1.0])
+    assert [c.taken for c in drawn.clusters] == [None, None, None]
+    assert all(n.value is MISSING for n in drawn.nodes if n.in_loop)
+    real = s2sad.graph(nested, 0.5, 3)
+    assert real.node("y").value == 1.0 and real.node("x").adjoint == 2.0

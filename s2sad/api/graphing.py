@@ -51,9 +51,7 @@ def graph(f: Callable[..., Any], *args: Any, format: str = "dot", digits: int = 
     inputs = target.positional(args) if target is not None else args
     for name, value in zip(drawn_inputs(drawn), inputs):
         values[name] = value  # what the caller passed, an int as an int
-    tests = {name: values[name] for name in names if name in values
-             and np.ndim(values[name]) == 0}
-    return annotate(drawn, values, adjoints, outputs, seeds, tests)
+    return annotate(drawn, values, adjoints, outputs, seeds)
 
 
 def drawn_inputs(drawn: Graph) -> list:
@@ -73,6 +71,6 @@ def _lookup(accessor, names: set) -> dict:
     for name in sorted(names):
         try:
             found[name] = accessor(name)
-        except KeyError:
+        except LookupError:  # a name the trace has no row for
             continue
     return found
