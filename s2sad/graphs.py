@@ -10,40 +10,27 @@ cluster per side. Values and adjoints, when a point is given, are written on the
 have one value at that point: inputs, outputs, and statements outside loops on the side of a
 branch that ran (a value inside a loop has one value per trip: ``s2sad trace`` lists them).
 
-Writing DOT or Mermaid needs nothing installed; :meth:`Graph.render` runs Graphviz's ``dot``.
+:mod:`s2sad.drawing` writes the graph: DOT or Mermaid text needs nothing installed;
+:meth:`Graph.render` runs Graphviz's ``dot``.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import drawing
 from .backends.emit import stmt_nodes
 from .errors import S2sadError
 from .ir import Break, Comment, Copy, For, Function, If, Op, Return, Var, While
 
 MISSING = object()  # a node without a value (or adjoint) at the point drawn
 
-# Node kinds: how each is drawn (DOT attributes, Mermaid brackets and class).
+# Node kinds, each drawn its own way (drawing.py).
 KINDS = ("input", "op", "output", "branch", "index", "effect")
-_DOT_STYLE = {
-    "input": 'shape=ellipse, style=filled, fillcolor="#dbe8fb"',
-    "op": "shape=box",
-    "output": 'shape=doubleoctagon, style=filled, fillcolor="#fde2c8"',
-    "branch": 'shape=diamond, style=filled, fillcolor="#eeeeee"',
-    "index": "shape=ellipse, style=dashed",
-    "effect": "shape=note",
-}
-_MERMAID_SHAPE = {"input": ("([", "])"), "op": ("[", "]"), "output": ("[[", "]]"),
-                  "branch": ("{", "}"), "index": ("(", ")"), "effect": (">", "]")}
-_MERMAID_CLASS = {"input": "fill:#dbe8fb,stroke:#4a6fa5", "output": "fill:#fde2c8,stroke:#b5651d",
-                  "branch": "fill:#eeeeee"}
-RENDER_TIMEOUT = 60  # seconds given to Graphviz
 
 
 @dataclass(frozen=True)
@@ -120,9 +107,10 @@ class Graph:
         """The lines written on `node`: its statement, then its value and adjoint if known."""
         lines = [node.label]
         if node.value is not MISSING:
-            lines.append(f"= {format_value(node.value, self.digits)}")
+            lines.append(f"= {drawing.format_value(node.value, self.digits)}")
         if node.adjoint is not MISSING:
-            lines.append(f"{node.name}_bar = {format_value(node.adjoint, self.digits)}")
+            adjoint = drawing.format_value(node.adjoint, self.digits)
+            lines.append(f"{node.name}_bar = {adjoint}")
         return lines
 
     def cluster_label(self, index: int) -> str:
@@ -133,86 +121,12 @@ class Graph:
 
     def dot(self) -> str:
         """The graph as Graphviz DOT text (``dot -Tpng`` draws it)."""
-        lines = [f"digraph {_dot_quote(self.name)} {{",
-                 "  rankdir=LR;", "  compound=true;",
-                 '  node [fontname="Helvetica", fontsize=11];',
-                 '  edge [fontname="Helvetica", fontsize=9];']
-        lines.extend(self._dot_block(None, "  "))
-        first = self._first_nodes()
-        for edge in self.edges:
-            if edge.kind == "control":
-                target = first.get(int(edge.target))
-                if target is None:
-                    continue  # an empty branch side: nothing to point at
-                lines.append(f'  "{edge.source}" -> "{target}" [style=dotted, '
-                             f'lhead="cluster_{edge.target}"];')
-            elif edge.kind == "carried":
-                lines.append(f'  "{edge.source}" -> "{edge.target}" [style=dashed, '
-                             f'label="next trip", constraint=false];')
-            else:
-                lines.append(f'  "{edge.source}" -> "{edge.target}";')
-        lines.append("}")
-        return "\n".join(lines) + "\n"
-
-    def _dot_block(self, cluster: int | None, indent: str) -> list:
-        lines = []
-        for node in self.nodes:
-            if node.cluster == cluster:
-                label = _dot_quote("\n".join(self.label(node)))
-                lines.append(f'{indent}"{node.id}" [label={label}, {_DOT_STYLE[node.kind]}];')
-        for index, child in enumerate(self.clusters):
-            if child.parent == cluster:
-                style = "dashed" if child.taken is False else "rounded"
-                lines.append(f"{indent}subgraph cluster_{index} {{")
-                lines.append(f"{indent}  label={_dot_quote(self.cluster_label(index))};")
-                lines.append(f"{indent}  style={style};")
-                lines.extend(self._dot_block(index, indent + "  "))
-                lines.append(f"{indent}}}")
-        return lines
-
-    def _first_nodes(self) -> dict:
-        """Cluster index -> the first node inside it (at any depth)."""
-        first: dict = {}
-        for node in self.nodes:
-            index = node.cluster
-            while index is not None:
-                first.setdefault(index, node.id)
-                index = self.clusters[index].parent
-        return first
+        return drawing.dot(self)
 
     def mermaid(self) -> str:
         """The graph as a Mermaid flowchart (renders in GitHub, GitLab and JupyterLab
         Markdown)."""
-        lines = ["flowchart LR"]
-        lines.extend(self._mermaid_block(None, "  "))
-        for edge in self.edges:
-            if edge.kind == "control":
-                lines.append(f"  {edge.source} -.-> c{edge.target}")
-            elif edge.kind == "carried":
-                lines.append(f"  {edge.source} -. next trip .-> {edge.target}")
-            else:
-                lines.append(f"  {edge.source} --> {edge.target}")
-        for kind, style in _MERMAID_CLASS.items():
-            members = [n.id for n in self.nodes if n.kind == kind]
-            if members:
-                lines.append(f"  classDef {kind} {style}")
-                lines.append(f"  class {','.join(members)} {kind}")
-        return "\n".join(lines) + "\n"
-
-    def _mermaid_block(self, cluster: int | None, indent: str) -> list:
-        lines = []
-        for node in self.nodes:
-            if node.cluster == cluster:
-                opening, closing = _MERMAID_SHAPE[node.kind]
-                text = "<br/>".join(_mermaid_escape(line) for line in self.label(node))
-                lines.append(f'{indent}{node.id}{opening}"{text}"{closing}')
-        for index, child in enumerate(self.clusters):
-            if child.parent == cluster:
-                title = _mermaid_escape(self.cluster_label(index))
-                lines.append(f'{indent}subgraph c{index} ["{title}"]')
-                lines.extend(self._mermaid_block(index, indent + "  "))
-                lines.append(f"{indent}end")
-        return lines
+        return drawing.mermaid(self)
 
     def __str__(self) -> str:
         """The text in :attr:`format`, without the final newline (``print`` adds one)."""
@@ -222,70 +136,15 @@ class Graph:
         """Draw the graph into the file `path` with Graphviz's ``dot`` program (`format`:
         any output format dot knows: png, svg, pdf...). Graphviz must be installed; nothing
         else needs it."""
-        program = shutil.which("dot")
-        if program is None:
-            raise S2sadError("drawing the graph needs Graphviz's 'dot' program, which is not "
-                             "on the PATH", hint="install Graphviz (https://graphviz.org; "
-                             "apt install graphviz, brew install graphviz, conda install "
-                             "graphviz), or write the DOT text and draw it elsewhere")
-        try:
-            done = subprocess.run([program, f"-T{format}", "-o", str(path)], input=self.dot(),
-                                  capture_output=True, text=True, timeout=RENDER_TIMEOUT,
-                                  check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise S2sadError(f"Graphviz's dot failed to run: {exc}") from None
-        if done.returncode != 0:
-            raise S2sadError(f"Graphviz's dot failed (exit status {done.returncode}): "
-                             f"{done.stderr.strip()}")
+        drawing.render(self, path, format)
 
     def _repr_svg_(self):
-        """The drawing in a notebook, when Graphviz is installed (None otherwise, so that
-        the notebook shows the Mermaid text)."""
-        program = shutil.which("dot")
-        if program is None:
-            return None
-        try:
-            done = subprocess.run([program, "-Tsvg"], input=self.dot(), capture_output=True,
-                                  text=True, timeout=RENDER_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout if done.returncode == 0 else None
+        """The drawing in a notebook, when Graphviz is installed (None otherwise)."""
+        return drawing.svg(self)
 
     def _repr_markdown_(self) -> str:
-        return f"```mermaid\n{self.mermaid()}```\n"
-
-
-def format_value(value, digits: int = 5) -> str:
-    """A value as a node shows it: a number to `digits` significant digits, a small array in
-    full, a larger one as its shape and range."""
-    if np.ndim(value) == 0:
-        if isinstance(value, (bool, np.bool_)):
-            return str(bool(value))
-        if np.iscomplexobj(value):
-            return f"{complex(value):.{digits}g}"
-        try:
-            return f"{float(value):.{digits}g}"
-        except (TypeError, ValueError):
-            return type(value).__name__
-    array = np.asarray(value)
-    if array.size <= 4 and array.ndim == 1 and array.dtype.kind in "biuf":
-        return "[" + ", ".join(f"{float(v):.{digits}g}" for v in array) + "]"
-    shape = "×".join(str(n) for n in array.shape)
-    if array.size and array.dtype.kind in "biuf":
-        low, high = float(array.min()), float(array.max())
-        return f"array {shape} in [{low:.{digits}g}, {high:.{digits}g}]"
-    return f"array {shape}"
-
-
-def _dot_quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def _mermaid_escape(text: str) -> str:
-    for char, entity in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
-        text = text.replace(char, entity)
-    return text
+        """A Mermaid block, which JupyterLab (4.1 and later) draws without Graphviz."""
+        return drawing.mermaid_markdown(self)
 
 
 def _statement_text(stmt) -> str:
@@ -505,5 +364,4 @@ def _inside_untaken(index: int | None, clusters: list) -> bool:
     return False
 
 
-__all__ = ["Cluster", "Edge", "Graph", "KINDS", "MISSING", "Node", "annotate", "build_graph",
-           "format_value"]
+__all__ = ["Cluster", "Edge", "Graph", "KINDS", "MISSING", "Node", "annotate", "build_graph"]

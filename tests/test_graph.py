@@ -348,7 +348,7 @@ def test_render_runs_graphviz_dot_when_it_is_installed(tmp_path, monkeypatch):
 
 
 def test_render_without_graphviz_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr("shutil.which", lambda name, *a, **k: None)
+    monkeypatch.setattr("s2sad.drawing.shutil.which", lambda name, *a, **k: None)
     drawn = s2sad.graph(lecture_f)
     with pytest.raises(s2sad.S2sadError, match="Graphviz") as info:
         drawn.render(tmp_path / "f.png")
