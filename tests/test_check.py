@@ -63,6 +63,14 @@ def divide(x, y):
 def talk(x):
     print("hello")
     return x * x
+
+
+def root(x):
+    return np.sqrt(x)
+
+
+def pair(x1, x2):
+    return x1 * x2 + np.sin(x1), np.exp(x1 - x2)
 '''
 
 
@@ -207,3 +215,12 @@ def test_errors_are_one_message_without_traceback(tmp_path):
     assert_clean_error(run(LECTURE, "--at", "2.0,5.0", "--wrt", "x9"), 1, "x9")
     missing = run(LECTURE)
     assert missing.returncode == 2 and "--at" in missing.stderr
+
+
+def test_not_a_number_fails_and_several_outputs_are_checked_by_vjp(tmp_path):
+    (tmp_path / "counts.py").write_text(COUNTS)
+    nan = run("counts.py:root", "--at", "-1.0", cwd=tmp_path)
+    assert nan.returncode == 1 and "FAILED: worst relative error nan" in nan.stdout
+    pair = run("counts.py:pair", "--at", "1.0,2.0", cwd=tmp_path)
+    assert pair.returncode == 0, pair.stderr
+    assert set(rows(pair)) == {"x1", "x2"} and max(max(v) for v in rows(pair).values()) < 1e-6
