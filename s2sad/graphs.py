@@ -168,13 +168,21 @@ def build_graph(fn: Function, format: str = "dot", digits: int = 5) -> Graph:
     if format not in ("dot", "mermaid"):
         raise S2sadError(f"unknown graph format {format!r}", hint="use 'dot' or 'mermaid'")
     builder = _Builder(Graph(fn.name, format=format, digits=digits))
-    # The lecture calls the output y, unless the function has a variable of that name.
-    builder.output_name = next(n for n in ("y", "out", "y_out", "output_")
-                               if n not in fn.source_names and n not in fn.params)
+    builder.output_name = _output_name(set(fn.source_names) | set(fn.params))
     for param in fn.params:
         builder.define(builder.add("input", param, param, None), param)
     builder.block(fn.body, None)
     return builder.graph
+
+
+def _output_name(used: set) -> str:
+    """What the outputs are called: y (y1, y2... for several) as in the lecture, unless the
+    function has variables of those names."""
+    for base in ("y", "out", "y_out", "output"):
+        if base not in used and not any(u.startswith(base) and u[len(base):].isdigit()
+                                        for u in used):
+            return base
+    return "output_"
 
 
 class _Builder:

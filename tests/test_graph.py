@@ -478,3 +478,15 @@ def test_a_branch_inside_a_loop_is_never_marked():
     assert all(n.value is MISSING for n in drawn.nodes if n.in_loop)
     real = s2sad.graph(nested, 0.5, 3)
     assert real.node("y").value == 1.0 and real.node("x").adjoint == 2.0
+
+
+def two_named(x):
+    y1 = x * 2.0
+    y2 = x + 1.0
+    return y1, y2
+
+
+def test_outputs_are_named_apart_from_the_functions_variables():
+    drawn = s2sad.graph(two_named, 1.0)
+    assert [o.label for o in drawn.outputs()] == ["out1 = y1", "out2 = y2"]
+    assert [o.value for o in drawn.outputs()] == [2.0, 2.0]
