@@ -167,6 +167,8 @@ def build_graph(fn: Function, format: str = "dot", digits: int = 5) -> Graph:
     """The computational graph of the SSA function `fn` (without values)."""
     if format not in ("dot", "mermaid"):
         raise S2sadError(f"unknown graph format {format!r}", hint="use 'dot' or 'mermaid'")
+    if not isinstance(digits, int) or digits < 1:
+        raise S2sadError(f"digits must be a positive integer, got {digits!r}")
     builder = _Builder(Graph(fn.name, format=format, digits=digits))
     builder.output_name = _output_name(set(fn.source_names) | set(fn.params))
     for param in fn.params:

@@ -255,6 +255,8 @@ def test_a_print_is_a_node_without_a_value(capsys):
 def test_an_unknown_format_is_an_s2sad_error():
     with pytest.raises(s2sad.S2sadError, match="unknown graph format 'svg'"):
         s2sad.graph(lecture_f, format="svg")
+    with pytest.raises(s2sad.S2sadError, match="digits must be a positive integer"):
+        s2sad.graph(lecture_f, digits=0)
 
 
 def test_str_gives_the_format_asked_and_the_output_is_deterministic():
