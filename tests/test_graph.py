@@ -492,3 +492,14 @@ def test_outputs_are_named_apart_from_the_functions_variables():
     drawn = s2sad.graph(two_named, 1.0)
     assert [o.label for o in drawn.outputs()] == ["out1 = y1", "out2 = y2"]
     assert [o.value for o in drawn.outputs()] == [2.0, 2.0]
+
+
+def test_deep_code_gets_a_graph(tmp_path):
+    terms = 400  # deeper than Python's recursion limit lets a plain walk go
+    path = tmp_path / "deep_sum.py"
+    path.write_text(
+        "def deep(x):\n    return " + " + ".join(f"x * {i}.0" for i in range(terms)) + "\n")
+    deep = runpy.run_path(str(path))["deep"]
+    drawn = s2sad.graph(deep, 1.5)
+    assert len(drawn.nodes) == 1 + (2 * terms - 1) + 1
+    assert drawn.node("x").adjoint == pytest.approx(sum(range(terms)), rel=1e-14)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import nesting_depth, with_nesting_room
 from ..transform import lower, parse_function, parsing_once
 from ..values import private_copy
 from .bound import bound_target
@@ -60,9 +61,12 @@ def drawn_inputs(drawn: Graph) -> list:
 
 
 def _ssa(fn):
-    """The SSA IR of `fn` (the function ``s2sad.source(fn, ssa=True)`` prints)."""
+    """The SSA IR of `fn` (the function ``s2sad.source(fn, ssa=True)`` prints); deep code
+    gets room for the recursive walks of the lowering, as in a build."""
     with parsing_once(fresh=True):
-        return lower(parse_function(fn))
+        parsed = parse_function(fn)
+        depth, _ = nesting_depth(parsed.node)
+        return with_nesting_room(depth, lambda: lower(parsed))
 
 
 def _lookup(accessor, names: set) -> dict:
