@@ -189,11 +189,15 @@ def format_value(value, digits: int = 5) -> str:
 
 
 def _dot_quote(text: str) -> str:
+    """`text` as a DOT string (a newline becomes DOT's centred line break)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
 
 
 def _mermaid_escape(text: str) -> str:
-    for char, entity in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+    """`text` inside a quoted Mermaid label: its entity codes for what Mermaid reads as
+    markup (``#`` first, since every code starts with it)."""
+    for char, entity in (("#", "#35;"), ("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"),
+                         (">", "#gt;")):
         text = text.replace(char, entity)
     return text

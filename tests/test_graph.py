@@ -503,3 +503,19 @@ def test_deep_code_gets_a_graph(tmp_path):
     drawn = s2sad.graph(deep, 1.5)
     assert len(drawn.nodes) == 1 + (2 * terms - 1) + 1
     assert drawn.node("x").adjoint == pytest.approx(sum(range(terms)), rel=1e-14)
+
+
+def shout(x):
+    print("it's #1 <ok> & more")
+    return x * 2.0
+
+
+def test_quotes_hashes_and_brackets_survive_both_formats():
+    drawn = s2sad.graph(shout)
+    label = drawn.nodes[1].label
+    assert label == 'print("it\'s #1 <ok> & more")'
+    nodes, _, _ = parse_dot(drawn.dot())
+    assert nodes["n1"][0] == [label]
+    assert '"n1" [label="print(\\"it\'s #1 <ok> & more\\")"' in drawn.dot()
+    mermaid, _ = parse_mermaid(drawn.mermaid())
+    assert mermaid["n1"] == ["print(#quot;it's #35;1 #lt;ok#gt; #amp; more#quot;)"]
