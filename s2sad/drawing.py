@@ -39,7 +39,7 @@ RENDER_TIMEOUT = 60  # seconds given to Graphviz
 def dot(graph: Graph) -> str:
     """The graph as Graphviz DOT text (``dot -Tpng`` draws it)."""
     lines = [f"digraph {_dot_quote(graph.name)} {{",
-             "  rankdir=LR;", "  compound=true;",
+             "  rankdir=LR;", "  compound=true;", '  fontname="Helvetica";',
              '  node [fontname="Helvetica", fontsize=11];',
              '  edge [fontname="Helvetica", fontsize=9];']
     lines.extend(_dot_block(graph, None, "  "))

@@ -6,6 +6,7 @@ import math
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -84,8 +85,9 @@ def parse_dot(text):
         elif line.strip().startswith("label="):
             clusters.append(line.strip()[len('label="'):-2])
         else:
-            assert re.fullmatch(r"\s*(rankdir=LR;|compound=true;|node \[.*\];|edge \[.*\];|"
-                                r"subgraph cluster_\d+ \{|style=\w+;|\})", line), line
+            assert re.fullmatch(r"\s*(rankdir=LR;|compound=true;|fontname=\"Helvetica\";|"
+                                r"node \[.*\];|edge \[.*\];|subgraph cluster_\d+ \{|"
+                                r"style=\w+;|\})", line), line
     for source, target, _ in edges:
         assert source in nodes and target in nodes, (source, target)
     return nodes, edges, clusters
@@ -519,3 +521,18 @@ def test_quotes_hashes_and_brackets_survive_both_formats():
     assert '"n1" [label="print(\\"it\'s #1 <ok> & more\\")"' in drawn.dot()
     mermaid, _ = parse_mermaid(drawn.mermaid())
     assert mermaid["n1"] == ["print(#quot;it's #35;1 #lt;ok#gt; #amp; more#quot;)"]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize("function, args", [
+    (lecture_f, (2.0, 5.0)), (horner, (1.5, np.array([2.0, -3.0, 0.5, 1.0]))),
+    (huber, (-2.0, 1.0)), (newton_sqrt, (2.0,)), (nested, (0.5, 3)), (shout, ())])
+def test_graphviz_itself_reads_the_dot_text(function, args, tmp_path):
+    drawn = s2sad.graph(function, *args)
+    done = subprocess.run(["dot", "-Tsvg"], input=drawn.dot(), capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.count('class="node"') == len(drawn.nodes)
+    drawn.render(tmp_path / "f.svg", "svg")
+    assert (tmp_path / "f.svg").read_text() == done.stdout
+    assert drawn._repr_svg_() == done.stdout
