@@ -85,9 +85,9 @@ class Graph:
     """
 
     name: str
-    nodes: list = field(default_factory=list)
-    edges: list = field(default_factory=list)
-    clusters: list = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)
     format: str = "dot"
     digits: int = 5
 

@@ -50,12 +50,12 @@ def graph(f: Callable[..., Any], *args: Any, format: str = "dot", digits: int = 
     values = _lookup(tables.value, names)
     adjoints = _lookup(tables.adjoint, names)
     inputs = target.positional(args) if target is not None else args
-    for name, value in zip(drawn_inputs(drawn), inputs):
+    for name, value in zip(_input_names(drawn), inputs):
         values[name] = value  # what the caller passed, an int as an int
     return annotate(drawn, values, adjoints, outputs, seeds)
 
 
-def drawn_inputs(drawn: Graph) -> list:
+def _input_names(drawn: Graph) -> list:
     """The names of the input nodes of `drawn`, in parameter order."""
     return [node.name for node in drawn.nodes if node.kind == "input"]
 
