@@ -344,7 +344,8 @@ def annotate(graph: Graph, values: dict, adjoints: dict, outputs: list,
     nodes, k = [], 0
     for node in graph.nodes:
         if node.kind == "output":
-            node = dataclasses.replace(node, value=outputs[k], adjoint=output_adjoints[k])
+            if k < len(outputs) and k < len(output_adjoints):
+                node = dataclasses.replace(node, value=outputs[k], adjoint=output_adjoints[k])
             k += 1
         elif node.kind == "input" or (node.name is not None and node.cluster not in skipped
                                       and counted[node.name] == 1):

@@ -536,3 +536,14 @@ def test_graphviz_itself_reads_the_dot_text(function, args, tmp_path):
     drawn.render(tmp_path / "f.svg", "svg")
     assert (tmp_path / "f.svg").read_text() == done.stdout
     assert drawn._repr_svg_() == done.stdout
+
+
+def as_dict(x, y):
+    return {"a": x * y, "b": np.sin(x)}
+
+
+def test_each_leaf_of_a_container_output_is_a_node():
+    drawn = s2sad.graph(as_dict, 1.0, 2.0)
+    assert [(o.label, o.value, o.adjoint) for o in drawn.outputs()] == [
+        ("out1 = t1", 2.0, 1.0), ("out2 = t2", math.sin(1.0), 1.0)]  # y is a parameter
+    assert drawn.node("x").adjoint == pytest.approx(2.0 + math.cos(1.0), rel=1e-14)

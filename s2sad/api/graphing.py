@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import nesting_depth, with_nesting_room
+from ..pytree import flatten
 from ..transform import lower, parse_function, parsing_once
 from ..values import private_copy
 from .bound import bound_target
@@ -40,12 +41,11 @@ def graph(f: Callable[..., Any], *args: Any, format: str = "dot", digits: int = 
     if not args:
         return drawn
     tables = trace(f, *args, cotangent=cotangent)
-    result = f(*private_copy(args))
-    outputs = list(result) if isinstance(result, tuple) else [result]
+    outputs, _ = flatten(f(*private_copy(args)))  # one output node per leaf, as in the IR
     if cotangent is None:
         seeds = [np.ones_like(o, dtype=float) if np.ndim(o) else 1.0 for o in outputs]
     else:
-        seeds = list(cotangent) if isinstance(result, tuple) else [cotangent]
+        seeds, _ = flatten(cotangent)
     names = {node.name for node in drawn.nodes if node.name is not None}
     values = _lookup(tables.value, names)
     adjoints = _lookup(tables.adjoint, names)
