@@ -71,6 +71,10 @@ def root(x):
 
 def pair(x1, x2):
     return x1 * x2 + np.sin(x1), np.exp(x1 - x2)
+
+
+def offset(x):
+    return 1e8 + x * x
 '''
 
 
@@ -84,7 +88,7 @@ def run(*args, cwd=REPO):
 def rows(done):
     """{argument: (reverse error, forward error)} of a check's table."""
     table = {}
-    for line in done.stdout.splitlines()[2:-1]:
+    for line in done.stdout.split("\nok:")[0].split("\nFAILED:")[0].splitlines()[2:]:
         parts = line.split()
         if line.startswith("  ") and len(parts) == 3:
             table[parts[0]] = (float(parts[1]), float(parts[2]))
@@ -224,3 +228,20 @@ def test_not_a_number_fails_and_several_outputs_are_checked_by_vjp(tmp_path):
     pair = run("counts.py:pair", "--at", "1.0,2.0", cwd=tmp_path)
     assert pair.returncode == 0, pair.stderr
     assert set(rows(pair)) == {"x1", "x2"} and max(max(v) for v in rows(pair).values()) < 1e-6
+
+
+def test_a_failure_within_the_rounding_of_the_differences_says_so(tmp_path):
+    (tmp_path / "counts.py").write_text(COUNTS)
+    done = run("counts.py:offset", "--at", "1.0", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "note: rounding in f's values may put the finite differences off" in done.stdout
+    # The derivative is right: a step that rounding does not swamp passes.
+    assert run("counts.py:offset", "--at", "1.0", "--eps", "1e-2", cwd=tmp_path).returncode == 0
+    checks = compare_derivatives(lambda x: 1e8 + x * x, 1.0)
+    assert all(abs(c.got - c.expected) < 10 * c.noise for c in checks)
+    assert all(c.noise < 1e-8 for c in compare_derivatives(lecture_f, 2.0, 5.0))
+    (tmp_path / "wrong.py").write_text(WRONG_RULE)
+    wrong = run("wrong.py:f", "--at", "1.5", cwd=tmp_path)
+    assert wrong.returncode == 1 and "note:" not in wrong.stdout  # far above the rounding
+    tiny = run(LECTURE, "--at", "2.0,5.0", "--tol", "1e-30")
+    assert tiny.returncode == 1 and "note: rounding" in tiny.stdout  # 1e-10 is rounding

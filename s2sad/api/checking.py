@@ -25,7 +25,9 @@ class Comparison:
     in `mode` (``"reverse"``: the gradient or VJP, ``"forward"``: the JVP), along a random
     direction (and with a random cotangent). `got` is s2sad's directional derivative,
     `expected` the central difference; `relative` is ``|got - expected| / max(|expected|,
-    atol)``."""
+    atol)``. `noise` estimates the rounding error of the central difference itself (machine
+    epsilon times the size of f's values, over the step): an error not far above it says
+    more about the step than about the derivative."""
 
     position: int
     name: str
@@ -33,6 +35,7 @@ class Comparison:
     got: float
     expected: float
     relative: float
+    noise: float = 0.0
 
 
 def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: float = 1e-6,
@@ -81,7 +84,8 @@ def compare_derivatives(f: Callable[..., Any], *args: Any, wrt: Wrt | None = Non
     checks = []
     for k, index in enumerate(wrt):
         direction = _random_like(rng, args[index])
-        numeric = _central_difference(unwrap(f), args, index, direction, cotangent, eps)
+        numeric, noise = _central_difference(unwrap(f), args, index, direction, cotangent,
+                                             eps)
         reverse_value = float(np.sum(np.asarray(cotangents[k]) * direction))
         tangents = [direction if i == index else None for i in range(len(args))]
         forward_out = jvp(f, args, tangents)[1]
@@ -90,7 +94,7 @@ def compare_derivatives(f: Callable[..., Any], *args: Any, wrt: Wrt | None = Non
         name = names[index] if index < len(names) else f"argument {index}"
         for mode, got in (("reverse", reverse_value), ("forward", forward_value)):
             relative = abs(got - numeric) / max(abs(numeric), atol)
-            checks.append(Comparison(index, name, mode, got, numeric, relative))
+            checks.append(Comparison(index, name, mode, got, numeric, relative, noise))
     return checks
 
 
@@ -139,15 +143,19 @@ def _parameter_names(f: Callable[..., Any]) -> list:
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def _central_difference(fn, args, index, direction, cotangent, eps: float) -> float:
-    """``cotangent . (f(x + eps d) - f(x - eps d)) / (2 eps)``, x the argument `index`."""
+def _central_difference(fn, args, index, direction, cotangent, eps: float) -> tuple:
+    """``cotangent . (f(x + eps d) - f(x - eps d)) / (2 eps)``, x the argument `index`, and
+    the rounding error that difference may carry."""
     up, down = list(args), list(args)
     up[index] = args[index] + eps * direction
     down[index] = args[index] - eps * direction
     hi, lo = fn(*private_copy(up)), fn(*private_copy(down))
     hi = hi if isinstance(hi, tuple) else (hi,)
     lo = lo if isinstance(lo, tuple) else (lo,)
-    return sum(float(np.sum(c * (a - b))) for c, a, b in zip(cotangent, hi, lo)) / (2 * eps)
+    value = sum(float(np.sum(c * (a - b))) for c, a, b in zip(cotangent, hi, lo)) / (2 * eps)
+    size = sum(float(np.sum(np.abs(c) * (np.abs(a) + np.abs(b))))
+               for c, a, b in zip(cotangent, hi, lo))
+    return value, float(np.finfo(float).eps) * size / (2 * eps)
 
 
 def _random_like(rng, value):

@@ -17,6 +17,7 @@ from .common import EXAMPLES, CliError, load_function, parse_wrt, report_errors
 from .failures import user_failure
 
 DEFAULT_TOL = 1e-6  # central differences with eps = 1e-6 agree to ~1e-9 on smooth functions
+NOISE_FACTOR = 10  # an error within this many rounding errors of the difference may be its own
 
 
 def register(sub) -> None:
@@ -115,6 +116,11 @@ def report(fn, values: tuple, checks: list, tol: float, eps: float) -> tuple:
     lines.append(f"{verdict}: worst relative error {worst.relative:.1e} {sign} tol {tol:g}")
     lines.append(f"  {worst.name}, {worst.mode} mode: s2sad {worst.got:.10g}, finite "
                  f"differences {worst.expected:.10g}")
+    if not ok and abs(worst.got - worst.expected) <= NOISE_FACTOR * worst.noise:
+        floor = worst.noise / max(abs(worst.expected), 1e-300)
+        lines.append(f"note: rounding in f's values may put the finite differences off by about "
+                     f"{floor:.0e} here;\n      try a larger --eps (1e-4, 1e-2) or a --tol "
+                     f"above that")
     return "\n".join(lines) + "\n", ok
 
 
