@@ -75,7 +75,7 @@ class Cluster:
     taken: bool | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class Graph:
     """The computational graph of a function's SSA trace, optionally with values and adjoints.
 
@@ -139,12 +139,21 @@ class Graph:
         drawing.render(self, path, format)
 
     def _repr_svg_(self):
-        """The drawing in a notebook, when Graphviz is installed (None otherwise)."""
+        """The drawing as SVG, when Graphviz is installed (None otherwise)."""
         return drawing.svg(self)
 
-    def _repr_markdown_(self) -> str:
-        """A Mermaid block, which JupyterLab (4.1 and later) draws without Graphviz."""
-        return drawing.mermaid_markdown(self)
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """What a notebook shows: the drawing when Graphviz is installed, else a Mermaid
+        block (which JupyterLab 4.1 and later draws). One of the two only, since a notebook
+        prefers Markdown to SVG when it is given both."""
+        picture = drawing.svg(self)
+        if picture is not None:
+            return {"image/svg+xml": picture}
+        return {"text/markdown": drawing.mermaid_markdown(self)}
+
+    def __repr__(self) -> str:
+        return (f"<s2sad graph of {self.name}: {len(self.nodes)} nodes, {len(self.edges)} "
+                f"edges; print it for its {self.format} text>")
 
 
 def _statement_text(stmt) -> str:

@@ -267,7 +267,8 @@ def test_str_gives_the_format_asked_and_the_output_is_deterministic():
         lecture_f, 2.0, 5.0).dot()
     mermaid = s2sad.graph(lecture_f, 2.0, 5.0, format="mermaid")
     assert str(mermaid) + "\n" == mermaid.mermaid() == s2sad.graph(lecture_f, 2.0, 5.0).mermaid()
-    assert mermaid._repr_markdown_().startswith("```mermaid\nflowchart LR\n")
+    assert repr(mermaid) == ("<s2sad graph of lecture_f: 8 nodes, 9 edges; print it for its "
+                             "mermaid text>")
 
 
 def test_digits_sets_the_precision_shown():
@@ -359,6 +360,8 @@ def test_render_without_graphviz_says_so(tmp_path, monkeypatch):
     assert "install Graphviz" in info.value.hint
     assert not (tmp_path / "f.png").exists()
     assert drawn._repr_svg_() is None
+    # A notebook gets the Mermaid block alone (given SVG too, it would prefer the Markdown).
+    assert drawn._repr_mimebundle_() == {"text/markdown": f"```mermaid\n{drawn.mermaid()}```\n"}
 
 
 # ----------------------------------------------------------------------- the command line
@@ -536,6 +539,7 @@ def test_graphviz_itself_reads_the_dot_text(function, args, tmp_path):
     drawn.render(tmp_path / "f.svg", "svg")
     assert (tmp_path / "f.svg").read_text() == done.stdout
     assert drawn._repr_svg_() == done.stdout
+    assert drawn._repr_mimebundle_() == {"image/svg+xml": done.stdout}
 
 
 def as_dict(x, y):
