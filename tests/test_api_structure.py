@@ -142,8 +142,8 @@ def test_the_public_names_are_the_same():
         "CacheWarning", "Differentiable", "InternalError", "MissingRuleError", "NoSourceError",
         "NonDifferentiableError", "NonScalarOutputError", "S2sadError", "StaleSourceError",
         "UnsupportedSyntaxError", "check_grad", "checkpoint", "clear_cache", "defjvp", "defvjp",
-        "differentiate", "elementwise_grad", "grad", "hessian", "hvp", "jacfwd", "jacobian",
-        "jacrev", "jvp", "linearize", "primitive", "source", "stop_gradient", "trace",
+        "differentiate", "elementwise_grad", "grad", "graph", "hessian", "hvp", "jacfwd",
+        "jacobian", "jacrev", "jvp", "linearize", "primitive", "source", "stop_gradient", "trace",
         "value_and_grad", "vjp"])
     for name in s2sad.__all__:
         assert getattr(s2sad, name) is getattr(s2sad, name)  # each one is there

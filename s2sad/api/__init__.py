@@ -1,6 +1,6 @@
 """The public API: grad, value_and_grad, vjp, jvp, hvp, jacobian, hessian, source, trace,
-check_grad, the @differentiate decorator, and the names of JAX and autograd (jacfwd, jacrev,
-elementwise_grad, linearize).
+graph, check_grad, the @differentiate decorator, and the names of JAX and autograd (jacfwd,
+jacrev, elementwise_grad, linearize).
 
 Each entry point asks for a build (:func:`build.build`: the pipeline's generated code,
 compiled through the loader's caches) and wraps the compiled function in a small Python
@@ -15,7 +15,8 @@ One job per module, and the compiler reached only through :mod:`s2sad.transform`
 - ``gradients``: grad, value_and_grad, source;
 - ``products``: vjp, jvp, hvp;
 - ``matrices``: jacobian, hessian;
-- ``checking``: check_grad; ``tracing``: trace; ``differentiable``: the decorator;
+- ``checking``: check_grad; ``tracing``: trace; ``graphing``: graph;
+- ``differentiable``: the decorator;
 - ``jax_names``: jacfwd, jacrev, elementwise_grad, linearize, on top of the above;
 - ``aliases``: ``argnums`` / ``argnum``, the other names of ``wrt``; ``hints``: the types of
   the signatures (the package ships ``py.typed``).
@@ -24,11 +25,12 @@ One job per module, and the compiler reached only through :mod:`s2sad.transform`
 from .checking import check_grad
 from .differentiable import Differentiable, differentiate
 from .gradients import grad, source, value_and_grad
+from .graphing import graph
 from .jax_names import elementwise_grad, jacfwd, jacrev, linearize
 from .matrices import hessian, jacobian
 from .products import hvp, jvp, vjp
 from .tracing import trace
 
 __all__ = ["Differentiable", "check_grad", "differentiate", "elementwise_grad", "grad",
-           "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "source",
+           "graph", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "source",
            "trace", "value_and_grad", "vjp"]

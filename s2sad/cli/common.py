@@ -19,6 +19,10 @@ examples:
   s2sad show mypackage.model:loss --mode vjp       vector-Jacobian product code
   s2sad trace examples/lecture.py:f --at 2,5       forward, tangent and adjoint tables
   s2sad trace examples/lecture.py:f --at 2,5 --format markdown  as Markdown tables
+  s2sad graph examples/lecture.py:f                the computational graph (Graphviz DOT)
+  s2sad graph examples/lecture.py:f --at 2,5       ... with values and adjoints on the nodes
+  s2sad graph examples/lecture.py:f --png f.png    ... drawn by Graphviz (when installed)
+  s2sad check examples/lecture.py:f --at 2,5       derivatives vs finite differences
   s2sad cache info                                 the disk cache: folder, entries, key
   s2sad cache clear                                remove every cached derivative
 """

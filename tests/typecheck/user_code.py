@@ -117,12 +117,15 @@ def matrices(w: Vector, x: Vector, y: Vector) -> list[Any]:
 
 
 def tools(w: Vector, x: Vector, y: Vector) -> list[Any]:
-    """source, trace, check_grad, the decorator's methods, bound methods, errors, cache."""
+    """source, trace, graph, check_grad, the decorator's methods, bound methods, errors,
+    cache."""
     text: str = s2sad.source(loss, mode="forward", argnums=1, optimize=False)
     table = s2sad.trace(curve, 0.5, 2.0)
+    drawing: str = s2sad.graph(curve, 0.5, 2.0, digits=3).dot() + s2sad.graph(
+        curve, format="mermaid").mermaid()
     worst: float = s2sad.check_grad(uses_rules, w) + s2sad.check_grad(loss, w, x, y, wrt=0)
     model = Model(2.0)
-    found: list[Any] = [text, str(table), worst, s2sad.grad(stops)(w), energy(w, 3.0),
+    found: list[Any] = [text, str(table), drawing, worst, s2sad.grad(stops)(w), energy(w, 3.0),
                         energy.grad(w, 3.0),
                         energy.value_and_grad(w, 3.0, argnums=1), energy.vjp(w, 3.0)[0],
                         energy.jvp((w, 3.0), (w, 0.0)), energy.source(wrt="k"),
