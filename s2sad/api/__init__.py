@@ -15,6 +15,7 @@ One job per module, and the compiler reached only through :mod:`s2sad.transform`
 - ``gradients``: grad, value_and_grad, source;
 - ``products``: vjp, jvp, hvp;
 - ``matrices``: jacobian, hessian;
+- ``emitting``: emit (a standalone module);
 - ``checking``: check_grad; ``tracing``: trace; ``differentiable``: the decorator;
 - ``jax_names``: jacfwd, jacrev, elementwise_grad, linearize, on top of the above;
 - ``aliases``: ``argnums`` / ``argnum``, the other names of ``wrt``; ``hints``: the types of
@@ -23,12 +24,13 @@ One job per module, and the compiler reached only through :mod:`s2sad.transform`
 
 from .checking import check_grad
 from .differentiable import Differentiable, differentiate
+from .emitting import emit
 from .gradients import grad, source, value_and_grad
 from .jax_names import elementwise_grad, jacfwd, jacrev, linearize
 from .matrices import hessian, jacobian
 from .products import hvp, jvp, vjp
 from .tracing import trace
 
-__all__ = ["Differentiable", "check_grad", "differentiate", "elementwise_grad", "grad",
+__all__ = ["Differentiable", "check_grad", "differentiate", "elementwise_grad", "emit", "grad",
            "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "source",
            "trace", "value_and_grad", "vjp"]

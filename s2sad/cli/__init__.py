@@ -12,12 +12,12 @@ import argparse
 import sys
 import warnings
 
-from . import cache, show, trace
+from . import cache, emit, show, trace
 from .common import EXAMPLES, CliError, load_function
 
 __all__ = ["CliError", "build_parser", "load_function", "main"]
 
-VERBS = (show, trace, cache)
+VERBS = (show, trace, emit, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:
