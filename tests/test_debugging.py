@@ -160,3 +160,38 @@ def test_debug_true_with_arrays_and_value_and_grad(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "<s2sad inverts_in_a_loop_vjp " in done.stdout.split("(Pdb)")[0]
     assert "result (" in done.stdout
+
+
+# ------------------------------------------------------------- notebooks, the REPL, exec
+CELL = "def cell_function(x):\n    return np.sin(x) * x\n"
+
+
+def _exec_as(filename: str, register: bool):
+    """`CELL`'s function compiled under `filename`, its text registered with linecache
+    (what IPython and Jupyter do with every cell) or not (the plain prompt, exec)."""
+    if register:
+        linecache.cache[filename] = (len(CELL), None, CELL.splitlines(True), filename)
+    namespace = {"np": np}
+    exec(compile(CELL, filename, "exec"), namespace)  # noqa: S102
+    return namespace["cell_function"]
+
+
+@pytest.mark.parametrize("filename", ["<ipython-input-3-0123456789ab>",
+                                      "/tmp/ipykernel_4242/2840188171.py"])
+def test_functions_of_notebook_cells_are_differentiated(filename):
+    try:
+        f = _exec_as(filename, register=True)
+        assert s2sad.grad(f)(0.7) == pytest.approx(np.cos(0.7) * 0.7 + np.sin(0.7), rel=1e-12)
+        assert "def cell_function_grad(x):" in s2sad.source(f)
+    finally:
+        linecache.cache.pop(filename, None)
+
+
+@pytest.mark.parametrize("filename", ["<stdin>", "<string>"])
+def test_the_plain_prompt_and_exec_say_where_to_put_the_function(filename):
+    f = _exec_as(filename, register=False)
+    with pytest.raises(s2sad.NoSourceError) as caught:
+        s2sad.grad(f)
+    message = str(caught.value)
+    assert f"defined in {filename}" in message and "cell_function" in message
+    assert "put the function in a .py file" in message and "Jupyter" in message
