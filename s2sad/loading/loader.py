@@ -138,6 +138,8 @@ def _show_source(filename: str, text: str, function, lines: dict | None = None) 
     (``# model.py:12``, from `lines`); the entry is dropped with the last such function."""
     shown = _annotated(text, lines).splitlines(True) if lines and lines.get("map") else (
         text.splitlines(True))
+    # The factory's header names every helper it binds: pdb's `l` shows a short one instead.
+    shown[0] = f"def {_FACTORY}(...):  # binds np, math and s2sad's helpers for the code below\n"
     with _source_guard:
         linecache.cache[filename] = (len(text), None, shown, filename)
         if lines and lines.get("map"):
