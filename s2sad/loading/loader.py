@@ -153,11 +153,10 @@ def _annotated(text: str, lines: dict) -> str:
     place in the user's code (line L of the generated code is line L + 1 of the factory)."""
     rows = text.splitlines(True)
     names = [os.path.basename(name) for name in lines["files"]]
-    flat = lines["map"]
-    for k in range(0, len(flat), 3):
-        row = flat[k]
-        if row < len(rows):
-            rows[row] = f"{rows[row].rstrip()}  # {names[flat[k + 1]]}:{flat[k + 2]}\n"
+    flat, last = lines["map"], len(rows) - 1
+    for row, file, line in zip(flat[0::3], flat[1::3], flat[2::3]):
+        if row < last:  # every row but the factory's last ends with a newline
+            rows[row] = f"{rows[row][:-1]}  # {names[file]}:{line}\n"
     return "".join(rows)
 
 
