@@ -39,3 +39,7 @@ def branches_and_loops(x, n):
     else:
         y = y + x
     return np.sum(y)
+
+
+def inverts_from_a_dict(p, n):
+    return inverts_in_a_loop(p["a"], n)

@@ -195,3 +195,18 @@ def test_the_plain_prompt_and_exec_say_where_to_put_the_function(filename):
     message = str(caught.value)
     assert f"defined in {filename}" in message and "cell_function" in message
     assert "put the function in a .py file" in message and "Jupyter" in message
+
+
+@pytest.mark.parametrize("how", ["hvp", "containers"])
+def test_other_entry_points_name_the_user_line_too(how):
+    a = np.ones((2, 2))
+    calls = {
+        "hvp": lambda: s2sad.hvp(inverts_in_a_loop, a, np.eye(2), 3),
+        "containers": lambda: s2sad.grad(debugging_functions.inverts_from_a_dict)({"a": a}, 3),
+    }
+    error = _failure(calls[how])
+    assert isinstance(error, np.linalg.LinAlgError)
+    user_line = _line_of(inverts_in_a_loop, "np.linalg.inv(a + i)")
+    assert f"# {HERE}:{user_line}" in "".join(traceback.format_exception(error))
+    if NOTES:
+        assert any(f"{SOURCE}:{user_line}" in note for note in error.__notes__)

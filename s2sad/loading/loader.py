@@ -173,6 +173,14 @@ def origin(filename: str, lineno: int) -> tuple | None:
     return None
 
 
+def raised_in_generated_code(exc: BaseException) -> bool:
+    """Whether `exc` was raised while generated code ran (a frame of it is in the
+    traceback): the user's computation failed, not s2sad."""
+    return any(frame.f_code.co_filename in _line_maps or frame.f_code.co_filename.startswith(
+        "<s2sad ") and frame.f_code.co_name != "<module>"
+        for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
 def add_origin_note(exc: BaseException) -> None:
     """Add to `exc`, raised inside generated code, a note naming the generated line that
     failed and the user's line it comes from (Python 3.11+: ``add_note``; on 3.10 the
