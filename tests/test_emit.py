@@ -270,3 +270,12 @@ def test_the_command_line_prints_the_module_and_refuses_clearly(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 1
     assert "cannot emit a standalone module" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_command_line_refuses_a_folder_that_does_not_exist(tmp_path):
+    out = tmp_path / "missing" / "grad_f.py"
+    done = subprocess.run([sys.executable, "-m", "s2sad", "emit", "examples/lecture.py:f",
+                           "--out", str(out)], capture_output=True, text=True, cwd=REPO,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 2 and "no such folder" in done.stderr
+    assert not out.exists() and "Traceback" not in done.stderr

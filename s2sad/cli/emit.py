@@ -46,8 +46,11 @@ def run(args) -> int:
         folder = os.path.dirname(os.path.abspath(args.out))
         if not os.path.isdir(folder):
             raise CliError(f"no such folder: {folder}")
-        with open(args.out, "w", encoding="utf-8") as out:
-            out.write(text)
+        try:
+            with open(args.out, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         return f"wrote {args.out}\n"
 
     return report_errors(work)
