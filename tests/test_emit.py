@@ -17,7 +17,7 @@ import pytest
 
 import s2sad
 from s2sad import runtime
-from s2sad.backends.standalone import Definitions
+from s2sad.backends.standalone import Definitions, value_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -279,3 +279,25 @@ def test_the_command_line_refuses_a_folder_that_does_not_exist(tmp_path):
                           timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 2 and "no such folder" in done.stderr
     assert not out.exists() and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("value", [
+    2.5, -3, True, None, "text", 1 + 2j, float("inf"), (1, 2.0, "a"), (4,), [1.5, [2, 3]],
+    {"a": 1.0, "b": (2, 3)}, frozenset({3, 1}), np.float32(1.5), np.int64(7),
+    np.dtype("float32"), np.array([[1.0, -2.5], [3.25, 4.0]]), np.array(2.5),
+    np.array([1, 2], dtype=np.int32), np.array([1.0, np.nan, -np.inf]), np.array([True]),
+])
+def test_values_are_written_as_literals_that_give_them_back(value):
+    text = value_text(value)
+    back = eval(text, {"np": np})  # noqa: S307 - the text under test
+    assert type(back) is type(value)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype
+        np.testing.assert_array_equal(back, value)
+    else:
+        assert back == value or (back != back and value != value)
+
+
+@pytest.mark.parametrize("value", [object(), np.array([1 + 1j]), np.zeros(200_000), {1, 2}])
+def test_values_without_an_exact_literal_are_refused(value):
+    assert value_text(value) is None

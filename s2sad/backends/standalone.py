@@ -126,7 +126,10 @@ def value_text(obj) -> str | None:
         inner = value_text(obj.item())
         return None if inner is None else f"np.{type(obj).__name__}({inner})"
     if type(obj) is np.ndarray and obj.dtype.kind in "biuf" and obj.size <= ARRAY_LIMIT:
-        return f"np.array({obj.tolist()!r}, dtype={obj.dtype.str!r})"
+        # Element by element when some are not finite (nan is no literal: float('nan')).
+        finite = obj.dtype.kind != "f" or bool(np.isfinite(obj).all())
+        items = repr(obj.tolist()) if finite else value_text(obj.tolist())
+        return f"np.array({items}, dtype={obj.dtype.str!r})"
     return None
 
 
