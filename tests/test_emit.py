@@ -227,6 +227,16 @@ def test_output_is_deterministic():
     first = s2sad.emit(many_helpers, mode="vjp")
     s2sad.clear_cache()
     assert s2sad.emit(many_helpers, mode="vjp") == first
+    # In other processes, whatever their hash seed (no set or dict order leaks in); from the
+    # same folder, as the header names the file relative to it.
+    script = "import s2sad, test_emit; print(s2sad.emit(test_emit.many_helpers, mode='vjp'))"
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=120, cwd=os.getcwd(),
+                              env={**os.environ, "PYTHONHASHSEED": seed, "S2SAD_CACHE": "0",
+                                   "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == first + "\n"
 
 
 def test_every_runtime_helper_can_be_written_into_a_module(numpy_only, tmp_path):
