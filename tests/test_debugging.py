@@ -3,6 +3,7 @@ tangent program names the generated line and the user's line it comes from; ``de
 stops pdb at the first generated line."""
 
 import ast
+import inspect
 import linecache
 import os
 import subprocess
@@ -28,7 +29,7 @@ NOTES = sys.version_info >= (3, 11)  # exception notes (add_note); 3.10 has the 
 
 def _line_of(function, text: str) -> int:
     """The line in its file of `function` whose text contains `text`."""
-    lines, first = __import__("inspect").getsourcelines(function)
+    lines, first = inspect.getsourcelines(function)
     return first + next(k for k, line in enumerate(lines) if text in line)
 
 
@@ -41,7 +42,7 @@ def test_every_located_line_of_generated_code_maps_to_a_line_of_the_function(fun
     flat = lines["map"]
     assert flat and lines["files"] == [SOURCE]
     generated = text.splitlines()
-    source, first = __import__("inspect").getsourcelines(function)
+    source, first = inspect.getsourcelines(function)
     for k in range(0, len(flat), 3):
         row, line = flat[k], flat[k + 2]
         code = generated[row - 1].strip()

@@ -17,7 +17,7 @@ examples:
   s2sad show examples/lecture.py:f --mode forward  tangent (forward-mode) code
   s2sad show mypackage.model:loss --mode vjp       vector-Jacobian product code
   s2sad trace examples/lecture.py:f --at 2,5       forward values and adjoints at (2, 5)
-  s2sad emit examples/lecture.py:f --out grad_f.py  f and f_grad as a module needing NumPy only
+  s2sad emit examples/lecture.py:f --out g.py      f and f_grad in g.py, which needs NumPy only
   s2sad cache info                                 the disk cache: folder, entries, key
   s2sad cache clear                                remove every cached derivative
 """
