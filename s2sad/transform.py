@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import gast
 
 from .backends import get_backend
-from .backends.emit import Generated, to_source
+from .backends.emit import Generated, source_and_lines
 from .errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from .frontend import fence
 from .frontend.methods import (
@@ -315,8 +315,8 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
         result = accumulate_in_place(result)  # the emitted program only: never derived again
     meta["aux"] = aux
     meta["scalar_if"] = None if result.scalar_if is None else list(result.scalar_if)
-    return Generated(result.name, to_source(result, request.backend),
-                     {**meta, "backend": request.backend})
+    text, lines = source_and_lines(result, request.backend)
+    return Generated(result.name, text, {**meta, "backend": request.backend, "lines": lines})
 
 
 __all__ = ["MODES", "Generated", "ParsedFunction", "Request", "dependencies", "derivative_names",

@@ -142,7 +142,7 @@ def test_the_public_names_are_the_same():
         "CacheWarning", "Differentiable", "InternalError", "MissingRuleError", "NoSourceError",
         "NonDifferentiableError", "NonScalarOutputError", "S2sadError", "StaleSourceError",
         "UnsupportedSyntaxError", "check_grad", "checkpoint", "clear_cache", "defjvp", "defvjp",
-        "differentiate", "elementwise_grad", "grad", "graph", "hessian", "hvp", "jacfwd",
+        "differentiate", "elementwise_grad", "emit", "grad", "graph", "hessian", "hvp", "jacfwd",
         "jacobian", "jacrev", "jvp", "linearize", "primitive", "source", "stop_gradient", "trace",
         "value_and_grad", "vjp"])
     for name in s2sad.__all__:

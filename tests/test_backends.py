@@ -5,7 +5,6 @@ A toy backend, registered for the tests of this file only, writes ``np.sin`` / `
 ``np``: scalar code must then compute the same numbers as the NumPy backend's.
 """
 
-import linecache
 import math
 import types
 from pathlib import Path
@@ -52,10 +51,10 @@ def _build(fn, mode, wrt, backend="numpy"):
 
 def _factory_params(function) -> list:
     """The names compile_generated bound once for `function`: the parameters of the factory
-    whose text it registered with linecache."""
-    first = linecache.getlines(function.__code__.co_filename)[0]
-    inside = first[first.index("(") + 1: first.rindex(")")]
-    return [name.strip() for name in inside.split(",") if name.strip()]
+    it was compiled in (whose code holds `function`'s code)."""
+    (factory,) = [code for code in loader._compiled.values()
+                  if any(const is function.__code__ for const in code.co_consts)]
+    return list(factory.co_varnames[:factory.co_argcount])
 
 
 # ------------------------------------------------------------------------ the NumPy backend

@@ -437,7 +437,11 @@ def test_generated_code_shows_up_in_tracebacks_through_linecache():
         line = linecache.getline(frame.filename, frame.lineno)
         assert line.strip()
         assert frame.line == line.strip()
-        assert line.strip() in generated  # a line of the code s2sad.source shows: grad runs it
+        # A line of the code s2sad.source shows (grad runs it), followed by the user's line
+        # it comes from.
+        code, _, where = line.strip().partition("  # ")
+        assert code in generated
+        assert where == f"test_cache.py:{_product.__code__.co_firstlineno + 1}"
     printed = "".join(traceback.format_exception(info.value))
     assert frames[-1].line in printed
 

@@ -15,6 +15,7 @@ One job per module, and the compiler reached only through :mod:`s2sad.transform`
 - ``gradients``: grad, value_and_grad, source;
 - ``products``: vjp, jvp, hvp;
 - ``matrices``: jacobian, hessian;
+- ``emitting``: emit (a standalone module);
 - ``checking``: check_grad; ``tracing``: trace; ``graphing``: graph;
 - ``differentiable``: the decorator;
 - ``jax_names``: jacfwd, jacrev, elementwise_grad, linearize, on top of the above;
@@ -24,6 +25,7 @@ One job per module, and the compiler reached only through :mod:`s2sad.transform`
 
 from .checking import check_grad
 from .differentiable import Differentiable, differentiate
+from .emitting import emit
 from .gradients import grad, source, value_and_grad
 from .graphing import graph
 from .jax_names import elementwise_grad, jacfwd, jacrev, linearize
@@ -31,6 +33,6 @@ from .matrices import hessian, jacobian
 from .products import hvp, jvp, vjp
 from .tracing import trace
 
-__all__ = ["Differentiable", "check_grad", "differentiate", "elementwise_grad", "grad",
+__all__ = ["Differentiable", "check_grad", "differentiate", "elementwise_grad", "emit", "grad",
            "graph", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "source",
            "trace", "value_and_grad", "vjp"]

@@ -65,6 +65,9 @@ def guarded(call):
     except RecursionError:
         raise
     except Exception as exc:  # noqa: BLE001 - the API promises no internal traceback
+        if loader.raised_in_generated_code(exc):  # the user's computation failed, as written
+            loader.add_origin_note(exc)
+            raise
         raise InternalError(
             f"s2sad failed on this function ({type(exc).__name__}: {exc})",
             hint="this is a bug in s2sad; please report it with the function's source",

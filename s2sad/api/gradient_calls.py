@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..loading.loader import add_origin_note
 from ..runtime import NonScalarSeed
 from ..values import is_integer_like, matched_all, separated
 from .built import floats_only, leaves_only
@@ -106,6 +107,7 @@ def failed(built, fn, exc, args, given, kwargs, with_value: bool) -> None:
     if isinstance(exc, NonScalarSeed):
         built.not_scalar(exc.shape)
     explain_failure(built, fn, built.function, given, kwargs, args, exc, with_value)
+    add_origin_note(exc)
 
 
 def _narrow(args, positions) -> bool:

@@ -21,6 +21,7 @@ from .aliases import FIRST, PLAIN_TYPES, plain_wrt, wrt_of
 from .bound import bound_target
 from .build import backend_name, build, guarded, still_valid, unwrap
 from .built import floats_only, leaves_only
+from .debugging import debugged
 from .gradient_calls import (
     SCALAR_TYPES,
     failed,
@@ -86,7 +87,8 @@ def _teaching_source(f, mode: str, wrt, ssa: bool, backend: str, args) -> str:
 
 
 def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
-         argnum: Wrt | None = None, has_aux: bool = False) -> Callable[P, Any]:
+         argnum: Wrt | None = None, has_aux: bool = False,
+         debug: bool = False) -> Callable[P, Any]:
     """The function computing the gradient of scalar-valued `f`.
 
     `wrt` (default 0) is a parameter position or name, or a tuple of them (then the gradient
@@ -96,8 +98,11 @@ def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
     returns ``(value, aux)`` and the function returns ``(gradient, aux)``, aux not
     differentiated. For a bound method or a ``functools.partial``, the bound arguments are
     held constant and `wrt` counts the remaining parameters. The code is NumPy code (the
-    default backend; see :func:`source` for others).
+    default backend; see :func:`source` for others). With ``debug=True``, each call stops
+    in pdb at the first line of the generated code (docs/debugging.md).
     """
+    if debug:
+        return debugged(grad(f, wrt, argnums=argnums, argnum=argnum, has_aux=has_aux))
     if argnums is None and argnum is None and not has_aux:
         known = current_gradient(f, wrt, False)
         if known is not None:
@@ -115,10 +120,14 @@ grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code 
 
 
 def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
-                   argnum: Wrt | None = None, has_aux: bool = False
+                   argnum: Wrt | None = None, has_aux: bool = False, debug: bool = False
                    ) -> Callable[P, tuple[Any, Any]]:
     """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
-    `wrt` as for :func:`grad`. With ``has_aux=True``, ``((value, aux), gradient)``."""
+    `wrt` and `debug` as for :func:`grad`. With ``has_aux=True``, ``((value, aux),
+    gradient)``."""
+    if debug:
+        return debugged(value_and_grad(f, wrt, argnums=argnums, argnum=argnum,
+                                       has_aux=has_aux))
     if argnums is None and argnum is None and not has_aux:
         known = current_gradient(f, wrt, True)
         if known is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
+from ..loading.loader import add_origin_note
 from ..values import matched, private_copy, separated
 from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
@@ -92,7 +93,11 @@ def _jacobian_with_aux(f, wrt, mode: str, single_in: bool):
         generated = built.function
 
         def run(*arguments):
-            result = generated(*arguments)
+            try:
+                result = generated(*arguments)
+            except Exception as exc:
+                add_origin_note(exc)
+                raise
             derivatives = result[n_out:n_out + n_value] if kind == "jvp" else result[n_out:]
             return (*result[:n_value], *derivatives)
 

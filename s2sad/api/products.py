@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError
+from ..loading.loader import add_origin_note
 from ..pytree import is_container
 from ..values import is_float_like, is_integer_like, matched_all, separated
 from .aliases import wrt_of
@@ -93,9 +94,11 @@ def _run_vjp(built, args, values, seeds):
     generated = built.function
     try:
         return generated(*values, *seeds)
-    except (TypeError, IndexError) as exc:
-        raise_integer_misuse(built, exc, built.bind(args, {}, convert=False),
-                             lambda v: generated(*v, *seeds))
+    except Exception as exc:
+        if isinstance(exc, (TypeError, IndexError)):
+            raise_integer_misuse(built, exc, built.bind(args, {}, convert=False),
+                                 lambda v: generated(*v, *seeds))
+        add_origin_note(exc)
         raise
 
 
@@ -204,8 +207,10 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
 
     try:
         result = run(values)
-    except (TypeError, IndexError) as exc:
-        raise_integer_misuse(built, exc, built.bind(primals, {}, convert=False), run)
+    except Exception as exc:
+        if isinstance(exc, (TypeError, IndexError)):
+            raise_integer_misuse(built, exc, built.bind(primals, {}, convert=False), run)
+        add_origin_note(exc)
         raise
     n_out = built.n_out
     tangents_out = matched_all(result[n_out:], result[:n_out])
@@ -239,9 +244,11 @@ def _float_jvp(f, primals: tuple, tangents: tuple):
     generated = built.function
     try:
         result = generated(*primals, *tangents)
-    except (TypeError, IndexError) as exc:
-        raise_integer_misuse(built, exc, list(primals),
-                             lambda v: generated(*v, *tangents))
+    except Exception as exc:
+        if isinstance(exc, (TypeError, IndexError)):
+            raise_integer_misuse(built, exc, list(primals),
+                                 lambda v: generated(*v, *tangents))
+        add_origin_note(exc)
         raise
     if floats_only(result) and len(result) == 2:
         return result  # (value, tangent)
@@ -275,8 +282,10 @@ def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
     tangents = build(gradient, "tangent", positions)
     try:
         result = tangents.function(*values, *vs)
-    except (TypeError, IndexError, NonDifferentiableError) as err:
-        reraise_diagnosed(built, unwrap(f), (*xs, *args), {}, values, err)
+    except Exception as err:
+        if isinstance(err, (TypeError, IndexError, NonDifferentiableError)):
+            reraise_diagnosed(built, unwrap(f), (*xs, *args), {}, values, err)
+        add_origin_note(err)
         raise
     result = matched_all(result, [values[i] for i in positions])
     return separated(tuple(result) if several else result[0], x, v, args)

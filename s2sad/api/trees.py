@@ -18,6 +18,7 @@ import inspect
 import numpy as np
 
 from ..errors import S2sadError
+from ..loading.loader import add_origin_note
 from ..pytree import classes_of, flatten, from_data, is_container, same_shape, unflatten
 from ..runtime import NonScalarSeed
 from ..values import matched_all, private_copy, separated
@@ -152,6 +153,9 @@ def tree_grad(f, wrt, has_aux: bool, with_value: bool, args, kwargs):
         result = generated(*flat, 1.0) if with_value else generated(*flat)
     except NonScalarSeed as exc:
         built.not_scalar(exc.shape)
+    except Exception as exc:
+        add_origin_note(exc)
+        raise
     result = result if isinstance(result, tuple) and (
         with_value or len(built.wrt_positions) + aux > 1) else (result,)
     if with_value:

@@ -269,7 +269,12 @@ def _while(stmt, backend: Backend):
 def _nodes(body, backend: Backend = NUMPY) -> list:
     nodes = []
     for stmt in body:
-        nodes.extend(stmt_nodes(stmt, backend))
+        made = stmt_nodes(stmt, backend)
+        loc = getattr(stmt, "loc", None)
+        if loc is not None:  # where in the user's code it comes from, for line_map
+            for node in made:
+                node.s2sad_loc = loc
+        nodes.extend(made)
     return nodes
 
 
@@ -294,6 +299,14 @@ def _param(name: str):
 
 def to_source(fn: Function, backend: Backend | str = NUMPY) -> str:
     """The Python source text of an IR function, for `backend` (a Backend or its name)."""
+    return source_and_lines(fn, backend)[0]
+
+
+def source_and_lines(fn: Function, backend: Backend | str = NUMPY) -> tuple:
+    """``(text, lines)``: :func:`to_source`'s text, and where its lines come from in the
+    user's code: ``{"files": [filename, ...], "map": [line, file, user line, ...]}``, three
+    numbers per generated line that has a source location (1-based lines; `file` indexes
+    ``files``). Tracebacks and debuggers show it next to the generated line."""
     if not isinstance(backend, Backend):
         backend = get_backend(backend)
     # Python's own nodes, unparsed as they are: no gast conversion and no location pass (the
@@ -302,4 +315,35 @@ def to_source(fn: Function, backend: Backend | str = NUMPY) -> str:
     module = ast.Module(body=[function_node(fn, backend)], type_ignores=[])
     text = ast.unparse(module)
     lines = [_COMMENT_LINE.sub(r"\1# \2", line) for line in text.splitlines()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", line_map(module, len(lines))
+
+
+def line_map(module: ast.Module, n_lines: int) -> dict:
+    """Where each line of ``ast.unparse(module)`` comes from (see :func:`source_and_lines`):
+    the statements' ``s2sad_loc``, counted in the order ``ast.unparse`` writes them, one line
+    per simple statement and per header (``if``, ``elif``, ``else:``...). Empty if the count
+    disagrees with the text (the map would be wrong)."""
+    files: dict = {}
+    flat: list = []
+
+    def record(node, line):
+        loc = getattr(node, "s2sad_loc", None)
+        if loc is not None and loc.filename:
+            flat.extend((line, files.setdefault(loc.filename, len(files)), loc.line))
+
+    def block(stmts, line):
+        for node in stmts:
+            record(node, line)
+            line = block(node.body, line + 1) if hasattr(node, "body") else line + 1
+            while isinstance(node, ast.If) and len(node.orelse) == 1 and isinstance(
+                    node.orelse[0], ast.If):  # written as elif
+                node = node.orelse[0]
+                record(node, line)
+                line = block(node.body, line + 1)
+            if getattr(node, "orelse", None):
+                line = block(node.orelse, line + 1)
+        return line
+
+    if block(module.body, 1) != n_lines + 1:
+        return {"files": [], "map": []}
+    return {"files": list(files), "map": flat}

@@ -12,12 +12,12 @@ import argparse
 import sys
 import warnings
 
-from . import cache, check, graph, show, trace
+from . import cache, check, emit, graph, show, trace
 from .common import EXAMPLES, CliError, load_function
 
 __all__ = ["CliError", "build_parser", "load_function", "main"]
 
-VERBS = (show, trace, graph, check, cache)
+VERBS = (show, trace, graph, check, emit, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ examples:
   s2sad graph examples/lecture.py:f --at 2,5       ... with values and adjoints on the nodes
   s2sad graph examples/lecture.py:f --png f.png    ... drawn by Graphviz (when installed)
   s2sad check examples/lecture.py:f --at 2,5       derivatives vs finite differences
+  s2sad emit examples/lecture.py:f --out g.py      f and f_grad in g.py, which needs NumPy only
   s2sad cache info                                 the disk cache: folder, entries, key
   s2sad cache clear                                remove every cached derivative
 """

@@ -65,6 +65,17 @@ class Source:
 def no_source(fn, why: str) -> NoSourceError:
     """The error for `fn`, whose source cannot be read or parsed (`why`)."""
     name = getattr(fn, "__qualname__", repr(fn))
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", "")
+    if filename.startswith("<") and filename.endswith(">"):
+        # Typed at the plain Python prompt (<stdin>) or made by exec of a string (<string>):
+        # Python keeps no text for those (IPython and Jupyter keep their cells' text).
+        return NoSourceError(
+            f"cannot read the source of {name!r}: it was defined in {filename}, whose text "
+            "Python does not keep",
+            hint="put the function in a .py file and import it (functions defined in IPython "
+            "and Jupyter cells work);\nfor exec, compile the text with a file name and register "
+            "the text with linecache (see docs/debugging.md)",
+        )
     return NoSourceError(
         f"cannot read the source of {name!r}: {why}",
         hint="s2sad transforms Python source, so the function must be defined in a file.\n"

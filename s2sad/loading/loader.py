@@ -20,7 +20,9 @@ import builtins
 import hashlib
 import json
 import linecache
+import os
 import threading
+import traceback
 import types
 import weakref
 from collections import Counter, OrderedDict
@@ -93,7 +95,7 @@ def compile_generated(generated: Generated, snapshot: dict, live_globals: dict |
     scope = live_globals if live_globals is not None else {"__builtins__": builtins}
     factory = types.FunctionType(_factory_code(text, filename), scope, _FACTORY)
     function = factory(*(bound[n] for n in names))
-    _show_source(filename, text, function)
+    _show_source(filename, text, function, generated.meta.get("lines"))
     if defaults is not None and function.__defaults__ is None and defaults:
         function.__defaults__ = defaults
     return Loaded(generated, function)
@@ -124,17 +126,83 @@ def _factory_code(text: str, filename: str) -> types.CodeType:
 
 # filename -> how many live generated functions show it: its linecache entry goes with the last
 _source_users: Counter = Counter()
+# filename -> where its lines come from in the user's code (backends.emit.source_and_lines)
+_line_maps: dict = {}
 # Reentrant: a finalizer may run (garbage collection) while this thread holds the lock.
 _source_guard = threading.RLock()
 
 
-def _show_source(filename: str, text: str, function) -> None:
+def _show_source(filename: str, text: str, function, lines: dict | None = None) -> None:
     """Register `text` with linecache while `function` (compiled from it) lives, so tracebacks
-    and pdb show the generated lines; the entry is dropped with the last such function."""
+    and pdb show the generated lines, each followed by the user's line it comes from
+    (``# model.py:12``, from `lines`); the entry is dropped with the last such function."""
+    shown = _annotated(text, lines).splitlines(True) if lines and lines.get("map") else (
+        text.splitlines(True))
+    # The factory's header names every helper it binds: pdb's `l` shows a short one instead.
+    shown[0] = f"def {_FACTORY}(...):  # binds np, math and s2sad's helpers for the code below\n"
     with _source_guard:
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        linecache.cache[filename] = (len(text), None, shown, filename)
+        if lines and lines.get("map"):
+            _line_maps[filename] = lines
         _source_users[filename] += 1
     weakref.finalize(function, _forget_source, filename).atexit = False
+
+
+def _annotated(text: str, lines: dict) -> str:
+    """The factory `text` with ``  # file.py:LINE`` after each generated line that has a
+    place in the user's code (line L of the generated code is line L + 1 of the factory)."""
+    rows = text.splitlines(True)
+    names = [os.path.basename(name) for name in lines["files"]]
+    flat, last = lines["map"], len(rows) - 1
+    for row, file, line in zip(flat[0::3], flat[1::3], flat[2::3]):
+        if row < last:  # every row but the factory's last ends with a newline
+            rows[row] = f"{rows[row][:-1]}  # {names[file]}:{line}\n"
+    return "".join(rows)
+
+
+def origin(filename: str, lineno: int) -> tuple | None:
+    """``(user file, user line)`` that line `lineno` of the generated code shown as
+    `filename` (a frame's file and line) comes from; None when unknown."""
+    lines = _line_maps.get(filename)
+    if not lines:
+        return None
+    flat = lines["map"]
+    for k in range(0, len(flat), 3):
+        if flat[k] == lineno - 1:
+            return lines["files"][flat[k + 1]], flat[k + 2]
+    return None
+
+
+def raised_in_generated_code(exc: BaseException) -> bool:
+    """Whether `exc` was raised while generated code ran (a frame of it is in the
+    traceback): the user's computation failed, not s2sad."""
+    return any(frame.f_code.co_filename in _line_maps or frame.f_code.co_filename.startswith(
+        "<s2sad ") and frame.f_code.co_name != "<module>"
+        for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
+def add_origin_note(exc: BaseException) -> None:
+    """Add to `exc`, raised inside generated code, a note naming the generated line that
+    failed and the user's line it comes from (Python 3.11+: ``add_note``; on 3.10 the
+    traceback's own ``# file.py:LINE`` annotations say it)."""
+    if not hasattr(exc, "add_note"):
+        return
+    failing = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename in _line_maps:
+            failing = (frame.f_code.co_filename, lineno, frame.f_code.co_name)
+    if failing is None:
+        return
+    filename, lineno, name = failing
+    generated = linecache.getline(filename, lineno).split("  # ")[0].strip()
+    note = f"s2sad: raised in the generated {name} ({filename}, line {lineno}): {generated}"
+    found = origin(filename, lineno)
+    if found is not None:
+        user_file, user_line = found
+        text = linecache.getline(user_file, user_line).strip()
+        note += f"\n  which comes from {user_file}:{user_line}: {text}"
+    if note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
 
 
 def _forget_source(filename: str) -> None:
@@ -143,6 +211,7 @@ def _forget_source(filename: str) -> None:
         if _source_users[filename] <= 0:
             del _source_users[filename]
             linecache.cache.pop(filename, None)
+            _line_maps.pop(filename, None)
 
 
 # ------------------------------------------------------------------------------- disk cache

@@ -1,0 +1,56 @@
+"""``s2sad emit FILE.py:FUNC``: write a derivative as a standalone module (NumPy only)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from .common import EXAMPLES, CliError, load_function, parse_wrt, report_errors
+
+
+def register(sub) -> None:
+    """Add the ``emit`` verb to the subparsers `sub`."""
+    emit = sub.add_parser(
+        "emit", help="write a derivative as a module that needs NumPy only", epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write a Python module holding the function (its SSA trace) and its "
+        "derivative, with the few helpers they call, importable without s2sad.")
+    emit.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
+    emit.add_argument("--mode", choices=("reverse", "forward", "vjp"), default="reverse",
+                      help="reverse: gradient f_grad (default); forward: tangent f_jvp; "
+                      "vjp: f_vjp with an explicit cotangent")
+    emit.add_argument("--wrt", help="comma-separated parameter names or positions (default 0)")
+    emit.add_argument("--out", help="the file to write (default: print the module)")
+    emit.set_defaults(run=run)
+
+
+def command_of(args) -> str:
+    """The command line that makes this module, as the header quotes it."""
+    parts = ["s2sad emit", args.function, "--mode", args.mode]
+    if args.wrt:
+        parts += ["--wrt", args.wrt]
+    if args.out:
+        parts += ["--out", args.out]
+    return " ".join(parts)
+
+
+def run(args) -> int:
+    """Write (or print) the module `args` asks for; returns the exit status."""
+    from .. import api
+
+    def work() -> str:
+        fn = load_function(args.function)
+        text = api.emit(fn, mode=args.mode, wrt=parse_wrt(args.wrt), command=command_of(args))
+        if not args.out:
+            return text
+        folder = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(folder):
+            raise CliError(f"no such folder: {folder}")
+        try:
+            with open(args.out, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        return f"wrote {args.out}\n"
+
+    return report_errors(work)
