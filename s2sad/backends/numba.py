@@ -33,7 +33,7 @@ import re
 from collections.abc import Mapping
 
 from ..errors import Location, S2sadError
-from ..ir import Const, For, Op, Pop, Push
+from ..ir import Const, For, Op, Pop, Push, While
 from ..ir.traverse import children, walk, with_blocks
 from . import Backend, register
 
@@ -162,7 +162,12 @@ def _make_helpers(numba) -> dict:
                     "arrays need the numpy backend)")
 
     def zeros_like_typer(x):
-        numbers_only("zeros_like", x)
+        # None too, or a number that may be None: a loop-local value assigned on some paths
+        # only, saved as None on the others (its adjoint is a zero all the same).
+        if isinstance(x, types.Optional):
+            x = x.type
+        if not isinstance(x, types.NoneType):
+            numbers_only("zeros_like", x)
         return lambda x: 0.0
 
     def unbroadcast_typer(v, like):
@@ -295,10 +300,20 @@ def _split(body: list, split: dict) -> list:
 # -------------------------------------------------------------------------- writing statements
 def statement(stmt, backend):
     """A ``for`` loop over a sliced or reversed range as a plain range (numba compiles no
-    ``reversed(range(...))`` and no slice of a range); None for every other statement."""
+    ``reversed(range(...))`` and no slice of a range); ``while True:`` as ``while _looping:``
+    (numba 0.68 can compile ``while True:`` with a ``break`` under an ``if`` into a loop that
+    never ends); None for every other statement."""
+    from .emit import _nodes, _store, _while, atom_expr, body_nodes
+
+    if isinstance(stmt, While):
+        node = _while(stmt, backend)
+        if not (isinstance(node.test, ast.Constant) and node.test.value is True):
+            return [node]
+        node.test = ast.Name(id="_looping", ctx=ast.Load())
+        return [ast.Assign(targets=[_store("_looping")], value=ast.Constant(True, None),
+                           type_comment=None, lineno=0), node]
     if not isinstance(stmt, For) or (stmt.limit is None and not stmt.reverse):
         return None
-    from .emit import _nodes, _store, atom_expr, body_nodes
 
     bounds = [atom_expr(b) for b in stmt.bounds]
     if len(bounds) == 1:
@@ -360,8 +375,11 @@ def call_error(name: str, args: tuple, exc: Exception) -> S2sadError:
     first line, where in the generated code, and what to do."""
     text = str(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    reason = next((line for line in lines if not line.startswith(
-        ("Failed in", "File", "During", "<source", "^", "def "))), type(exc).__name__)
+    useful = [line for line in lines if not line.startswith(
+        ("Failed in", "File", "During", "<source", "^", "def "))]
+    reason = useful[0] if useful else type(exc).__name__
+    if reason.endswith("found for signature:") and len(useful) > 1:
+        reason = f"{reason} {useful[1].lstrip('>').strip()}"  # the types it was called with
     location = None
     found = _WHERE.search(text)
     if found is not None:
