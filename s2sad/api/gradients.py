@@ -265,8 +265,7 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
                 except Exception as exc:
                     failed(built, fn, exc, args, args, {}, with_value)
                     raise
-                if type(result) in bare or as_is and type(result) is tuple and floats_only(
-                        result):
+                if type(result) in bare or as_is and floats_only(result):
                     return result
                 return from_floats(built, result, args, single, with_value)
         return general(args, kwargs)
@@ -275,7 +274,7 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
         given = args
         if kwargs or len(args) != n_params or not ready(args, positions):
             if (kwargs or not leaves_only(args)) and containers_in(args, kwargs):
-                # dicts, lists, dataclasses...: differentiated leaf by leaf
+                # dicts, lists, dataclasses...: differentiated leaf by leaf (NumPy code)
                 refuse_containers(backend, "containers (dicts, lists...) as arguments")
                 return guarded(lambda: tree_grad(f, wrt, False, with_value, args, kwargs))
             args = built.bind(args, kwargs)
