@@ -32,7 +32,7 @@ REFUSED = {
     "loop_fills_array": "a call of np.zeros",
     "loop_increments_array": "a call of np.zeros",
     "loop_list_append": "a list",
-    "loop_list_stack": "a list",
+    "loop_list_stack": "reading the array 'M23'",
     "loop_running_max": "a call of len",
     "index_scalar_and_pairs": f"indexing ({ARRAYS})",
     "index_slices": f"indexing ({ARRAYS})",
@@ -191,9 +191,9 @@ def test_the_numba_build_is_cached_with_the_derivative():
     assert s2sad.grad(poly, backend="numba") is g  # the same function, compiled once
     assert s2sad.grad(poly) is not g  # backends are kept apart
     g(0.5, 3)
-    assert len(g.__s2sad_built__.function.dispatcher.signatures) == 1
+    assert len(g.__s2sad_built__.function.dispatcher().signatures) == 1
     g(0.25, 4)
-    assert len(g.__s2sad_built__.function.dispatcher.signatures) == 1
+    assert len(g.__s2sad_built__.function.dispatcher().signatures) == 1
 
 
 @pytest.mark.parametrize("start, stop, step", [(0, 5, 1), (2, 9, 3), (9, 2, -2), (3, 3, 1),
@@ -222,7 +222,34 @@ def test_reversed_and_cut_ranges_in_generated_code():
         _close(s2sad.grad(stepped, backend="numba")(x), s2sad.grad(stepped)(x))
 
 
+SCALE = 2.0
+TABLE = np.array([1.0, 2.0])
+
+
+def scaled(x):
+    return SCALE * x * x
+
+
+def reads_a_global_array(x):
+    return TABLE[0] * x
+
+
+def test_rebinding_a_global_is_seen_as_by_the_numpy_backend(monkeypatch):
+    g = s2sad.grad(scaled, backend="numba")
+    assert g(1.0) == 4.0
+    monkeypatch.setattr(sys.modules[__name__], "SCALE", 5.0)  # numba compiled 2.0 in
+    assert g(1.0) == 10.0 == s2sad.grad(scaled)(1.0)
+
+
 # ---- errors
+def test_a_global_array_is_refused_where_it_is_read():
+    with pytest.raises(S2sadError) as info:
+        s2sad.grad(reads_a_global_array, backend="numba")
+    error = info.value
+    assert "reading the array 'TABLE'" in error.message
+    assert "TABLE[0] * x" in error.location.source_line
+
+
 def test_arrays_are_refused_at_the_first_call_with_a_location():
     def f(x):
         return x * x + np.sin(x)

@@ -32,6 +32,8 @@ import math
 import re
 from collections.abc import Mapping
 
+import numpy as np
+
 from ..errors import Location, S2sadError
 from ..ir import Const, For, Op, Pop, Push, While
 from ..ir.traverse import children, walk, with_blocks
@@ -242,6 +244,13 @@ def prepare(fn):
     if fn.recursions:
         raise S2sadError("the numba backend cannot compile a recursive function "
                          f"({', '.join(fn.recursions)})", None, HINT)
+    for name, value in (fn.globals_used or {}).items():
+        if isinstance(value, np.ndarray):  # where it is first read, for the error's location
+            loc = next((s.loc for s in walk(fn.body) if isinstance(s, Op) and any(
+                getattr(a, "name", None) == name for a in s.args)), None)
+            raise S2sadError(f"the numba backend cannot compile code reading the array "
+                             f"{name!r}: numba would compile in a copy of its current values",
+                             loc, HINT)
     stacks = _stacks(fn.body)
     used = set(fn.source_names) | {s.target for s in walk(fn.body) if isinstance(s, Op)}
     split = {stack: _split_names(stack, targets, used) for stack, targets in stacks.items()}
@@ -351,23 +360,71 @@ _WHERE = re.compile(r'File "(<s2sad [^>]*>)", line (\d+)')
 
 def finish(function, generated):
     """`function` compiled by numba when first called: a Python function around the
-    dispatcher, which turns numba's errors into S2sadErrors."""
+    dispatcher, which turns numba's errors into S2sadErrors.
+
+    numba compiles the module globals the code reads in as constants, where the NumPy
+    backend's code reads them when it runs. So that rebinding such a global is seen all the
+    same, each call checks that the globals read are still the objects compiled in, and
+    compiles the function again when one is not (most derivatives read none: one test)."""
     numba = load_numba()
     from numba.core.errors import NumbaError
 
-    dispatcher = numba.njit(error_model="numpy", cache=False)(function)
+    scope = function.__globals__
+    _refuse_frozen_arrays(function, scope)
+    compiled = [numba.njit(error_model="numpy", cache=False)(function),
+                _globals_read(function, scope)]
 
     def run(*args):
+        if compiled[1] and not _unchanged(compiled[1], scope):
+            compiled[:] = [numba.njit(error_model="numpy", cache=False)(function),
+                           _globals_read(function, scope)]
         try:
-            return dispatcher(*args)
+            return compiled[0](*args)
         except NumbaError as exc:
             raise call_error(generated.name, args, exc) from None
 
     run.__name__ = run.__qualname__ = function.__name__
     run.__doc__ = function.__doc__
     run.__wrapped__ = function  # the Python function, for inspection
-    run.dispatcher = dispatcher
+    run.dispatcher = lambda: compiled[0]
     return run
+
+
+def _refuse_frozen_arrays(function, scope: dict) -> None:
+    """numba compiles an array the code reads from a global or a closure in as a constant
+    copy: changing it in place afterwards would go unseen. Refused."""
+    cells = zip(function.__code__.co_freevars, function.__closure__ or ())
+    for name, value in (*_globals_read(function, scope),
+                        *((name, cell.cell_contents) for name, cell in cells
+                          if name not in _OWN_NAMES and _filled(cell))):
+        if isinstance(value, np.ndarray):
+            raise S2sadError(
+                f"the numba backend cannot compile {function.__name__}, which reads the array "
+                f"{name!r}: numba would compile in a copy of its current values", None,
+                HINT)
+
+
+_OWN_NAMES = frozenset(("math", *HELPER_NAMES))
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
+
+
+def _globals_read(function, scope: dict) -> tuple:
+    """``((name, object), ...)``: the module globals `function` reads (numba's constants)."""
+    return tuple((name, scope[name]) for name in function.__code__.co_names if name in scope)
+
+
+def _unchanged(read: tuple, scope: dict) -> bool:
+    for name, value in read:
+        if scope.get(name) is not value:
+            return False
+    return True
 
 
 def call_error(name: str, args: tuple, exc: Exception) -> S2sadError:
