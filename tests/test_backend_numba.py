@@ -222,6 +222,23 @@ def test_reversed_and_cut_ranges_in_generated_code():
         _close(s2sad.grad(stepped, backend="numba")(x), s2sad.grad(stepped)(x))
 
 
+def test_the_generated_text_comes_back_from_the_disk_cache():
+    from s2sad.loading.loader import stats
+
+    def stepped_poly(x, n=5):
+        s = 0.0
+        for i in range(n):  # noqa: B007
+            s = s * x + 1.0
+        return s
+
+    assert s2sad.grad(stepped_poly, backend="numba")(1, 5) == 10.0  # 1 + 2 + 3 + 4
+    s2sad.clear_cache()
+    hits = stats["disk_hits"]
+    g = s2sad.grad(stepped_poly, backend="numba")  # the text read back, compiled again
+    assert stats["disk_hits"] == hits + 1
+    assert g(0.5, n=3) == 2.0 == s2sad.grad(stepped_poly)(0.5, n=3)  # 1 + 2x
+
+
 SCALE = 2.0
 TABLE = np.array([1.0, 2.0])
 
