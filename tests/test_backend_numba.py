@@ -281,6 +281,15 @@ def test_arrays_are_refused_at_the_first_call_with_a_location():
     assert error.__cause__ is None and error.__suppress_context__
 
 
+def test_a_division_by_zero_raises_as_in_the_numpy_backends_code():
+    def inverse(x):
+        return 1.0 / x
+
+    for backend in ("numpy", "numba"):
+        with pytest.raises(ZeroDivisionError):
+            s2sad.grad(inverse, backend=backend)(0.0)
+
+
 def test_containers_and_aux_are_refused():
     def f(p):
         return p * 2.0

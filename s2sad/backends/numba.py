@@ -365,18 +365,20 @@ def finish(function, generated):
     numba compiles the module globals the code reads in as constants, where the NumPy
     backend's code reads them when it runs. So that rebinding such a global is seen all the
     same, each call checks that the globals read are still the objects compiled in, and
-    compiles the function again when one is not (most derivatives read none: one test)."""
+    compiles the function again when one is not (most derivatives read none: one test).
+    Python's error model: a float division by zero raises ZeroDivisionError, as it does in
+    the NumPy backend's code on Python floats (the helpers keep NumPy's, as s2sad's do)."""
     numba = load_numba()
     from numba.core.errors import NumbaError
 
     scope = function.__globals__
     _refuse_frozen_arrays(function, scope)
-    compiled = [numba.njit(error_model="numpy", cache=False)(function),
+    compiled = [numba.njit(error_model="python", cache=False)(function),
                 _globals_read(function, scope)]
 
     def run(*args):
         if compiled[1] and not _unchanged(compiled[1], scope):
-            compiled[:] = [numba.njit(error_model="numpy", cache=False)(function),
+            compiled[:] = [numba.njit(error_model="python", cache=False)(function),
                            _globals_read(function, scope)]
         try:
             return compiled[0](*args)
