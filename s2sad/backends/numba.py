@@ -102,7 +102,8 @@ def _range_stop(start, stop, step, limit):
     return start + (count if limit < 0 else min(count, limit)) * step
 
 
-# Helpers of the generated code: name -> (pure Python body, numba types it takes).
+# Helpers of the generated code compiled as they are (numbers in, a number out): name ->
+# the Python function numba compiles.
 _PLAIN_HELPERS = {"sign": _scalar_sign, "conj_sign": _scalar_sign, "safe_mul": _safe_mul,
                   "safe_div": _safe_div, "scaled_pow": _scaled_pow, "range_last": _range_last,
                   "range_stop": _range_stop}
@@ -143,6 +144,8 @@ class _Helpers(Mapping):
 
 
 def _make_helpers(numba) -> dict:
+    """The helpers' table: the plain ones compiled, the number-only ones as functions that
+    numba compiles where called (``overload``), refusing arrays with a typing error."""
     from numba.core import errors, types
     from numba.extending import overload
 
