@@ -1014,7 +1014,9 @@ def jax_loop_grad(name: str, x: float, n: int):
 def bench_numba(timing: Timing, sizes=(1000, 100_000), x: float = 0.9) -> None:
     """The loops' gradients on the numba backend against the NumPy backend and the hand-written
     pass: build + compile time (cold) and time per call."""
+    start = time.perf_counter()
     numba = import_numba()
+    imported = time.perf_counter() - start
     if numba is None:
         print("numba backend: skipped (numba is not installed: pip install \"s2sad[numba]\")")
         return
@@ -1023,7 +1025,7 @@ def bench_numba(timing: Timing, sizes=(1000, 100_000), x: float = 0.9) -> None:
           f"target build <= {TARGET_NUMBA_BUILD:g} s")
     start = time.perf_counter()
     cold_grad(lambda x, n: x * n, x, 1, "numba")  # numba's one-time set-up, not a workload's
-    print(f"(numba's one-time set-up in this process, first compile included: "
+    print(f"(once per process: importing numba {imported * 1e3:.0f} ms, its first compile "
           f"{(time.perf_counter() - start) * 1e3:.0f} ms)")
     columns = ["hand", "numpy", "numba"] + (["jax.jit"] if jax is not None else [])
     print(f"{'workload':<16}{'numpy build':>12}{'numba build':>12}"
