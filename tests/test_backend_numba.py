@@ -176,6 +176,21 @@ def test_several_parameters_and_math_functions():
            s2sad.hessian(f, (0, 1))(0.3, 1.7))
 
 
+def scalar_functions(x, y):
+    return (np.maximum(x, y) * np.minimum(x, y) + np.square(x) + np.arcsinh(x)
+            + np.deg2rad(y) + np.rad2deg(x) + np.arctanh(x / 3.0) + np.arccosh(y + 2.0)
+            + np.sign(x) * np.abs(y) + math.log1p(x * x))
+
+
+@pytest.mark.parametrize("point", [(0.3, 0.7), (0.7, -0.3), (0.5, 0.5)])  # 0.5: a tie
+def test_numpy_functions_on_floats_are_written_with_math(point):
+    got = s2sad.grad(scalar_functions, (0, 1), backend="numba")(*point)
+    for g, e in zip(got, s2sad.grad(scalar_functions, (0, 1))(*point)):
+        _close(g, e)
+    _close(s2sad.jvp(scalar_functions, point, (1.0, 0.5), backend="numba")[1],
+           s2sad.jvp(scalar_functions, point, (1.0, 0.5))[1])
+
+
 def test_generated_code_is_what_numba_compiles():
     text = s2sad.source(clipped, backend="numba")
     # one typed tape per saved value, a plain range backwards, no NumPy in the loop

@@ -49,7 +49,9 @@ _MATH = {"sin": "math.sin", "cos": "math.cos", "tan": "math.tan", "exp": "math.e
          "arctan": "math.atan", "arctan2": "math.atan2", "expm1": "math.expm1",
          "log1p": "math.log1p", "log2": "math.log2", "log10": "math.log10",
          "hypot": "math.hypot", "abs": "abs", "absolute": "abs", "fabs": "math.fabs",
-         "sign": "sign", "real": "real"}
+         "arcsinh": "math.asinh", "arccosh": "math.acosh", "arctanh": "math.atanh",
+         "deg2rad": "math.radians", "rad2deg": "math.degrees", "sign": "sign",
+         "real": "real", "square": "square", "maximum": "maximum", "minimum": "minimum"}
 
 # What else generated scalar code may call: builtins numba compiles, the math module, and
 # the helpers below (names as the primitives are named).
@@ -82,6 +84,27 @@ def _safe_div(x, y):
     return math.copysign(math.inf, x) * math.copysign(1.0, y)
 
 
+def _square(x):
+    return x * x
+
+
+def _maximum(x, y):
+    if x != x or y != y:  # NaN if either is (np.maximum's rule; Python's max keeps x)
+        return x + y
+    return x if x >= y else y
+
+
+def _minimum(x, y):
+    if x != x or y != y:
+        return x + y
+    return x if x <= y else y
+
+
+def _reciprocal(x):
+    """``1.0 / x``, +-inf at +-0.0 (the runtime's reciprocal)."""
+    return 1.0 / x if x != 0.0 else math.copysign(math.inf, x)
+
+
 def _scaled_pow(c, x, p):
     return c * x ** p if c != 0 else 0.0
 
@@ -105,8 +128,9 @@ def _range_stop(start, stop, step, limit):
 # Helpers of the generated code compiled as they are (numbers in, a number out): name ->
 # the Python function numba compiles.
 _PLAIN_HELPERS = {"sign": _scalar_sign, "conj_sign": _scalar_sign, "safe_mul": _safe_mul,
-                  "safe_div": _safe_div, "scaled_pow": _scaled_pow, "range_last": _range_last,
-                  "range_stop": _range_stop}
+                  "safe_div": _safe_div, "scaled_pow": _scaled_pow, "square": _square,
+                  "maximum": _maximum, "minimum": _minimum, "reciprocal": _reciprocal,
+                  "range_last": _range_last, "range_stop": _range_stop}
 # Helpers that are the identity or a constant on numbers (their array cases are refused).
 _NUMBER_HELPERS = ("zeros_like", "unbroadcast", "scalar_seed", "real", "broadcast_like",
                    "broadcast_reduced")
