@@ -333,3 +333,45 @@ def test_without_numba_the_error_names_the_extra(monkeypatch):
     assert "needs numba, which is not installed" in info.value.message
     assert 'pip install "s2sad[numba]"' in info.value.hint
     assert s2sad.grad(fresh)(1.0) == 3.0  # the NumPy backend does not need it
+
+
+# ---- random programs (tests/progen.py): the numba backend's numbers are the NumPy backend's,
+# or the program is refused with an S2sadError; never another exception, never other numbers
+def test_random_programs_give_the_numpy_backends_numbers_or_are_refused(monkeypatch):
+    from hypothesis import HealthCheck, given, reject, settings
+    from hypothesis import strategies as st
+    from progen import Loaded, arguments, programs
+
+    monkeypatch.setenv("S2SAD_CACHE", "0")  # one-off programs: kept out of the disk cache
+    outcomes = {"same": 0, "refused": 0}
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                     HealthCheck.data_too_large])
+    @given(st.data())
+    def run(data):
+        program = data.draw(programs("scalar"), label="program")
+        if any(shape != () for shape in program.param_shapes):
+            reject()  # functions of floats: what the numba backend is for
+        args = data.draw(arguments(program), label="arguments")
+        loaded = Loaded(program)
+        try:
+            wrt = tuple(range(len(args)))
+            with np.errstate(all="ignore"):
+                try:
+                    expected = s2sad.value_and_grad(loaded.fn, wrt)(*args)
+                except Exception:  # noqa: BLE001 - the NumPy backend's own refusals
+                    return
+                try:
+                    got = s2sad.value_and_grad(loaded.fn, wrt, backend="numba")(*args)
+                except S2sadError:
+                    outcomes["refused"] += 1
+                    return
+            for g, e in zip((got[0], *got[1]), (expected[0], *expected[1])):
+                np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12, err_msg=program.source)
+            outcomes["same"] += 1
+        finally:
+            loaded.close()
+
+    run()
+    assert outcomes["same"] >= 10, outcomes  # the sample is not all refusals
