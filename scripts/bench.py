@@ -51,7 +51,13 @@ What is measured, per workload, in one process and one run:
   Python branches need concrete values) and PyTorch (float64) when they can be imported,
   checked against the hand-written results and timed against them;
 - tape memory of the loops: the peak memory (tracemalloc) of one gradient call at N=100,000
-  trips, in bytes per trip, s2sad's against the hand-written reverse pass's; target <= 2x.
+  trips, in bytes per trip, s2sad's against the hand-written reverse pass's; target <= 2x;
+- the numba backend (when numba can be imported; never required): ``s2sad.grad(f,
+  backend="numba")`` of the loops at N=1,000 and N=100,000, its build + compile time (cold:
+  transform, njit, first call) and its time per call, next to the NumPy backend's and the
+  hand-written pass's; with JAX installed, ``jax.jit(jax.grad(f))`` too, where it can jit
+  (poly: the loop is unrolled; clipped's ``if`` on a traced value cannot be jitted). Target:
+  build + compile under 2 s. ``--numba-only`` runs this section alone.
 
 Every s2sad result is checked against the hand-written one (``np.allclose``) before timing.
 """
@@ -122,6 +128,23 @@ TARGET_HVP = 2.0  # s2sad.hvp against a hand-written Hessian-vector product
 TARGET_JACOBIAN = 1.5  # s2sad.jacobian per pass against one hand-written VJP row / JVP column
 TARGET_LOOP = TARGET  # gradients of loops: same as straight-line code
 TARGET_TAPE = 2.0  # bytes per loop trip of a gradient's tape against the hand-written tape
+TARGET_NUMBA_BUILD = 2.0  # seconds: build + compile of a numba-backend gradient, cold
+
+
+def import_numba():
+    """numba, or None when it cannot be imported. scripts/ (first on sys.path when this file
+    runs) holds a coverage.py that numba's optional coverage support would take for the
+    coverage package, so numba is imported with scripts/ left out of the path."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    try:
+        import numba
+    except ImportError:
+        return None
+    finally:
+        sys.path[:] = saved
+    return numba
 
 
 # --------------------------------------------------------------------------------- workloads
@@ -963,6 +986,77 @@ def bench_decorator(workloads: list[Workload], timing: Timing) -> None:
               f"{times['.grad']:>9.2f}{times['.grad'] - times['grad']:>+8.2f}")
 
 
+def cold_grad(fn, x: float, n: int, backend: str) -> tuple:
+    """``(gradient function, seconds)``: ``s2sad.grad(fn, backend=backend)`` built cold (no
+    cache, a real transform) and called once (numba compiles at the first call)."""
+    with environment(S2SAD_CACHE="0"):
+        s2sad.clear_cache()
+        start = time.perf_counter()
+        grad_fn = s2sad.grad(fn, backend=backend)
+        grad_fn(x, n)
+        return grad_fn, time.perf_counter() - start
+
+
+def jax_loop_grad(name: str, x: float, n: int):
+    """``(run, args, seconds to compile)`` of ``jax.jit(jax.grad(f))``, or None where jax.jit
+    cannot compile the loop (clipped branches on a traced value) or would unroll 100,000
+    trips."""
+    if jax is None or name != "poly" or n > 1000:
+        return None
+    f = peer_functions(jnp)[name]
+    g = jax.jit(jax.grad(f), static_argnums=1)
+    args = (jnp.asarray(x, dtype=jnp.float64), n)
+    start = time.perf_counter()
+    run, args = jax_compiled(g, args)
+    return run, args, time.perf_counter() - start
+
+
+def bench_numba(timing: Timing, sizes=(1000, 100_000), x: float = 0.9) -> None:
+    """The loops' gradients on the numba backend against the NumPy backend and the hand-written
+    pass: build + compile time (cold) and time per call."""
+    start = time.perf_counter()
+    numba = import_numba()
+    imported = time.perf_counter() - start
+    if numba is None:
+        print("numba backend: skipped (numba is not installed: pip install \"s2sad[numba]\")")
+        return
+    print(f"numba backend (numba {numba.__version__}): s2sad.grad(f, backend='numba')(x, N) of "
+          "the scalar loops;\nbuild = cold build + first call (numba compiles then), ms; "
+          f"target build <= {TARGET_NUMBA_BUILD:g} s")
+    start = time.perf_counter()
+    cold_grad(lambda x, n: x * n, x, 1, "numba")  # numba's one-time set-up, not a workload's
+    print(f"(once per process: importing numba {imported * 1e3:.0f} ms, its first compile "
+          f"{(time.perf_counter() - start) * 1e3:.0f} ms)")
+    columns = ["hand", "numpy", "numba"] + (["jax.jit"] if jax is not None else [])
+    print(f"{'workload':<16}{'numpy build':>12}{'numba build':>12}"
+          + "".join(f"{c + ' us':>12}" for c in columns) + f"{'numba/hand':>11}  target")
+    for name, fn, hand in (("poly", poly, poly_hand), ("clipped", clipped, clipped_hand)):
+        for n in sizes:
+            numpy_grad, numpy_build = cold_grad(fn, x, n, "numpy")
+            numba_grad, numba_build = cold_grad(fn, x, n, "numba")
+            expected = hand(x, n)
+            check_close(f"{name} N={n}: numba", numba_grad(x, n), expected)
+            check_close(f"{name} N={n}: numpy", numpy_grad(x, n), expected)
+            calls = {"hand": (hand, (x, n)), "numpy": (numpy_grad, (x, n)),
+                     "numba": (numba_grad, (x, n))}
+            jitted = jax_loop_grad(name, x, n)
+            if jitted is not None:
+                check_close(f"{name} N={n}: jax.jit", to_numpy(jitted[0](*jitted[1])), expected)
+                calls["jax.jit"] = jitted[:2]
+            times = measure(calls, timing)
+            cells = "".join(f"{times[c]:>12.1f}" if c in times else f"{'-':>12}"
+                            for c in columns)
+            ok = numba_build <= TARGET_NUMBA_BUILD
+            print(f"{f'{name} N={n:,}':<16}{numpy_build * 1e3:>12.1f}{numba_build * 1e3:>12.1f}"
+                  f"{cells}{small(times['numba'] / times['hand']):>10}x  "
+                  f"{'OK' if ok else 'over'}")
+            if jitted is not None:
+                print(f"{'':<16}jax.jit(jax.grad(f)) compile: {jitted[2] * 1e3:.0f} ms")
+    if jax is not None:
+        print("jax.jit: '-' where it cannot jit (clipped: a Python if on a traced value) or "
+              "would unroll N=100,000 trips")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -971,11 +1065,16 @@ def main(argv=None) -> int:
     parser.add_argument("--min-time", type=float, help="seconds one measurement lasts at least")
     parser.add_argument("--show-source", action="store_true",
                         help="print the code s2sad generates for each workload")
+    parser.add_argument("--numba-only", action="store_true",
+                        help="only the numba backend's section (the scalar loops)")
     args = parser.parse_args(argv)
 
     timing = Timing(min_time=0.01, repeat=3) if args.quick else Timing(min_time=0.1, repeat=7)
     timing.repeat = args.repeat or timing.repeat
     timing.min_time = args.min_time or timing.min_time
+    if args.numba_only:
+        bench_numba(timing)
+        return 0
     workloads = make_workloads()
 
     print(f"s2sad {s2sad.__version__}, numpy {np.__version__}, Python "
@@ -1030,6 +1129,8 @@ def main(argv=None) -> int:
     bench_case_peers(cases, timing)
     print()
     bench_tapes()
+    print()
+    bench_numba(timing)
     return 0
 
 

@@ -211,3 +211,12 @@ def test_other_entry_points_name_the_user_line_too(how):
     assert f"# {HERE}:{user_line}" in "".join(traceback.format_exception(error))
     if NOTES:
         assert any(f"{SOURCE}:{user_line}" in note for note in error.__notes__)
+
+
+def test_debug_with_a_compiled_backend_is_refused():
+    def square(x):
+        return x * x
+
+    for make in (s2sad.grad, s2sad.value_and_grad):
+        with pytest.raises(s2sad.S2sadError, match="debug=True steps through NumPy code"):
+            make(square, debug=True, backend="numba")

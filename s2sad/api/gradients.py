@@ -88,7 +88,7 @@ def _teaching_source(f, mode: str, wrt, ssa: bool, backend: str, args) -> str:
 
 def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
          argnum: Wrt | None = None, has_aux: bool = False,
-         debug: bool = False) -> Callable[P, Any]:
+         debug: bool = False, backend: str = "numpy") -> Callable[P, Any]:
     """The function computing the gradient of scalar-valued `f`.
 
     `wrt` (default 0) is a parameter position or name, or a tuple of them (then the gradient
@@ -97,48 +97,74 @@ def grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
     numbers): its gradient is a container of the same structure. With ``has_aux=True``, `f`
     returns ``(value, aux)`` and the function returns ``(gradient, aux)``, aux not
     differentiated. For a bound method or a ``functools.partial``, the bound arguments are
-    held constant and `wrt` counts the remaining parameters. The code is NumPy code (the
-    default backend; see :func:`source` for others). With ``debug=True``, each call stops
-    in pdb at the first line of the generated code (docs/debugging.md).
+    held constant and `wrt` counts the remaining parameters. The code is NumPy code unless
+    `backend` names another (``"numba"``: compiled with numba, for scalar loops; see
+    docs/backends.md). With ``debug=True``, each call stops in pdb at the first line of the
+    generated code (docs/debugging.md; NumPy code only).
     """
     if debug:
+        refuse_compiled_debugging(backend)
         return debugged(grad(f, wrt, argnums=argnums, argnum=argnum, has_aux=has_aux))
-    if argnums is None and argnum is None and not has_aux:
+    if argnums is None and argnum is None and not has_aux and backend == "numpy":
         known = current_gradient(f, wrt, False)
         if known is not None:
             return known
     wrt = wrt_of("grad", wrt, argnums, argnum)
+    backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
-        return target.rebind(grad(target.function, target.names(wrt), has_aux=has_aux))
+        return target.rebind(grad(target.function, target.names(wrt), has_aux=has_aux,
+                                  backend=backend))
     if has_aux:
+        refuse_containers(backend, "has_aux=True")
         return _tree_function(f, wrt, True, with_value=False)
-    return _grad_function(f, wrt, with_value=False)
+    return _grad_function(f, wrt, with_value=False, backend=backend)
 
 
 grad.__s2sad_operator__ = "grad"  # s2sad.grad(h)(x) inside differentiated code is inlined
 
 
 def value_and_grad(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
-                   argnum: Wrt | None = None, has_aux: bool = False, debug: bool = False
-                   ) -> Callable[P, tuple[Any, Any]]:
-    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code);
-    `wrt` and `debug` as for :func:`grad`. With ``has_aux=True``, ``((value, aux),
-    gradient)``."""
+                   argnum: Wrt | None = None, has_aux: bool = False, debug: bool = False,
+                   backend: str = "numpy") -> Callable[P, tuple[Any, Any]]:
+    """The function computing ``(f(*args), grad(f, wrt)(*args))`` in one pass (NumPy code
+    unless `backend` names another); `wrt`, `debug` and `backend` as for :func:`grad`. With
+    ``has_aux=True``, ``((value, aux), gradient)``."""
     if debug:
+        refuse_compiled_debugging(backend)
         return debugged(value_and_grad(f, wrt, argnums=argnums, argnum=argnum,
                                        has_aux=has_aux))
-    if argnums is None and argnum is None and not has_aux:
+    if argnums is None and argnum is None and not has_aux and backend == "numpy":
         known = current_gradient(f, wrt, True)
         if known is not None:
             return known
     wrt = wrt_of("value_and_grad", wrt, argnums, argnum)
+    backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
-        return target.rebind(value_and_grad(target.function, target.names(wrt), has_aux=has_aux))
+        return target.rebind(value_and_grad(target.function, target.names(wrt),
+                                            has_aux=has_aux, backend=backend))
     if has_aux:
+        refuse_containers(backend, "has_aux=True")
         return _tree_function(f, wrt, True, with_value=True)
-    return _grad_function(f, wrt, with_value=True)
+    return _grad_function(f, wrt, with_value=True, backend=backend)
+
+
+def refuse_compiled_debugging(backend: str) -> None:
+    """debug=True steps through generated Python lines: code another backend compiles (numba)
+    has none to stop at."""
+    if backend_name(backend) != "numpy":
+        raise S2sadError(f"debug=True steps through NumPy code; the {backend} backend's code is "
+                         "compiled", hint="debug with the default backend, then switch back")
+
+
+def refuse_containers(backend: str, what: str) -> None:
+    """Containers and aux outputs are differentiated by the NumPy backend's code only: another
+    backend refuses them rather than quietly running NumPy code."""
+    if backend != "numpy":
+        raise S2sadError(f"the {backend} backend does not take {what}",
+                         hint="pass numbers as separate arguments, or use the default backend "
+                         "(backend='numpy')")
 
 
 def current_gradient(f, wrt, with_value: bool):
@@ -186,32 +212,35 @@ def _gradients_of(f) -> dict | None:
     return loader.function_cache(f)
 
 
-def _grad_function(f, wrt, with_value: bool):
+def _grad_function(f, wrt, with_value: bool, backend: str = "numpy"):
     """The gradient function of `f`; the same object again while its build is current (to
     every thread), so derivatives of it (hvp, hessian) are not rebuilt on every call.
 
     ``grad`` runs the gradient program, the one ``source(f)`` prints; ``value_and_grad`` runs
     the VJP program (``source(f, mode="vjp")``) with the cotangent 1.0."""
     key = (_GRADIENT, wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    if backend != "numpy":  # the default backend's key is the one current_gradient reads
+        key = (*key, backend)
     table = _gradients_of(f)
     known = _known(table, key)
     if known is not None and still_valid(known[2], known[0]):  # build's check, without it
         return known[1]
     try:
-        built = build(f, "vjp" if with_value else "grad", wrt)
+        built = build(f, "vjp" if with_value else "grad", wrt, backend=backend)
     except S2sadError as error:
-        if not getattr(error, "on_parameters", False) and not used_as_container(f, wrt):
+        if backend != "numpy" or not getattr(error, "on_parameters", False) and (
+                not used_as_container(f, wrt)):
             raise
         # p.w, d.items() of a parameter that is a container when called (a pytree): known
         # only at the call; without containers, the call raises this error.
         return _tree_function(f, wrt, False, with_value, error)
     if table is None:
-        return _new_grad_function(f, wrt, with_value, built)
+        return _new_grad_function(f, wrt, with_value, built, backend)
     with loader.key_lock(("gradient", id(f), key)):
         known = table.get(key)
         if known is not None and known[0] is built:
             return known[1]
-        wrapper = _new_grad_function(f, wrt, with_value, built)
+        wrapper = _new_grad_function(f, wrt, with_value, built, backend)
         table[key] = (built, wrapper, built.fn)  # the function built (f, or what f derives)
         return wrapper
 
@@ -223,7 +252,8 @@ def _known(table, key):
     return table.get(key)
 
 
-def _for_floats(programs: list, built, f, wrt, with_value: bool, floats) -> Callable:
+def _for_floats(programs: list, built, f, wrt, with_value: bool, floats,
+                backend: str = "numpy") -> Callable:
     """The program for calls with Python floats at the positions `floats`, built once (the
     first such call) and kept in `programs`: a specialisation in which the shape analysis
     knows those parameters are scalars, so no adjoint of theirs is summed down
@@ -232,14 +262,15 @@ def _for_floats(programs: list, built, f, wrt, with_value: bool, floats) -> Call
     if "unbroadcast(" in built.loaded.source:
         scalars = tuple(built.params[p] for p in floats)
         try:
-            program = build(f, "vjp" if with_value else "grad", wrt, scalars=scalars).function
+            program = build(f, "vjp" if with_value else "grad", wrt, scalars=scalars,
+                            backend=backend).function
         except S2sadError:  # the same code: it fails as the general program will
             program = built.function
     programs.append(program)
     return program
 
 
-def _new_grad_function(f, wrt, with_value: bool, built):
+def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
     """A new gradient function of `f` that runs `built`."""
     fn = unwrap(f)  # held: the gradient function may outlive every other reference to f
     single = not isinstance(wrt, (tuple, list))
@@ -262,14 +293,13 @@ def _new_grad_function(f, wrt, with_value: bool, built):
                     break
             else:
                 program = programs[0] if programs else _for_floats(programs, built, f, wrt,
-                                                                   with_value, floats)
+                                                                   with_value, floats, backend)
                 try:
                     result = program(*args, 1.0) if with_value else program(*args)
                 except Exception as exc:
                     failed(built, fn, exc, args, args, {}, with_value)
                     raise
-                if type(result) in bare or as_is and type(result) is tuple and floats_only(
-                        result):
+                if type(result) in bare or as_is and floats_only(result):
                     return result
                 return from_floats(built, result, args, single, with_value)
         return general(args, kwargs)
@@ -278,7 +308,8 @@ def _new_grad_function(f, wrt, with_value: bool, built):
         given = args
         if kwargs or len(args) != n_params or not ready(args, positions):
             if (kwargs or not leaves_only(args)) and containers_in(args, kwargs):
-                # dicts, lists, dataclasses...: differentiated leaf by leaf
+                # dicts, lists, dataclasses...: differentiated leaf by leaf (NumPy code)
+                refuse_containers(backend, "containers (dicts, lists...) as arguments")
                 return guarded(lambda: tree_grad(f, wrt, False, with_value, args, kwargs))
             args = built.bind(args, kwargs)
             if not with_value:

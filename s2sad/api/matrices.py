@@ -1,5 +1,6 @@
 """Whole derivative matrices: ``jacobian`` (row by row in reverse mode, column by column in
-forward mode) and ``hessian`` (forward mode over the gradient code). NumPy code only."""
+forward mode) and ``hessian`` (forward mode over the gradient code). NumPy code, but for
+``hessian(f, backend=...)``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ..loading.loader import add_origin_note
 from ..values import matched, private_copy, separated
 from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
-from .build import build, guarded, unwrap
+from .build import backend_name, build, guarded, unwrap
 from .diagnose import call_original, reraise_diagnosed
 from .gradients import grad
 from .hints import P, Wrt
@@ -219,25 +220,27 @@ def _batch_vjp(f, wrt):
 
 
 def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None,
-            argnum: Wrt | None = None) -> Callable[P, Any]:
+            argnum: Wrt | None = None, backend: str = "numpy") -> Callable[P, Any]:
     """The function computing the Hessian of scalar `f`: forward mode over the gradient code.
 
     For an input of shape ``T`` the Hessian has shape ``T + T``. `wrt` (default 0) may also
-    be spelled ``argnums`` or ``argnum``.
+    be spelled ``argnums`` or ``argnum``. `backend` names the backend both programs are
+    written for (default NumPy; ``"numba"`` for scalar inputs, compiled with numba).
     """
     wrt = chosen_wrt("hessian", wrt=wrt, argnums=argnums, argnum=argnum)
+    backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
-        return target.rebind(hessian(target.function, target.names(wrt)))
-    gradient = grad(f, wrt)
+        return target.rebind(hessian(target.function, target.names(wrt), backend=backend))
+    gradient = grad(f, wrt, backend=backend)
     # The tangent program of the gradient program, without the gradient: each column of the
     # Hessian is one forward-over-reverse pass, the gradient itself computed once.
-    tangents = build(gradient, "tangent", wrt)
+    tangents = build(gradient, "tangent", wrt, backend=backend)
 
     def hess(*args, **kwargs):
         """The Hessian of f at `args` with respect to `wrt`."""
         # Arguments checked against f itself, so errors point at f and not at its gradient.
-        built = build(f, "grad", wrt)  # built already by grad(f, wrt) above
+        built = build(f, "grad", wrt, backend=backend)  # built already by grad(f, wrt)
         values = guarded(lambda: built.bind(args, kwargs))
         try:
             return _hessian(built, tangents, isinstance(wrt, (tuple, list)), values, args,

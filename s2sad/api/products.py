@@ -1,5 +1,6 @@
 """Products with the Jacobian: ``vjp`` (reverse), ``jvp`` (forward) and ``hvp`` (forward
-over reverse). The code is NumPy code (the default backend)."""
+over reverse). The code is NumPy code (the default backend) unless `backend` names another
+(vjp and jvp: ``backend="numba"``)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ from ..pytree import is_container
 from ..values import is_float_like, is_integer_like, matched_all, separated
 from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
-from .build import build, guarded, unwrap
+from .build import backend_name, build, guarded, unwrap
 from .built import floats_only, leaves_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
-from .gradients import grad
+from .gradients import grad, refuse_containers
 from .hints import Wrt
 from .trees import containers_in, tree_jvp, tree_vjp
 
 
 def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
-        argnum: Wrt | None = None, has_aux: bool = False) -> tuple[Any, ...]:
+        argnum: Wrt | None = None, has_aux: bool = False,
+        backend: str = "numpy") -> tuple[Any, ...]:
     """``(f(*args), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangents of the arguments.
 
     The cotangent has the shape of the output (a tuple of them for a tuple output; a
@@ -31,20 +33,25 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
     tuple with one entry per argument in `wrt` (default: every positional argument;
     ``argnums`` and ``argnum`` are other names for it); an argument given as a container gets
     a container of the same structure. With ``has_aux=True``, `f` returns ``(value, aux)``
-    and vjp returns ``(value, vjp_fn, aux)``.
+    and vjp returns ``(value, vjp_fn, aux)``. `backend` names the backend the code is
+    written for (default NumPy; ``"numba"`` compiles it with numba).
     """
     wrt = wrt_of("vjp", wrt, argnums, argnum)
+    if backend != "numpy":
+        backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
-        return _bound_vjp(target, args, wrt, has_aux)
+        return _bound_vjp(target, args, wrt, has_aux, backend)
     fn = unwrap(f)
     everything = wrt is None
     if everything:  # every floating argument; ints, bools, strings get None
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) or is_container(a))
     if has_aux or not leaves_only(args) and containers_in(args, {}):
+        refuse_containers(backend, "has_aux=True" if has_aux else "containers as arguments")
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
-    built = build(fn, "vjp", wrt)
+    built = build(fn, "vjp", wrt, backend=backend)
     if built.loaded.meta.get("out_tree") is not None:  # it returns containers
+        refuse_containers(backend, "functions returning containers")
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     values = guarded(lambda: built.bind(args, {}))
     value = call_original(built, fn, built.bind(args, {}, convert=False), values)
@@ -169,33 +176,38 @@ def _check_constant_tangents(built, primals, tangents, wrt) -> None:
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
-        has_aux: bool = False) -> tuple[Any, ...]:
+        has_aux: bool = False, backend: str = "numpy") -> tuple[Any, ...]:
     """Forward mode: ``(f(*primals), J @ tangents)``.
 
     `primals` and `tangents` are tuples of the same structure (one tangent per argument; a
     container's tangent is a container of the same structure). For a tuple output both the
     value and its tangent are tuples (containers for a container). With ``has_aux=True``,
-    `f` returns ``(value, aux)`` and jvp returns ``(value, tangent, aux)``.
+    `f` returns ``(value, aux)`` and jvp returns ``(value, tangent, aux)``. `backend` names
+    the backend the code is written for (default NumPy; ``"numba"`` compiles it with numba).
     """
+    if backend != "numpy":
+        backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
-        return _bound_jvp(target, primals, tangents, has_aux)
+        return _bound_jvp(target, primals, tangents, has_aux, backend)
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="give one tangent per primal argument (None: not perturbed)")
     if not has_aux and _float_numbers(primals, tangents):
-        out = _float_jvp(f, primals, tangents)
+        out = _float_jvp(f, primals, tangents, backend)
         if out is not None:
             return out
     if has_aux or not leaves_only(primals) and containers_in(primals, {}):
+        refuse_containers(backend, "has_aux=True" if has_aux else "containers as arguments")
         return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
     # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
                 if t is not None and (is_float_like(p) or (is_integer_like(p) and _nonzero(t))))
-    built = build(f, "jvp", wrt)
+    built = build(f, "jvp", wrt, backend=backend)
     if built.loaded.meta.get("out_tree") is not None:  # it returns containers
+        refuse_containers(backend, "functions returning containers")
         return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
     values = guarded(lambda: built.bind(primals, {}))
     _check_constant_tangents(built, primals, tangents, wrt)
@@ -233,11 +245,11 @@ def _float_numbers(primals: tuple, tangents: tuple) -> bool:
     return True
 
 
-def _float_jvp(f, primals: tuple, tangents: tuple):
+def _float_jvp(f, primals: tuple, tangents: tuple, backend: str = "numpy"):
     """jvp at float primals along float tangents (the fast path: every argument is
     differentiated, and nothing needs binding, checking or copying); None when the general
     path must take it (defaults, a tuple or container output)."""
-    built = build(f, "jvp", tuple(range(len(primals))))
+    built = build(f, "jvp", tuple(range(len(primals))), backend=backend)
     if built.tuple_out or built.n_out != 1 or len(primals) != len(built.params) or (
             built.loaded.meta.get("out_tree") is not None):
         return None
@@ -291,21 +303,24 @@ def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
     return separated(tuple(result) if several else result[0], x, v, args)
 
 
-def _bound_vjp(target: BoundTarget, args, wrt, has_aux: bool = False):
+def _bound_vjp(target: BoundTarget, args, wrt, has_aux: bool = False,
+               backend: str = "numpy"):
     everything = wrt is None
     if everything:
         wrt = tuple(i for i, a in enumerate(args) if (is_float_like(a) or is_container(a))
                     and i < len(target.own))
     result = vjp(target.function, *target.positional(args), wrt=target.names(wrt),
-                 has_aux=has_aux)
+                 has_aux=has_aux, backend=backend)
     return _by_argument(result, wrt, len(args)) if everything else result
 
 
-def _bound_jvp(target: BoundTarget, primals, tangents, has_aux: bool = False):
+def _bound_jvp(target: BoundTarget, primals, tangents, has_aux: bool = False,
+               backend: str = "numpy"):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          target.location(),
                          "give one tangent per primal argument (None: not perturbed)")
     values = target.positional(primals)
-    return jvp(target.function, values, target.tangents(tangents, len(values)), has_aux)
+    return jvp(target.function, values, target.tangents(tangents, len(values)), has_aux,
+               backend)

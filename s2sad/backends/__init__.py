@@ -19,7 +19,7 @@ target such as numba is a new :class:`Backend`, not a fork of the emitter).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -39,6 +39,14 @@ class Backend:
     copied, so names registered later (a user primitive, scipy once its rules load) are seen.
     Where two tables name the same thing, helpers win over modules, modules over user
     primitives.
+
+    Three optional hooks let a target that is not plain Python run the same IR (the default
+    backend has none, so its code is written and loaded exactly as before):
+    `prepare(fn)` takes the IR function before it is written and returns the one to write
+    (rewriting what the target spells otherwise, refusing what it cannot run);
+    `statement(stmt, backend)` spells one statement, or returns None for the default
+    spelling; `finish(function, generated)` takes the compiled Python function and returns
+    what the API calls (a just-in-time compiled one).
     """
 
     name: str
@@ -46,6 +54,9 @@ class Backend:
     modules: Mapping[str, object] = field(default_factory=dict)
     helpers: Mapping[str, object] = field(default_factory=dict)
     user: Mapping[str, object] = field(default_factory=dict)
+    prepare: Callable | None = None
+    statement: Callable | None = None
+    finish: Callable | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "spellings", MappingProxyType(dict(self.spellings)))
@@ -116,6 +127,9 @@ def get_backend(backend=None) -> Backend:
 
 DEFAULT = "numpy"
 
+# Both registered always; numba itself is imported when code is first built for it.
+from .numba import NUMBA  # noqa: E402
 from .numpy import NUMPY  # noqa: E402
 
-__all__ = ["BACKENDS", "DEFAULT", "NUMPY", "Backend", "get_backend", "register", "unregister"]
+__all__ = ["BACKENDS", "DEFAULT", "NUMBA", "NUMPY", "Backend", "get_backend", "register",
+           "unregister"]

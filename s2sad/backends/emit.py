@@ -195,6 +195,10 @@ def _effect(op: Op, backend: Backend):
 
 
 def stmt_nodes(stmt, backend: Backend = NUMPY) -> list:
+    if backend.statement is not None:  # a backend's own spelling of some statements
+        nodes = backend.statement(stmt, backend)
+        if nodes is not None:
+            return nodes
     if isinstance(stmt, Op):
         if stmt.prim.effect:
             return [_effect(stmt, backend)]
@@ -309,6 +313,8 @@ def source_and_lines(fn: Function, backend: Backend | str = NUMPY) -> tuple:
     ``files``). Tracebacks and debuggers show it next to the generated line."""
     if not isinstance(backend, Backend):
         backend = get_backend(backend)
+    if backend.prepare is not None:
+        fn = backend.prepare(fn)
     # Python's own nodes, unparsed as they are: no gast conversion and no location pass (the
     # two took half of a long function's build). Statements that may carry a type comment
     # have lineno 0, which is all unparsing reads of locations.

@@ -83,7 +83,8 @@ def compile_generated(generated: Generated, snapshot: dict, live_globals: dict |
     own module globals, so rebinding a global after taking a derivative is seen, as it is by
     the original function. `links` are names bound later with :meth:`Loaded.link`.
     """
-    bound = {**snapshot, **get_backend(generated.meta.get("backend")).namespace()}
+    backend = get_backend(generated.meta.get("backend"))
+    bound = {**snapshot, **backend.namespace()}
     for name in links:
         bound.setdefault(name, None)
     names = sorted(n for n in bound if n.isidentifier())
@@ -98,6 +99,8 @@ def compile_generated(generated: Generated, snapshot: dict, live_globals: dict |
     _show_source(filename, text, function, generated.meta.get("lines"))
     if defaults is not None and function.__defaults__ is None and defaults:
         function.__defaults__ = defaults
+    if backend.finish is not None:  # e.g. numba's njit, around the Python function
+        function = backend.finish(function, generated)
     return Loaded(generated, function)
 
 
