@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from ..errors import NonDifferentiableError, NonScalarOutputError, S2sadError
-from ..values import dtype_of, is_complex, is_float_like, is_integer_like
+from ..values import dtype_of, is_complex, is_float_like, is_integer_like, is_lazy_array
 
 _REAL_SCALARS = (float, np.float64, int)
 
@@ -93,7 +93,8 @@ class Built:
         if is_float_like(value):
             return value
         if is_integer_like(value):
-            return value.astype(float) if isinstance(value, np.ndarray) else float(value)
+            return value.astype(float) if isinstance(value, np.ndarray) or is_lazy_array(
+                value) else float(value)
         container = isinstance(value, (tuple, list, dict))
         raise NonDifferentiableError(
             f"cannot differentiate with respect to {name!r}: it is a {type(value).__name__}",

@@ -7,9 +7,12 @@ path when there is nothing to do, because they sit on the hot path of every grad
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 import numpy as np
+
+from . import arrays
 
 _T = TypeVar("_T")  # stop_gradient returns what it is given
 _SCALARS = (float, int, np.float64, np.float32, complex, np.complex128)
@@ -111,6 +114,10 @@ def broadcast_like(v, like):
         return v
     if not shape and isinstance(v, np.ndarray) and v.size == 0:
         return 0.0  # the adjoint of an empty list, where the scalar zero stands for it
+    if arrays.foreign(v):
+        return np.broadcast_to(v, shape)  # immutable: nothing writes it, no copy needed
+    if arrays.foreign(like):
+        return np.broadcast_to(v, shape) + np.zeros_like(like)  # lazy, chunked like `like`
     return np.array(np.broadcast_to(v, shape))
 
 
@@ -139,6 +146,8 @@ def _broadcast_reduced(v, like, axis=None, keepdims=False):
     if type(v) in _SCALARS:
         if not shape:
             return v
+        if arrays.foreign(like):  # lazy, chunked like `like` (np.full would be on the client)
+            return arrays.full_like(like, v)
         # The adjoint keeps a float32 primal's dtype (a Python 1.0 seed would make it float64).
         dtype = like.dtype if type(like) is np.ndarray and like.dtype.kind == "f" else None
         return np.full(shape, v, dtype=dtype)
@@ -147,6 +156,10 @@ def _broadcast_reduced(v, like, axis=None, keepdims=False):
         v = np.expand_dims(v, tuple(a % len(shape) for a in axes))
     if _shape(v) == shape:
         return v
+    if arrays.foreign(v):
+        return np.broadcast_to(v, shape)  # immutable: nothing writes it, no copy needed
+    if arrays.foreign(like):
+        return np.broadcast_to(v, shape) + np.zeros_like(like)  # lazy, chunked like `like`
     return np.array(np.broadcast_to(v, shape))
 
 
@@ -184,6 +197,8 @@ def zeros_like(x):
         return RaggedAdjoint.of([zeros_like(item) for item in x])
     if isinstance(x, (list, tuple)):
         return np.zeros(np.shape(x))
+    if arrays.foreign(x):
+        return arrays.zeros_like(x)  # lazy, chunked like `x`
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
@@ -391,7 +406,7 @@ def _as_matrices(g, x, y):
 
 
 def _matmul_adjoint_x(g, x, y, product):
-    x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
+    x, y, g = arrays.as_array(x), arrays.as_array(y), arrays.as_array(g)
     if x.ndim == 0 or y.ndim == 0:
         return unbroadcast(g * y, x)
     g2, _, y2 = _as_matrices(g, x, y)
@@ -402,7 +417,7 @@ def _matmul_adjoint_x(g, x, y, product):
 
 
 def _matmul_adjoint_y(g, x, y, product):
-    x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
+    x, y, g = arrays.as_array(x), arrays.as_array(y), arrays.as_array(g)
     if x.ndim == 0 or y.ndim == 0:
         return unbroadcast(g * x, y)
     g2, x2, _ = _as_matrices(g, x, y)
@@ -521,7 +536,8 @@ def dot_adjoint_y(g, x, y):
 def reduced_size(x, axis=None):
     """How many entries of `x` a reduction over `axis` combines into each result entry."""
     if axis is None:
-        return x.size if type(x) is np.ndarray else int(np.size(x))
+        # math.prod of the shape, not np.size, which computes an array of another library
+        return x.size if type(x) is np.ndarray else math.prod(_shape(x))
     shape = _shape(x)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return int(np.prod([shape[a] for a in axes]))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import arrays
+
 _FLOAT64 = np.dtype(np.float64)
 
 
@@ -95,6 +97,8 @@ def reverse_cumsum(x, axis=None):
 def extremum_weights(x, ans, axis=None, keepdims=False):
     """Where `x` equals its reduction `ans` (a max or a min), 1 / (number of such entries);
     0 elsewhere. The cotangent of a max is split evenly among tied entries."""
+    if arrays.any_foreign(x, ans):
+        return _lazy_extremum_weights(x, ans, axis, keepdims)
     xs = np.asarray(x)
     reduced = np.asarray(ans)
     if axis is not None and not keepdims and xs.ndim:
@@ -112,6 +116,16 @@ def extremum_weights(x, ans, axis=None, keepdims=False):
         count = np.count_nonzero(mask, axis=axis, keepdims=True) if xs.ndim else mask
         out = (mask / np.maximum(count, 1)).astype(dtype, copy=False)
     return out[()] if out.ndim == 0 else out
+
+
+def _lazy_extremum_weights(x, ans, axis, keepdims):
+    """:func:`extremum_weights` of an array of another library (dask), lazily: the ties are
+    always counted, since asking whether there are any would compute the array."""
+    if axis is not None and not keepdims:
+        ans = np.expand_dims(ans, axis)
+    mask = x == ans
+    count = np.sum(mask, axis=axis, keepdims=True)
+    return (mask / np.maximum(count, 1)).astype(arrays.floating_dtype(x))
 
 
 def _has_no_nan(values: np.ndarray) -> bool:
