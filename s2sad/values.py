@@ -23,14 +23,18 @@ def is_lazy_array(value) -> bool:
 
 
 def unsupported_array(value) -> bool:
-    """Whether `value` is an array of another library that s2sad does not run (CuPy, JAX,
-    PyTorch, ...): it would be converted, or dispatched, in ways no test covers, so the API
-    refuses it (docs/backends.md)."""
+    """Whether `value` is an array of another library that s2sad does not run: one that NumPy
+    dispatches to (``__array_function__``: CuPy, sparse), that has its own array API
+    (``__array_namespace__``: JAX), or a tensor of a library known to need its own
+    (PyTorch, TensorFlow). No test covers them, so the API refuses them (docs/backends.md)."""
     if isinstance(value, (np.ndarray, np.generic)) or is_lazy_array(value):
         return False
     kind = type(value)
     return hasattr(kind, "__array_function__") or hasattr(kind, "__array_namespace__") or (
-        hasattr(kind, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"))
+        kind.__module__.partition(".")[0] in _OTHER_ARRAY_LIBRARIES)
+
+
+_OTHER_ARRAY_LIBRARIES = frozenset(("jax", "jaxlib", "torch", "tensorflow", "cupy"))
 
 
 def is_complex(value) -> bool:
