@@ -243,3 +243,20 @@ def test_cupy_and_jax_arrays_are_refused_where_installed(library, data):
     xp = pytest.importorskip(library)
     with pytest.raises(s2sad.S2sadError, match=r"np\.asarray"):
         s2sad.grad(logistic_loss)(data["w"], xp.asarray(data["X"]), data["y"])
+
+
+def test_the_benchmark_script_runs(capsys):
+    """scripts/bench_dask.py at a tiny size: s2sad's gradient checked equal to the hand-written
+    one, and the ratio printed."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "bench_dask.py"
+    spec = importlib.util.spec_from_file_location("bench_dask", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--rows", "2000", "--columns", "4", "--chunk", "500",
+                        "--repeat", "1", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "in 4 chunks of 500 rows" in out
+    assert "s2sad / hand-written:" in out and "chunks" in out
