@@ -50,6 +50,26 @@ def branching(w, X):
     return -s
 
 
+def sliced(w, X):
+    """Indexing: an entry of w, a column and a block of rows of X (scatter adjoints)."""
+    return np.sum(X[:, 1] * w[0]) + np.sum(X[2:5] @ w)
+
+
+def two_layers(W1, b1, W2, X, y):
+    h = np.tanh(X @ W1 + b1)
+    return np.mean((h @ W2 - y) ** 2)
+
+
+def kinks(w, X):
+    """sqrt and abs (strong-zero adjoints: safe_div, safe_mul) and a ReLU."""
+    z = X @ w
+    return np.sum(np.sqrt(np.abs(z)) + np.maximum(z, 0.0))
+
+
+def gathered(w, X):
+    return np.sum(X[np.array([0, 2, 2])] @ w)
+
+
 class Counting:
     """A dask scheduler that counts the graphs it is asked to compute (and computes them)."""
 
@@ -116,6 +136,43 @@ def test_grad_is_lazy_and_matches_numpy(counting, data, loss, params, data_names
     fd = (loss(data[params] + step, *plain[1:]) - loss(data[params] - step, *plain[1:])) / (
         2 * eps)
     assert abs(want.flat[k] - fd) < 1e-7
+
+
+def test_more_workloads(counting, data):
+    """Indexing, a two-layer network, kinks: every gradient lazy and equal to NumPy's."""
+    rng = np.random.default_rng(3)
+    w, X, y = data["w"], data["X"], data["y"]
+    W1, b1, W2 = rng.normal(size=(COLUMNS, 4)), rng.normal(size=4), rng.normal(size=4)
+    cases = [(sliced, (0, 1), (w, X)), (two_layers, (0, 1, 2, 3), (W1, b1, W2, X, y)),
+             (kinks, (0, 1), (w, X))]
+    for f, wrt, args in cases:
+        chunked = tuple(lazy(a) if a is X or a is y else a for a in args)
+        got = s2sad.grad(f, wrt=wrt)(*chunked)
+        assert counting.computes == 0, f.__name__
+        for g, want in zip(dask.compute(*got), s2sad.grad(f, wrt=wrt)(*args)):
+            close(g, want)
+        counting.computes = 0
+
+
+def test_hvp_stays_lazy(counting, data):
+    w, X, y = data["w"], data["X"], data["y"]
+    v = np.linspace(0.5, -0.5, COLUMNS)
+    got = s2sad.hvp(logistic_loss, w, v, lazy(X), lazy(y))
+    assert counting.computes == 0
+    close(computed(got), s2sad.hvp(logistic_loss, w, v, X, y))
+
+
+def test_what_has_no_lazy_form_is_refused(counting, data):
+    w, X = data["w"], lazy(data["X"])
+    with pytest.raises(s2sad.S2sadError, match=r"no lazy form for dask arrays at `X_bar = "
+                                               r"scatter_like\(.*index array \(np\.add\.at\)"):
+        s2sad.grad(gathered, wrt=1)(w, X)
+    with pytest.raises(s2sad.S2sadError, match=r"s2sad\.jacobian of least_squares does not "
+                                               r"take dask arrays"):
+        s2sad.jacobian(least_squares)(w, X, lazy(data["y"]))
+    with pytest.raises(s2sad.S2sadError, match=r"s2sad\.hessian of least_squares does not"):
+        s2sad.hessian(least_squares)(w, X, lazy(data["y"]))
+    assert counting.computes == 0
 
 
 def test_gradients_with_respect_to_dask_arrays(counting, data):

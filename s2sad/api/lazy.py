@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from ..errors import S2sadError
+from ..runtime.arrays import NotLazy
 from ..values import is_lazy_array, unsupported_array
 
 _PLAIN = frozenset((float, int, np.float64, np.ndarray, bool, type(None), str))
@@ -55,6 +56,17 @@ def lazy_arguments(built, values) -> bool:
                 "convert it with np.asarray(...) (s2sad runs NumPy arrays, and dask arrays "
                 "lazily; see docs/backends.md)")
     return lazy
+
+
+def refuse_lazy(built, values, what: str) -> None:
+    """Refuse a Jacobian or a Hessian of dask arrays (and arrays of other libraries): they
+    are assembled row by row, on the client, from one pass per row."""
+    if foreign_in(values) and lazy_arguments(built, values):
+        raise S2sadError(
+            f"s2sad.{what} of {built.name} does not take dask arrays: it assembles its "
+            "matrix on the client, one derivative pass per row or column", built.location(),
+            "compute the arrays first (x.compute()), or use s2sad.vjp, jvp or hvp, which "
+            "stay lazy (see docs/backends.md)")
 
 
 class LazyComputeError(S2sadError):
@@ -91,7 +103,7 @@ def lazily(built, call):
         try:
             with dask.config.set(scheduler=refuse):
                 return call()
-        except ComputeRefused as exc:
+        except (ComputeRefused, NotLazy) as exc:
             raise _refused(built, exc) from None
 
 
@@ -112,6 +124,12 @@ def _refused(built, exc) -> LazyComputeError:
             text = linecache.getline(user, tb.tb_lineno).strip()
             where = f" at `{text}` (line {tb.tb_lineno} of {user})"
         tb = tb.tb_next
+    if isinstance(exc, NotLazy):
+        return LazyComputeError(
+            f"the derivative of {built.name} has no lazy form for dask arrays{where}: {exc}",
+            built.location(),
+            "compute the dask arrays first (x.compute()) and pass NumPy arrays, or write this\n"
+            "step without it (see docs/backends.md)")
     return LazyComputeError(
         f"the derivative of {built.name} would compute a dask array{where}: s2sad "
         "differentiates dask arrays lazily, and this needs their values now",

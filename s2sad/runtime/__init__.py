@@ -261,7 +261,10 @@ def scatter_like(v, index, like):
     kind = type(like)
     if kind is np.ndarray and (type(index) is int or type(index) is slice):
         # The common case first: a row or a slice of an array, read once per entry.
-        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
+            type(v) is float or not arrays.foreign(v)) else None  # None: a lazy array
+        if value_dtype is None:
+            return _lazy_scatter_like(v, index, like)
         dtype = like.dtype
         if dtype is not _FLOAT64 or value_dtype is not _FLOAT64:  # float64 with float64 is
             dtype = _adjoint_dtype(dtype, value_dtype)  # float64: no look-up
@@ -281,7 +284,8 @@ def scatter_add(acc, v, index, like):
     may be shared, so it is never written) with `v` added at `index`."""
     if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
             type(index) is int or type(index) is slice):
-        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
+            type(v) is float or not arrays.foreign(v)) else None  # None: a lazy array
         if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
             out = acc.copy()
             out[index] += v
@@ -294,7 +298,8 @@ def scatter_add_into(acc, v, index, like):
     adjoint that nothing else holds (transforms/in_place.py)."""
     if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
             type(index) is int or type(index) is slice) and acc.flags.writeable:
-        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
+            type(v) is float or not arrays.foreign(v)) else None  # None: a lazy array
         if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
             acc[index] += v
             return acc
@@ -302,6 +307,8 @@ def scatter_add_into(acc, v, index, like):
 
 
 def _scatter_like(v, index, like):
+    if arrays.any_foreign(like, v):
+        return _lazy_scatter_like(v, index, like)
     if type(like) is RaggedAdjoint or isinstance(like, (list, tuple)) and (
             _ragged(like) or type(v) is RaggedAdjoint):
         out = zeros_like(like)
@@ -332,6 +339,20 @@ def _scatter_like(v, index, like):
         out[index] = v  # ints and slices select each entry once: no accumulation needed
     else:
         np.add.at(out, index, v)  # an index array may repeat entries
+    return out
+
+
+def _lazy_scatter_like(v, index, like):
+    """:func:`scatter_like` where `like` or `v` is an array of another library (dask): lazy
+    zeros shaped like `like`, written at a basic index (an assignment dask makes lazily). An
+    index array may repeat entries, which needs ``np.add.at``: dask has no lazy form of it."""
+    if not _basic_index(index) or isinstance(like, (list, tuple)):
+        raise arrays.NotLazy("the adjoint of indexing with an index array (np.add.at)"
+                             if not _basic_index(index) else "the adjoint of a list's entry")
+    template = like if arrays.foreign(like) else v
+    dtype = np.result_type(getattr(like, "dtype", like), getattr(v, "dtype", v), 1.0)
+    out = np.zeros_like(template, dtype=dtype, shape=_shape(like))
+    out[index] = v
     return out
 
 

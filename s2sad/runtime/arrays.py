@@ -18,6 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 
+class NotLazy(Exception):
+    """Raised by a helper that has no lazy form for an array of another library (rather than
+    computing it); the API reports it with the line of generated code that called it."""
+
+
 def foreign(x) -> bool:
     """Whether `x` is an array of another library that NumPy's functions dispatch to: not a
     NumPy array or scalar, but a value with ``__array_function__``."""
