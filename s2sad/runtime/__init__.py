@@ -262,7 +262,7 @@ def scatter_like(v, index, like):
     if kind is np.ndarray and (type(index) is int or type(index) is slice):
         # The common case first: a row or a slice of an array, read once per entry.
         value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
-            type(v) is float or not arrays.foreign(v)) else None  # None: a lazy array
+            type(v) in _SCALARS or not arrays.foreign(v)) else None  # None: a lazy array
         if value_dtype is None:
             return _lazy_scatter_like(v, index, like)
         dtype = like.dtype
@@ -285,7 +285,7 @@ def scatter_add(acc, v, index, like):
     if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
             type(index) is int or type(index) is slice):
         value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
-            type(v) is float or not arrays.foreign(v)) else None  # None: a lazy array
+            type(v) in _SCALARS or not arrays.foreign(v)) else None  # None: a lazy array
         if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
             out = acc.copy()
             out[index] += v
@@ -299,7 +299,7 @@ def scatter_add_into(acc, v, index, like):
     if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
             type(index) is int or type(index) is slice) and acc.flags.writeable:
         value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
-            type(v) is float or not arrays.foreign(v)) else None  # None: a lazy array
+            type(v) in _SCALARS or not arrays.foreign(v)) else None  # None: a lazy array
         if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
             acc[index] += v
             return acc
