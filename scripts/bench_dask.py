@@ -92,7 +92,13 @@ def main(argv=None) -> int:
 
     cluster = client = None
     if args.distributed:
+        import logging
+
         from distributed import Client, LocalCluster
+
+        # Both gradients contain the task `-(X @ w)` under the same key, fused differently
+        # into each graph; the scheduler warns about it at every alternation of the two.
+        logging.getLogger("distributed.scheduler").setLevel(logging.ERROR)
         cluster = LocalCluster(n_workers=args.threads, threads_per_worker=1,
                                dashboard_address=None)
         client = Client(cluster)
