@@ -66,6 +66,25 @@ def kinks(w, X):
     return np.sum(np.sqrt(np.abs(z)) + np.maximum(z, 0.0))
 
 
+def statistics(w, X):
+    """np.var and np.std (the centred adjoint), a norm per row, a cumulative sum."""
+    z = X @ w
+    return np.var(z) + np.std(z) + np.sum(np.linalg.norm(X * w, axis=1)) + np.sum(
+        np.cumsum(z) / z.shape[0])
+
+
+def contractions(w, b, X):
+    """np.einsum, np.tensordot, np.concatenate and a bias broadcast through new axes."""
+    z = np.einsum("ij,j->i", X, w)
+    t = np.tensordot(X, w, axes=1)
+    joined = np.concatenate([z, t * t])
+    return np.sum(joined ** 2) / 100.0 + np.sum((X * w)[:, :, None] + b[None, None, :])
+
+
+def outer(w, X):
+    return np.sum(np.outer(X[:, 0], w))
+
+
 def gathered(w, X):
     return np.sum(X[np.array([0, 2, 2])] @ w)
 
@@ -145,7 +164,8 @@ def test_more_workloads(counting, data):
     w, X, y = data["w"], data["X"], data["y"]
     W1, b1, W2 = rng.normal(size=(COLUMNS, 4)), rng.normal(size=4), rng.normal(size=4)
     cases = [(sliced, (0, 1), (w, X)), (two_layers, (0, 1, 2, 3), (W1, b1, W2, X, y)),
-             (kinks, (0, 1), (w, X))]
+             (kinks, (0, 1), (w, X)), (statistics, (0, 1), (w, X)),
+             (contractions, (0, 1, 2), (w, W2[:2], X))]
     for f, wrt, args in cases:
         chunked = tuple(lazy(a) if a is X or a is y else a for a in args)
         got = s2sad.grad(f, wrt=wrt)(*chunked)
@@ -168,6 +188,10 @@ def test_what_has_no_lazy_form_is_refused(counting, data):
     with pytest.raises(s2sad.S2sadError, match=r"no lazy form for dask arrays at `X_bar = "
                                                r"scatter_like\(.*index array \(np\.add\.at\)"):
         s2sad.grad(gathered, wrt=1)(w, X)
+    # dask's np.reshape takes no int shape (the outer product's adjoint reshapes with -1)
+    with pytest.raises(s2sad.S2sadError, match=r"dask cannot run the derivative of outer at "
+                                               r"`t\d+ = np\.reshape\(t\d+, -1\)`"):
+        s2sad.grad(outer)(w, X)
     with pytest.raises(s2sad.S2sadError, match=r"s2sad\.jacobian of least_squares does not "
                                                r"take dask arrays"):
         s2sad.jacobian(least_squares)(w, X, lazy(data["y"]))

@@ -17,6 +17,7 @@ Arrays of other libraries (CuPy, JAX, PyTorch) are refused: no test here covers 
 from __future__ import annotations
 
 import linecache
+import os
 import threading
 
 import numpy as np
@@ -105,6 +106,20 @@ def lazily(built, call):
                 return call()
         except (ComputeRefused, NotLazy) as exc:
             raise _refused(built, exc) from None
+        except (TypeError, ValueError, NotImplementedError) as exc:
+            if not _raised_by_dask(exc):
+                raise  # the user's error, or the function's: the API explains it as usual
+            raise _refused(built, exc) from exc
+
+
+def _raised_by_dask(exc) -> bool:
+    """Whether `exc` was raised inside dask (a NumPy call dask implements differently)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and f"{os.sep}dask{os.sep}" in last.tb_frame.f_code.co_filename
 
 
 def _refused(built, exc) -> LazyComputeError:
@@ -124,6 +139,12 @@ def _refused(built, exc) -> LazyComputeError:
             text = linecache.getline(user, tb.tb_lineno).strip()
             where = f" at `{text}` (line {tb.tb_lineno} of {user})"
         tb = tb.tb_next
+    if not isinstance(exc, (NotLazy, ComputeRefused)):
+        return LazyComputeError(
+            f"dask cannot run the derivative of {built.name}{where}: "
+            f"{type(exc).__name__}: {exc}", built.location(),
+            "compute the dask arrays first (x.compute()) and pass NumPy arrays, or write this\n"
+            "step differently (see docs/backends.md)")
     if isinstance(exc, NotLazy):
         return LazyComputeError(
             f"the derivative of {built.name} has no lazy form for dask arrays{where}: {exc}",

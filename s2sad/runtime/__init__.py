@@ -351,8 +351,32 @@ def _lazy_scatter_like(v, index, like):
                              if not _basic_index(index) else "the adjoint of a list's entry")
     template = like if arrays.foreign(like) else v
     dtype = np.result_type(getattr(like, "dtype", like), getattr(v, "dtype", v), 1.0)
-    out = np.zeros_like(template, dtype=dtype, shape=_shape(like))
+    shape = _shape(like)
+    out = np.zeros_like(template, dtype=dtype, shape=shape)
+    parts = index if type(index) is tuple else (index,)
+    if any(p is None for p in parts):  # dask assigns at ints and slices only: drop the new
+        # axes (None) from the index, and the matching length-1 axes from `v`
+        selected = np.broadcast_to(np.empty((), dtype), shape)[index].shape
+        v = np.broadcast_to(v, selected)
+        kept = [n for p, n in zip(_result_parts(parts, len(shape)), selected) if p is not None]
+        v = v.reshape(tuple(kept))
+        index = tuple(p for p in parts if p is not None)
     out[index] = v
+    return out
+
+
+def _result_parts(parts: tuple, ndim: int) -> list:
+    """The parts of a basic index that make an axis of the result (slices and None), in the
+    result's order, an Ellipsis written out as the slices it stands for."""
+    named = sum(1 for p in parts if p is not None and p is not Ellipsis)
+    out = []
+    for p in parts:
+        if p is Ellipsis:
+            out.extend([slice(None)] * (ndim - named))
+        elif p is None or type(p) is slice:
+            out.append(p)
+    if Ellipsis not in parts:
+        out.extend([slice(None)] * (ndim - named))
     return out
 
 

@@ -50,6 +50,15 @@ def floating_dtype(x) -> np.dtype:
     return np.result_type(x.dtype, 1.0)
 
 
+def as_floating(x):
+    """`x` as an array of a floating dtype (its own if floating, else float64); a foreign
+    array stays one, converted lazily."""
+    if foreign(x):
+        dtype = floating_dtype(x)
+        return x if x.dtype == dtype else x.astype(dtype)
+    return np.asarray(x, dtype=np.result_type(x, 1.0))
+
+
 def full_like(like, v):
     """A lazy array shaped and chunked like the foreign array `like`, every entry `v`, in the
     floating dtype of `like` (the broadcast of a full reduction's cotangent)."""

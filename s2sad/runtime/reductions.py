@@ -28,8 +28,7 @@ def _axes(ndim: int, axis) -> tuple:
 def _to_last(x, axis):
     """`x` as a float array with the axis group moved to the end and flattened into one axis,
     and the function that puts an array of that layout back into `x`'s shape."""
-    x = np.asarray(x)
-    x = x.astype(np.result_type(x, 1.0), copy=False)
+    x = arrays.as_floating(x)  # a dask array stays lazy
     axes = _axes(x.ndim, axis)
     ends = tuple(range(x.ndim - len(axes), x.ndim))
     moved = np.moveaxis(x, axes, ends)
@@ -180,7 +179,7 @@ def centered(x, axis=None):
     mean leaves a common offset (``[0.1] * 3`` less its mean is ``[-1.4e-17] * 3``), which the
     derivative of np.std would divide by a std of the same size, instead of giving 0.
     """
-    xs = np.asarray(x)
+    xs = arrays.as_array(x)  # a dask array stays lazy
     out = xs - np.mean(xs, axis=axis, keepdims=True)
     out = out - np.mean(out, axis=axis, keepdims=True)
     constant = np.max(xs, axis=axis, keepdims=True) == np.min(xs, axis=axis, keepdims=True)

@@ -73,7 +73,12 @@ def split_like(v, like, axis=0):
     else:
         flat, promoted, along = v, shapes, axis
     ends = np.cumsum([s[along] for s in promoted])[:-1]
-    pieces = np.split(flat, ends, axis=along)
+    if arrays.foreign(flat):  # dask has no np.split: slices, lazily
+        bounds = zip((0, *ends), (*ends, flat.shape[along]))
+        pieces = [flat[(slice(None),) * (along % flat.ndim) + (slice(int(a), int(b)),)]
+                  for a, b in bounds]
+    else:
+        pieces = np.split(flat, ends, axis=along)
     return _list_adjoint([np.reshape(p, s) for p, s in zip(pieces, shapes)])
 
 
