@@ -85,6 +85,15 @@ def outer(w, X):
     return np.sum(np.outer(X[:, 0], w))
 
 
+def activations(w, X):
+    return np.tanh(X @ w)
+
+
+def positive_rows(w, X):
+    Z = X[X[:, 0] > 0]  # a boolean index: rows of unknown number until computed
+    return np.mean((Z @ w) ** 2)
+
+
 def gathered(w, X):
     return np.sum(X[np.array([0, 2, 2])] @ w)
 
@@ -229,6 +238,32 @@ def test_vjp(counting, data):
     close(computed(value), want_value)
     for got, want in zip(computed(cotangents), want_fn(2.0)):
         close(got, want)
+
+
+def test_vjp_of_a_vector_output_with_a_dask_cotangent(counting, data):
+    w, X = data["w"], data["X"]
+    cotangent = np.linspace(-1.0, 1.0, ROWS)
+    value, vjp_fn = s2sad.vjp(activations, w, lazy(X))
+    got = vjp_fn(lazy(cotangent))
+    assert counting.computes == 0
+    want = s2sad.vjp(activations, w, X)[1](cotangent)
+    for g, expected in zip(computed(got), want):
+        close(g, expected)
+    close(computed(value), activations(w, X))
+    with pytest.raises(s2sad.NonScalarOutputError, match=r"array of shape \(600,\)"):
+        s2sad.grad(activations)(w, lazy(X))
+
+
+def test_unknown_chunk_sizes_are_refused(counting, data):
+    w, X = data["w"], lazy(data["X"])
+    with pytest.raises(s2sad.S2sadError, match=r"'X' is a dask array of unknown chunk sizes "
+                                               r"(.|\n)*compute_chunk_sizes"):
+        s2sad.grad(least_squares)(w, X[X[:, 0] > 0], lazy(data["y"])[X[:, 0] > 0])
+    with pytest.raises(s2sad.S2sadError, match=r"no lazy form for dask arrays at `t\d+ = "
+                                               r"reduced_size\(t\d+\)` \(line \d+ of its "
+                                               r"derivative's code\): an array of unknown size"):
+        s2sad.grad(positive_rows)(w, X)
+    assert counting.computes == 0
 
 
 def test_jvp_with_dask_primals_and_tangents(counting, data):

@@ -47,6 +47,12 @@ def lazy_arguments(built, values) -> bool:
             continue
         if is_lazy_array(v):
             lazy = True
+            if any(n != n for n in v.shape):  # NaN: chunk sizes not known
+                name = built.params[position] if position < len(built.params) else "an argument"
+                raise S2sadError(
+                    f"{built.name}: {name!r} is a dask array of unknown chunk sizes (shape "
+                    f"{v.shape})", built.location(),
+                    "call .compute_chunk_sizes() on it first (see docs/backends.md)")
         elif unsupported_array(v):
             kind = type(v)
             name = built.params[position] if position < len(built.params) else "an argument"
@@ -82,7 +88,7 @@ class ComputeRefused(Exception):
 # One guarded call at a time: dask's configuration is global, and two guarded calls on two
 # threads must not restore each other's scheduler. A call only builds a task graph (no data
 # is touched), so the wait is short.
-_GUARD = threading.Lock()
+_GUARD = threading.RLock()  # reentrant: a function may call a derivative itself
 
 
 def lazily(built, call):

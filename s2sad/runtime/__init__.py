@@ -581,8 +581,13 @@ def dot_adjoint_y(g, x, y):
 def reduced_size(x, axis=None):
     """How many entries of `x` a reduction over `axis` combines into each result entry."""
     if axis is None:
+        if type(x) is np.ndarray:
+            return x.size
         # math.prod of the shape, not np.size, which computes an array of another library
-        return x.size if type(x) is np.ndarray else math.prod(_shape(x))
+        n = math.prod(_shape(x))
+        if n != n:  # NaN: a dask array of unknown chunk sizes (after a boolean index)
+            raise arrays.NotLazy("an array of unknown size (call .compute_chunk_sizes())")
+        return n
     shape = _shape(x)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return int(np.prod([shape[a] for a in axes]))
