@@ -18,19 +18,21 @@ def is_lazy_array(value) -> bool:
     through (docs/backends.md). Generated code builds its task graph without computing it;
     the derivative is a dask array too, computed when the caller asks."""
     kind = type(value)
-    return kind.__module__.startswith("dask.") and hasattr(kind, "__dask_graph__") and (
+    return kind.__module__.startswith("dask.array") and hasattr(kind, "__dask_graph__") and (
         hasattr(kind, "__array_function__"))
 
 
 def unsupported_array(value) -> bool:
     """Whether `value` is an array of another library that s2sad does not run: one that NumPy
     dispatches to (``__array_function__``: CuPy, sparse), that has its own array API
-    (``__array_namespace__``: JAX), or a tensor of a library known to need its own
-    (PyTorch, TensorFlow). No test covers them, so the API refuses them (docs/backends.md)."""
+    (``__array_namespace__``: JAX), a tensor of a library known to need its own (PyTorch,
+    TensorFlow), or a dask collection other than an array (a dask DataFrame). No test covers
+    them, so the API refuses them (docs/backends.md)."""
     if isinstance(value, (np.ndarray, np.generic)) or is_lazy_array(value):
         return False
     kind = type(value)
     return hasattr(kind, "__array_function__") or hasattr(kind, "__array_namespace__") or (
+        hasattr(kind, "__dask_graph__")) or (
         kind.__module__.partition(".")[0] in _OTHER_ARRAY_LIBRARIES)
 
 
