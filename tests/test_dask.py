@@ -353,6 +353,9 @@ def test_arrays_of_other_libraries_are_refused(data):
         s2sad.grad(logistic_loss)(ForeignArray(w), X, y)
     with pytest.raises(s2sad.S2sadError, match=r"ForeignArray"):
         s2sad.vjp(logistic_loss, w, ForeignArray(X), y, wrt=0)
+    bag = pytest.importorskip("dask.bag")
+    with pytest.raises(s2sad.S2sadError, match=r"'y' is an array of type dask\.bag"):
+        s2sad.grad(logistic_loss)(w, X, bag.from_sequence(list(y)))  # not a dask array
 
 
 @pytest.mark.parametrize("library", ["cupy", "jax.numpy"])
