@@ -2,7 +2,8 @@
 
 A derivative called with dask arrays returns dask arrays: its call only builds the task graph,
 and nothing is computed until the test asks (``.compute()``). Every call below runs under a
-scheduler that counts what it is asked to compute: zero during the derivative call, the
+scheduler that counts what it is asked to compute: zero during the derivative call (the
+API's code around the generated code included; inside it, s2sad's own guard would raise), the
 values against NumPy's derivative (to 1e-12) after. Arrays of other libraries are refused.
 """
 
