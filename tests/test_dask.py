@@ -267,6 +267,21 @@ def test_unknown_chunk_sizes_are_refused(counting, data):
     assert counting.computes == 0
 
 
+def scaled_tanh(a, X):
+    return np.sum(np.tanh(a * X))
+
+
+def test_a_float_differentiated_with_dask_data(counting, data):
+    """A float `a`: the call takes the float fast path, and its result is still lazy."""
+    X = data["X"]
+    g = s2sad.grad(scaled_tanh)(0.7, lazy(X))
+    value, g2 = s2sad.value_and_grad(scaled_tanh)(0.7, lazy(X))
+    assert counting.computes == 0
+    want = np.sum(X / np.cosh(0.7 * X) ** 2)  # d/da sum(tanh(a X)) = sum(X sech^2(a X))
+    close(g.compute(), want)
+    close(dask.compute(value, g2), (scaled_tanh(0.7, X), want))
+
+
 def test_jvp_with_dask_primals_and_tangents(counting, data):
     w, X, y = data["w"], data["X"], data["y"]
     direction = np.linspace(-1.0, 1.0, COLUMNS)
