@@ -13,9 +13,35 @@ import copy
 import numpy as np
 
 
+def is_lazy_array(value) -> bool:
+    """Whether `value` is a dask array: an array of another library that s2sad differentiates
+    through (docs/backends.md). Generated code builds its task graph without computing it;
+    the derivative is a dask array too, computed when the caller asks."""
+    kind = type(value)
+    return kind.__module__.startswith("dask.array") and hasattr(kind, "__dask_graph__") and (
+        hasattr(kind, "__array_function__"))
+
+
+def unsupported_array(value) -> bool:
+    """Whether `value` is an array of another library that s2sad does not run: one that NumPy
+    dispatches to (``__array_function__``: CuPy, sparse), that has its own array API
+    (``__array_namespace__``: JAX), a tensor of a library known to need its own (PyTorch,
+    TensorFlow), or a dask collection other than an array (a dask DataFrame). No test covers
+    them, so the API refuses them (docs/backends.md)."""
+    if isinstance(value, (np.ndarray, np.generic)) or is_lazy_array(value):
+        return False
+    kind = type(value)
+    return hasattr(kind, "__array_function__") or hasattr(kind, "__array_namespace__") or (
+        hasattr(kind, "__dask_graph__")) or (
+        kind.__module__.partition(".")[0] in _OTHER_ARRAY_LIBRARIES)
+
+
+_OTHER_ARRAY_LIBRARIES = frozenset(("jax", "jaxlib", "torch", "tensorflow", "cupy"))
+
+
 def is_complex(value) -> bool:
     """Whether `value` is a complex number or array (not differentiated yet)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_lazy_array(value):
         return value.dtype.kind == "c"
     return isinstance(value, (complex, np.complexfloating))
 
@@ -105,7 +131,7 @@ def is_float_like(value) -> bool:
         return True
     if isinstance(value, (bool, np.bool_)):
         return False
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_lazy_array(value):
         return value.dtype.kind in "fc"
     return isinstance(value, (float, complex, np.floating, np.complexfloating))
 
@@ -115,7 +141,7 @@ def is_integer_like(value) -> bool:
     is differentiated."""
     if isinstance(value, (bool, np.bool_)):
         return False
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_lazy_array(value):
         return value.dtype.kind in "iu"
     return isinstance(value, (int, np.integer))
 
@@ -132,7 +158,9 @@ def matched(result, like):
         return dtype.type(result) if isinstance(result, float) else result
     if own == dtype or own.kind != "f":
         return result
-    return result.astype(dtype) if isinstance(result, np.ndarray) else dtype.type(result)
+    if isinstance(result, np.ndarray) or is_lazy_array(result):
+        return result.astype(dtype)
+    return dtype.type(result)
 
 
 def matched_all(results, likes) -> tuple:
@@ -147,8 +175,8 @@ def real_for(result, like):
     kind = type(result)
     if kind is float or kind is np.float64:
         return result
-    if kind is complex or isinstance(result, (np.ndarray, np.generic)) and (
-            result.dtype.kind == "c"):
+    if kind is complex or (isinstance(result, (np.ndarray, np.generic)) or is_lazy_array(
+            result)) and result.dtype.kind == "c":
         if not is_complex(like):
             return np.real(result) if kind is not complex else result.real
     return result

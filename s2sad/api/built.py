@@ -14,7 +14,14 @@ import weakref
 import numpy as np
 
 from ..errors import NonDifferentiableError, NonScalarOutputError, S2sadError
-from ..values import dtype_of, is_complex, is_float_like, is_integer_like
+from ..values import (
+    dtype_of,
+    is_complex,
+    is_float_like,
+    is_integer_like,
+    is_lazy_array,
+    unsupported_array,
+)
 
 _REAL_SCALARS = (float, np.float64, int)
 
@@ -93,7 +100,16 @@ class Built:
         if is_float_like(value):
             return value
         if is_integer_like(value):
-            return value.astype(float) if isinstance(value, np.ndarray) else float(value)
+            return value.astype(float) if isinstance(value, np.ndarray) or is_lazy_array(
+                value) else float(value)
+        if unsupported_array(value):
+            kind = type(value)
+            raise NonDifferentiableError(
+                f"cannot differentiate with respect to {name!r}: it is an array of type "
+                f"{kind.__module__}.{kind.__qualname__}, which s2sad does not differentiate "
+                "through", self.location(),
+                "convert it with np.asarray(...) (s2sad runs NumPy arrays, and dask arrays "
+                "lazily; see docs/backends.md)")
         container = isinstance(value, (tuple, list, dict))
         raise NonDifferentiableError(
             f"cannot differentiate with respect to {name!r}: it is a {type(value).__name__}",

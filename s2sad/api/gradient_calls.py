@@ -16,6 +16,7 @@ from ..runtime import NonScalarSeed
 from ..values import is_integer_like, matched_all, separated
 from .built import floats_only, leaves_only
 from .diagnose import call_original, explain_failure
+from .lazy import LazyComputeError, foreign_in, lazily, lazy_arguments
 
 SCALAR_TYPES = (float, np.float64)
 _F64 = np.dtype(np.float64)
@@ -87,7 +88,13 @@ def run(built, fn, args, given, kwargs, with_value: bool):
     if not with_value and (built.tuple_out or checks and not _scalars(args, checks)):
         built.check_scalar_arguments(args)
     try:
-        result = generated(*args, 1.0) if with_value else generated(*args)
+        if foreign_in(args) and lazy_arguments(built, args):  # dask arrays: a task graph
+            result = lazily(built, lambda: generated(*args, 1.0) if with_value else generated(
+                *args))
+        else:
+            result = generated(*args, 1.0) if with_value else generated(*args)
+    except LazyComputeError:
+        raise
     except Exception as exc:
         failed(built, fn, exc, args, given, kwargs, with_value)
         raise

@@ -19,6 +19,7 @@ from .build import backend_name, build, guarded, unwrap
 from .diagnose import call_original, reraise_diagnosed
 from .gradients import grad
 from .hints import P, Wrt
+from .lazy import refuse_lazy
 
 
 def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
@@ -52,6 +53,7 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
         probe = builds.get("jvp") or builds.get("vjp") or build(
             f, "jvp" if mode == "forward" else "vjp", wrt)
         values = guarded(lambda: probe.bind(args, kwargs))
+        refuse_lazy(probe, values, "jacobian")
         inputs = [values[p] for p in probe.wrt_positions]
         out = call_original(probe, unwrap(f), probe.bind(args, kwargs, convert=False), values)
         outputs = [np.asarray(o) for o in (out if probe.tuple_out else (out,))]
@@ -81,6 +83,7 @@ def _jacobian_with_aux(f, wrt, mode: str, single_in: bool):
         kind = "vjp" if mode == "reverse" else "jvp"
         built = build(f, kind, wrt, has_aux=True)
         values = guarded(lambda: built.bind(args, kwargs))
+        refuse_lazy(built, values, "jacobian")
         inputs = [values[p] for p in built.wrt_positions]
         n_out = built.n_out
         n_value = n_out - built.loaded.meta.get("aux", 0)
@@ -242,6 +245,7 @@ def hessian(f: Callable[P, Any], wrt: Wrt = FIRST, *, argnums: Wrt | None = None
         # Arguments checked against f itself, so errors point at f and not at its gradient.
         built = build(f, "grad", wrt, backend=backend)  # built already by grad(f, wrt)
         values = guarded(lambda: built.bind(args, kwargs))
+        refuse_lazy(built, values, "hessian")
         try:
             return _hessian(built, tangents, isinstance(wrt, (tuple, list)), values, args,
                             kwargs)

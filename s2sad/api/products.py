@@ -20,6 +20,7 @@ from .built import floats_only, leaves_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad, refuse_containers
 from .hints import Wrt
+from .lazy import foreign_in, lazily, lazy_arguments
 from .trees import containers_in, tree_jvp, tree_vjp
 
 
@@ -54,7 +55,11 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
         refuse_containers(backend, "functions returning containers")
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
     values = guarded(lambda: built.bind(args, {}))
-    value = call_original(built, fn, built.bind(args, {}, convert=False), values)
+    if foreign_in(values) and lazy_arguments(built, values):  # dask arrays: task graphs
+        value = lazily(built, lambda: call_original(
+            built, fn, built.bind(args, {}, convert=False), values))
+    else:
+        value = call_original(built, fn, built.bind(args, {}, convert=False), values)
     if built.tuple_out:
         value = tuple(value)
     outputs = value if built.tuple_out else (value,)
@@ -100,6 +105,8 @@ def _run_vjp(built, args, values, seeds):
     count (TypeError, IndexError once it is a float) is reported as such."""
     generated = built.function
     try:
+        if foreign_in((*values, *seeds)) and lazy_arguments(built, (*values, *seeds)):
+            return lazily(built, lambda: generated(*values, *seeds))  # dask: a task graph
         return generated(*values, *seeds)
     except Exception as exc:
         if isinstance(exc, (TypeError, IndexError)):
@@ -215,6 +222,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
             for i in wrt]
 
     def run(v):
+        if foreign_in((*v, *dots)) and lazy_arguments(built, (*v, *dots)):  # dask arrays
+            return lazily(built, lambda: built.function(*v, *dots))
         return built.function(*v, *dots)
 
     try:

@@ -7,9 +7,12 @@ path when there is nothing to do, because they sit on the hot path of every grad
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 import numpy as np
+
+from . import arrays
 
 _T = TypeVar("_T")  # stop_gradient returns what it is given
 _SCALARS = (float, int, np.float64, np.float32, complex, np.complex128)
@@ -111,6 +114,10 @@ def broadcast_like(v, like):
         return v
     if not shape and isinstance(v, np.ndarray) and v.size == 0:
         return 0.0  # the adjoint of an empty list, where the scalar zero stands for it
+    if arrays.foreign(v):
+        return np.broadcast_to(v, shape)  # immutable: nothing writes it, no copy needed
+    if arrays.foreign(like):
+        return np.broadcast_to(v, shape) + np.zeros_like(like)  # lazy, chunked like `like`
     return np.array(np.broadcast_to(v, shape))
 
 
@@ -139,6 +146,8 @@ def _broadcast_reduced(v, like, axis=None, keepdims=False):
     if type(v) in _SCALARS:
         if not shape:
             return v
+        if arrays.foreign(like):  # lazy, chunked like `like` (np.full would be on the client)
+            return arrays.full_like(like, v)
         # The adjoint keeps a float32 primal's dtype (a Python 1.0 seed would make it float64).
         dtype = like.dtype if type(like) is np.ndarray and like.dtype.kind == "f" else None
         return np.full(shape, v, dtype=dtype)
@@ -147,6 +156,10 @@ def _broadcast_reduced(v, like, axis=None, keepdims=False):
         v = np.expand_dims(v, tuple(a % len(shape) for a in axes))
     if _shape(v) == shape:
         return v
+    if arrays.foreign(v):
+        return np.broadcast_to(v, shape)  # immutable: nothing writes it, no copy needed
+    if arrays.foreign(like):
+        return np.broadcast_to(v, shape) + np.zeros_like(like)  # lazy, chunked like `like`
     return np.array(np.broadcast_to(v, shape))
 
 
@@ -184,6 +197,8 @@ def zeros_like(x):
         return RaggedAdjoint.of([zeros_like(item) for item in x])
     if isinstance(x, (list, tuple)):
         return np.zeros(np.shape(x))
+    if arrays.foreign(x):
+        return arrays.zeros_like(x)  # lazy, chunked like `x`
     return np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
@@ -246,7 +261,10 @@ def scatter_like(v, index, like):
     kind = type(like)
     if kind is np.ndarray and (type(index) is int or type(index) is slice):
         # The common case first: a row or a slice of an array, read once per entry.
-        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
+            type(v) in _SCALARS or not arrays.foreign(v)) else None  # None: a lazy array
+        if value_dtype is None:
+            return _lazy_scatter_like(v, index, like)
         dtype = like.dtype
         if dtype is not _FLOAT64 or value_dtype is not _FLOAT64:  # float64 with float64 is
             dtype = _adjoint_dtype(dtype, value_dtype)  # float64: no look-up
@@ -266,7 +284,8 @@ def scatter_add(acc, v, index, like):
     may be shared, so it is never written) with `v` added at `index`."""
     if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
             type(index) is int or type(index) is slice):
-        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
+            type(v) in _SCALARS or not arrays.foreign(v)) else None  # None: a lazy array
         if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
             out = acc.copy()
             out[index] += v
@@ -279,7 +298,8 @@ def scatter_add_into(acc, v, index, like):
     adjoint that nothing else holds (transforms/in_place.py)."""
     if type(acc) is np.ndarray and type(like) is np.ndarray and acc.shape == like.shape and (
             type(index) is int or type(index) is slice) and acc.flags.writeable:
-        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64
+        value_dtype = v.dtype if isinstance(v, np.ndarray) else _FLOAT64 if (
+            type(v) in _SCALARS or not arrays.foreign(v)) else None  # None: a lazy array
         if acc.dtype is _FLOAT64 and value_dtype is _FLOAT64 and like.dtype is _FLOAT64:
             acc[index] += v
             return acc
@@ -287,6 +307,8 @@ def scatter_add_into(acc, v, index, like):
 
 
 def _scatter_like(v, index, like):
+    if arrays.any_foreign(like, v):
+        return _lazy_scatter_like(v, index, like)
     if type(like) is RaggedAdjoint or isinstance(like, (list, tuple)) and (
             _ragged(like) or type(v) is RaggedAdjoint):
         out = zeros_like(like)
@@ -317,6 +339,44 @@ def _scatter_like(v, index, like):
         out[index] = v  # ints and slices select each entry once: no accumulation needed
     else:
         np.add.at(out, index, v)  # an index array may repeat entries
+    return out
+
+
+def _lazy_scatter_like(v, index, like):
+    """:func:`scatter_like` where `like` or `v` is an array of another library (dask): lazy
+    zeros shaped like `like`, written at a basic index (an assignment dask makes lazily). An
+    index array may repeat entries, which needs ``np.add.at``: dask has no lazy form of it."""
+    if not _basic_index(index) or isinstance(like, (list, tuple)):
+        raise arrays.NotLazy("the adjoint of indexing with an index array (np.add.at)"
+                             if not _basic_index(index) else "the adjoint of a list's entry")
+    template = like if arrays.foreign(like) else v
+    dtype = np.result_type(getattr(like, "dtype", like), getattr(v, "dtype", v), 1.0)
+    shape = _shape(like)
+    out = np.zeros_like(template, dtype=dtype, shape=shape)
+    parts = index if type(index) is tuple else (index,)
+    if any(p is None for p in parts):  # dask assigns at ints and slices only: drop the new
+        # axes (None) from the index, and the matching length-1 axes from `v`
+        selected = np.broadcast_to(np.empty((), dtype), shape)[index].shape
+        v = np.broadcast_to(v, selected)
+        kept = [n for p, n in zip(_result_parts(parts, len(shape)), selected) if p is not None]
+        v = v.reshape(tuple(kept))
+        index = tuple(p for p in parts if p is not None)
+    out[index] = v
+    return out
+
+
+def _result_parts(parts: tuple, ndim: int) -> list:
+    """The parts of a basic index that make an axis of the result (slices and None), in the
+    result's order, an Ellipsis written out as the slices it stands for."""
+    named = sum(1 for p in parts if p is not None and p is not Ellipsis)
+    out = []
+    for p in parts:
+        if p is Ellipsis:
+            out.extend([slice(None)] * (ndim - named))
+        elif p is None or type(p) is slice:
+            out.append(p)
+    if Ellipsis not in parts:
+        out.extend([slice(None)] * (ndim - named))
     return out
 
 
@@ -391,7 +451,7 @@ def _as_matrices(g, x, y):
 
 
 def _matmul_adjoint_x(g, x, y, product):
-    x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
+    x, y, g = arrays.as_array(x), arrays.as_array(y), arrays.as_array(g)
     if x.ndim == 0 or y.ndim == 0:
         return unbroadcast(g * y, x)
     g2, _, y2 = _as_matrices(g, x, y)
@@ -402,7 +462,7 @@ def _matmul_adjoint_x(g, x, y, product):
 
 
 def _matmul_adjoint_y(g, x, y, product):
-    x, y, g = np.asarray(x), np.asarray(y), np.asarray(g)
+    x, y, g = arrays.as_array(x), arrays.as_array(y), arrays.as_array(g)
     if x.ndim == 0 or y.ndim == 0:
         return unbroadcast(g * x, y)
     g2, x2, _ = _as_matrices(g, x, y)
@@ -521,7 +581,13 @@ def dot_adjoint_y(g, x, y):
 def reduced_size(x, axis=None):
     """How many entries of `x` a reduction over `axis` combines into each result entry."""
     if axis is None:
-        return x.size if type(x) is np.ndarray else int(np.size(x))
+        if type(x) is np.ndarray:
+            return x.size
+        # math.prod of the shape, not np.size, which computes an array of another library
+        n = math.prod(_shape(x))
+        if n != n:  # NaN: a dask array of unknown chunk sizes (after a boolean index)
+            raise arrays.NotLazy("an array of unknown size (call .compute_chunk_sizes())")
+        return n
     shape = _shape(x)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return int(np.prod([shape[a] for a in axes]))

@@ -53,6 +53,8 @@ import math
 
 import numpy as np
 
+from . import arrays
+
 _isnan = np.isnan
 _vdot = np.vdot
 
@@ -68,6 +70,8 @@ def safe_mul(x, y):
         if total == total:
             return out
         return np.where(_isnan(out) & ((x == 0) | (y == 0)), 0.0, out)
+    if arrays.foreign(out):  # no truth test: it would compute the array
+        return arrays.where_zero(out, (x == 0) | (y == 0))
     if out == out or not (x == 0 or y == 0):
         return out
     return out.dtype.type(0.0) if isinstance(out, np.generic) else 0.0
@@ -93,6 +97,8 @@ def safe_div(x, y):
         if total == total:
             return out
         return np.where(_isnan(out) & (x == 0), 0.0, out)
+    if arrays.foreign(out):  # no truth test: it would compute the array
+        return arrays.where_zero(out, x == 0)
     if out == out or not x == 0:
         return out
     return out.dtype.type(0.0) if isinstance(out, np.generic) else 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import arrays
 from .fft import refuse_complex
 
 
@@ -221,7 +222,7 @@ def norm_grad(x, ord=None, axis=None):
     the max for inf-norms (ties share evenly), u1 v1^T for the matrix 2-norm, U V^T for the
     nuclear norm."""
     refuse_complex(x, "np.linalg.norm", _COMPLEX_NORM)
-    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    x = arrays.as_floating(x)  # a dask array stays lazy
     kind, axes = _norm_kind(x, ord, axis)
     if kind == "vector":
         return _vector_norm_grad(x, ord, axes)

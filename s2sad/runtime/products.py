@@ -14,10 +14,13 @@ and summed over a dimension NumPy broadcast (a size-1 or missing ``...`` dimensi
 
 from __future__ import annotations
 
+import math
 import string
 from functools import lru_cache
 
 import numpy as np
+
+from . import arrays
 
 _LETTERS = string.ascii_letters
 _BLAS_WORK = 10**6  # above this (size of g times size of the operand), einsum plans
@@ -90,7 +93,7 @@ def _place(v, kept: str, mine: str, shape: tuple):
     """Write `v` (labels `kept`) into an array of `shape` labelled `mine`: summed over
     broadcast dimensions, repeated along labels it lacks, onto the diagonal of repeated ones."""
     sizes = dict(zip(mine, shape))
-    v = np.asarray(v)
+    v = arrays.as_array(v)  # a dask array stays lazy
     summed = tuple(i for i, c in enumerate(kept) if sizes[c] == 1 and v.shape[i] != 1)
     if summed:
         v = np.sum(v, axis=summed, keepdims=True)
@@ -99,7 +102,9 @@ def _place(v, kept: str, mine: str, shape: tuple):
     v = np.broadcast_to(v.reshape([v.shape[kept.index(c)] if c in kept else 1
                                    for c in unique]), full)
     if len(unique) == len(mine):
-        return np.array(v)
+        return v if arrays.foreign(v) else np.array(v)  # a dask array: immutable, no copy
+    if arrays.foreign(v):
+        raise arrays.NotLazy("the adjoint of an einsum with a repeated label (a diagonal)")
     out = np.zeros(shape, dtype=np.result_type(v, 1.0))
     index = []
     for c in mine:  # the entries whose repeated labels agree: one per entry of v
@@ -115,7 +120,8 @@ def _einsum_adjoint(subscripts, g, x, y, which):
     spec, kept, mine, shape, direct = _adjoint_plan(subscripts, which, shape_x, shape_y)
     other = y if which == 0 else x
     # Large products go through BLAS (np.einsum's optimize); small ones skip its planning.
-    v = np.einsum(spec, g, other, optimize=np.size(g) * np.size(other) > _BLAS_WORK)
+    work = math.prod(_shape(g)) * math.prod(_shape(other))  # np.size would compute dask
+    v = np.einsum(spec, g, other, optimize=work > _BLAS_WORK)
     if direct and np.shape(v) == shape:
         return v
     out = _place(v, kept, mine, shape)

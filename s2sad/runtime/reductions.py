@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import arrays
+
 _FLOAT64 = np.dtype(np.float64)
 
 
@@ -26,8 +28,7 @@ def _axes(ndim: int, axis) -> tuple:
 def _to_last(x, axis):
     """`x` as a float array with the axis group moved to the end and flattened into one axis,
     and the function that puts an array of that layout back into `x`'s shape."""
-    x = np.asarray(x)
-    x = x.astype(np.result_type(x, 1.0), copy=False)
+    x = arrays.as_floating(x)  # a dask array stays lazy
     axes = _axes(x.ndim, axis)
     ends = tuple(range(x.ndim - len(axes), x.ndim))
     moved = np.moveaxis(x, axes, ends)
@@ -95,6 +96,8 @@ def reverse_cumsum(x, axis=None):
 def extremum_weights(x, ans, axis=None, keepdims=False):
     """Where `x` equals its reduction `ans` (a max or a min), 1 / (number of such entries);
     0 elsewhere. The cotangent of a max is split evenly among tied entries."""
+    if arrays.any_foreign(x, ans):
+        return _lazy_extremum_weights(x, ans, axis, keepdims)
     xs = np.asarray(x)
     reduced = np.asarray(ans)
     if axis is not None and not keepdims and xs.ndim:
@@ -112,6 +115,16 @@ def extremum_weights(x, ans, axis=None, keepdims=False):
         count = np.count_nonzero(mask, axis=axis, keepdims=True) if xs.ndim else mask
         out = (mask / np.maximum(count, 1)).astype(dtype, copy=False)
     return out[()] if out.ndim == 0 else out
+
+
+def _lazy_extremum_weights(x, ans, axis, keepdims):
+    """:func:`extremum_weights` of an array of another library (dask), lazily: the ties are
+    always counted, since asking whether there are any would compute the array."""
+    if axis is not None and not keepdims:
+        ans = np.expand_dims(ans, axis)
+    mask = x == ans
+    count = np.sum(mask, axis=axis, keepdims=True)
+    return (mask / np.maximum(count, 1)).astype(arrays.floating_dtype(x))
 
 
 def _has_no_nan(values: np.ndarray) -> bool:
@@ -166,7 +179,7 @@ def centered(x, axis=None):
     mean leaves a common offset (``[0.1] * 3`` less its mean is ``[-1.4e-17] * 3``), which the
     derivative of np.std would divide by a std of the same size, instead of giving 0.
     """
-    xs = np.asarray(x)
+    xs = arrays.as_array(x)  # a dask array stays lazy
     out = xs - np.mean(xs, axis=axis, keepdims=True)
     out = out - np.mean(out, axis=axis, keepdims=True)
     constant = np.max(xs, axis=axis, keepdims=True) == np.min(xs, axis=axis, keepdims=True)

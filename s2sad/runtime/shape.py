@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import RaggedAdjoint
+from . import RaggedAdjoint, arrays
 
 # ---------------------------------------------------------------------- joining and splitting
 # The functions that join a list of arrays, by name: how each promotes an element's shape
@@ -73,7 +73,12 @@ def split_like(v, like, axis=0):
     else:
         flat, promoted, along = v, shapes, axis
     ends = np.cumsum([s[along] for s in promoted])[:-1]
-    pieces = np.split(flat, ends, axis=along)
+    if arrays.foreign(flat):  # dask has no np.split: slices, lazily
+        bounds = zip((0, *ends), (*ends, flat.shape[along]))
+        pieces = [flat[(slice(None),) * (along % flat.ndim) + (slice(int(a), int(b)),)]
+                  for a, b in bounds]
+    else:
+        pieces = np.split(flat, ends, axis=along)
     return _list_adjoint([np.reshape(p, s) for p, s in zip(pieces, shapes)])
 
 
@@ -285,12 +290,16 @@ def broadcast_stand_in(a, b, c=None, d=None):
                 break
         else:
             return first
-    arrays = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in xs]
-    shape = np.broadcast_shapes(*(x.shape for x in arrays))
+    # np.shape, not np.asarray: an array of another library (dask) is read, never computed.
+    shape = np.broadcast_shapes(*(x.shape if isinstance(x, np.ndarray) else np.shape(x)
+                                  for x in xs))
     dtype = np.result_type(*xs)
     for x in xs:
         if type(x) is np.ndarray and x.shape == shape and x.dtype == dtype:
             return x
+    for x in xs:  # an array of another library: a lazy stand-in, chunked like it
+        if arrays.foreign(x):
+            return np.broadcast_to(np.zeros_like(x, dtype=dtype), shape)
     if not shape and all(type(x) in (float, int) for x in xs):
         return dtype.type(0)
     return np.broadcast_to(np.zeros((), dtype=dtype), shape)
