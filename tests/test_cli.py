@@ -177,6 +177,18 @@ def test_show_help_lists_the_options_and_examples():
         assert option in done.stdout
 
 
+def test_each_verb_help_shows_its_own_examples():
+    from s2sad.cli import VERBS, build_parser
+
+    parser = build_parser()
+    for verb in VERBS:
+        name = verb.__name__.rsplit(".", 1)[1]
+        text = parser._subparsers._group_actions[0].choices[name].format_help()
+        examples = text[text.index("examples:"):].split("\n\n")[0].splitlines()[1:]
+        commands = [line.split()[1] for line in examples]
+        assert commands and set(commands) == {name}, (name, examples)
+
+
 def test_no_arguments_prints_usage_and_exit_status_2():
     done = run()
     assert done.returncode == 2

@@ -264,8 +264,9 @@ class Definitions:
         `scope`."""
         module = inspect.getmodule(obj) or _module_of(scope)
         renames = {} if emitted == name else {name: emitted}
+        text, inlined = self._runtime_attributes(emitted, obj, text, scope)
         for free in free_names(ast.parse(text)):
-            if free == name:
+            if free == name or free in inlined:
                 continue
             if free in scope:
                 try:
@@ -278,6 +279,36 @@ class Definitions:
             elif not hasattr(builtins, free):
                 raise NotStandalone(emitted, obj, f"it reads {free!r}, which is not defined")
         self.code[emitted] = renamed(text, renames).rstrip("\n") + "\n"
+
+    def _runtime_attributes(self, emitted: str, obj, text: str, scope: dict) -> tuple:
+        """`text` with each ``mod.name`` of a runtime module `mod` (``arrays.foreign``) made a
+        plain name, that definition copied in, and the names so handled (the modules and the
+        copies): a module of s2sad's cannot be imported by a module that needs NumPy only."""
+        tree = ast.parse(text)
+        reads = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (
+                    isinstance(scope.get(node.value.id), types.ModuleType)) and (
+                    scope[node.value.id].__name__.startswith(_RUNTIME + ".")):
+                reads.setdefault(node.value.id, set()).add(node.attr)
+        bare = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - {
+            n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)}
+        inlined = set()
+        for alias, attributes in reads.items():
+            if alias in bare:
+                continue  # the module itself is used, not only its names: refused below
+            module = scope[alias]
+            for attribute in sorted(attributes):
+                try:
+                    given = self.add(attribute, getattr(module, attribute), module)
+                except NotStandalone as exc:
+                    raise NotStandalone(exc.name, exc.obj, exc.why,
+                                        ((emitted, obj), *exc.within)) from None
+                text = _attribute_renamed(text, alias, attribute, given)
+                inlined.add(given)
+            inlined.add(alias)
+        return text, inlined
 
     def text(self) -> str:
         """The definitions as module text: imports, then values, then functions and classes."""
@@ -292,6 +323,20 @@ class Definitions:
 
 
 _RUNTIME = "s2sad.runtime"
+
+
+def _attribute_renamed(text: str, alias: str, attribute: str, given: str) -> str:
+    """`text` with the attribute reads ``alias.attribute`` written as the name `given`."""
+    tree = ast.parse(text)
+    spots = sorted(((n.lineno, n.col_offset, n.end_col_offset) for n in ast.walk(tree)
+                    if isinstance(n, ast.Attribute) and n.attr == attribute
+                    and isinstance(n.value, ast.Name) and n.value.id == alias
+                    and n.lineno == n.end_lineno), reverse=True)
+    lines = text.splitlines(keepends=True)
+    for row, start, end in spots:
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + given + line[end:]
+    return "".join(lines)
 
 
 def renamed(text: str, renames: dict) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXAMPLES
+from .common import examples_of
 
 
 def register(sub) -> None:
     """Add the ``cache`` verb to the subparsers `sub`."""
     cache = sub.add_parser("cache", help="show or clear the disk cache of generated code",
-                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                           epilog=examples_of("cache"),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     cache.add_argument("action", choices=("info", "clear"),
                        help="info: the folder, its entries and key; clear: remove the entries")
     cache.set_defaults(run=run)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import S2sadError
 from .arguments import parse_at
-from .common import EXAMPLES, CliError, load_function, parse_wrt, report_errors
+from .common import CliError, examples_of, load_function, parse_wrt, report_errors
 from .failures import user_failure
 
 DEFAULT_TOL = 1e-6  # central differences with eps = 1e-6 agree to ~1e-9 on smooth functions
@@ -23,7 +23,8 @@ NOISE_FACTOR = 10  # an error within this many rounding errors of the difference
 def register(sub) -> None:
     """Add the ``check`` verb to the subparsers `sub`."""
     check = sub.add_parser("check", help="compare the derivatives with finite differences",
-                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                           epilog=examples_of("check"),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
     check.add_argument("--at", required=True,
                        help="the arguments as Python values, positional or named: --at 2,5, "

@@ -29,6 +29,12 @@ examples:
 """
 
 
+
+def examples_of(verb: str) -> str:
+    """The lines of :data:`EXAMPLES` that use `verb`, for that verb's ``--help``."""
+    lines = [line for line in EXAMPLES.splitlines()[1:] if line.split()[1] == verb]
+    return "\n".join(["examples:", *lines]) + "\n"
+
 class CliError(Exception):
     """A usage problem (bad address, missing file); printed without a traceback."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import EXAMPLES, CliError, load_function, parse_wrt, report_errors
+from .common import CliError, examples_of, load_function, parse_wrt, report_errors
 
 
 def register(sub) -> None:
     """Add the ``emit`` verb to the subparsers `sub`."""
     emit = sub.add_parser(
-        "emit", help="write a derivative as a module that needs NumPy only", epilog=EXAMPLES,
+        "emit", help="write a derivative as a module that needs NumPy only",
+        epilog=examples_of("emit"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Write a Python module holding the function (its SSA trace) and its "
         "derivative, with the few helpers they call, importable without s2sad.")

@@ -10,14 +10,14 @@ from contextlib import redirect_stdout
 
 from ..errors import S2sadError
 from .arguments import parse_at
-from .common import EXAMPLES, CliError, load_function, report_errors
+from .common import CliError, examples_of, load_function, report_errors
 from .failures import user_failure
 
 
 def register(sub) -> None:
     """Add the ``graph`` verb to the subparsers `sub`."""
     graph = sub.add_parser("graph", help="print the computational graph (Graphviz DOT or "
-                           "Mermaid)", epilog=EXAMPLES,
+                           "Mermaid)", epilog=examples_of("graph"),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     graph.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
     graph.add_argument("--at", help="write values and adjoints at these arguments (Python "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXAMPLES, load_function, parse_wrt, report_errors
+from .common import examples_of, load_function, parse_wrt, report_errors
 
 
 def register(sub) -> None:
     """Add the ``show`` verb to the subparsers `sub`."""
     show = sub.add_parser("show", help="print the generated code of a function",
-                          epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                          epilog=examples_of("show"),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
     show.add_argument("function", help="FILE.py:FUNC or package.module:FUNC")
     show.add_argument("--mode", choices=("reverse", "forward", "vjp"), default="reverse",
                       help="reverse: gradient code (default); forward: tangent (JVP) code; "
