@@ -2,13 +2,15 @@
 
 Run it: ``python examples/lecture.py``. It walks through the lecture end to end at (2, 5):
 
-1. the forward evaluation trace and the reverse adjoint trace, with every intermediate's value
-   (``s2sad.trace``): y = 11.652, x1_bar = 5.5, x2_bar = 1.716;
+1. the forward evaluation trace, the forward tangent trace and the reverse adjoint trace, with
+   every intermediate's value (``s2sad.trace``): y = 11.652, x1_bar = 5.5, x2_bar = 1.716;
 2. the forward tangent code and its number (dy/dx1 = 5.5 from one JVP pass);
 3. the adjoint code s2sad generates, first with the full forward and reverse sweeps as the
    lecture writes them (``optimize=False``), then the optimised code ``grad`` runs;
 4. the gradient of the gradient (reverse over reverse), the lecture's "derivative of
-   derivative nodes": d2f/dx1^2 = -1/x1^2 = -0.25, d2f/dx1dx2 = 1, d2f/dx2^2 = sin(x2).
+   derivative nodes": d2f/dx1^2 = -1/x1^2 = -0.25, d2f/dx1dx2 = 1, d2f/dx2^2 = sin(x2);
+5. the computational graph the lecture draws, with each node's value and adjoint, as Graphviz
+   DOT (``s2sad.graph``; ``dot -Tpng`` draws it, or ``s2sad graph ... --png f.png``).
 
 Every number the lecture prints is asserted, so running the file checks them.
 ``s2sad show examples/lecture.py:f`` prints the optimised code alone.
@@ -65,6 +67,12 @@ def main():
     hessian = s2sad.hessian(f, wrt=(0, 1))(2.0, 5.0)
     assert np.allclose(hessian, [[d11, d12], [d12, d22]], rtol=1e-15, atol=0)
     print(f"hessian (forward over reverse) = {np.round(hessian, 3).tolist()}")
+
+    print("\n5. The computational graph, with values and adjoints on its nodes\n")
+    graph = s2sad.graph(f, 2.0, 5.0)
+    print(graph.dot())
+    for label in ("t3 = t1 + t2", "= 11.652", "x1_bar = 5.5", "x2_bar = 1.7163"):
+        assert label in graph.dot(), label
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ PRINTED = {
         "f(2, 5) = 11.652; df/dx1 = 5.5; df/dx2 = 1.716",
         f"d2f/dx1^2 = -0.25   d2f/dx1dx2 = 1.0   d2f/dx2^2 = {round(math.sin(5.0), 3)}",
         "    # forward sweep\n    t1 = np.log(x1)\n    t2 = x1 * x2\n",
+        "Forward tangent trace of f, seeded with x1_dot",
+        '"n6" [label="t5 = t3 - t4\\n= 11.652\\nt5_bar = 1", shape=box];',
     ],
     "logistic_neuron.py": [
         "    t1 = w * x\n    z = t1 + b\n    t2 = -z\n    t3 = np.exp(t2)\n    t4 = 1 + t3\n"
