@@ -35,6 +35,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import Location, S2sadError
+from ..frontend.parse import closure_values
 from ..ir import Const, For, Op, Pop, Push, While
 from ..ir.traverse import children, walk, with_blocks
 from . import Backend, register
@@ -422,10 +423,9 @@ def finish(function, generated):
 def _refuse_frozen_arrays(function, scope: dict) -> None:
     """numba compiles an array the code reads from a global or a closure in as a constant
     copy: changing it in place afterwards would go unseen. Refused."""
-    cells = zip(function.__code__.co_freevars, function.__closure__ or ())
-    for name, value in (*_globals_read(function, scope),
-                        *((name, cell.cell_contents) for name, cell in cells
-                          if name not in _OWN_NAMES and _filled(cell))):
+    closed = ((name, value) for name, value in closure_values(function).items()
+              if name not in _OWN_NAMES)
+    for name, value in (*_globals_read(function, scope), *closed):
         if isinstance(value, np.ndarray):
             raise S2sadError(
                 f"the numba backend cannot compile {function.__name__}, which reads the array "
@@ -434,14 +434,6 @@ def _refuse_frozen_arrays(function, scope: dict) -> None:
 
 
 _OWN_NAMES = frozenset(("math", *HELPER_NAMES))
-
-
-def _filled(cell) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018 - an empty cell raises
-    except ValueError:
-        return False
-    return True
 
 
 def _globals_read(function, scope: dict) -> tuple:

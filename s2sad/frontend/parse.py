@@ -94,17 +94,22 @@ def user_function(obj):
     return None if package in _LIBRARY_PACKAGES else obj
 
 
-def _function_scope(fn) -> dict:
-    scope = dict(getattr(fn, "__globals__", {}))
+def closure_values(fn) -> dict:
+    """The values `fn` closes over, by name; an empty cell (an enclosing variable not bound
+    yet) is left out."""
     code = getattr(fn, "__code__", None)
-    closure = getattr(fn, "__closure__", None) or ()
+    values = {}
     if code is not None:
-        for name, cell in zip(code.co_freevars, closure):
+        for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
             try:
-                scope[name] = cell.cell_contents
-            except ValueError:  # an empty cell: the enclosing variable is not bound yet
+                values[name] = cell.cell_contents
+            except ValueError:
                 pass
-    return scope
+    return values
+
+
+def _function_scope(fn) -> dict:
+    return {**getattr(fn, "__globals__", {}), **closure_values(fn)}
 
 
 def parse_source(text: str, scope: dict, filename: str, fn=None) -> ParsedFunction:

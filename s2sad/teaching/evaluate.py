@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..frontend.parse import closure_values
 from ..loading import loader
 from ..transform import Generated
 from ..values import private_copy
@@ -41,21 +42,12 @@ def instrumented(built) -> Program:
     # The derivatives of recursive callees, linked into the build after it was compiled: the
     # instrumented copy calls the same ones (a recursive call is one row, its value).
     original = built.loaded.function
-    links = {name: cell.cell_contents for name, cell in
-             zip(original.__code__.co_freevars, original.__closure__ or ())
-             if name not in namespace and _filled(cell)}
+    links = {name: value for name, value in closure_values(original).items()
+             if name not in namespace}
     compiled = loader.compile_generated(generated, namespace, built.live, links=tuple(links))
     for name, value in links.items():
         compiled.link(name, value)
     return Program(built, statements, compiled.function, recorder)
-
-
-def _filled(cell) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018 - an empty cell raises
-    except ValueError:
-        return False
-    return True
 
 
 def run(program: Program, args: list, raise_floating: bool = False):
