@@ -303,6 +303,25 @@ def test_float32_data_gives_a_float32_gradient(counting, data):
     np.testing.assert_allclose(g.compute(), s2sad.grad(logistic_loss)(w, X, y), rtol=1e-5)
 
 
+def scaled_branching(a, X):
+    """A float differentiated, and a branch on a dask value."""
+    s = np.sum(np.tanh(a * X))
+    if s > 0:
+        return s * s
+    return -s
+
+
+def test_a_float_with_dask_data_is_guarded_like_any_call(counting, data):
+    # The float fast path looks at the other arguments' types: dask data takes the guarded
+    # path, so a branch on a dask value is refused here too, not computed on the client.
+    X = lazy(data["X"])
+    for make in (s2sad.grad, s2sad.value_and_grad):
+        with pytest.raises(s2sad.S2sadError, match=r"would compute a dask array at `if t\d+:`"):
+            make(scaled_branching)(0.7, X)
+    assert counting.computes == 0
+    assert np.ndim(s2sad.grad(scaled_branching)(0.7, data["X"])) == 0  # NumPy data: fine
+
+
 def test_a_branch_on_a_dask_value_is_refused_naming_it(counting, data):
     X = lazy(data["X"])
     with pytest.raises(s2sad.S2sadError, match=r"would compute a dask array at `if t\d+:`"):

@@ -33,6 +33,7 @@ from .gradient_calls import (
     run,
 )
 from .hints import P, Wrt
+from .lazy import EAGER_TYPES
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
 
 _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp",
@@ -282,6 +283,9 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
     # binding, no scalar check, nothing to copy): a float gradient; a tuple of floats that
     # is (value, gradient) or the gradients.
     floats, f64, programs = float_positions(built, with_value), np.float64, []
+    # The other arguments are looked at by type only: an array of another library (dask)
+    # takes the general path, which guards it (api/lazy.py).
+    others = () if floats is None else tuple(p for p in range(n_params) if p not in floats)
     bare = SCALAR_TYPES if single and not with_value else ()
     as_is = with_value and single or not with_value and len(positions) > 1
 
@@ -292,6 +296,9 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
                 if kind is not float and kind is not f64:
                     break
             else:
+                for p in others:
+                    if type(args[p]) not in EAGER_TYPES:
+                        return general(args, kwargs)
                 program = programs[0] if programs else _for_floats(programs, built, f, wrt,
                                                                    with_value, floats, backend)
                 try:

@@ -26,14 +26,15 @@ from ..errors import S2sadError
 from ..runtime.arrays import NotLazy
 from ..values import is_lazy_array, unsupported_array
 
-_PLAIN = frozenset((float, int, np.float64, np.ndarray, bool, type(None), str))
+#: Types whose values are never arrays of another library: a call holding only these is eager.
+EAGER_TYPES = frozenset((float, int, np.float64, np.ndarray, bool, type(None), str))
 
 
 def foreign_in(values) -> bool:
     """Whether `values` (a call's arguments, leaves) may hold an array of another library:
     a quick look at the types, for the general paths of calls."""
     for v in values:
-        if type(v) not in _PLAIN:
+        if type(v) not in EAGER_TYPES:
             return True
     return False
 
@@ -43,7 +44,7 @@ def lazy_arguments(built, values) -> bool:
     refused."""
     lazy = False
     for position, v in enumerate(values):
-        if type(v) in _PLAIN:
+        if type(v) in EAGER_TYPES:
             continue
         if is_lazy_array(v):
             lazy = True
