@@ -324,6 +324,11 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
         value, grads = run(built, fn, args, given, kwargs, with_value)
         return results(value, grads, args, given, positions, single, with_value)
 
+    return _dressed(call, fn, built, wrt, with_value)
+
+
+def _dressed(call, fn, built, wrt, with_value: bool):
+    """`call` named, documented and marked as the gradient function of `fn`."""
     functools.update_wrapper(call, fn)
     call.__dict__.pop(loader.TABLE, None)  # f's own caches are not the wrapper's
     call.__name__ = built.name + ("_value_and_grad" if with_value else "_grad")
