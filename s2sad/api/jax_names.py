@@ -21,24 +21,28 @@ from .products import jvp, vjp
 
 
 def jacfwd(f: Callable[P, Any], argnums: Wrt = FIRST, *, wrt: Wrt | None = None,
-           argnum: Wrt | None = None, has_aux: bool = False) -> Callable[P, Any]:
+           argnum: Wrt | None = None, has_aux: bool = False,
+           backend: str = "numpy") -> Callable[P, Any]:
     """JAX's ``jacfwd``: the Jacobian of `f` with respect to `argnums` (default 0), column by
     column in forward mode: ``jacobian(f, argnums, mode="forward")``.
 
     Its shape is the output's shape followed by the input's; a tuple `argnums` gives a tuple
     over the inputs, a tuple output a tuple over the outputs. With ``has_aux=True``, `f`
-    returns ``(value, aux)`` and the result is ``(jacobian of value, aux)``.
+    returns ``(value, aux)`` and the result is ``(jacobian of value, aux)``. `backend` as for
+    :func:`jacobian` (``"numba"``: functions of floats, compiled with numba).
     """
     chosen = chosen_wrt("jacfwd", argnums=argnums, wrt=wrt, argnum=argnum)
-    return jacobian(f, chosen, mode="forward", has_aux=has_aux)
+    return jacobian(f, chosen, mode="forward", has_aux=has_aux, backend=backend)
 
 
 def jacrev(f: Callable[P, Any], argnums: Wrt = FIRST, *, wrt: Wrt | None = None,
-           argnum: Wrt | None = None, has_aux: bool = False) -> Callable[P, Any]:
+           argnum: Wrt | None = None, has_aux: bool = False,
+           backend: str = "numpy") -> Callable[P, Any]:
     """JAX's ``jacrev``: the Jacobian of `f` with respect to `argnums` (default 0), row by row
-    in reverse mode: ``jacobian(f, argnums, mode="reverse")``; shapes as :func:`jacfwd`."""
+    in reverse mode: ``jacobian(f, argnums, mode="reverse")``; shapes and `backend` as
+    :func:`jacfwd`."""
     chosen = chosen_wrt("jacrev", argnums=argnums, wrt=wrt, argnum=argnum)
-    return jacobian(f, chosen, mode="reverse", has_aux=has_aux)
+    return jacobian(f, chosen, mode="reverse", has_aux=has_aux, backend=backend)
 
 
 def elementwise_grad(f: Callable[..., Any], argnum: Wrt = FIRST, *,

@@ -1,6 +1,6 @@
 """Whole derivative matrices: ``jacobian`` (row by row in reverse mode, column by column in
-forward mode) and ``hessian`` (forward mode over the gradient code). NumPy code, but for
-``hessian(f, backend=...)``."""
+forward mode) and ``hessian`` (forward mode over the gradient code). NumPy code unless
+`backend` names another (``backend="numba"``: functions of floats, compiled with numba)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
 from .build import backend_name, build, guarded, unwrap
 from .diagnose import call_original, reraise_diagnosed
-from .gradients import grad
+from .gradients import grad, refuse_containers
 from .hints import P, Wrt
 from .lazy import refuse_lazy
 
 
 def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
              argnums: Wrt | None = None, argnum: Wrt | None = None,
-             has_aux: bool = False) -> Callable[P, Any]:
+             has_aux: bool = False, backend: str = "numpy") -> Callable[P, Any]:
     """The function computing the Jacobian of `f` with respect to `wrt`.
 
     The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
@@ -34,31 +34,36 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
     for loop-free code), ``mode="forward"`` column by column (one JVP per input
     entry), and ``"auto"`` picks whichever needs fewer passes. `wrt` (default 0) may also be
     spelled ``argnums`` or ``argnum``. With ``has_aux=True``, `f` returns ``(value, aux)``
-    and the function returns ``(jacobian of value, aux)``.
+    and the function returns ``(jacobian of value, aux)``. `backend` names the backend the
+    passes are written for (default NumPy; ``"numba"`` for functions of floats returning a
+    float or a tuple of floats, compiled with numba: the Jacobian's types are the NumPy
+    backend's, floats for float inputs and outputs).
     """
     wrt = chosen_wrt("jacobian", wrt=wrt, argnums=argnums, argnum=argnum)
     if mode not in ("auto", "reverse", "forward"):
         raise S2sadError(f"unknown jacobian mode {mode!r}",
                          hint="use mode='reverse', 'forward' or 'auto'")
+    backend = backend_name(backend)
     target = bound_target(f)
     if target is not None:
         return target.rebind(jacobian(target.function, target.names(wrt), mode,
-                                      has_aux=has_aux))
+                                      has_aux=has_aux, backend=backend))
     single_in = not isinstance(wrt, (tuple, list))
     if has_aux:
+        refuse_containers(backend, "has_aux=True")
         return _jacobian_with_aux(f, wrt, mode, single_in)
-    builds: dict = {}  # "vjp" / "jvp": the build, made when first needed
+    builds: dict = {"backend": backend}  # and "vjp" / "jvp": the build, when first needed
 
     def jac(*args, **kwargs):
-        probe = builds.get("jvp") or builds.get("vjp") or build(
-            f, "jvp" if mode == "forward" else "vjp", wrt)
+        probe = _probe(builds, f, mode, wrt)
         values = guarded(lambda: probe.bind(args, kwargs))
         refuse_lazy(probe, values, "jacobian")
         inputs = [values[p] for p in probe.wrt_positions]
         out = call_original(probe, unwrap(f), probe.bind(args, kwargs, convert=False), values)
         outputs = [np.asarray(o) for o in (out if probe.tuple_out else (out,))]
         chosen = _chosen(mode, inputs, outputs)
-        batch = _batch_vjp(f, wrt) if chosen == "reverse" and not probe.tuple_out else None
+        batch = _batch_vjp(f, wrt) if chosen == "reverse" and not probe.tuple_out and (
+            backend == "numpy") else None  # its seeds are an array: NumPy's code only
         if any(o.size == 0 for o in outputs) or any(np.size(x) == 0 for x in inputs):
             # An empty output (x[x > 0] with nothing positive) or input: an empty Jacobian.
             blocks = _zero_blocks(inputs, outputs)
@@ -112,10 +117,22 @@ def _jacobian_with_aux(f, wrt, mode: str, single_in: bool):
     return jac
 
 
+def _probe(builds: dict, f, mode: str, wrt):
+    """The build a Jacobian call binds its arguments with and learns the outputs from (one
+    the function keeps, else the one its mode needs). Another backend than NumPy's refuses a
+    function returning containers (the NumPy backend's code flattens them)."""
+    backend = builds["backend"]
+    probe = builds.get("jvp") or builds.get("vjp") or build(
+        f, "jvp" if mode == "forward" else "vjp", wrt, backend=backend)
+    if backend != "numpy" and probe.loaded.meta.get("out_tree") is not None:
+        refuse_containers(backend, "functions returning containers")
+    return probe
+
+
 def _kept(builds: dict, f, kind: str, wrt):
     """The build of `kind` a Jacobian function keeps, made the first time it is needed."""
     if kind not in builds:
-        builds[kind] = build(f, kind, wrt)
+        builds[kind] = build(f, kind, wrt, backend=builds["backend"])
     return builds[kind]
 
 
@@ -157,7 +174,7 @@ def _rows(run, values, inputs, outputs) -> list:
     for k, o in enumerate(outputs):
         rows = [[] for _ in inputs]
         for index in np.ndindex(o.shape):
-            seeds = [np.zeros(p.shape) if i != k else _one_hot(p, index)
+            seeds = [_one_hot(p, index) if i == k else np.zeros(p.shape) if p.ndim else 0.0
                      for i, p in enumerate(outputs)]
             grads = run(*values, *seeds)[len(outputs):]
             for j, g in enumerate(grads):

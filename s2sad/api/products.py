@@ -1,6 +1,6 @@
 """Products with the Jacobian: ``vjp`` (reverse), ``jvp`` (forward) and ``hvp`` (forward
 over reverse). The code is NumPy code (the default backend) unless `backend` names another
-(vjp and jvp: ``backend="numba"``)."""
+(``backend="numba"``: vjp, jvp and hvp on numbers)."""
 
 from __future__ import annotations
 
@@ -276,12 +276,16 @@ def _float_jvp(f, primals: tuple, tangents: tuple, backend: str = "numpy"):
     return separated((result[0], matched_all(result[1:], result[:1])[0]), primals, tangents)
 
 
-def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
+def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any, backend: str = "numpy") -> Any:
     """The Hessian-vector product of scalar `f` at `x` along `v` (forward over reverse).
 
     `x` and `v` are one argument and its direction, or tuples with one entry per argument;
-    `args` are further arguments of `f`, held constant (data).
+    `args` are further arguments of `f`, held constant (data). `backend` (keyword only) names
+    the backend both programs, the gradient and its tangent, are written for (default NumPy;
+    ``"numba"`` for functions of floats, compiled with numba).
     """
+    if backend != "numpy":
+        backend = backend_name(backend)
     several = isinstance(x, tuple)
     xs, vs = (x, v) if several else ((x,), (v,))
     if several and (not isinstance(v, (tuple, list)) or len(v) != len(x)):
@@ -290,17 +294,18 @@ def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any) -> Any:
     positions = tuple(range(len(xs)))
     held = [None] * len(args)
     if bound_target(f) is not None:  # forward over the (bound) gradient, which checks
-        _, tangent = jvp(grad(f, positions if several else 0), (*xs, *args), (*vs, *held))
+        _, tangent = jvp(grad(f, positions if several else 0, backend=backend),
+                         (*xs, *args), (*vs, *held), backend=backend)
         return separated(tangent, x, v, args)
     # Arguments and directions checked against f itself, so errors point at f.
-    built = build(f, "grad", positions)  # the program grad(f) runs: its signature is f's
+    built = build(f, "grad", positions, backend=backend)  # what grad(f) runs: f's signature
     values = guarded(lambda: built.bind((*xs, *args), {}))
     vs = [built.seed(d, values[i], f"the direction of {built.params[i]!r}")
           for i, d in enumerate(vs)]
-    gradient = grad(f, positions if several else 0)
+    gradient = grad(f, positions if several else 0, backend=backend)
     # The tangent program of the gradient program, without the gradient itself: computing
     # it would be dead work (one forward-over-reverse pass, nothing else).
-    tangents = build(gradient, "tangent", positions)
+    tangents = build(gradient, "tangent", positions, backend=backend)
     try:
         result = tangents.function(*values, *vs)
     except Exception as err:
