@@ -66,17 +66,18 @@ def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: f
 
 
 def compare_derivatives(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None,
-                        eps: float = 1e-6, atol: float = 1e-8, seed: int = 0) -> list:
+                        eps: float = 1e-6, atol: float = 1e-8, seed: int = 0,
+                        backend: str = "numpy") -> list:
     """s2sad's reverse and forward derivatives of `f` at `args` against central finite
     differences: one :class:`Comparison` per argument of `wrt` (default: every floating
-    argument) and mode, in that order. Nothing is judged here: :func:`check_grad` and
-    ``s2sad check`` decide what error is too large."""
+    argument) and mode, in that order, the derivatives written for `backend`. Nothing is
+    judged here: :func:`check_grad` and ``s2sad check`` decide what error is too large."""
     _refuse_scipy_call(f, args)
     rng = np.random.default_rng(seed)
     if wrt is None:
         wrt = tuple(i for i, a in enumerate(args) if is_float_like(a))
     wrt = _positions(f, args, wrt)
-    value, vjp_fn = vjp(f, *args, wrt=wrt)
+    value, vjp_fn = vjp(f, *args, wrt=wrt, backend=backend)
     outputs = value if isinstance(value, tuple) else (value,)
     cotangent = [_random_like(rng, o) for o in outputs]
     cotangents = vjp_fn(tuple(cotangent) if isinstance(value, tuple) else cotangent[0])
@@ -88,7 +89,7 @@ def compare_derivatives(f: Callable[..., Any], *args: Any, wrt: Wrt | None = Non
                                              eps)
         reverse_value = float(np.sum(np.asarray(cotangents[k]) * direction))
         tangents = [direction if i == index else None for i in range(len(args))]
-        forward_out = jvp(f, args, tangents)[1]
+        forward_out = jvp(f, args, tangents, backend=backend)[1]
         forward_out = forward_out if isinstance(forward_out, tuple) else (forward_out,)
         forward_value = sum(float(np.sum(c * t)) for c, t in zip(cotangent, forward_out))
         name = names[index] if index < len(names) else f"argument {index}"

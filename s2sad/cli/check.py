@@ -13,7 +13,15 @@ import numpy as np
 
 from ..errors import S2sadError
 from .arguments import parse_at
-from .common import CliError, examples_of, load_function, parse_wrt, report_errors
+from .common import (
+    CliError,
+    add_backend_option,
+    backend_of,
+    examples_of,
+    load_function,
+    parse_wrt,
+    report_errors,
+)
 from .failures import user_failure
 
 DEFAULT_TOL = 1e-6  # central differences with eps = 1e-6 agree to ~1e-9 on smooth functions
@@ -37,6 +45,7 @@ def register(sub) -> None:
                        help="step of the central differences (default 1e-6)")
     check.add_argument("--seed", type=int, default=0,
                        help="seed of the random directions and cotangent (default 0)")
+    add_backend_option(check, "the derivatives checked")
     check.set_defaults(run=run)
 
 
@@ -47,6 +56,7 @@ def run(args) -> int:
     def work() -> str:
         if not args.tol > 0 or not args.eps > 0:
             raise CliError("--tol and --eps must be positive numbers")
+        backend_of(args)  # an unknown name: before the file is imported
         fn = load_function(args.function)
         values = parse_at(args.at, fn)
         try:
@@ -70,7 +80,7 @@ def _compare(fn, values: tuple, args) -> list:
     from ..errors import NonDifferentiableError
     from ..values import is_float_like, is_integer_like
 
-    options = {"eps": args.eps, "seed": args.seed}
+    options = {"eps": args.eps, "seed": args.seed, "backend": args.backend}
     if args.wrt:
         return compare_derivatives(fn, *values, wrt=parse_wrt(args.wrt), **options)
     floats = tuple(i for i, v in enumerate(values) if is_float_like(v))

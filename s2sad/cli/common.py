@@ -1,5 +1,6 @@
 """What the verbs share: the examples of ``--help``, finding a function by its address, parsing
-``--wrt`` and ``--at``, and running a verb's work with errors printed as one line."""
+``--wrt`` and ``--at``, the ``--backend`` option, and running a verb's work with errors printed
+as one line."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ examples:
   s2sad show examples/lecture.py:f --teaching      forward and reverse sweeps, for a student
   s2sad show examples/lecture.py:f --mode forward  tangent (forward-mode) code
   s2sad show mypackage.model:loss --mode vjp       vector-Jacobian product code
+  s2sad show examples/loops.py:huber --backend numba  the code numba compiles
   s2sad trace examples/lecture.py:f --at 2,5       forward, tangent and adjoint tables
   s2sad trace examples/lecture.py:f --at 2,5 --format markdown  as Markdown tables
   s2sad graph examples/lecture.py:f                the computational graph (Graphviz DOT)
   s2sad graph examples/lecture.py:f --at 2,5       ... with values and adjoints on the nodes
   s2sad graph examples/lecture.py:f --png f.png    ... drawn by Graphviz (when installed)
   s2sad check examples/lecture.py:f --at 2,5       derivatives vs finite differences
+  s2sad check examples/lecture.py:f --at 2.0,5.0 --backend numba  ... compiled with numba
   s2sad emit examples/lecture.py:f --out g.py      f and f_grad in g.py, which needs NumPy only
   s2sad cache info                                 the disk cache: folder, entries, key
   s2sad cache clear                                remove every cached derivative
@@ -76,6 +79,24 @@ def load_function(address: str):
             raise CliError(f"{target} has no function {name!r}")
         obj = getattr(obj, part)
     return obj
+
+
+def add_backend_option(parser, what: str) -> None:
+    """``--backend NAME``: the backend `what` is written for (the names registered when the
+    parser is made are listed; an unknown one is refused by :func:`backend_of`)."""
+    from ..backends import BACKENDS, DEFAULT
+
+    names = ", ".join(sorted(BACKENDS))
+    parser.add_argument("--backend", metavar="NAME", default=DEFAULT,
+                        help=f"the backend {what} is written for: {names} (default {DEFAULT})")
+
+
+def backend_of(args) -> str:
+    """The backend ``--backend`` names; an unknown one is an S2sadError listing the known
+    ones (exit status 1, as for any error s2sad reports)."""
+    from ..backends import get_backend
+
+    return get_backend(args.backend).name
 
 
 def parse_wrt(text: str | None):

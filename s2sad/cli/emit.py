@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import CliError, examples_of, load_function, parse_wrt, report_errors
+from ..errors import S2sadError
+from .common import (
+    CliError,
+    add_backend_option,
+    backend_of,
+    examples_of,
+    load_function,
+    parse_wrt,
+    report_errors,
+)
 
 
 def register(sub) -> None:
@@ -22,6 +31,7 @@ def register(sub) -> None:
                       "vjp: f_vjp with an explicit cotangent")
     emit.add_argument("--wrt", help="comma-separated parameter names or positions (default 0)")
     emit.add_argument("--out", help="the file to write (default: print the module)")
+    add_backend_option(emit, "the module")
     emit.set_defaults(run=run)
 
 
@@ -35,11 +45,22 @@ def command_of(args) -> str:
     return " ".join(parts)
 
 
+def refuse_compiled(backend: str) -> None:
+    """An emitted module needs NumPy alone: code for another backend (numba's, compiled by
+    numba through helpers that live in s2sad) cannot be written as one, so it is refused."""
+    if backend != "numpy":
+        raise S2sadError(f"s2sad emit writes modules for the numpy backend only: the {backend} "
+                         "backend's code runs through s2sad, which compiles it",
+                         hint=f"print the {backend} code with s2sad show --backend {backend}, "
+                         f"or call s2sad.grad(f, backend={backend!r}) from Python")
+
+
 def run(args) -> int:
     """Write (or print) the module `args` asks for; returns the exit status."""
     from .. import api
 
     def work() -> str:
+        refuse_compiled(backend_of(args))
         fn = load_function(args.function)
         text = api.emit(fn, mode=args.mode, wrt=parse_wrt(args.wrt), command=command_of(args))
         if not args.out:

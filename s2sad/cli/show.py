@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import examples_of, load_function, parse_wrt, report_errors
+from .common import (
+    add_backend_option,
+    backend_of,
+    examples_of,
+    load_function,
+    parse_wrt,
+    report_errors,
+)
 
 
 def register(sub) -> None:
@@ -22,6 +29,7 @@ def register(sub) -> None:
     show.add_argument("--teaching", action="store_true",
                       help="the view for a student: the whole program (forward sweep, then "
                       "reverse sweep), each adjoint update on one line")
+    add_backend_option(show, "the code")
     show.set_defaults(run=run)
 
 
@@ -30,9 +38,10 @@ def run(args) -> int:
     from .. import api
 
     def work() -> str:
+        backend = backend_of(args)  # an unknown name: before the file is imported
         fn = load_function(args.function)
         return api.source(fn, mode=args.mode, wrt=parse_wrt(args.wrt),
                           optimize=not args.no_optimize, ssa=args.ssa,
-                          teaching=args.teaching)
+                          teaching=args.teaching, backend=backend)
 
     return report_errors(work)
