@@ -53,13 +53,13 @@ _ELEMENTWISE = {
 }
 # Primitives spelled by a helper of runtime/xp.py (the helper of the same name, or another).
 _HELPER_SPELLINGS = {"where": "where", "shape": "shape", "reshape": "reshape",
-                     "transpose": "transpose"}
+                     "transpose": "transpose", "conj": "conj", "real": "real"}
 # Helpers the rules call by name, each with a version in runtime/xp.py.
 _HELPER_PRIMS = frozenset((
     "scalar_seed", "zeros_like", "unbroadcast", "broadcast_like", "broadcast_reduced",
     "broadcast_stand_in", "reduced_size", "safe_mul", "safe_div", "reciprocal", "scaled_pow",
     "matmul_adjoint_x", "matmul_adjoint_y", "scatter_like", "scatter_add", "scatter_add_into",
-    "transpose_inverse"))
+    "transpose_inverse", "real", "conj_sign", "real_like", "reciprocal_abs"))
 _OPERATORS = frozenset(("add", "sub", "mul", "truediv", "pow", "neg", "pos", "matmul"))
 _COMPARISONS = frozenset(("lt", "le", "gt", "ge", "eq", "ne"))
 _PYTHON = frozenset(("tuple", "is", "is_not", "not", "shape_attr", "ndim_attr"))

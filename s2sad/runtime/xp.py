@@ -205,6 +205,49 @@ def reshape(x, shape):
     return _xp(x).reshape(x, shape)
 
 
+def _real_only(x, name: str) -> None:
+    if isinstance(x, complex) or _is_array(x) and _xp(x).isdtype(x.dtype, "complex floating"):
+        raise TypeError(f"{name} of a complex value: the array_api backend differentiates "
+                        "real values only")
+
+
+def real(x):
+    """``np.real(x)`` of a real value: `x` itself (the rules of ``abs`` call it for complex
+    inputs, which this backend does not take)."""
+    _real_only(x, "real")
+    return x
+
+
+def conj(x):
+    """``np.conj(x)`` of a real value: `x` itself."""
+    _real_only(x, "conj")
+    return x
+
+
+def conj_sign(x):
+    """``conj(x) / |x|`` of a real value: its sign (0 at 0), the derivative of ``abs``."""
+    _real_only(x, "conj_sign")
+    if not _is_array(x):
+        return float(np.sign(x))
+    return _xp(x).sign(x)
+
+
+def real_like(v, like):
+    """`v` as the derivative for the real `like`: `v` itself (real values only here)."""
+    _real_only(v, "real_like")
+    return v
+
+
+def reciprocal_abs(x):
+    """``1 / |x|``, 0 at 0 (where it only multiplies zeros in conj_sign's derivative)."""
+    _real_only(x, "reciprocal_abs")
+    if not _is_array(x):
+        return 1.0 / abs(x) if x != 0 else 0.0
+    xp = _xp(x)
+    a = xp.abs(x)
+    return xp.where(a == 0, 0.0, 1.0 / xp.where(a == 0, 1.0, a))
+
+
 def safe_mul(x, y):
     """``x * y``, exactly zero wherever `x` or `y` is zero (even where the other is inf or
     NaN): the NumPy runtime's strong zero, as one ``xp.where``."""
@@ -321,7 +364,9 @@ def scatter_like(v, index, like):
             spans.append((start, max(start, stop)))
         kept.append(spans[-1][1] - spans[-1][0])
         axis += 1
-    out = _filled(xp, tuple(kept), v, like)  # broadcast v (a number too) to the read's shape
+    if _is_array(v):  # the read's shape, with its new axes dropped and integer axes kept
+        v = xp.reshape(v, tuple(kept))
+    out = _filled(xp, tuple(kept), v, like)  # a new array (a number broadcast)
     for axis, (start, stop) in enumerate(spans):
         out = _pad(xp, out, axis, start, shape[axis] - stop)
     return out
@@ -359,6 +404,11 @@ HELPERS: dict = {
     "as_float": as_float,
     "transpose": transpose,
     "reshape": reshape,
+    "real": real,
+    "conj_sign": conj_sign,
+    "conj": conj,
+    "real_like": real_like,
+    "reciprocal_abs": reciprocal_abs,
     "safe_mul": safe_mul,
     "safe_div": safe_div,
     "reciprocal": reciprocal,
