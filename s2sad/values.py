@@ -39,6 +39,34 @@ def unsupported_array(value) -> bool:
 _OTHER_ARRAY_LIBRARIES = frozenset(("jax", "jaxlib", "torch", "tensorflow", "cupy"))
 
 
+def array_api_array(value) -> bool:
+    """Whether `value` is an array the array API backend runs (``backend="array_api"``):
+    one of another library with its own namespace (``__array_namespace__``: JAX, CuPy,
+    array_api_strict), which ``array_api_compat`` finds. PyTorch and TensorFlow tensors are
+    not: s2sad is not tested on them."""
+    kind = type(value)
+    return hasattr(kind, "__array_namespace__") and not isinstance(
+        value, (np.ndarray, np.generic)) and kind.__module__.partition(".")[0] not in (
+        "torch", "tensorflow")
+
+
+def array_api_floating(value) -> bool:
+    """Whether the array API array `value` has a real floating dtype (what is differentiated;
+    array_api_compat is there: the array API backend has been built)."""
+    xp = value.__array_namespace__()
+    return xp.isdtype(value.dtype, "real floating")
+
+
+def foreign_array_hint(value) -> str:
+    """What to do with an array of another library that the NumPy backend does not run."""
+    if array_api_array(value):
+        return ('pass backend="array_api" to compute with its own library (pip install '
+                '"s2sad[array-api]"; see docs/backends.md),\nor convert it with '
+                "np.asarray(...)")
+    return ("convert it with np.asarray(...) (s2sad runs NumPy arrays, and dask arrays "
+            "lazily; see docs/backends.md)")
+
+
 def is_complex(value) -> bool:
     """Whether `value` is a complex number or array (not differentiated yet)."""
     if isinstance(value, np.ndarray) or is_lazy_array(value):
@@ -136,6 +164,13 @@ def is_float_like(value) -> bool:
     return isinstance(value, (float, complex, np.floating, np.complexfloating))
 
 
+def float_like_for(value, backend) -> bool:
+    """:func:`is_float_like`, and for the array API backend a floating array of another
+    library too (a JAX array): what a call differentiates, given its backend's name."""
+    return is_float_like(value) or backend == "array_api" and array_api_array(
+        value) and array_api_floating(value)
+
+
 def is_integer_like(value) -> bool:
     """Whether `value` is an integer or integer array (not a bool): promoted to float when it
     is differentiated."""
@@ -151,7 +186,9 @@ def matched(result, like):
     gets a float32 gradient, a float32 output a float32 tangent (NumPy's promotion with a
     float64 constant inside the function would otherwise widen them)."""
     dtype = getattr(like, "dtype", None)
-    if dtype is None or dtype.kind != "f" or dtype.type is np.float64:
+    if dtype is None or array_api_array(like) or array_api_array(result):
+        return result  # an array of another library: the array API backend keeps its dtype
+    if dtype.kind != "f" or dtype.type is np.float64:
         return result
     own = getattr(result, "dtype", None)
     if own is None:

@@ -15,7 +15,10 @@ import numpy as np
 
 from ..errors import NonDifferentiableError, NonScalarOutputError, S2sadError
 from ..values import (
+    array_api_array,
+    array_api_floating,
     dtype_of,
+    foreign_array_hint,
     is_complex,
     is_float_like,
     is_integer_like,
@@ -40,6 +43,8 @@ class Built:
         meta = loaded.meta
         self.params = meta["params"]
         self.n_out = meta["n_out"]
+        self.backend = meta.get("backend") or "numpy"
+        self.array_api = self.backend == "array_api"  # arrays of other libraries welcome
         self.tuple_out = meta["tuple_out"]
         self.wrt_positions = [self.params.index(w) for w in wrt_names]
         scalar_if = meta.get("scalar_if")
@@ -102,14 +107,17 @@ class Built:
         if is_integer_like(value):
             return value.astype(float) if isinstance(value, np.ndarray) or is_lazy_array(
                 value) else float(value)
+        if self.array_api and array_api_array(value) and array_api_floating(value):
+            return value  # a JAX, CuPy... array: the array API backend's code runs it
         if unsupported_array(value):
             kind = type(value)
+            within = f" with the {self.backend} backend" if self.array_api else ""
             raise NonDifferentiableError(
                 f"cannot differentiate with respect to {name!r}: it is an array of type "
-                f"{kind.__module__}.{kind.__qualname__}, which s2sad does not differentiate "
-                "through", self.location(),
-                "convert it with np.asarray(...) (s2sad runs NumPy arrays, and dask arrays "
-                "lazily; see docs/backends.md)")
+                f"{kind.__module__}.{kind.__qualname__}{dtype_of(value)}, which s2sad does "
+                f"not differentiate through{within}", self.location(),
+                "pass a floating-point array" if self.array_api and array_api_array(value)
+                else foreign_array_hint(value))
         container = isinstance(value, (tuple, list, dict))
         raise NonDifferentiableError(
             f"cannot differentiate with respect to {name!r}: it is a {type(value).__name__}",

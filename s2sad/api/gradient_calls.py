@@ -13,7 +13,7 @@ import numpy as np
 
 from ..loading.loader import add_origin_note
 from ..runtime import NonScalarSeed
-from ..values import is_integer_like, matched_all, separated
+from ..values import array_api_array, is_integer_like, matched_all, separated
 from .built import floats_only, leaves_only
 from .diagnose import call_original, explain_failure
 from .lazy import LazyComputeError, foreign_in, lazily, lazy_arguments
@@ -122,6 +122,7 @@ def _narrow(args, positions) -> bool:
     for p in positions:
         a = args[p]
         if type(a) is not float and getattr(a, "dtype", _F64) is not _F64 and (
+                not array_api_array(a)) and (  # another library's: the array API backend's
                 getattr(a, "dtype", np.float64) != np.float64):  # `is`: the common case, fast
             return True
     return False
@@ -130,8 +131,8 @@ def _narrow(args, positions) -> bool:
 def _complex_in(grads) -> bool:
     for g in grads:
         kind = type(g)
-        if kind is float or kind is np.ndarray and g.dtype is _F64:
-            continue
+        if kind is float or kind is np.ndarray and g.dtype is _F64 or array_api_array(g):
+            continue  # (an array of another library is real: the array API backend's)
         if kind is complex or getattr(g, "dtype", None) is not None and g.dtype.kind == "c":
             return True
     return False

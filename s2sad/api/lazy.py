@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import S2sadError
 from ..runtime.arrays import NotLazy
-from ..values import is_lazy_array, unsupported_array
+from ..values import array_api_array, foreign_array_hint, is_lazy_array, unsupported_array
 
 #: Types whose values are never arrays of another library: a call holding only these is eager.
 EAGER_TYPES = frozenset((float, int, np.float64, np.ndarray, bool, type(None), str))
@@ -54,21 +54,25 @@ def lazy_arguments(built, values) -> bool:
                     f"{built.name}: {name!r} is a dask array of unknown chunk sizes (shape "
                     f"{v.shape})", built.location(),
                     "call .compute_chunk_sizes() on it first (see docs/backends.md)")
-        elif unsupported_array(v):
+        elif unsupported_array(v) and not (built.array_api and array_api_array(v)):
             kind = type(v)
             name = built.params[position] if position < len(built.params) else "an argument"
             raise S2sadError(
                 f"{built.name}: {name!r} is an array of type {kind.__module__}."
                 f"{kind.__qualname__}, which s2sad does not differentiate through",
-                built.location(),
-                "convert it with np.asarray(...) (s2sad runs NumPy arrays, and dask arrays "
-                "lazily; see docs/backends.md)")
+                built.location(), foreign_array_hint(v))
     return lazy
 
 
 def refuse_lazy(built, values, what: str) -> None:
     """Refuse a Jacobian or a Hessian of dask arrays (and arrays of other libraries): they
     are assembled row by row, on the client, from one pass per row."""
+    if built.array_api and any(array_api_array(v) for v in values):
+        raise S2sadError(
+            f"s2sad.{what} of {built.name} with the array_api backend takes NumPy arrays: "
+            "it assembles its matrix with NumPy, one derivative pass per row or column",
+            built.location(), "use s2sad.grad, vjp or jvp, which return arrays of their "
+            "own library, or pass np.asarray(...) of the arrays")
     if foreign_in(values) and lazy_arguments(built, values):
         raise S2sadError(
             f"s2sad.{what} of {built.name} does not take dask arrays: it assembles its "

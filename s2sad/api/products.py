@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import NonDifferentiableError, S2sadError
 from ..loading.loader import add_origin_note
 from ..pytree import is_container
-from ..values import is_float_like, is_integer_like, matched_all, separated
+from ..values import float_like_for, is_integer_like, matched_all, separated
 from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
 from .build import backend_name, build, guarded, unwrap
@@ -46,7 +46,8 @@ def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt 
     fn = unwrap(f)
     everything = wrt is None
     if everything:  # every floating argument; ints, bools, strings get None
-        wrt = tuple(i for i, a in enumerate(args) if is_float_like(a) or is_container(a))
+        wrt = tuple(i for i, a in enumerate(args)
+                    if float_like_for(a, backend) or is_container(a))
     if has_aux or not leaves_only(args) and containers_in(args, {}):
         refuse_containers(backend, "has_aux=True" if has_aux else "containers as arguments")
         return guarded(lambda: _tree_vjp(f, args, wrt, has_aux, everything))
@@ -169,7 +170,8 @@ def _check_constant_tangents(built, primals, tangents, wrt) -> None:
     """A nonzero tangent for an argument that cannot carry one (a container, a bool, None, a
     string...) is an error: dropping it would give a wrong derivative."""
     for i, (p, t) in enumerate(zip(primals, tangents)):
-        if i in wrt or is_integer_like(p) or is_float_like(p) or not _nonzero(t):
+        if i in wrt or is_integer_like(p) or float_like_for(p, built.backend) or not (
+                _nonzero(t)):
             continue
         name = built.params[i] if i < len(built.params) else f"argument {i}"
         container = isinstance(p, (tuple, list, dict))
@@ -211,7 +213,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     # Arguments whose tangent is None, or that are not numbers, are held constant; so is an
     # integer whose tangent is zero (n in x ** n), which would otherwise bring log(x) in.
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
-                if t is not None and (is_float_like(p) or (is_integer_like(p) and _nonzero(t))))
+                if t is not None and (float_like_for(p, backend) or (
+                    is_integer_like(p) and _nonzero(t))))
     built = build(f, "jvp", wrt, backend=backend)
     if built.loaded.meta.get("out_tree") is not None:  # it returns containers
         refuse_containers(backend, "functions returning containers")
@@ -321,8 +324,8 @@ def _bound_vjp(target: BoundTarget, args, wrt, has_aux: bool = False,
                backend: str = "numpy"):
     everything = wrt is None
     if everything:
-        wrt = tuple(i for i, a in enumerate(args) if (is_float_like(a) or is_container(a))
-                    and i < len(target.own))
+        wrt = tuple(i for i, a in enumerate(args)
+                    if (float_like_for(a, backend) or is_container(a)) and i < len(target.own))
     result = vjp(target.function, *target.positional(args), wrt=target.names(wrt),
                  has_aux=has_aux, backend=backend)
     return _by_argument(result, wrt, len(args)) if everything else result

@@ -127,9 +127,11 @@ def get_backend(backend=None) -> Backend:
 
 DEFAULT = "numpy"
 
-# Both registered always; numba itself is imported when code is first built for it.
+# All registered always; numba and array_api_compat are imported when code is first built
+# for their backends.
+from .array_api import ARRAY_API  # noqa: E402
 from .numba import NUMBA  # noqa: E402
 from .numpy import NUMPY  # noqa: E402
 
-__all__ = ["BACKENDS", "DEFAULT", "NUMBA", "NUMPY", "Backend", "get_backend", "register",
-           "unregister"]
+__all__ = ["ARRAY_API", "BACKENDS", "DEFAULT", "NUMBA", "NUMPY", "Backend", "get_backend",
+           "register", "unregister"]
