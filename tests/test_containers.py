@@ -462,6 +462,24 @@ def test_jacobian_with_aux(mode):
     assert_tree_close(aux, tanh_with_aux(x, 1.5)[1])
 
 
+def jacobian_dict_output(x):
+    return {"double": x * 2.0, "sine": np.sin(x)}
+
+
+def jacobian_nested_output(x):
+    return x * 2.0, (np.sin(x), x ** 2)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse", "auto"])
+@pytest.mark.parametrize("f", [jacobian_dict_output, jacobian_nested_output])
+def test_jacobian_of_a_container_output_is_refused_not_flattened(f, mode):
+    # It once gave the diagonals of the dict's Jacobians as a tuple (wrong shapes, silently)
+    # and raw IndexError/TypeError for a nested tuple.
+    with pytest.raises(s2sad.S2sadError, match="returns a container") as info:
+        s2sad.jacobian(f, mode=mode)(np.array([0.5, 1.0]))
+    assert f"{f.__name__}" in str(info.value) and "jvp" in info.value.hint
+
+
 @pytest.mark.parametrize("name", ["jacfwd", "jacrev"])
 def test_jax_jacobians_with_aux(name):
     x = RNG.standard_normal(3)

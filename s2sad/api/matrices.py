@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError, S2sadError, UnsupportedSyntaxError
 from ..loading.loader import add_origin_note
+from ..pytree import is_container
 from ..values import matched, private_copy, separated
 from .aliases import FIRST, chosen_wrt
 from .bound import bound_target
@@ -29,7 +30,8 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
 
     The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
     ``S + T``. For a tuple `wrt` the result is a tuple over inputs; for a tuple output, a tuple
-    over outputs (of tuples over inputs when both are tuples). ``mode="reverse"`` builds it row
+    over outputs (of tuples over inputs when both are tuples); an output that is a container
+(a dict, a nested tuple) is refused (vjp and jvp take those). ``mode="reverse"`` builds it row
     by row (one forward sweep, then one reverse sweep per output entry, in one generated call
     for loop-free code), ``mode="forward"`` column by column (one JVP per input
     entry), and ``"auto"`` picks whichever needs fewer passes. `wrt` (default 0) may also be
@@ -60,7 +62,7 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
         refuse_lazy(probe, values, "jacobian")
         inputs = [values[p] for p in probe.wrt_positions]
         out = call_original(probe, unwrap(f), probe.bind(args, kwargs, convert=False), values)
-        outputs = [np.asarray(o) for o in (out if probe.tuple_out else (out,))]
+        outputs = _array_outputs(probe, out)
         chosen = _chosen(mode, inputs, outputs)
         batch = _batch_vjp(f, wrt) if chosen == "reverse" and not probe.tuple_out and (
             backend == "numpy") else None  # its seeds are an array: NumPy's code only
@@ -127,6 +129,22 @@ def _probe(builds: dict, f, mode: str, wrt):
     if backend != "numpy" and probe.loaded.meta.get("out_tree") is not None:
         refuse_containers(backend, "functions returning containers")
     return probe
+
+
+def _array_outputs(probe, out) -> list:
+    """The outputs of a Jacobian's function as arrays. A container among them (a dict, a
+    nested tuple...) is refused: its Jacobian would need the container's structure, which
+    the passes, built for arrays, do not keep."""
+    outputs = out if probe.tuple_out else (out,)
+    if probe.loaded.meta.get("out_tree") is not None or any(
+            isinstance(o, (tuple, list, dict)) or is_container(o) for o in outputs):
+        raise S2sadError(
+            f"s2sad.jacobian of {probe.name} takes functions returning arrays, numbers or a "
+            "flat tuple of them; this one returns a container (a dict, a list, a nested "
+            "tuple, a dataclass...)", probe.location(),
+            "return a tuple of arrays, or take the Jacobian of each output, or use s2sad.vjp "
+            "and s2sad.jvp, which take containers")
+    return [np.asarray(o) for o in outputs]
 
 
 def _kept(builds: dict, f, kind: str, wrt):
