@@ -274,3 +274,16 @@ def test_jax_jvp_and_vjp(jax64):
     out, vjp_fn = s2sad.vjp(logistic, *_to(jnp.asarray, args), backend=BACKEND)
     want_out, want_fn = s2sad.vjp(logistic, *args)
     _close((out, *vjp_fn(1.5)), (want_out, *want_fn(1.5)))
+
+
+# ---- CuPy: the same corpus on a GPU, where CuPy is installed (skipped here otherwise)
+@pytest.mark.parametrize(("fn", "args"), CASES, ids=IDS)
+def test_cupy_arrays_give_cupy_gradients_with_the_numpy_backends_numbers(fn, args):
+    cp = pytest.importorskip("cupy")
+    wrt = _wrt(args)
+    want = s2sad.grad(fn, wrt=wrt)(*args)
+    got = s2sad.grad(fn, wrt=wrt, backend=BACKEND)(*_to(cp.asarray, args))
+    for g, a in zip(got, (args[i] for i in wrt)):
+        if isinstance(a, np.ndarray):
+            assert isinstance(g, cp.ndarray) and g.dtype == cp.float64, type(g)
+    _close([cp.asnumpy(g) for g in got], want)  # np.asarray refuses a GPU array
