@@ -228,3 +228,35 @@ def test_a_repeat_after_its_first_is_reassigned_is_not_merged():
     fn = Function("f", ["g", "y", "t"], body)
     out = opt.eliminate_common_subexpressions(fn)
     assert [type(s).__name__ for s in out.body] == ["Op", "Op", "Op", "Return"]
+
+
+def rosenbrock_slices(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def neighbours(x):
+    return np.sum(x[1:, None] * x[None, 1:]) + np.sum(x[1:] * x[:-1])
+
+
+def test_a_slice_read_twice_is_read_once():
+    # Slices are unhashable before Python 3.12, and CSE once skipped every operation with a
+    # slice constant: Rosenbrock's x[:-1] (and its tangent x_dot[:-1]) was taken twice.
+    assert s2sad.source(rosenbrock_slices).count("x[:-1]") == 1
+    hvp_code = s2sad.source(s2sad.grad(rosenbrock_slices), mode="forward")
+    assert hvp_code.count("x[:-1]") == 1 and hvp_code.count("x_dot[:-1]") == 1
+    x = np.linspace(-1.0, 1.5, 6)
+    assert s2sad.check_grad(rosenbrock_slices, x) < 1e-6
+
+
+def test_slices_that_differ_are_not_merged():
+    # x[1:, None] and x[None, 1:] hold the same slice in other places; 1: and :-1 differ.
+    code = s2sad.source(neighbours)
+    for read in ("x[1:, None]", "x[None, 1:]", "x[1:]", "x[:-1]"):
+        assert code.count(read) == 1, read
+    x = np.linspace(0.1, 1.0, 5)
+    grad = s2sad.grad(neighbours)(x)
+    expected = np.zeros_like(x)
+    expected[1:] += 2.0 * np.sum(x[1:])  # d/dx of (sum x[1:])^2
+    expected[1:] += x[:-1]
+    expected[:-1] += x[1:]
+    np.testing.assert_allclose(grad, expected, rtol=1e-12)

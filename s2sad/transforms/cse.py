@@ -16,6 +16,17 @@ from ..ir import (
 from .usage import COMPOUND, counts_of, replaced
 
 
+def _hashable(value):
+    """`value` as a key: a slice (unhashable before Python 3.12, so ``x[:-1]`` read twice would
+    never be merged) as its three fields, inside tuples too."""
+    if type(value) is slice:
+        value = (value.start, value.stop, value.step)
+        return ("slice", *((type(v), _hashable(v)) for v in value))
+    if type(value) is tuple:
+        return tuple((type(v), _hashable(v)) for v in value)
+    return value
+
+
 def _cse_key(op: Op, part):
     """What makes `op` the same as another operation (its primitive and the values it reads),
     or None when it reads an unhashable constant."""
@@ -97,7 +108,7 @@ def eliminate_common_subexpressions(fn: Function, counts=counts_of) -> Function:
             if assigned[name] > 1:  # the value it holds now: its name and generation
                 return ("@", name, generation.get(name, 0))
             return same.get(name, name)
-        return (type(atom.value), atom.value)  # as Const compares: 1 and 1.0 differ
+        return (type(atom.value), _hashable(atom.value))  # as Const compares: 1 and 1.0 differ
 
     def block(stmts: list) -> list:
         seen: dict = {}  # key -> name of the first operation
