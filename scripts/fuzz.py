@@ -1,7 +1,7 @@
 """The long form of tests/test_random_programs.py: many random programs, counted by outcome.
 
     python scripts/fuzz.py -n 10000 [--mode grad|jvp|vjp|hessian|jacobian|all] [--seed S]
-                           [--backend numpy|array_api] [--arrays numpy|strict]
+                           [--backend numpy|array_api] [--arrays numpy|strict|jax]
 
 Each program from tests/progen.py is differentiated by s2sad and checked against finite
 differences (or, for `jacobian`, reverse mode against forward mode). The first failures are
@@ -209,7 +209,7 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", choices=sorted(ARRAYS), default="numpy",
                         help="the s2sad backend that computes the derivatives")
     parser.add_argument("--arrays", choices=sorted(ARRAY_MODES), default="numpy",
-                        help="the arrays given to it: NumPy's, or array_api_strict's "
+                        help="the arrays given to it: NumPy's, array_api_strict's or JAX's "
                         "(array_api backend; modes grad, jvp and vjp)")
     options = parser.parse_args(argv)
     if options.arrays not in ARRAYS[options.backend]:

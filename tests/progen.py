@@ -1188,13 +1188,14 @@ def _inner(a, b) -> float:
 
 # ---- backends and arrays -------------------------------------------------------------------
 # The backends `check` can run the derivative on, and the arrays each takes: "numpy" arrays
-# always; "strict" arrays (array_api_strict, the array API standard and nothing more) for the
-# array_api backend, whose code calls the namespace of its arguments.
-ARRAYS = {"numpy": ("numpy",), "array_api": ("numpy", "strict")}
+# always; for the array_api backend, whose code calls the namespace of its arguments, also
+# "strict" arrays (array_api_strict, the array API standard and nothing more) and "jax"
+# arrays (immutable; in float64, which this sets for the whole process).
+ARRAYS = {"numpy": ("numpy",), "array_api": ("numpy", "strict", "jax")}
 # The modes each kind of arrays runs: the Hessian and the Jacobian assemble their matrices
 # with NumPy, so the array_api backend computes them on NumPy arrays only.
 ARRAY_MODES = {"numpy": ("grad", "jvp", "vjp", "hessian", "jacobian"),
-               "strict": ("grad", "jvp", "vjp")}
+               "strict": ("grad", "jvp", "vjp"), "jax": ("grad", "jvp", "vjp")}
 
 
 @dataclass(frozen=True)
@@ -1222,10 +1223,16 @@ class _Target:
         values = copy.deepcopy(list(values))
         if self.arrays == "numpy":
             return values
-        import array_api_strict
+        if self.arrays == "jax":
+            import jax
 
-        return [array_api_strict.asarray(v) if isinstance(v, np.ndarray) else v
-                for v in values]
+            jax.config.update("jax_enable_x64", True)
+            convert = jax.numpy.asarray
+        else:
+            import array_api_strict
+
+            convert = array_api_strict.asarray
+        return [convert(v) if isinstance(v, np.ndarray) else v for v in values]
 
     def output(self, value):
         """A result as NumPy arrays (tuples kept), numbers as they are."""
@@ -1241,7 +1248,7 @@ class _Target:
 def check(mode: str, program: Program, args, seed: int = 0, backend: str = "numpy",
           arrays: str = "numpy") -> None:
     """Check one derivative of `program` at `args` (see the module docstring), computed by
-    the s2sad `backend` on `arrays` ("numpy", or "strict" for array_api_strict arrays:
+    the s2sad `backend` on `arrays` ("numpy", "strict" for array_api_strict arrays, "jax":
     `ARRAYS` says which each backend takes, `ARRAY_MODES` which modes each runs)."""
     if arrays not in ARRAYS.get(backend, ()) or mode not in ARRAY_MODES[arrays]:
         raise ValueError(f"no {mode} check of the {backend} backend on {arrays} arrays")

@@ -12,7 +12,8 @@ GPU.
 
 It spells a subset of s2sad's primitives: elementwise math, arithmetic and comparisons,
 ``np.where``/``maximum``/``minimum``, ``np.sum``/``np.mean``, ``@``, ``reshape``,
-``transpose``/``.T`` and basic indexing (integers, slices of step 1, None, ...). Anything
+``transpose``/``.T``, basic indexing (integers, slices of step 1, None, ...; ``x[0]`` is
+written ``x[0, ...]``, as the standard asks) and ``np.zeros``/``ones``/``full``. Anything
 else is refused when the derivative is built, naming the operation and its place in the
 user's code: wrong is worse than refused, and a NumPy call would silently convert the arrays
 (or fail on a GPU).

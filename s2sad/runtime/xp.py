@@ -115,6 +115,7 @@ class Namespace:
             return function(*args, **kwargs)
 
         call.__name__ = name
+        self.__dict__[name] = call  # found there next time, without __getattr__
         return call
 
     def __repr__(self) -> str:
