@@ -86,6 +86,17 @@ def shapes(A, x):
         A[0, 1:] * A[1:, 0].T) + np.sum(A[None, 1, ...] * np.transpose(A)[:, 1])
 
 
+def over_rows(X, x):
+    s = 0.0
+    for row in X:  # len(X), then X[i]: a row of the matrix
+        s = s + np.sum(np.sin(row) * x)
+    return s + np.sum(sum(row * row for row in X)) + np.sum(sum(e for e in x))
+
+
+def made_arrays(x):
+    return np.sum((x + np.zeros((2, 3))) * np.full((2, 1), 0.5) + np.ones(3) * x)
+
+
 rng = np.random.default_rng(7)
 CASES = [
     (elementwise, (rng.uniform(0.3, 2.0, 5),)),
@@ -104,6 +115,8 @@ CASES = [
     (branch, (rng.normal(size=3) + 1.0,)),
     (branch, (rng.normal(size=3) - 1.0,)),
     (shapes, (rng.normal(size=(2, 3)), rng.normal(size=4))),
+    (over_rows, (rng.normal(size=(3, 2)), rng.normal(size=2))),
+    (made_arrays, (rng.normal(size=3),)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
@@ -310,10 +323,6 @@ def slice_past_the_axis(x):
     return np.sum(x[:2] * 2.0) + np.sum(x[:, 1:5])  # NumPy clips the bounds to the axis
 
 
-def made_arrays(x):
-    return np.sum((x + np.zeros((2, 3))) * np.full((2, 1), 0.5) + np.ones(3) * x)
-
-
 def value_by_numpy_fails(x):
     v0, v1 = x  # the function itself, run on strict arrays, cannot unpack them
     return np.sin(x) * (v0 + v1)
@@ -324,7 +333,6 @@ FOUND = [
     (math_on_numbers, (rng.normal(size=(2, 3)),)),
     (row_of_a_matrix, (rng.normal(size=(2, 3)),)),
     (slice_past_the_axis, (rng.normal(size=(1, 3)),)),
-    (made_arrays, (rng.normal(size=3),)),
     (value_by_numpy_fails, (rng.normal(size=2),)),
 ]
 FOUND_IDS = [fn.__name__ for fn, _ in FOUND]

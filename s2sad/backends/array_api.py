@@ -57,7 +57,8 @@ _ELEMENTWISE = {
 _CREATION = {"zeros": "zeros", "ones": "ones", "full": "full"}
 # Primitives spelled by a helper of runtime/xp.py (the helper of the same name, or another).
 _HELPER_SPELLINGS = {"where": "where", "shape": "shape", "reshape": "reshape",
-                     "transpose": "transpose", "conj": "conj", "real": "real"}
+                     "transpose": "transpose", "conj": "conj", "real": "real",
+                     "len": "length"}  # len(x): the loops over an array's rows
 # Helpers the rules call by name, each with a version in runtime/xp.py.
 _HELPER_PRIMS = frozenset((
     "scalar_seed", "zeros_like", "unbroadcast", "broadcast_like", "broadcast_reduced",

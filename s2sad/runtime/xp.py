@@ -236,6 +236,16 @@ def reduced_size(x, axis=None):
     return math.prod(shape[a] for a in axes)
 
 
+def length(x) -> int:
+    """``len(x)``: the length of an array's first axis (the standard's arrays have no
+    ``len``), of a tuple or list."""
+    if _is_array(x):
+        if x.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return int(x.shape[0])
+    return len(x)
+
+
 def shape(x) -> tuple:
     """``np.shape(x)``: the shape of an array, ``()`` of a number."""
     return _shape(x)
@@ -500,6 +510,7 @@ HELPERS: dict = {
     "broadcast_stand_in": broadcast_stand_in,
     "reduced_size": reduced_size,
     "shape": shape,
+    "length": length,
     "where": where,
     "as_float": as_float,
     "transpose": transpose,
