@@ -124,7 +124,8 @@ THRESHOLDS = ["0.0", "0.5", "-0.5", "1.0", "-1.0", "2.0"]
 # well-conditioned: `A @ A.T + 3 I` is symmetric positive definite with eigenvalues >= 3,
 # `3 I + tanh(B)` is diagonally dominant. Which operand shapes a template accepts, and the
 # shape it returns, is found by running it once per combination of SHAPES (`_library_table`).
-# Read-only views (np.broadcast_to, np.diagonal) are copied: a program may update any value.
+# Read-only views (np.broadcast_to, np.diagonal, np.diag of a matrix) are copied: a program
+# may update any value.
 _SPD2 = "({0} @ ({0}).T + 3.0 * np.eye(2))"  # {0} of shape (2, 3)
 _SPD3 = "(({0}).T @ {0} + 3.0 * np.eye(3))"  # {0} of shape (2, 3)
 _DOMINANT2 = "(3.0 * np.eye(2) + np.tanh(({0})[:, :2]))"  # {0} of shape (2, 3)
@@ -187,7 +188,8 @@ LIBRARY = {
         ("np.flip({0})", "x"), ("np.flip({0}, axis=-1)", "x"), ("np.fliplr({0})", "x"),
         ("np.flipud({0})", "x"), ("np.tile({0}, (2, 1))", "x"), ("np.tile({0}, 3)", "x"),
         ("np.repeat({0}, 2, axis=0)", "x"), ("np.repeat({0}, 3)", "x"),
-        ("np.repeat({0}, [1, 2])", "x"), ("np.diag({0})", "x"), ("np.diag(np.diag({0}))", "x"),
+        ("np.repeat({0}, [1, 2])", "x"), ("np.diag({0}).copy()", "x"),
+        ("np.diag(np.diag({0})).copy()", "x"),
         ("np.triu({0})", "x"), ("np.tril({0}, k=1)", "x"), ("np.triu({0}, -1)", "x"),
         ("np.trace({0})", "x"), ("np.diagonal({0}).copy()", "x"), ("np.ravel({0})", "x"),
         ("({0}).flatten()", "x"), ("np.squeeze({0})", "x"), ("np.expand_dims({0}, 0)", "x"),
