@@ -323,6 +323,10 @@ def slice_past_the_axis(x):
     return np.sum(x[:2] * 2.0) + np.sum(x[:, 1:5])  # NumPy clips the bounds to the axis
 
 
+def index_of_a_shape(X):
+    return np.sum(X[0]) * X.shape[0] + X.shape[-1] * np.sum(X[:, 1:])  # a tuple's index too
+
+
 def value_by_numpy_fails(x):
     v0, v1 = x  # the function itself, run on strict arrays, cannot unpack them
     return np.sin(x) * (v0 + v1)
@@ -333,6 +337,7 @@ FOUND = [
     (math_on_numbers, (rng.normal(size=(2, 3)),)),
     (row_of_a_matrix, (rng.normal(size=(2, 3)),)),
     (slice_past_the_axis, (rng.normal(size=(1, 3)),)),
+    (index_of_a_shape, (rng.normal(size=(2, 3)),)),
     (value_by_numpy_fails, (rng.normal(size=2),)),
 ]
 FOUND_IDS = [fn.__name__ for fn, _ in FOUND]

@@ -12,8 +12,9 @@ GPU.
 
 It spells a subset of s2sad's primitives: elementwise math, arithmetic and comparisons,
 ``np.where``/``maximum``/``minimum``, ``np.sum``/``np.mean``, ``@``, ``reshape``,
-``transpose``/``.T``, basic indexing (integers, slices of step 1, None, ...; ``x[0]`` is
-written ``x[0, ...]``, as the standard asks) and ``np.zeros``/``ones``/``full``. Anything
+``transpose``/``.T``, basic indexing (integers, slices of step 1, None, ...: ``x[0]`` is
+written ``getitem(x, 0)``, which is ``x[0, ...]``, as the standard asks) and
+``np.zeros``/``ones``/``full``. Anything
 else is refused when the derivative is built, naming the operation and its place in the
 user's code: wrong is worse than refused, and a NumPy call would silently convert the arrays
 (or fail on a GPU).
@@ -110,8 +111,8 @@ class _Helpers(Mapping):
 # differentiated: the code is written for this backend after every transformation).
 _NAMESPACE_OF = Primitive("array_namespace", "array_namespace", argnames=())
 _AS_FLOAT = Primitive("as_float", "as_float", argnames=("mask", "like"))
-# ``x[i]`` with an index known when the code runs: runtime/xp.py's getitem, which indexes the
-# axes the index leaves out whole (``x[i, ...]``), as the standard asks.
+# ``x[i]``: runtime/xp.py's getitem, which indexes the axes the index leaves out whole
+# (``x[i, ...]``), as the standard asks, and clips slices to their axis, as NumPy does.
 _GETITEM = Primitive("getitem_at_run_time", "getitem", argnames=("x",),
                      params=(("index", None),), required_params=1)
 
@@ -241,21 +242,11 @@ def _rewrite(body: list, floats: dict) -> list:
 
 
 def _every_axis(stmt):
-    """``x[index]`` indexing every axis of `x`: NumPy takes ``x[0]`` of a matrix for its first
-    row, the standard asks for ``x[0, ...]``. A constant index gets its ``...`` now (unless it
-    has one); an index that names a variable (a loop counter), or has a slice with bounds
-    (which NumPy clips to the axis, ``x[:2]`` of 1 entry, and the standard leaves undefined
-    past it), is completed when it runs."""
-    index = stmt.kwarg("index")
-    items = index.value if isinstance(index, Const) else None
-    items = items if isinstance(items, tuple) else (items,)
-    if isinstance(index, Const) and not any(isinstance(i, str) or isinstance(i, slice) and (
-            i.start is not None or i.stop is not None) for i in items):
-        if any(i is Ellipsis for i in items):
-            return stmt
-        full = Const((*items, Ellipsis))
-        return dataclasses.replace(stmt, kwargs=tuple(
-            (k, full if k == "index" else v) for k, v in stmt.kwargs))
+    """``x[index]`` as ``getitem(x, index)`` (runtime/xp.py), which indexes every axis of an
+    array: NumPy takes ``x[0]`` of a matrix for its first row, the standard asks for
+    ``x[0, ...]``, and NumPy clips slice bounds to the axis (``x[:2]`` of one row), which the
+    standard leaves undefined. Decided when it runs: the value may be a tuple (``x.shape[0]``),
+    the index a loop counter."""
     return dataclasses.replace(stmt, prim=_GETITEM)
 
 

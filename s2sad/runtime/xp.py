@@ -433,10 +433,12 @@ def _expanded(index, ndim: int) -> list:
 
 
 def getitem(x, index):
-    """``x[index]`` for an index known when the code runs (a loop counter, a tuple the code
-    builds) or with slice bounds: basic indexing only, with the axes it leaves out taken whole
-    (``x[i]`` of a matrix is ``x[i, :]``: the standard asks for an index of every axis), and
-    slices clipped to their axis (``x[:2]`` of one entry is that entry, as in NumPy)."""
+    """``x[index]`` of an array: basic indexing only, with the axes the index leaves out
+    taken whole (``x[i]`` of a matrix is ``x[i, :]``: the standard asks for an index of every
+    axis), and slices clipped to their axis (``x[:2]`` of one entry is that entry, as in
+    NumPy). A tuple (a shape) is indexed as it is."""
+    if not _is_array(x):  # a tuple (a shape)
+        return x[index]
     items = index if isinstance(index, tuple) else (index,)
     shape = _shape(x)
     expanded = _expanded(items, len(shape))  # refuses what is not basic indexing
