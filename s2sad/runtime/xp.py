@@ -101,6 +101,8 @@ class Namespace:
         self.xp = xp
 
     def __getattr__(self, name):
+        if name.startswith("__") or name == "xp":  # (copy, pickle: before __init__ ran)
+            raise AttributeError(name)
         function = getattr(self.xp, name)
         if name in _SHAPED or not callable(function):
             return function
@@ -123,8 +125,9 @@ class Namespace:
 
 
 def _as_array(xp, number, like):
-    """`number` as a 0-d array next to the array `like`: in `like`'s dtype when both are
-    floating or both boolean, else in the namespace's default for the number."""
+    """`number` as a 0-d array next to the array `like`: a bool next to a boolean array in
+    its dtype, any other number in `like`'s floating dtype (the default float when `like` is
+    not floating)."""
     device = compat().device(like)
     if isinstance(number, bool):
         dtype = like.dtype if xp.isdtype(like.dtype, "bool") else None
@@ -252,8 +255,10 @@ def shape(x) -> tuple:
 
 
 def where(condition, x, y):
-    """``np.where(condition, x, y)``; when neither branch is an array (``where(c, g, 0.0)`` of
-    a scalar cotangent), the first is made one, which the standard asks of its arguments."""
+    """``np.where(condition, x, y)``: a Python number when none of them is an array (as
+    NumPy computes it); else the numbers among them made arrays of the branches' floating
+    dtype, which the standard asks of its arguments (``where(c, g, 0.0)`` of a scalar
+    cotangent)."""
     if not (_is_array(condition) or _is_array(x) or _is_array(y)):  # numbers: a number
         return _number(np.where(condition, x, y))
     xp = _xp(condition, x, y)
