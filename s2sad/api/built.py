@@ -172,7 +172,7 @@ class Built:
                 value.shape == like.shape):
             return value
         if self.array_api and array_api_array(value):  # a JAX, CuPy... array: kept as it is
-            shape = tuple(getattr(like, "shape", np.shape(like)))
+            shape = tuple(like.shape) if hasattr(like, "shape") else np.shape(like)
             if not array_api_floating(value):
                 raise S2sadError(f"{what} must be real numbers, but it is an array of "
                                  f"{value.dtype}", self.location(),
