@@ -1,6 +1,7 @@
 """The long form of tests/test_random_programs.py: many random programs, counted by outcome.
 
     python scripts/fuzz.py -n 10000 [--mode grad|jvp|vjp|hessian|jacobian|all] [--seed S]
+                           [--backend numpy|array_api] [--arrays numpy|strict|jax]
 
 Each program from tests/progen.py is differentiated by s2sad and checked against finite
 differences (or, for `jacobian`, reverse mode against forward mode). The first failures are
@@ -30,6 +31,8 @@ from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import FlakyFailure  # noqa: E402
 from progen import (  # noqa: E402
+    ARRAY_MODES,
+    ARRAYS,
     LIBRARY_FUNCTIONS,
     MODES,
     OUTPUTS,
@@ -81,7 +84,7 @@ class Tally:
 
 
 def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, started: float,
-              in_place: bool) -> Tally:
+              in_place: bool, backend: str = "numpy", arrays: str = "numpy") -> Tally:
     """Run `total` programs of one mode; `shrink_budget` is a one-item list shared by modes."""
     tally = Tally(mode)
     batch_index = 0
@@ -101,13 +104,16 @@ def fuzz_mode(mode: str, total: int, seed: int, shrink_budget: list, log, starte
             direction_seed = data.draw(st.integers(0, 2**16), label="seed of the directions")
             counting = not tally.shrinking
             try:
-                check(mode, program, args, direction_seed)
+                check(mode, program, args, direction_seed, backend, arrays)
             except Refused as refusal:
                 if counting:
                     tally.counts["refused"] += 1
                     key = f"{refusal.error_type} ({refusal.api.split('(')[0]})"
+                    message = str(refusal).split(": ", 2)[-1].splitlines()[0]
                     if refusal.error_type in ("MissingRuleError", "UnsupportedSyntaxError"):
-                        key += ": " + str(refusal).split(": ", 2)[-1].splitlines()[0][:120]
+                        key += ": " + message[:120]
+                    elif " backend cannot run " in message:  # what a backend cannot spell
+                        key += ": " + message.split(" (")[0][:120]
                     tally.refusals[key] += 1
                 return
             except Unusable:
@@ -200,8 +206,19 @@ def main(argv=None) -> int:
     parser.add_argument("--no-in-place", action="store_true",
                         help="generate no in-place updates of shared arrays (x += v on an "
                         "alias), to look past that bug class")
+    parser.add_argument("--backend", choices=sorted(ARRAYS), default="numpy",
+                        help="the s2sad backend that computes the derivatives")
+    parser.add_argument("--arrays", choices=sorted(ARRAY_MODES), default="numpy",
+                        help="the arrays given to it: NumPy's, array_api_strict's or JAX's "
+                        "(array_api backend; modes grad, jvp and vjp)")
     options = parser.parse_args(argv)
-    modes = MODES if options.mode == "all" else (options.mode,)
+    if options.arrays not in ARRAYS[options.backend]:
+        parser.error(f"the {options.backend} backend takes {' or '.join(ARRAYS[options.backend])}"
+                     " arrays")
+    modes = ARRAY_MODES[options.arrays] if options.mode == "all" else (options.mode,)
+    if any(mode not in ARRAY_MODES[options.arrays] for mode in modes):
+        parser.error(f"{options.arrays} arrays run the modes "
+                     f"{', '.join(ARRAY_MODES[options.arrays])}")
     started = time.time()
     shrink_budget = [options.shrink]
     log = options.log.open("a") if options.log else None
@@ -209,7 +226,7 @@ def main(argv=None) -> int:
     try:
         for mode in modes:
             tallies.append(fuzz_mode(mode, options.n, options.seed, shrink_budget, log, started,
-                                     not options.no_in_place))
+                                     not options.no_in_place, options.backend, options.arrays))
             progress(tallies[-1], started)
     finally:
         if log is not None:

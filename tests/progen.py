@@ -124,7 +124,8 @@ THRESHOLDS = ["0.0", "0.5", "-0.5", "1.0", "-1.0", "2.0"]
 # well-conditioned: `A @ A.T + 3 I` is symmetric positive definite with eigenvalues >= 3,
 # `3 I + tanh(B)` is diagonally dominant. Which operand shapes a template accepts, and the
 # shape it returns, is found by running it once per combination of SHAPES (`_library_table`).
-# Read-only views (np.broadcast_to, np.diagonal) are copied: a program may update any value.
+# Read-only views (np.broadcast_to, np.diagonal, np.diag of a matrix) are copied: a program
+# may update any value.
 _SPD2 = "({0} @ ({0}).T + 3.0 * np.eye(2))"  # {0} of shape (2, 3)
 _SPD3 = "(({0}).T @ {0} + 3.0 * np.eye(3))"  # {0} of shape (2, 3)
 _DOMINANT2 = "(3.0 * np.eye(2) + np.tanh(({0})[:, :2]))"  # {0} of shape (2, 3)
@@ -187,7 +188,8 @@ LIBRARY = {
         ("np.flip({0})", "x"), ("np.flip({0}, axis=-1)", "x"), ("np.fliplr({0})", "x"),
         ("np.flipud({0})", "x"), ("np.tile({0}, (2, 1))", "x"), ("np.tile({0}, 3)", "x"),
         ("np.repeat({0}, 2, axis=0)", "x"), ("np.repeat({0}, 3)", "x"),
-        ("np.repeat({0}, [1, 2])", "x"), ("np.diag({0})", "x"), ("np.diag(np.diag({0}))", "x"),
+        ("np.repeat({0}, [1, 2])", "x"), ("np.diag({0}).copy()", "x"),
+        ("np.diag(np.diag({0})).copy()", "x"),
         ("np.triu({0})", "x"), ("np.tril({0}, k=1)", "x"), ("np.triu({0}, -1)", "x"),
         ("np.trace({0})", "x"), ("np.diagonal({0}).copy()", "x"), ("np.ravel({0})", "x"),
         ("({0}).flatten()", "x"), ("np.squeeze({0})", "x"), ("np.expand_dims({0}, 0)", "x"),
@@ -1186,8 +1188,73 @@ def _inner(a, b) -> float:
     return float(sum(np.sum(np.asarray(x) * np.asarray(y)) for x, y in zip(a, b)))
 
 
-def check(mode: str, program: Program, args, seed: int = 0) -> None:
-    """Check one derivative of `program` at `args` (see the module docstring)."""
+# ---- backends and arrays -------------------------------------------------------------------
+# The backends `check` can run the derivative on, and the arrays each takes: "numpy" arrays
+# always; for the array_api backend, whose code calls the namespace of its arguments, also
+# "strict" arrays (array_api_strict, the array API standard and nothing more) and "jax"
+# arrays (immutable; in float64, which this sets for the whole process).
+ARRAYS = {"numpy": ("numpy",), "array_api": ("numpy", "strict", "jax")}
+# The modes each kind of arrays runs: the Hessian and the Jacobian assemble their matrices
+# with NumPy, so the array_api backend computes them on NumPy arrays only.
+ARRAY_MODES = {"numpy": ("grad", "jvp", "vjp", "hessian", "jacobian"),
+               "strict": ("grad", "jvp", "vjp"), "jax": ("grad", "jvp", "vjp")}
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a derivative runs: the s2sad backend, and the arrays given to it (converted on
+    the way in, and back to NumPy on the way out, for the oracle)."""
+
+    backend: str = "numpy"
+    arrays: str = "numpy"
+
+    def api(self, call: str) -> str:
+        """`call` (``s2sad.grad(f, wrt=0)``) as run, with its backend when not the default."""
+        if self.backend == "numpy":
+            return call
+        head, _, tail = call.rpartition(")")
+        return f"{head}, backend={self.backend!r}){tail}"
+
+    @property
+    def options(self) -> dict:
+        return {} if self.backend == "numpy" else {"backend": self.backend}
+
+    def inputs(self, values) -> list:
+        """Fresh copies of `values` (a derivative that wrote into its arguments must not fool
+        the oracle), as the arrays of this target (numbers stay numbers)."""
+        values = copy.deepcopy(list(values))
+        if self.arrays == "numpy":
+            return values
+        if self.arrays == "jax":
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
+            convert = jax.numpy.asarray
+        else:
+            import array_api_strict
+
+            convert = array_api_strict.asarray
+        return [convert(v) if isinstance(v, np.ndarray) else v for v in values]
+
+    def output(self, value):
+        """A result as NumPy arrays (tuples kept), numbers as they are."""
+        if self.arrays == "numpy":
+            return value
+        if isinstance(value, tuple):
+            return tuple(self.output(v) for v in value)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        return np.asarray(value)
+
+
+def check(mode: str, program: Program, args, seed: int = 0, backend: str = "numpy",
+          arrays: str = "numpy") -> None:
+    """Check one derivative of `program` at `args` (see the module docstring), computed by
+    the s2sad `backend` on `arrays` ("numpy", "strict" for array_api_strict arrays, "jax":
+    `ARRAYS` says which each backend takes, `ARRAY_MODES` which modes each runs)."""
+    if arrays not in ARRAYS.get(backend, ()) or mode not in ARRAY_MODES[arrays]:
+        raise ValueError(f"no {mode} check of the {backend} backend on {arrays} arrays")
+    target = _Target(backend, arrays)
     loaded = Loaded(program)
     try:
         try:
@@ -1199,18 +1266,19 @@ def check(mode: str, program: Program, args, seed: int = 0) -> None:
             raise InvalidProgram(_report(f"generated program fails: {type(error).__name__}",
                                          "the program itself", program, args,
                                          str(error))) from error
-        CHECKS[mode](loaded, oracle, np.random.default_rng(seed))
+        CHECKS[mode](loaded, oracle, np.random.default_rng(seed), target)
     finally:
         loaded.close()
 
 
-def _check_grad(loaded: Loaded, oracle: _Oracle, rng) -> None:
+def _check_grad(loaded: Loaded, oracle: _Oracle, rng, target: _Target) -> None:
     program, args, n = loaded.program, oracle.args, len(oracle.args)
     wrt = tuple(i for i in range(n) if rng.random() < 0.7) or (int(rng.integers(n)),)
     single = len(wrt) == 1 and rng.random() < 0.5
-    api = f"s2sad.value_and_grad(f, wrt={wrt[0] if single else wrt})"
-    value, grads = _call_s2sad(api, lambda: s2sad.value_and_grad(
-        loaded.fn, wrt=wrt[0] if single else wrt)(*_copied(args)), program, args)
+    api = target.api(f"s2sad.value_and_grad(f, wrt={wrt[0] if single else wrt})")
+    value, grads = target.output(_call_s2sad(api, lambda: s2sad.value_and_grad(
+        loaded.fn, wrt=wrt[0] if single else wrt, **target.options)(*target.inputs(args)),
+        program, args))
     _compare(api, oracle.value, value, program, args, "value")
     grads = (grads,) if single else grads
     for index, gradient in zip(wrt, grads):
@@ -1218,25 +1286,29 @@ def _check_grad(loaded: Loaded, oracle: _Oracle, rng) -> None:
                gradient, program, args, f"gradient wrt {program.params[index]}")
 
 
-def _check_jvp(loaded: Loaded, oracle: _Oracle, rng) -> None:
+def _check_jvp(loaded: Loaded, oracle: _Oracle, rng, target: _Target) -> None:
     program, args = loaded.program, oracle.args
     tangents = [_random_like(rng, a) for a in args]
-    api = "s2sad.jvp(f, args, tangents)"
-    value, tangent_out = _call_s2sad(api, lambda: s2sad.jvp(loaded.fn, tuple(_copied(args)),
-                                                            tuple(tangents)), program, args)
+    api = target.api("s2sad.jvp(f, args, tangents)")
+    value, tangent_out = target.output(_call_s2sad(api, lambda: s2sad.jvp(
+        loaded.fn, tuple(target.inputs(args)), tuple(target.inputs(tangents)),
+        **target.options), program, args))
     _compare(api, oracle.value, value, program, args, "value")
     _judge(api, lambda k: oracle.derivative(tangents, k * FIRST_STEP), tangent_out, program,
            args, f"output tangent for tangents {_describe_args(tangents)}")
 
 
-def _check_vjp(loaded: Loaded, oracle: _Oracle, rng) -> None:
+def _check_vjp(loaded: Loaded, oracle: _Oracle, rng, target: _Target) -> None:
     program, args = loaded.program, oracle.args
     cotangent = _random_like(rng, oracle.value) if oracle.value.ndim else float(
         rng.standard_normal())
-    api = "s2sad.vjp(f, *args)"
-    value, vjp_fn = _call_s2sad(api, lambda: s2sad.vjp(loaded.fn, *_copied(args)), program, args)
+    api = target.api("s2sad.vjp(f, *args)")
+    value, vjp_fn = _call_s2sad(api, lambda: s2sad.vjp(loaded.fn, *target.inputs(args),
+                                                       **target.options), program, args)
+    value = target.output(value)
     _compare(api, oracle.value, value, program, args, "value")
-    cotangents = _call_s2sad(api + "[1](cotangent)", lambda: vjp_fn(cotangent), program, args)
+    cotangents = target.output(_call_s2sad(
+        api + "[1](cotangent)", lambda: vjp_fn(target.inputs([cotangent])[0]), program, args))
     for index, got in enumerate(cotangents):
         _judge(api, lambda k, index=index: oracle.gradient(index, np.asarray(cotangent),
                                                            k * FIRST_STEP),
@@ -1255,12 +1327,12 @@ def _bilinear(blocks, u, w) -> float:
     return total
 
 
-def _check_hessian(loaded: Loaded, oracle: _Oracle, rng) -> None:
+def _check_hessian(loaded: Loaded, oracle: _Oracle, rng, target: _Target) -> None:
     program, args, n = loaded.program, oracle.args, len(oracle.args)
     wrt = tuple(range(n))
-    api = f"s2sad.hessian(f, wrt={wrt})"
-    blocks = _call_s2sad(api, lambda: s2sad.hessian(loaded.fn, wrt=wrt)(*_copied(args)),
-                         program, args)
+    api = target.api(f"s2sad.hessian(f, wrt={wrt})")
+    blocks = _call_s2sad(api, lambda: s2sad.hessian(loaded.fn, wrt=wrt, **target.options)(
+        *target.inputs(args)), program, args)
     for i, j in itertools.product(range(n), range(n)):
         expected_shape = np.shape(args[i]) + np.shape(args[j])
         if np.shape(blocks[i][j]) != expected_shape:
@@ -1276,8 +1348,9 @@ def _check_hessian(loaded: Loaded, oracle: _Oracle, rng) -> None:
                atol=1e-5)
     # The Hessian-vector product, along one direction.
     v = [_random_like(rng, a) for a in args]
-    hvp_api = "s2sad.hvp(f, args, v)"
-    product = _call_s2sad(hvp_api, lambda: s2sad.hvp(loaded.fn, tuple(_copied(args)), tuple(v)),
+    hvp_api = target.api("s2sad.hvp(f, args, v)")
+    product = _call_s2sad(hvp_api, lambda: s2sad.hvp(loaded.fn, tuple(target.inputs(args)),
+                                                     tuple(v), **target.options),
                           program, args)
     product = product if isinstance(product, tuple) else (product,)
     u = [_random_like(rng, a) for a in args]
@@ -1286,15 +1359,15 @@ def _check_hessian(loaded: Loaded, oracle: _Oracle, rng) -> None:
            rtol=1e-4, atol=1e-5)
 
 
-def _check_jacobian(loaded: Loaded, oracle: _Oracle, rng) -> None:
+def _check_jacobian(loaded: Loaded, oracle: _Oracle, rng, target: _Target) -> None:
     """Reverse mode against forward mode (both analytic, so a tight tolerance), then forward
     mode against finite differences along a random direction."""
     program, args, n = loaded.program, oracle.args, len(oracle.args)
     wrt = tuple(range(n))
-    apis = {mode: f"s2sad.jacobian(f, wrt={wrt}, mode={mode!r})" for mode in ("reverse",
-                                                                               "forward")}
+    apis = {mode: target.api(f"s2sad.jacobian(f, wrt={wrt}, mode={mode!r})")
+            for mode in ("reverse", "forward")}
     jacobians = {mode: _call_s2sad(api, lambda mode=mode: s2sad.jacobian(
-        loaded.fn, wrt=wrt, mode=mode)(*_copied(args)), program, args)
+        loaded.fn, wrt=wrt, mode=mode, **target.options)(*target.inputs(args)), program, args)
         for mode, api in apis.items()}
     for mode, jacobian in jacobians.items():
         for index in range(n):
@@ -1323,11 +1396,6 @@ def _check_jacobian(loaded: Loaded, oracle: _Oracle, rng) -> None:
               for index in range(n))
     _judge(apis["forward"], lambda k: oracle.derivative(direction, k * FIRST_STEP), got,
            program, args, f"J @ v for v={_describe_args(direction)}")
-
-
-def _copied(args) -> list:
-    """Fresh copies: a derivative that wrote into its arguments must not fool the oracle."""
-    return copy.deepcopy(list(args))
 
 
 CHECKS = {"grad": _check_grad, "jvp": _check_jvp, "vjp": _check_vjp,

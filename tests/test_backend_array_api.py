@@ -86,6 +86,17 @@ def shapes(A, x):
         A[0, 1:] * A[1:, 0].T) + np.sum(A[None, 1, ...] * np.transpose(A)[:, 1])
 
 
+def over_rows(X, x):
+    s = 0.0
+    for row in X:  # len(X), then X[i]: a row of the matrix
+        s = s + np.sum(np.sin(row) * x)
+    return s + np.sum(sum(row * row for row in X)) + np.sum(sum(e for e in x))
+
+
+def made_arrays(x):
+    return np.sum((x + np.zeros((2, 3))) * np.full((2, 1), 0.5) + np.ones(3) * x)
+
+
 rng = np.random.default_rng(7)
 CASES = [
     (elementwise, (rng.uniform(0.3, 2.0, 5),)),
@@ -104,6 +115,8 @@ CASES = [
     (branch, (rng.normal(size=3) + 1.0,)),
     (branch, (rng.normal(size=3) - 1.0,)),
     (shapes, (rng.normal(size=(2, 3)), rng.normal(size=4))),
+    (over_rows, (rng.normal(size=(3, 2)), rng.normal(size=2))),
+    (made_arrays, (rng.normal(size=3),)),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _) in enumerate(CASES)]
 
@@ -287,3 +300,78 @@ def test_cupy_arrays_give_cupy_gradients_with_the_numpy_backends_numbers(fn, arg
         if isinstance(a, np.ndarray):
             assert isinstance(g, cp.ndarray) and g.dtype == cp.float64, type(g)
     _close([cp.asnumpy(g) for g in got], want)  # np.asarray refuses a GPU array
+
+
+# ---- found by the random-program tester (docs/random-testing.md), shrunk
+def power_of_a_number(x):
+    return np.sum(2.0 ** x)  # the derivative takes log(2.0), of a Python float
+
+
+def math_on_numbers(x):
+    v = 0.5
+    return np.sum(x * np.sin(v)) + np.sum(np.minimum(x, np.where(0.25 > 0.0, 0.5, -1.5)))
+
+
+def row_of_a_matrix(X):
+    s = np.sum(X[0] * X[-1])
+    for i in range(2):
+        s = s + np.sum(X[i] ** 2) + X[i, 1]
+    return s
+
+
+def slice_past_the_axis(x):
+    return np.sum(x[:2] * 2.0) + np.sum(x[:, 1:5])  # NumPy clips the bounds to the axis
+
+
+def index_of_a_shape(X):
+    return np.sum(X[0]) * X.shape[0] + X.shape[-1] * np.sum(X[:, 1:])  # a tuple's index too
+
+
+def value_by_numpy_fails(x):
+    v0, v1 = x  # the function itself, run on strict arrays, cannot unpack them
+    return np.sin(x) * (v0 + v1)
+
+
+FOUND = [
+    (power_of_a_number, (rng.normal(size=3),)),
+    (math_on_numbers, (rng.normal(size=(2, 3)),)),
+    (row_of_a_matrix, (rng.normal(size=(2, 3)),)),
+    (slice_past_the_axis, (rng.normal(size=(1, 3)),)),
+    (index_of_a_shape, (rng.normal(size=(2, 3)),)),
+    (value_by_numpy_fails, (rng.normal(size=2),)),
+]
+FOUND_IDS = [fn.__name__ for fn, _ in FOUND]
+
+
+@pytest.mark.parametrize(("fn", "args"), FOUND, ids=FOUND_IDS)
+def test_strict_arrays_grad_jvp_and_vjp_of_programs_the_tester_found(fn, args):
+    direction = np.random.default_rng(11).normal(size=np.shape(args[0]))
+    sargs, sdirection = _to(xs.asarray, args), xs.asarray(direction)
+    value, tangent = s2sad.jvp(fn, args, (direction,))
+    got = s2sad.jvp(fn, sargs, (sdirection,), backend=BACKEND)
+    _close(got, (value, tangent))
+    out, vjp_fn = s2sad.vjp(fn, *args)
+    got_out, got_fn = s2sad.vjp(fn, *sargs, backend=BACKEND)
+    assert type(got_out).__module__.startswith("array_api_strict"), type(got_out)
+    cotangent = np.random.default_rng(12).normal(size=np.shape(out))
+    _close((got_out, *got_fn(xs.asarray(cotangent))), (out, *vjp_fn(cotangent)))
+    if np.ndim(out) == 0:
+        gradient = s2sad.grad(fn, backend=BACKEND)(*sargs)
+        _close((gradient,), (s2sad.grad(fn)(*args),))
+        assert np.allclose(np.asarray(gradient), numeric_grad(fn, list(args), 0), rtol=1e-5,
+                           atol=1e-6)
+
+
+def full_of_a_value(x):
+    return np.sum(np.full((2, 3), np.sum(x)))
+
+
+def full_of_an_integer(x):
+    return np.sum(np.full((2, 3), 2) * x)
+
+
+@pytest.mark.parametrize("fn", [full_of_a_value, full_of_an_integer])
+def test_full_takes_a_float_written_in_the_code(fn):
+    with pytest.raises(S2sadError, match="np.full of a value other than a float") as info:
+        s2sad.grad(fn, backend=BACKEND)
+    assert "np.zeros(shape)" in info.value.message

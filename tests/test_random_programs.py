@@ -37,11 +37,11 @@ def _no_disk_cache(monkeypatch):
     monkeypatch.setenv("S2SAD_CACHE", "0")
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_random_programs(mode):
+def _run(mode: str, examples: int, backend: str = "numpy") -> None:
+    """Check `examples` random programs of `mode` on `backend`, counting the outcomes."""
     outcomes.clear()
 
-    @settings(max_examples=EXAMPLES[mode], deadline=None, derandomize=True, database=None,
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                      HealthCheck.data_too_large])
     @given(st.data())
@@ -50,7 +50,7 @@ def test_random_programs(mode):
         args = data.draw(arguments(program), label="arguments")
         seed = data.draw(st.integers(0, 2**16), label="seed of the random directions")
         try:
-            check(mode, program, args, seed)
+            check(mode, program, args, seed, backend=backend)
         except Refused as refusal:
             # Refusing a program is not a wrong answer; counted so a generator that only
             # produces refused programs does not pass unnoticed.
@@ -61,8 +61,27 @@ def test_random_programs(mode):
         outcomes["checked"] += 1
 
     run()
-    print(f"{mode}: {dict(outcomes)}")
+    print(f"{mode} ({backend}): {dict(outcomes)}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_random_programs(mode):
+    _run(mode, EXAMPLES[mode])
     assert outcomes["checked"] >= EXAMPLES[mode] // 2, dict(outcomes)
+
+
+# The array_api backend refuses most of the library calls the programs make (it spells a
+# subset of NumPy): about half the programs are checked, the rest refused when the derivative
+# is built (docs/random-testing.md). Its tests on array_api_strict and JAX arrays are
+# scripts/fuzz.py's (--arrays strict|jax).
+ARRAY_API_EXAMPLES = {"grad": 60, "jvp": 60}
+
+
+@pytest.mark.parametrize("mode", ARRAY_API_EXAMPLES)
+def test_random_programs_on_the_array_api_backend(mode):
+    pytest.importorskip("array_api_compat")
+    _run(mode, ARRAY_API_EXAMPLES[mode], backend="array_api")
+    assert outcomes["checked"] >= ARRAY_API_EXAMPLES[mode] // 3, dict(outcomes)
 
 
 def test_every_library_form_is_drawn():

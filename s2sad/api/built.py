@@ -171,6 +171,17 @@ class Built:
         if kind is np.ndarray and type(like) is np.ndarray and value.dtype.kind == "f" and (
                 value.shape == like.shape):
             return value
+        if self.array_api and array_api_array(value):  # a JAX, CuPy... array: kept as it is
+            shape = tuple(like.shape) if hasattr(like, "shape") else np.shape(like)
+            if not array_api_floating(value):
+                raise S2sadError(f"{what} must be real numbers, but it is an array of "
+                                 f"{value.dtype}", self.location(),
+                                 "pass a floating-point array of the same shape")
+            if tuple(value.shape) != shape:
+                raise S2sadError(
+                    f"{what} has shape {tuple(value.shape)}, but it must have shape {shape}",
+                    self.location(), "give it the shape of the value it seeds")
+            return value
         value, problem = _as_numbers(value)
         if problem is not None:
             raise S2sadError(f"{what} must be real numbers, but it is {problem}",

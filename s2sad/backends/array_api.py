@@ -12,7 +12,9 @@ GPU.
 
 It spells a subset of s2sad's primitives: elementwise math, arithmetic and comparisons,
 ``np.where``/``maximum``/``minimum``, ``np.sum``/``np.mean``, ``@``, ``reshape``,
-``transpose``/``.T`` and basic indexing (integers, slices of step 1, None, ...). Anything
+``transpose``/``.T``, basic indexing (integers, slices of step 1, None, ...: ``x[0]`` is
+written ``getitem(x, 0)``, which is ``x[0, ...]``, as the standard asks) and
+``np.zeros``/``ones``/``full``. Anything
 else is refused when the derivative is built, naming the operation and its place in the
 user's code: wrong is worse than refused, and a NumPy call would silently convert the arrays
 (or fail on a GPU).
@@ -51,9 +53,13 @@ _ELEMENTWISE = {
     "logical_and": "logical_and", "logical_or": "logical_or", "logical_not": "logical_not",
     "sum": "sum", "mean": "mean",
 }
+# Arrays made from a shape, by the standard's functions of the same names (``np.full`` of a
+# number written in the code only: the standard's ``full`` takes a Python number).
+_CREATION = {"zeros": "zeros", "ones": "ones", "full": "full"}
 # Primitives spelled by a helper of runtime/xp.py (the helper of the same name, or another).
 _HELPER_SPELLINGS = {"where": "where", "shape": "shape", "reshape": "reshape",
-                     "transpose": "transpose", "conj": "conj", "real": "real"}
+                     "transpose": "transpose", "conj": "conj", "real": "real",
+                     "len": "length"}  # len(x): the loops over an array's rows
 # Helpers the rules call by name, each with a version in runtime/xp.py.
 _HELPER_PRIMS = frozenset((
     "scalar_seed", "zeros_like", "unbroadcast", "broadcast_like", "broadcast_reduced",
@@ -67,7 +73,8 @@ _PYTHON = frozenset(("tuple", "is", "is_not", "not", "shape_attr", "ndim_attr"))
 # of maximum/minimum do, ``(x > y) + 0.5 * (x == y)``), the standard does not.
 _ARITHMETIC = frozenset(("add", "sub", "mul", "truediv", "neg", "pos"))
 
-SUPPORTED = frozenset(_ELEMENTWISE) | frozenset(_HELPER_SPELLINGS) | _HELPER_PRIMS | (
+SUPPORTED = frozenset(_ELEMENTWISE) | frozenset(_CREATION) | frozenset(_HELPER_SPELLINGS) | (
+    _HELPER_PRIMS |
     _OPERATORS | _COMPARISONS | _PYTHON | {"transpose_T", "getitem", "new_list"})
 
 
@@ -104,6 +111,10 @@ class _Helpers(Mapping):
 # differentiated: the code is written for this backend after every transformation).
 _NAMESPACE_OF = Primitive("array_namespace", "array_namespace", argnames=())
 _AS_FLOAT = Primitive("as_float", "as_float", argnames=("mask", "like"))
+# ``x[i]``: runtime/xp.py's getitem, which indexes the axes the index leaves out whole
+# (``x[i, ...]``), as the standard asks, and clips slices to their axis, as NumPy does.
+_GETITEM = Primitive("getitem_at_run_time", "getitem", argnames=("x",),
+                     params=(("index", None),), required_params=1)
 
 
 # ---------------------------------------------------------------------------- preparing the IR
@@ -131,6 +142,18 @@ def _check(stmt, stacks: set) -> None:
             isinstance(v, Const) and v.value is None)]
         if extra:
             _refuse(f"{prim.spelling} with {', '.join(extra)}=", loc)
+        return
+    if name in _CREATION:
+        dtype = stmt.kwarg("dtype")
+        if dtype is not None and not (isinstance(dtype, Const) and dtype.value is None):
+            _refuse(f"{prim.spelling} with dtype=", loc)
+        fill = stmt.args[0] if name == "full" else Const(0.0)
+        if not (isinstance(fill, Const) and type(fill.value) is float):
+            # (an integer fill makes an integer array, which the standard does not mix
+            # with floating ones)
+            _refuse(f"{prim.spelling} of a value other than a float written in the code "
+                    "(write it as a float, 2.0, or broadcast the value by arithmetic, "
+                    "value + np.zeros(shape))", loc)
         return
     if name in SUPPORTED:
         return
@@ -203,6 +226,8 @@ def _rewrite(body: list, floats: dict) -> list:
             continue
         if stmt.prim.name == "transpose_T":
             stmt = dataclasses.replace(stmt, prim=REGISTRY.by_name["transpose"])
+        elif stmt.prim.name == "getitem":
+            stmt = _every_axis(stmt)
         elif stmt.prim.name in _ARITHMETIC and any(
                 isinstance(a, Var) and a.name in floats for a in stmt.args):
             stmt = dataclasses.replace(stmt, args=tuple(
@@ -214,6 +239,15 @@ def _rewrite(body: list, floats: dict) -> list:
             out.append(Op(floats[stmt.target], _AS_FLOAT, (Var(stmt.target), like),
                           loc=stmt.loc))
     return out
+
+
+def _every_axis(stmt):
+    """``x[index]`` as ``getitem(x, index)`` (runtime/xp.py), which indexes every axis of an
+    array: NumPy takes ``x[0]`` of a matrix for its first row, the standard asks for
+    ``x[0, ...]``, and NumPy clips slice bounds to the axis (``x[:2]`` of one row), which the
+    standard leaves undefined. Decided when it runs: the value may be a tuple (``x.shape[0]``),
+    the index a loop counter."""
+    return dataclasses.replace(stmt, prim=_GETITEM)
 
 
 # -------------------------------------------------------------------------- writing statements
@@ -228,7 +262,8 @@ def statement(stmt, backend):
     return None
 
 
-_SPELLINGS = {**{name: f"{NAMESPACE}.{spelled}" for name, spelled in _ELEMENTWISE.items()},
+_SPELLINGS = {**{name: f"{NAMESPACE}.{spelled}" for name, spelled in {
+    **_ELEMENTWISE, **_CREATION}.items()},
               **_HELPER_SPELLINGS}
 
 ARRAY_API = register(Backend("array_api", spellings=_SPELLINGS, helpers=_Helpers(),

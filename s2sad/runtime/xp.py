@@ -12,8 +12,11 @@ standard and nothing more) runs them. Two rules hold throughout:
   ``xp.where`` on the whole result, not a NaN check first (which would need the values on the
   host, and is not defined for arrays that are traced or on a device).
 
-Python numbers (the cotangent seed ``1.0``, scalar loops) take the NumPy runtime's own paths:
-they are numbers, not arrays of any library.
+Python numbers (the cotangent seed ``1.0``, scalar loops, ``np.sin(0.5)`` in the user's code)
+stay Python numbers: the NumPy runtime's own paths compute them, and the result is made a Python
+number again (a NumPy scalar or 0-d array would meet the arguments' arrays, which another
+library does not take). Where a helper must make an array from numbers only, it makes it in the
+namespace of the code that calls it (the last ``array_namespace`` of the arguments).
 
 ``array_api_compat`` is imported when a helper first needs a namespace, so importing s2sad
 never needs it (it is the optional extra ``s2sad[array-api]``).
@@ -21,6 +24,7 @@ never needs it (it is the optional extra ``s2sad[array-api]``).
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import math
 
@@ -43,19 +47,93 @@ def _is_array(x) -> bool:
     return not isinstance(x, _NUMBERS) and x is not None and compat().is_array_api_obj(x)
 
 
-def array_namespace(*values):
+# The namespace of the arguments of the generated code running now (set by its first line):
+# where a helper makes an array from numbers only, it makes it there.
+_CURRENT = contextvars.ContextVar("s2sad_array_namespace", default=None)
+
+
+def _namespace_of(values):
     """The array namespace of the arrays among `values` (numbers, None, lists and strings are
-    skipped); ``array_api_compat.numpy`` when there are none. Generated code calls it once,
-    on its arguments: ``xp = array_namespace(w, X, y)``."""
+    skipped); the calling code's when there are none (``array_api_compat.numpy`` outside
+    generated code)."""
     arrays = [v for v in values if _is_array(v)]
-    lib = compat()
-    if not arrays:
-        return lib.array_namespace(np.zeros(()))
-    return lib.array_namespace(*arrays)
+    if arrays:
+        return compat().array_namespace(*arrays)
+    current = _CURRENT.get()
+    return current if current is not None else _numpy_namespace()
+
+
+def _numpy_namespace():
+    return compat().array_namespace(np.zeros(()))
+
+
+def array_namespace(*values):
+    """The namespace generated code calls, ``xp = array_namespace(w, X, y)`` (its first line):
+    the array namespace of the arrays among its arguments (``array_api_compat.numpy`` when
+    there are none), whose functions also take Python numbers (:class:`Namespace`)."""
+    arrays = [v for v in values if _is_array(v)]
+    xp = compat().array_namespace(*arrays) if arrays else _numpy_namespace()
+    _CURRENT.set(xp)
+    return Namespace(xp)
 
 
 def _xp(*values):
-    return array_namespace(*values)
+    return _namespace_of(values)
+
+
+def _number(value):
+    """A NumPy scalar or 0-d array as the Python number it holds; anything else as it is."""
+    if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
+        return value.item()
+    return value
+
+
+# The functions of a namespace that take a shape, not arrays.
+_SHAPED = frozenset(("zeros", "ones", "full", "empty", "asarray"))
+
+
+class Namespace:
+    """An array namespace (`xp`) whose array functions also take Python numbers, as NumPy's
+    do (the standard's take arrays): ``xp.sin(0.5)`` is the Python number NumPy computes, and
+    ``xp.maximum(x, 0.3)`` makes 0.3 an array of `x`'s dtype on `x`'s device first."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "xp":  # (copy, pickle: before __init__ ran)
+            raise AttributeError(name)
+        function = getattr(self.xp, name)
+        if name in _SHAPED or not callable(function):
+            return function
+        xp = self.xp
+
+        def call(*args, **kwargs):
+            arrays = [a for a in args if _is_array(a)]
+            if not arrays:  # numbers only: NumPy's number, as the NumPy backend computes it
+                return _number(getattr(_numpy_namespace(), name)(*args, **kwargs))
+            like = arrays[0]
+            args = [_as_array(xp, a, like) if isinstance(a, _NUMBERS) else a for a in args]
+            return function(*args, **kwargs)
+
+        call.__name__ = name
+        self.__dict__[name] = call  # found there next time, without __getattr__
+        return call
+
+    def __repr__(self) -> str:
+        return f"Namespace({self.xp.__name__})"
+
+
+def _as_array(xp, number, like):
+    """`number` as a 0-d array next to the array `like`: a bool next to a boolean array in
+    its dtype, any other number in `like`'s floating dtype (the default float when `like` is
+    not floating)."""
+    device = compat().device(like)
+    if isinstance(number, bool):
+        dtype = like.dtype if xp.isdtype(like.dtype, "bool") else None
+    else:
+        dtype = _float_dtype(xp, like)
+    return xp.asarray(number, dtype=dtype, device=device)
 
 
 def _shape(x) -> tuple:
@@ -161,19 +239,36 @@ def reduced_size(x, axis=None):
     return math.prod(shape[a] for a in axes)
 
 
+def length(x) -> int:
+    """``len(x)``: the length of an array's first axis (the standard's arrays have no
+    ``len``), of a tuple or list."""
+    if _is_array(x):
+        if x.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return int(x.shape[0])
+    return len(x)
+
+
 def shape(x) -> tuple:
     """``np.shape(x)``: the shape of an array, ``()`` of a number."""
     return _shape(x)
 
 
 def where(condition, x, y):
-    """``np.where(condition, x, y)``; when neither branch is an array (``where(c, g, 0.0)`` of
-    a scalar cotangent), the first is made one, which the standard asks of its arguments."""
+    """``np.where(condition, x, y)``: a Python number when none of them is an array (as
+    NumPy computes it); else the numbers among them made arrays of the branches' floating
+    dtype, which the standard asks of its arguments (``where(c, g, 0.0)`` of a scalar
+    cotangent)."""
+    if not (_is_array(condition) or _is_array(x) or _is_array(y)):  # numbers: a number
+        return _number(np.where(condition, x, y))
     xp = _xp(condition, x, y)
     if not _is_array(condition):
         condition = xp.asarray(condition)
-    if not _is_array(x) and not _is_array(y):
-        x = xp.asarray(x, dtype=_float_dtype(xp, condition))
+    like = next((v for v in (x, y) if _is_array(v)), None)
+    dtype = _float_dtype(xp, like)
+    device = compat().device(condition)
+    x, y = (xp.asarray(v, dtype=dtype, device=device) if isinstance(v, _NUMBERS) else v
+            for v in (x, y))
     return xp.where(condition, x, y)
 
 
@@ -201,7 +296,8 @@ def reshape(x, shape):
     if not _is_array(x):
         if shape == ():
             return x
-        x = np.asarray(x)  # a number: NumPy's 0-d array, as array_namespace gives for numbers
+        xp = _xp()  # a number: an array of the calling code's namespace
+        x = xp.asarray(x, dtype=_float_dtype(xp, None) if isinstance(x, float) else None)
     return _xp(x).reshape(x, shape)
 
 
@@ -252,7 +348,7 @@ def safe_mul(x, y):
     """``x * y``, exactly zero wherever `x` or `y` is zero (even where the other is inf or
     NaN): the NumPy runtime's strong zero, as one ``xp.where``."""
     if not _is_array(x) and not _is_array(y):
-        return _np_elementwise.safe_mul(x, y)
+        return _number(_np_elementwise.safe_mul(x, y))
     out = x * y
     xp = _xp(out)
     return xp.where(xp.isnan(out) & ((x == 0) | (y == 0)), 0.0, out)
@@ -261,7 +357,7 @@ def safe_mul(x, y):
 def safe_div(x, y):
     """``x / y``, exactly zero wherever `x` is zero (even where `y` is 0 or NaN)."""
     if not _is_array(x) and not _is_array(y):
-        return _np_elementwise.safe_div(x, y)
+        return _number(_np_elementwise.safe_div(x, y))
     out = x / y
     xp = _xp(out)
     return xp.where(xp.isnan(out) & (x == 0), 0.0, out)
@@ -270,14 +366,14 @@ def safe_div(x, y):
 def reciprocal(x):
     """``1.0 / x``, +-inf at +-0.0 for a number too."""
     if not _is_array(x):
-        return _np_reciprocal(x)
+        return _number(_np_reciprocal(x))
     return 1.0 / x
 
 
 def scaled_pow(c, x, p):
     """``c * x ** p``, exactly zero where `c` is zero (even where ``x ** p`` is inf)."""
     if not (_is_array(c) or _is_array(x) or _is_array(p)):
-        return _np_scaled_pow(c, x, p)
+        return _number(_np_scaled_pow(c, x, p))
     out = c * x ** p
     xp = _xp(out)
     if not _is_array(c):  # a number: zero or not, known now (no array is tested)
@@ -341,6 +437,27 @@ def _expanded(index, ndim: int) -> list:
     return items + [slice(None)] * (ndim - used)
 
 
+def getitem(x, index):
+    """``x[index]`` of an array: basic indexing only, with the axes the index leaves out
+    taken whole (``x[i]`` of a matrix is ``x[i, :]``: the standard asks for an index of every
+    axis), and slices clipped to their axis (``x[:2]`` of one entry is that entry, as in
+    NumPy). A tuple (a shape) is indexed as it is."""
+    if not _is_array(x):  # a tuple (a shape)
+        return x[index]
+    items = index if isinstance(index, tuple) else (index,)
+    shape = _shape(x)
+    expanded = _expanded(items, len(shape))  # refuses what is not basic indexing
+    # Slices clipped to their axis, as NumPy does (the standard leaves bounds past the axis
+    # undefined): `expanded` has one entry per axis, None for a new one.
+    out, axis = [], 0
+    for item in expanded:
+        if isinstance(item, slice):
+            item = slice(*item.indices(shape[axis])[:2])
+        out.append(item)
+        axis += item is not None
+    return x[tuple(out)]
+
+
 def scatter_like(v, index, like):
     """The adjoint of ``like[index]``: `v` (shaped like the read) placed in zeros shaped like
     `like`, built without writing into an array: the read's axes are given back (an integer
@@ -400,6 +517,7 @@ HELPERS: dict = {
     "broadcast_stand_in": broadcast_stand_in,
     "reduced_size": reduced_size,
     "shape": shape,
+    "length": length,
     "where": where,
     "as_float": as_float,
     "transpose": transpose,
@@ -415,6 +533,7 @@ HELPERS: dict = {
     "scaled_pow": scaled_pow,
     "matmul_adjoint_x": matmul_adjoint_x,
     "matmul_adjoint_y": matmul_adjoint_y,
+    "getitem": getitem,
     "scatter_like": scatter_like,
     "scatter_add": scatter_add,
     "scatter_add_into": scatter_add,  # "into" is the NumPy runtime's in-place shortcut
