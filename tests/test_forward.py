@@ -182,3 +182,35 @@ def test_jvp_promotes_an_integer_with_a_tangent_and_holds_zero_tangent_integers_
 
     assert s2sad.jvp(power, (-2.0, 3), (1.0, 0))[1] == pytest.approx(12.0)
     assert s2sad.jvp(power, (-2.0, 3.0), (1.0, None))[1] == pytest.approx(12.0)
+
+
+def logistic_loss(w, X, y, scale):
+    p = 1.0 / (1.0 + np.exp(-(X @ w) * scale))
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def test_repeated_jvp_calls_agree_whatever_path_they_take():
+    # The first call binds and checks (the general path); later calls with float64 arrays
+    # and Python floats take a fast path that skips both. Every mix must agree with the first
+    # call and with finite differences, and float32 and integer arguments still get theirs.
+    rng = np.random.default_rng(3)
+    w, X = rng.normal(size=4), rng.normal(size=(6, 4))
+    y = (rng.random(6) < 0.5).astype(float)
+    dw, dX = rng.normal(size=4), rng.normal(size=(6, 4))
+    for tangents in [(dw, None, None, None), (dw, dX, None, 0.5), (None, dX, None, None),
+                     (None, None, None, 1.0)]:
+        first = s2sad.jvp(logistic_loss, (w, X, y, 2.0), tangents)
+        again = s2sad.jvp(logistic_loss, (w, X, y, 2.0), tangents)
+        assert first == again
+        eps = 1e-6
+        moved = [(a if t is None else a + eps * np.asarray(t)) for a, t in
+                 zip((w, X, y, 2.0), tangents)]
+        back = [(a if t is None else a - eps * np.asarray(t)) for a, t in
+                zip((w, X, y, 2.0), tangents)]
+        fd = (logistic_loss(*moved) - logistic_loss(*back)) / (2 * eps)
+        assert abs(again[1] - fd) < 1e-7
+    w32, X32, y32 = w.astype(np.float32), X.astype(np.float32), y.astype(np.float32)
+    value, tangent = s2sad.jvp(logistic_loss, (w32, X32, y32, 2.0), (w32, None, None, None))
+    assert np.asarray(value).dtype == np.asarray(tangent).dtype == np.float32
+    with pytest.raises(s2sad.S2sadError, match="shape"):
+        s2sad.jvp(logistic_loss, (w, X, y, 2.0), (dw[:3], None, None, None))

@@ -15,13 +15,15 @@ from ..pytree import is_container
 from ..values import float_like_for, is_integer_like, matched_all, separated
 from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
-from .build import backend_name, build, guarded, unwrap
+from .build import backend_name, build, current_build, guarded, unwrap
 from .built import floats_only, leaves_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
 from .gradients import grad, refuse_containers
 from .hints import Wrt
 from .lazy import foreign_in, lazily, lazy_arguments
 from .trees import containers_in, tree_jvp, tree_vjp
+
+_F64 = np.dtype(np.float64)
 
 
 def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
@@ -208,10 +210,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="give one tangent per primal argument (None: not perturbed)")
-    if not has_aux and _float_numbers(primals, tangents):
-        out = _float_jvp(f, primals, tangents, backend)
-        if out is not None:
-            return out
+    out = None if has_aux else _fast_jvp(f, primals, tangents, backend)
+    if out is not None:
+        return out
     if has_aux or not leaves_only(primals) and containers_in(primals, {}):
         refuse_containers(backend, "has_aux=True" if has_aux else "containers as arguments")
         return guarded(lambda: tree_jvp(f, primals, tangents, has_aux))
@@ -282,6 +283,47 @@ def _float_jvp(f, primals: tuple, tangents: tuple, backend: str = "numpy"):
     if floats_only(result) and len(result) == 2:
         return result  # (value, tangent)
     return separated((result[0], matched_all(result[1:], result[:1])[0]), primals, tangents)
+
+
+def _fast_jvp(f, primals: tuple, tangents: tuple, backend: str):
+    """jvp on a fast path (floats; float64 arrays on the NumPy backend), or None: the general
+    path takes the call."""
+    if _float_numbers(primals, tangents):
+        return _float_jvp(f, primals, tangents, backend)
+    return _array_jvp(f, primals, tangents) if backend == "numpy" else None
+
+
+def _array_jvp(f, primals: tuple, tangents: tuple):
+    """jvp of a plain function at float64 arrays and Python floats, along tangents that are
+    None or of their primal's type and shape (the fast path: nothing to bind, convert or
+    check); None when the general path must take it (the first call, defaults, ints...)."""
+    wrt = []
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        kind = type(p)
+        if kind is np.ndarray and p.dtype is _F64:
+            if t is not None:
+                if type(t) is not np.ndarray or t.dtype is not _F64 or t.shape != p.shape:
+                    return None
+                wrt.append(i)
+        elif kind is float:
+            if t is not None:
+                if type(t) is not float:
+                    return None
+                wrt.append(i)
+        else:
+            return None
+    built = current_build(f, "jvp", tuple(wrt)) if wrt else None
+    if built is None or built.tuple_out or built.n_out != 1 or len(primals) != len(
+            built.params) or built.loaded.meta.get("out_tree") is not None:
+        return None
+    try:
+        value, tangent = built.function(*primals, *[tangents[i] for i in wrt])
+    except Exception as exc:
+        add_origin_note(exc)
+        raise
+    if type(tangent) is not float and getattr(tangent, "dtype", None) is not _F64:
+        tangent = matched_all((tangent,), (value,))[0]  # a complex or float32 one
+    return separated((value, tangent), primals, tangents)
 
 
 def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any, backend: str = "numpy") -> Any:
