@@ -171,3 +171,24 @@ def test_a_hessian_with_respect_to_a_one_tuple_nests_its_block_in_tuples():
     x = np.array([1.0, 1.0, 0.0])
     ((block,),) = s2sad.hessian(_peak_of, wrt=(0,))(x)  # outputs by inputs, as before
     np.testing.assert_array_equal(block, np.zeros((3, 3)))
+
+
+def scaled_quartic(x, A, scale):
+    return scale * np.sum((A @ x) ** 4)
+
+
+def test_repeated_hvp_calls_agree_with_the_hessian_whatever_path_they_take():
+    # Later calls at float64 arrays skip binding, seeding and dtype matching (a fast path);
+    # each must still equal H v, and other points and directions still get converted.
+    rng = np.random.default_rng(11)
+    x, v, A = rng.normal(size=3), rng.normal(size=3), rng.normal(size=(4, 3))
+    H = s2sad.hessian(scaled_quartic)(x, A, 0.5)
+    for _ in range(2):
+        np.testing.assert_allclose(s2sad.hvp(scaled_quartic, x, v, A, 0.5), H @ v, rtol=1e-12)
+    integers = np.array([1, 0, 2])
+    np.testing.assert_allclose(s2sad.hvp(scaled_quartic, x, integers, A, 0.5),
+                               H @ integers, rtol=1e-12)
+    x32 = x.astype(np.float32)
+    assert s2sad.hvp(scaled_quartic, x32, v.astype(np.float32), A, 0.5).dtype == np.float32
+    with pytest.raises(s2sad.S2sadError, match="shape"):
+        s2sad.hvp(scaled_quartic, x, v[:2], A, 0.5)

@@ -15,15 +15,14 @@ from ..pytree import is_container
 from ..values import float_like_for, is_integer_like, matched_all, separated
 from .aliases import wrt_of
 from .bound import BoundTarget, bound_target
-from .build import backend_name, build, current_build, guarded, unwrap
+from .build import backend_name, build, guarded, unwrap
 from .built import floats_only, leaves_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
+from .fast_products import fast_jvp, float64_results, plain_directions
 from .gradients import grad, refuse_containers
 from .hints import Wrt
 from .lazy import foreign_in, lazily, lazy_arguments
 from .trees import containers_in, tree_jvp, tree_vjp
-
-_F64 = np.dtype(np.float64)
 
 
 def vjp(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, argnums: Wrt | None = None,
@@ -210,7 +209,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     if len(primals) != len(tangents):
         raise S2sadError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="give one tangent per primal argument (None: not perturbed)")
-    out = None if has_aux else _fast_jvp(f, primals, tangents, backend)
+    out = None if has_aux else fast_jvp(f, primals, tangents, backend)
     if out is not None:
         return out
     if has_aux or not leaves_only(primals) and containers_in(primals, {}):
@@ -251,81 +250,6 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     return separated(out, primals, tangents)
 
 
-def _float_numbers(primals: tuple, tangents: tuple) -> bool:
-    """Whether every primal is a float (or np.float64) and every tangent a Python float."""
-    for p in primals:
-        kind = type(p)
-        if kind is not float and kind is not np.float64:
-            return False
-    for t in tangents:
-        if type(t) is not float:
-            return False
-    return True
-
-
-def _float_jvp(f, primals: tuple, tangents: tuple, backend: str = "numpy"):
-    """jvp at float primals along float tangents (the fast path: every argument is
-    differentiated, and nothing needs binding, checking or copying); None when the general
-    path must take it (defaults, a tuple or container output)."""
-    built = build(f, "jvp", tuple(range(len(primals))), backend=backend)
-    if built.tuple_out or built.n_out != 1 or len(primals) != len(built.params) or (
-            built.loaded.meta.get("out_tree") is not None):
-        return None
-    generated = built.function
-    try:
-        result = generated(*primals, *tangents)
-    except Exception as exc:
-        if isinstance(exc, (TypeError, IndexError)):
-            raise_integer_misuse(built, exc, list(primals),
-                                 lambda v: generated(*v, *tangents))
-        add_origin_note(exc)
-        raise
-    if floats_only(result) and len(result) == 2:
-        return result  # (value, tangent)
-    return separated((result[0], matched_all(result[1:], result[:1])[0]), primals, tangents)
-
-
-def _fast_jvp(f, primals: tuple, tangents: tuple, backend: str):
-    """jvp on a fast path (floats; float64 arrays on the NumPy backend), or None: the general
-    path takes the call."""
-    if _float_numbers(primals, tangents):
-        return _float_jvp(f, primals, tangents, backend)
-    return _array_jvp(f, primals, tangents) if backend == "numpy" else None
-
-
-def _array_jvp(f, primals: tuple, tangents: tuple):
-    """jvp of a plain function at float64 arrays and Python floats, along tangents that are
-    None or of their primal's type and shape (the fast path: nothing to bind, convert or
-    check); None when the general path must take it (the first call, defaults, ints...)."""
-    wrt = []
-    for i, (p, t) in enumerate(zip(primals, tangents)):
-        kind = type(p)
-        if kind is np.ndarray and p.dtype is _F64:
-            if t is not None:
-                if type(t) is not np.ndarray or t.dtype is not _F64 or t.shape != p.shape:
-                    return None
-                wrt.append(i)
-        elif kind is float:
-            if t is not None:
-                if type(t) is not float:
-                    return None
-                wrt.append(i)
-        else:
-            return None
-    built = current_build(f, "jvp", tuple(wrt)) if wrt else None
-    if built is None or built.tuple_out or built.n_out != 1 or len(primals) != len(
-            built.params) or built.loaded.meta.get("out_tree") is not None:
-        return None
-    try:
-        value, tangent = built.function(*primals, *[tangents[i] for i in wrt])
-    except Exception as exc:
-        add_origin_note(exc)
-        raise
-    if type(tangent) is not float and getattr(tangent, "dtype", None) is not _F64:
-        tangent = matched_all((tangent,), (value,))[0]  # a complex or float32 one
-    return separated((value, tangent), primals, tangents)
-
-
 def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any, backend: str = "numpy") -> Any:
     """The Hessian-vector product of scalar `f` at `x` along `v` (forward over reverse).
 
@@ -349,9 +273,11 @@ def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any, backend: str = "numpy
         return separated(tangent, x, v, args)
     # Arguments and directions checked against f itself, so errors point at f.
     built = build(f, "grad", positions, backend=backend)  # what grad(f) runs: f's signature
-    values = guarded(lambda: built.bind((*xs, *args), {}))
-    vs = [built.seed(d, values[i], f"the direction of {built.params[i]!r}")
-          for i, d in enumerate(vs)]
+    plain = len(xs) + len(args) == len(built.params) and plain_directions(xs, vs)
+    values = [*xs, *args] if plain else guarded(lambda: built.bind((*xs, *args), {}))
+    if not plain:
+        vs = [built.seed(d, values[i], f"the direction of {built.params[i]!r}")
+              for i, d in enumerate(vs)]
     gradient = grad(f, positions if several else 0, backend=backend)
     # The tangent program of the gradient program, without the gradient itself: computing
     # it would be dead work (one forward-over-reverse pass, nothing else).
@@ -363,7 +289,8 @@ def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any, backend: str = "numpy
             reraise_diagnosed(built, unwrap(f), (*xs, *args), {}, values, err)
         add_origin_note(err)
         raise
-    result = matched_all(result, [values[i] for i in positions])
+    if not (plain and float64_results(result)):
+        result = matched_all(result, [values[i] for i in positions])
     return separated(tuple(result) if several else result[0], x, v, args)
 
 
