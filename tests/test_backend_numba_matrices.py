@@ -205,3 +205,15 @@ def test_an_unknown_backend_is_an_error_listing_the_known_ones(make):
     error = info.value
     assert error.message == "unknown backend 'numbaa'"
     assert "numba" in error.hint and "numpy" in error.hint
+
+
+def test_check_grad_checks_the_backend_asked():
+    # s2sad.check_grad(..., backend=) compares that backend's derivatives (as s2sad check
+    # --backend does), and refuses what the backend cannot compile as the backend does.
+    assert s2sad.check_grad(clipped, 0.9, 12, backend="numba") < 1e-6
+
+    def with_array(x):
+        return np.sum(x * np.ones(3))
+
+    with pytest.raises(S2sadError, match="numba"):
+        s2sad.check_grad(with_array, np.ones(3), backend="numba")

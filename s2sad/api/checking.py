@@ -40,13 +40,15 @@ class Comparison:
 
 def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: float = 1e-6,
                rtol: float = 1e-5, atol: float = 1e-8, seed: int = 0,
-               argnums: Wrt | None = None, argnum: Wrt | None = None) -> float:
+               argnums: Wrt | None = None, argnum: Wrt | None = None,
+               backend: str = "numpy") -> float:
     """Check s2sad's reverse and forward derivatives of `f` at `args` against central finite
     differences (along random directions, with a random cotangent for non-scalar outputs).
 
     Returns the largest relative error; raises ``AssertionError`` listing the arguments whose
     derivatives disagree by more than ``atol + rtol * |expected|``. `wrt` (default: every
-    floating argument) may also be spelled ``argnums`` or ``argnum``.
+    floating argument) may also be spelled ``argnums`` or ``argnum``. `backend` names the
+    backend the derivatives are written for (``"numba"``, ``"array_api"``: docs/backends.md).
 
     Not ``scipy.optimize.check_grad(func, grad, x0)``, which takes a hand-written gradient
     and returns the norm of its difference from finite differences: here s2sad derives the
@@ -55,7 +57,8 @@ def check_grad(f: Callable[..., Any], *args: Any, wrt: Wrt | None = None, eps: f
     comparison from the command line.
     """
     wrt = chosen_wrt("check_grad", wrt=wrt, argnums=argnums, argnum=argnum)
-    checks = compare_derivatives(f, *args, wrt=wrt, eps=eps, atol=atol, seed=seed)
+    checks = compare_derivatives(f, *args, wrt=wrt, eps=eps, atol=atol, seed=seed,
+                                 backend=backend)
     failures = [f"argument {c.position} ({c.mode} mode): {c.got!r} vs finite differences "
                 f"{c.expected!r}" for c in checks
                 if abs(c.got - c.expected) > atol + rtol * abs(c.expected)]
