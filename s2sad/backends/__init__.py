@@ -125,6 +125,30 @@ def get_backend(backend=None) -> Backend:
     return found
 
 
+class LazyTable(Mapping):
+    """A backend's table of names, made by `make` when it is first read, then kept: the
+    helpers of a backend whose library (numba, array_api_compat) is imported only when code
+    is first built for it."""
+
+    def __init__(self, make: Callable[[], dict]):
+        self._make = make
+        self._table: dict | None = None
+
+    def _made(self) -> dict:
+        if self._table is None:
+            self._table = self._make()
+        return self._table
+
+    def __getitem__(self, name):
+        return self._made()[name]
+
+    def __iter__(self):
+        return iter(self._made())
+
+    def __len__(self):
+        return len(self._made())
+
+
 DEFAULT = "numpy"
 
 # All registered always; numba and array_api_compat are imported when code is first built
@@ -133,5 +157,5 @@ from .array_api import ARRAY_API  # noqa: E402
 from .numba import NUMBA  # noqa: E402
 from .numpy import NUMPY  # noqa: E402
 
-__all__ = ["ARRAY_API", "BACKENDS", "DEFAULT", "NUMBA", "NUMPY", "Backend", "get_backend",
-           "register", "unregister"]
+__all__ = ["ARRAY_API", "BACKENDS", "DEFAULT", "NUMBA", "NUMPY", "Backend", "LazyTable",
+           "get_backend", "register", "unregister"]

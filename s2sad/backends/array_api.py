@@ -28,13 +28,12 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
-from collections.abc import Mapping
 
 from ..errors import S2sadError
 from ..ir import Const, Op, Pop, Var
 from ..ir.traverse import children, walk, with_blocks
 from ..rules.registry import REGISTRY, Primitive
-from . import Backend, register
+from . import Backend, LazyTable, register
 
 HINT = ("use the default backend (backend='numpy') with NumPy arrays (np.asarray(x)), which "
         "runs any s2sad code")
@@ -87,23 +86,12 @@ def load_compat():
                          f"installed ({exc})", hint=INSTALL_HINT + "\nor " + HINT) from None
 
 
-class _Helpers(Mapping):
+def _helper_table() -> dict:
     """runtime/xp.py's helpers, imported when generated code is first loaded (after
     :func:`prepare` has made sure array_api_compat is there)."""
+    from ..runtime import transpose_inverse, xp
 
-    def _table(self) -> dict:
-        from ..runtime import transpose_inverse, xp
-
-        return {**xp.HELPERS, "transpose_inverse": transpose_inverse}
-
-    def __getitem__(self, name):
-        return self._table()[name]
-
-    def __iter__(self):
-        return iter(self._table())
-
-    def __len__(self):
-        return len(self._table())
+    return {**xp.HELPERS, "transpose_inverse": transpose_inverse}
 
 
 # Operations this backend writes that are no primitive of the rules: the namespace of the
@@ -266,5 +254,6 @@ _SPELLINGS = {**{name: f"{NAMESPACE}.{spelled}" for name, spelled in {
     **_ELEMENTWISE, **_CREATION}.items()},
               **_HELPER_SPELLINGS}
 
-ARRAY_API = register(Backend("array_api", spellings=_SPELLINGS, helpers=_Helpers(),
-                             prepare=prepare, statement=statement))
+ARRAY_API = register(Backend("array_api", spellings=_SPELLINGS,
+                             helpers=LazyTable(_helper_table), prepare=prepare,
+                             statement=statement))

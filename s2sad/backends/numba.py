@@ -30,7 +30,6 @@ import importlib
 import linecache
 import math
 import re
-from collections.abc import Mapping
 
 import numpy as np
 
@@ -38,7 +37,7 @@ from ..errors import Location, S2sadError
 from ..frontend.parse import closure_values
 from ..ir import Const, For, Op, Pop, Push, While
 from ..ir.traverse import children, walk, with_blocks
-from . import Backend, register
+from . import Backend, LazyTable, register
 
 HINT = "use the default backend (backend='numpy'), which runs any s2sad code"
 INSTALL_HINT = 'install it with: pip install "s2sad[numba]"'
@@ -145,27 +144,6 @@ def load_numba():
     except ImportError as exc:
         raise S2sadError(f"the numba backend needs numba, which is not installed ({exc})",
                          hint=INSTALL_HINT + "\nor " + HINT) from None
-
-
-class _Helpers(Mapping):
-    """The numba helpers, made (and numba imported) when generated code is first loaded."""
-
-    def __init__(self):
-        self._table = None
-
-    def _made(self) -> dict:
-        if self._table is None:
-            self._table = _make_helpers(load_numba())
-        return self._table
-
-    def __getitem__(self, name):
-        return self._made()[name]
-
-    def __iter__(self):
-        return iter(self._made())
-
-    def __len__(self):
-        return len(self._made())
 
 
 def _make_helpers(numba) -> dict:
@@ -473,5 +451,5 @@ def call_error(name: str, args: tuple, exc: Exception) -> S2sadError:
 
 
 NUMBA = register(Backend("numba", spellings=_MATH, modules={"math": math},
-                         helpers=_Helpers(), prepare=prepare, statement=statement,
-                         finish=finish))
+                         helpers=LazyTable(lambda: _make_helpers(load_numba())),
+                         prepare=prepare, statement=statement, finish=finish))
