@@ -63,18 +63,11 @@ def _array_jvp(f, primals: tuple, tangents: tuple):
     check); None when the general path must take it (the first call, defaults, ints...)."""
     wrt = []
     for i, (p, t) in enumerate(zip(primals, tangents)):
-        kind = type(p)
-        if kind is np.ndarray and p.dtype is _F64:
-            if t is not None:
-                if type(t) is not np.ndarray or t.dtype is not _F64 or t.shape != p.shape:
-                    return None
-                wrt.append(i)
-        elif kind is float:
-            if t is not None:
-                if type(t) is not float:
-                    return None
-                wrt.append(i)
-        else:
+        if t is not None:
+            if not _alike(p, t):
+                return None
+            wrt.append(i)
+        elif type(p) is not float and (type(p) is not np.ndarray or p.dtype is not _F64):
             return None
     built = current_build(f, "jvp", tuple(wrt)) if wrt else None
     if built is None or built.tuple_out or built.n_out != 1 or len(primals) != len(
@@ -85,21 +78,24 @@ def _array_jvp(f, primals: tuple, tangents: tuple):
     except Exception as exc:
         add_origin_note(exc)
         raise
-    if type(tangent) is not float and getattr(tangent, "dtype", None) is not _F64:
+    if not float64_results((tangent,)):
         tangent = matched_all((tangent,), (value,))[0]  # a complex or float32 one
     return separated((value, tangent), primals, tangents)
 
 
+def _alike(x, d) -> bool:
+    """Whether `x` is a float64 array and `d` one of its shape, or both are Python floats:
+    a point and its direction that binding and seeding would pass as they are."""
+    if type(x) is np.ndarray:
+        return x.dtype is _F64 and type(d) is np.ndarray and d.dtype is _F64 and (
+            d.shape == x.shape)
+    return type(x) is float and type(d) is float
+
+
 def plain_directions(xs, vs) -> bool:
-    """Whether each point of an hvp is a float64 array or a Python float and its direction one
-    of the same type and shape: what binding and seeding would pass as they are."""
+    """Whether each point of an hvp and its direction are :func:`_alike`."""
     for x, v in zip(xs, vs):
-        kind = type(x)
-        if kind is np.ndarray:
-            if x.dtype is not _F64 or type(v) is not np.ndarray or v.dtype is not _F64 or (
-                    v.shape != x.shape):
-                return False
-        elif kind is not float or type(v) is not float:
+        if not _alike(x, v):
             return False
     return True
 

@@ -31,7 +31,7 @@ def jacobian(f: Callable[P, Any], wrt: Wrt = FIRST, mode: str = "auto", *,
     The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
     ``S + T``. For a tuple `wrt` the result is a tuple over inputs; for a tuple output, a tuple
     over outputs (of tuples over inputs when both are tuples); an output that is a container
-(a dict, a nested tuple) is refused (vjp and jvp take those). ``mode="reverse"`` builds it row
+    (a dict, a nested tuple) is refused (vjp and jvp take those). ``mode="reverse"`` builds it row
     by row (one forward sweep, then one reverse sweep per output entry, in one generated call
     for loop-free code), ``mode="forward"`` column by column (one JVP per input
     entry), and ``"auto"`` picks whichever needs fewer passes. `wrt` (default 0) may also be
