@@ -135,6 +135,19 @@ def _close(got, want, tol=1e-12):
         assert np.allclose(np.asarray(g), w, rtol=tol, atol=tol), (g, w)
 
 
+def _gradients_in_library(fn, args, convert, is_library_array, to_numpy=None):
+    """s2sad.grad of `fn` on the array_api backend, its array arguments made another library's
+    with `convert`: every array gradient is that library's (`is_library_array`), and the
+    numbers (through `to_numpy`) are the NumPy backend's."""
+    wrt = _wrt(args)
+    want = s2sad.grad(fn, wrt=wrt)(*args)
+    got = s2sad.grad(fn, wrt=wrt, backend=BACKEND)(*_to(convert, args))
+    for g, a in zip(got, (args[i] for i in wrt)):
+        if isinstance(a, np.ndarray):
+            assert is_library_array(g), type(g)
+    _close(got if to_numpy is None else [to_numpy(g) for g in got], want)
+
+
 @pytest.fixture
 def no_disk_cache(monkeypatch):
     monkeypatch.setenv("S2SAD_CACHE", "0")
@@ -154,13 +167,8 @@ def test_numpy_arrays_match_the_numpy_backend_and_finite_differences(fn, args):
 # ---- array_api_strict: the standard and nothing more
 @pytest.mark.parametrize(("fn", "args"), CASES, ids=IDS)
 def test_strict_arrays_give_strict_gradients_with_the_numpy_backends_numbers(fn, args):
-    wrt = _wrt(args)
-    want = s2sad.grad(fn, wrt=wrt)(*args)
-    got = s2sad.grad(fn, wrt=wrt, backend=BACKEND)(*_to(xs.asarray, args))
-    for g, a in zip(got, (args[i] for i in wrt)):
-        if isinstance(a, np.ndarray):
-            assert type(g).__module__.startswith("array_api_strict"), type(g)
-    _close(got, want)
+    _gradients_in_library(fn, args, xs.asarray,
+                          lambda g: type(g).__module__.startswith("array_api_strict"))
 
 
 @pytest.mark.parametrize(("fn", "args"), CASES, ids=IDS)
@@ -265,13 +273,8 @@ def jax64():
 @pytest.mark.parametrize(("fn", "args"), CASES, ids=IDS)
 def test_jax_arrays_give_jax_gradients_with_the_numpy_backends_numbers(jax64, fn, args):
     jnp = jax64.numpy
-    wrt = _wrt(args)
-    want = s2sad.grad(fn, wrt=wrt)(*args)
-    got = s2sad.grad(fn, wrt=wrt, backend=BACKEND)(*_to(jnp.asarray, args))
-    for g, a in zip(got, (args[i] for i in wrt)):
-        if isinstance(a, np.ndarray):
-            assert isinstance(g, jax64.Array) and g.dtype == jnp.float64, type(g)
-    _close(got, want)
+    _gradients_in_library(fn, args, jnp.asarray,
+                          lambda g: isinstance(g, jax64.Array) and g.dtype == jnp.float64)
 
 
 def test_jax_jvp_and_vjp(jax64):
@@ -293,13 +296,9 @@ def test_jax_jvp_and_vjp(jax64):
 @pytest.mark.parametrize(("fn", "args"), CASES, ids=IDS)
 def test_cupy_arrays_give_cupy_gradients_with_the_numpy_backends_numbers(fn, args):
     cp = pytest.importorskip("cupy")
-    wrt = _wrt(args)
-    want = s2sad.grad(fn, wrt=wrt)(*args)
-    got = s2sad.grad(fn, wrt=wrt, backend=BACKEND)(*_to(cp.asarray, args))
-    for g, a in zip(got, (args[i] for i in wrt)):
-        if isinstance(a, np.ndarray):
-            assert isinstance(g, cp.ndarray) and g.dtype == cp.float64, type(g)
-    _close([cp.asnumpy(g) for g in got], want)  # np.asarray refuses a GPU array
+    _gradients_in_library(fn, args, cp.asarray,
+                          lambda g: isinstance(g, cp.ndarray) and g.dtype == cp.float64,
+                          to_numpy=cp.asnumpy)  # np.asarray refuses a GPU array
 
 
 # ---- found by the random-program tester (docs/random-testing.md), shrunk
