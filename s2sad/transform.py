@@ -42,6 +42,8 @@ from .lowering.function import derivative_names, lower_function
 from .pytree import classes_of, to_data
 from .transforms.forward import forward
 from .transforms.in_place import accumulate_in_place
+from .transforms.known_shapes import settle_known_shapes
+from .transforms.negations import cancel_negations
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
 
@@ -72,6 +74,9 @@ class Request:
     # Parameters the code may take to be scalars: it is built for calls that give them
     # Python floats (a specialisation: no adjoint of theirs is summed down to their shape).
     scalars: tuple = ()
+    # Parameters the code may take to be arrays of these shapes, ((name, shape), ...): it is
+    # built for calls that give them such arrays (api/signatures.py).
+    shapes: tuple = ()
 
     def __post_init__(self):
         get_backend(self.backend)
@@ -79,7 +84,7 @@ class Request:
     def key(self) -> tuple:
         trees = tuple((name, tree.signature()) for name, tree in self.trees)
         return (self.mode, self.wrt, self.optimize, self.steps, self.backend, trees,
-                self.has_aux, self.scalars)
+                self.has_aux, self.scalars, self.shapes)
 
 
 
@@ -269,7 +274,12 @@ def derive(ir: Function, mode: str, wrt: tuple, optimize: bool = True,
         result = forward(ir, wrt, primal_outputs=mode == "jvp")
     else:
         result = reverse(ir, AdjointSpec(wrt, mode, aux=aux))
-    return run_optimizer(result) if optimize else result
+    if not optimize:
+        return result
+    result = run_optimizer(settle_known_shapes(result))
+    if result.param_shapes or result.scalar_params:  # a program specialised on a signature
+        result = run_optimizer(cancel_negations(result))
+    return result
 
 
 def _aux_leaves(parsed: ParsedFunction, ir: Function) -> int:
@@ -296,6 +306,9 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
     ir = lower(parsed, trees=request.trees)
     if request.scalars:
         ir = ir.replace(scalar_params=frozenset(request.scalars) & set(ir.params))
+    if request.shapes:
+        ir = ir.replace(param_shapes=tuple((name, shape) for name, shape in request.shapes
+                                           if name in ir.params))
     flat = _leaf_params(parsed, ir, request.trees)
 
     def leaves(wrt):

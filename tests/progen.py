@@ -1138,6 +1138,20 @@ def _call_s2sad(api: str, call, program: Program, args):
                                       f"{type(error).__name__}: {error}")) from error
 
 
+def _same_bits(api: str, expected, got, program: Program, args) -> None:
+    """`got` is `expected` exactly (a repeated call, specialised on its signature)."""
+    flat = [np.asarray(v) for v in _leaves(expected)], [np.asarray(v) for v in _leaves(got)]
+    if len(flat[0]) != len(flat[1]) or not all(
+            a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+            for a, b in zip(*flat)):
+        raise InternalFailure(_report("a repeated call differs", api, program, args,
+                                      f"first {expected!r}\nthen {got!r}"))
+
+
+def _leaves(value) -> list:
+    return [leaf for v in value for leaf in _leaves(v)] if isinstance(value, tuple) else [value]
+
+
 def _compare(api: str, expected, got, program: Program, args, what: str, rtol=RTOL, atol=ATOL):
     expected_array = np.asarray(expected, dtype=float)
     try:
@@ -1276,9 +1290,17 @@ def _check_grad(loaded: Loaded, oracle: _Oracle, rng, target: _Target) -> None:
     wrt = tuple(i for i in range(n) if rng.random() < 0.7) or (int(rng.integers(n)),)
     single = len(wrt) == 1 and rng.random() < 0.5
     api = target.api(f"s2sad.value_and_grad(f, wrt={wrt[0] if single else wrt})")
-    value, grads = target.output(_call_s2sad(api, lambda: s2sad.value_and_grad(
-        loaded.fn, wrt=wrt[0] if single else wrt, **target.options)(*target.inputs(args)),
-        program, args))
+    inputs = target.inputs(args)
+    function = _call_s2sad(api, lambda: s2sad.value_and_grad(
+        loaded.fn, wrt=wrt[0] if single else wrt, **target.options), program, args)
+    first = _call_s2sad(api, lambda: function(*inputs), program, args)
+    if target.backend == "numpy" and target.arrays == "numpy":
+        # The second call with these arguments' signature builds the program specialised on
+        # it, the third runs it again (api/signatures.py): the same bits as the first.
+        for _ in range(2):
+            _same_bits(api, first, _call_s2sad(api, lambda: function(*inputs), program, args),
+                       program, args)
+    value, grads = target.output(first)
     _compare(api, oracle.value, value, program, args, "value")
     grads = (grads,) if single else grads
     for index, gradient in zip(wrt, grads):

@@ -147,20 +147,21 @@ def still_valid(fn, built) -> bool:
 
 
 def build(f, mode: str, wrt, optimize: bool = True, backend="numpy", trees: tuple = (),
-          has_aux: bool = False, scalars: tuple = ()) -> Built:
+          has_aux: bool = False, scalars: tuple = (), shapes: tuple = ()) -> Built:
     """The derivative `mode` (a :data:`s2sad.transform.MODES` entry) of `f` with respect to
     `wrt`, written for `backend` and compiled; the same :class:`Built` again while nothing it
     depends on changed (the function's code and closure values, the globals it read, the user
     rules). An unknown backend is refused before anything is parsed. `trees`, `has_aux` and
-    `scalars` are those of :class:`~s2sad.transform.Request` (containers given as arguments,
-    an output ``(value, aux)``, parameters given floats)."""
-    if backend == "numpy" and optimize is True and not trees and not has_aux and not scalars:
+    `scalars` and `shapes` are those of :class:`~s2sad.transform.Request` (containers given
+    as arguments, an output ``(value, aux)``, parameters given floats, arrays of known
+    shapes)."""
+    if backend == "numpy" and optimize is True and not (trees or has_aux or scalars or shapes):
         built = current_build(f, mode, wrt)
         if built is not None:
             return built
     backend = backend_name(backend)
     fn, steps = _differentiated(unwrap(f))
-    options = (trees, has_aux, scalars)
+    options = (trees, has_aux, scalars, shapes)
     memo_key = _memo_key(mode, wrt, optimize, steps, backend, options)
     if memo_key is None:  # no position or name (resolve_wrt says so), or unhashable
         return build_now(fn, mode, wrt, optimize, steps, backend, options)
@@ -236,7 +237,7 @@ def _recent(fn) -> dict:
 
 
 def build_now(fn, mode: str, wrt, optimize: bool, steps: tuple = (),
-              backend: str = "numpy", options: tuple = ((), False, ())) -> Built:
+              backend: str = "numpy", options: tuple = ((), False, (), ())) -> Built:
     """:func:`build` without its memo. The build parses each function once (its own memo of
     parses: a nested build, for a recursive callee, starts another)."""
     def run():
@@ -266,7 +267,7 @@ def _build_parsed(fn, parsed, asked: Request, wrt, steps) -> Built:
     # named after them.
     request = Request(mode, wrt_names, asked.optimize,
                       tuple((m, resolve_wrt(parsed, w)) for m, w in steps), asked.backend,
-                      asked.trees, asked.has_aux, asked.scalars)
+                      asked.trees, asked.has_aux, asked.scalars, asked.shapes)
     namespace, callee_sources, origins = dependencies(parsed)
     # Globals of the function's own module are read live by the generated code; the rest
     # (closure values, other modules' globals) is bound when it is compiled.

@@ -48,8 +48,14 @@ def debugged(function):
     :class:`GeneratedCodeDebugger`, and returns what `function` returns (None if the user
     quits the debugger)."""
 
+    # The general path runs the program s2sad.source shows, not one specialised on the
+    # arguments' signature (api/signatures.py): the lines a student reads.
+    general = getattr(function, "__s2sad_general__", None)
+
     @functools.wraps(function)
     def call(*args, **kwargs):
+        if general is not None:
+            return GeneratedCodeDebugger().runcall(general, args, kwargs)
         return GeneratedCodeDebugger().runcall(function, *args, **kwargs)
 
     del call.__wrapped__  # its signature is function's (update_wrapper copied __signature__)

@@ -70,10 +70,12 @@ class Differentiable(Generic[P, R]):
 
     def source(self, mode: str = "reverse", wrt: Wrt = FIRST, optimize: bool = True,
                ssa: bool = False, backend: str = "numpy", *, argnums: Wrt | None = None,
-               argnum: Wrt | None = None, teaching: bool = False) -> str:
+               argnum: Wrt | None = None, teaching: bool = False, args: tuple | None = None,
+               specialized: bool = False) -> str:
         """The generated code, as :func:`s2sad.source`."""
         return source(self.__s2sad_function__, mode, wrt, optimize, ssa, backend,
-                      argnums=argnums, argnum=argnum, teaching=teaching)
+                      argnums=argnums, argnum=argnum, teaching=teaching, args=args,
+                      specialized=specialized)
 
 
 def differentiate(fn: Callable[P, R]) -> Differentiable[P, R]:

@@ -34,6 +34,7 @@ from .gradient_calls import (
 )
 from .hints import P, Wrt
 from .lazy import EAGER_TYPES
+from .signatures import Variants, facts, signature
 from .trees import TreeCall, containers_in, tree_grad, used_as_container
 
 _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jvp",
@@ -43,7 +44,8 @@ _SOURCE_MODES = {"reverse": "grad", "grad": "grad", "vjp": "vjp", "forward": "jv
 def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
            optimize: bool = True, ssa: bool = False, backend: str = "numpy", *,
            argnums: Wrt | None = None, argnum: Wrt | None = None,
-           args: tuple | None = None, teaching: bool = False) -> str:
+           args: tuple | None = None, teaching: bool = False,
+           specialized: bool = False) -> str:
     """The generated code for `f` as text.
 
     ``ssa=True`` gives the SSA trace of the function itself; ``mode="reverse"`` the gradient
@@ -57,8 +59,13 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
     ``teaching=True`` gives the view for a student: the whole unoptimized program (the
     forward sweep, then the reverse sweep), each temporary used once written into the line
     that uses it, so every adjoint update reads as one line of the lecture's adjoint trace.
+    ``specialized=True`` with `args` (NumPy arrays and numbers) gives the program specialised
+    on their signature, which a gradient function runs from the second call with arguments
+    of those shapes on (``api/signatures.py``); without it, the general program.
     """
     wrt = wrt_of("source", wrt, argnums, argnum)
+    if specialized:
+        return _specialized_source(f, mode, wrt, optimize, backend, args)
     if teaching:
         return _teaching_source(f, mode, wrt, ssa, backend, args)
     backend = backend_name(backend)
@@ -73,6 +80,22 @@ def source(f: Callable[..., Any], mode: str = "reverse", wrt: Wrt = FIRST,
         raise S2sadError(f"unknown mode {mode!r}",
                          hint="use mode='reverse', 'forward' or 'vjp'")
     return build(f, _SOURCE_MODES[mode], wrt, optimize, backend, trees).loaded.source
+
+
+def _specialized_source(f, mode: str, wrt, optimize: bool, backend: str, args) -> str:
+    """:func:`source` of the program specialised on the signature of `args`."""
+    if mode not in _SOURCE_MODES:
+        raise S2sadError(f"unknown mode {mode!r}", hint="use mode='reverse', 'forward' or 'vjp'")
+    general = build(f, _SOURCE_MODES[mode], wrt, optimize, backend)
+    key = None if args is None or len(args) != len(general.params) else signature(
+        tuple(args), tuple(p in general.wrt_positions for p in range(len(general.params))))
+    if key is None:
+        raise S2sadError(
+            "specialized=True needs args: one NumPy array or number per parameter, float64 "
+            "for those differentiated", hint="pass args=(w, X, y), the arguments of a call")
+    scalars, shapes = facts(general.params, key)
+    return build(f, _SOURCE_MODES[mode], wrt, optimize, backend, scalars=scalars,
+                 shapes=shapes).loaded.source
 
 
 def _teaching_source(f, mode: str, wrt, ssa: bool, backend: str, args) -> str:
@@ -288,27 +311,30 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
     others = () if floats is None else tuple(p for p in range(n_params) if p not in floats)
     bare = SCALAR_TYPES if single and not with_value else ()
     as_is = with_value and single or not with_value and len(positions) > 1
+    # Arrays and numbers: a program per signature (api/signatures.py).
+    variants = None if floats is None or backend != "numpy" else Variants(
+        f, wrt, with_value, built, backend, single)
 
     def call(*args, **kwargs):
         if floats is not None and not kwargs and len(args) == n_params:
             for p in floats:
                 kind = type(args[p])
                 if kind is not float and kind is not f64:
-                    break
-            else:
-                for p in others:
-                    if type(args[p]) not in EAGER_TYPES:
-                        return general(args, kwargs)
-                program = programs[0] if programs else _for_floats(programs, built, f, wrt,
-                                                                   with_value, floats, backend)
-                try:
-                    result = program(*args, 1.0) if with_value else program(*args)
-                except Exception as exc:
-                    failed(built, fn, exc, args, args, {}, with_value)
-                    raise
-                if type(result) in bare or as_is and floats_only(result):
-                    return result
-                return from_floats(built, result, args, single, with_value)
+                    return general(args, kwargs) if variants is None else variants(
+                        fn, args, general)
+            for p in others:
+                if type(args[p]) not in EAGER_TYPES:
+                    return general(args, kwargs)
+            program = programs[0] if programs else _for_floats(programs, built, f, wrt,
+                                                               with_value, floats, backend)
+            try:
+                result = program(*args, 1.0) if with_value else program(*args)
+            except Exception as exc:
+                failed(built, fn, exc, args, args, {}, with_value)
+                raise
+            if type(result) in bare or as_is and floats_only(result):
+                return result
+            return from_floats(built, result, args, single, with_value)
         return general(args, kwargs)
 
     def general(args, kwargs):
@@ -324,7 +350,9 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
         value, grads = run(built, fn, args, given, kwargs, with_value)
         return results(value, grads, args, given, positions, single, with_value)
 
-    return _dressed(call, fn, built, wrt, with_value)
+    call = _dressed(call, fn, built, wrt, with_value)
+    call.__s2sad_general__ = general  # what debug=True steps through: the program source shows
+    return call
 
 
 def _dressed(call, fn, built, wrt, with_value: bool):

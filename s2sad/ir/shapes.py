@@ -13,9 +13,19 @@ A variable assigned more than once (a loop-carried value, a value set in both br
 ``if``) can have several such shapes: its description is the set of alternatives. Only a
 variable with exactly one alternative has a known shape. Anything not understood is ``None``:
 unknown. The analysis is a fixed point over the whole function, so loops are covered.
+
+A program specialised on its arguments' signature (``Function.param_shapes``) knows the
+concrete shapes of some parameters. A concrete shape is an atom of its own (a tuple of ints);
+the concrete atoms of an alternative are merged into their broadcast (a scalar's, ``()``, is
+none), so ``x * y`` of two arrays of shape (100,) is described as (100,) like `x` itself. The
+few operations whose result shape follows from their operands' concrete shapes by a rule
+(``@``, ``.T``, a reduction over constant axes, indexing by a constant) get a concrete shape
+too; every other result stays opaque.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .nodes import Const, Copy, For, If, Op, Pop, Var, While
 from .traverse import assigned, children
@@ -24,6 +34,7 @@ from .traverse import assigned, children
 Shape = "frozenset[frozenset[str]] | None"
 
 SCALAR = frozenset([frozenset()])
+_PENDING = object()
 _MAX_ALTERNATIVES = 8
 _FULL_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin", "nanmax", "nanmin", "ptp", "median",
                     "var", "std", "nansum", "nanmean", "average", "weighted_average", "norm",
@@ -47,10 +58,79 @@ def _broadcast(shapes):
     for shape in shapes:
         if shape is None:
             return None
-        result = frozenset(x | y for x in result for y in shape)
-        if len(result) > _MAX_ALTERNATIVES:
+        result = frozenset(_merged(x | y) for x in result for y in shape)
+        if None in result or len(result) > _MAX_ALTERNATIVES:
             return None
     return result
+
+
+def _merged(alternative: frozenset):
+    """`alternative` with its concrete atoms merged into their broadcast (None: they do not
+    broadcast, so the operation fails; a scalar's shape is no atom)."""
+    concrete = [atom for atom in alternative if type(atom) is tuple]
+    if not concrete or len(concrete) == 1 and concrete[0]:
+        return alternative
+    try:
+        shape = np.broadcast_shapes(*concrete)
+    except ValueError:
+        return None
+    rest = alternative.difference(concrete)
+    return rest | {shape} if shape else rest
+
+
+def _matmul_shape(op, x, y):
+    if not x or not y:
+        return None
+    a = (1, *x) if len(x) == 1 else x
+    b = (*y, 1) if len(y) == 1 else y
+    if a[-1] != b[-2]:
+        return None
+    try:
+        out = (*np.broadcast_shapes(a[:-2], b[:-2]), a[-2], b[-1])
+    except ValueError:
+        return None
+    if len(x) == 1:
+        out = (*out[:-2], out[-1])
+    return out[:-1] if len(y) == 1 else out
+
+
+def _reduced_shape(op, x):
+    axis, keepdims = op.kwarg("axis", Const(None)), op.kwarg("keepdims", Const(False))
+    if not (isinstance(axis, Const) and isinstance(keepdims, Const)) or (
+            type(keepdims.value) is not bool):
+        return None
+    axes = axis.value if type(axis.value) is tuple else (axis.value,)
+    if axis.value is None:
+        axes = tuple(range(len(x)))
+    if not all(type(a) is int and -len(x) <= a < len(x) for a in axes):
+        return None
+    axes = {a % len(x) for a in axes}
+    if keepdims.value:
+        return tuple(1 if i in axes else n for i, n in enumerate(x))
+    return tuple(n for i, n in enumerate(x) if i not in axes)
+
+
+def _basic_index(index) -> bool:
+    items = index if type(index) is tuple else (index,)
+    return all(type(i) in (int, slice) or i is None or i is Ellipsis for i in items)
+
+
+def _indexed_shape(op, x):
+    index = op.kwarg("index")
+    if not (isinstance(index, Const) and _basic_index(index.value)):
+        return None
+    try:  # basic indexing of a broadcast view: NumPy's own rule, no data touched
+        return np.broadcast_to(np.empty((), np.int8), x)[index.value].shape
+    except (IndexError, ValueError, TypeError):
+        return None
+
+
+#: Primitives whose result's concrete shape follows from their array operands' by a rule.
+_CONCRETE_RULES = {"matmul": _matmul_shape, "transpose_T": lambda op, x: x[::-1],
+                   "getitem": _indexed_shape,
+                   **{name: _reduced_shape for name in (
+                       "sum", "mean", "prod", "amax", "amin", "nansum", "nanmean", "std",
+                       "var")}}
 
 
 def _is_scalar_const(atom) -> bool:
@@ -67,9 +147,12 @@ def _broadcasts_its_operands(prim) -> bool:
 
 
 class _Analysis:
-    def __init__(self, params, assigned_names, scalars=frozenset()):
+    def __init__(self, params, assigned_names, scalars=frozenset(), known=()):
         self.shapes: dict = {p: SCALAR if p in scalars else frozenset([frozenset([p])])
                              for p in params}
+        for name, shape in known:
+            if name in self.shapes:
+                self.shapes[name] = frozenset([frozenset([shape] if shape else [])])
         self.known = set(params) | set(assigned_names)
         self.changed = False
 
@@ -81,6 +164,12 @@ class _Analysis:
             # fixed point comes back to it.
             return self.shapes.get(atom.name, frozenset())
         return SCALAR if _is_scalar_const(atom) else None
+
+    def concrete(self, atom):
+        """The concrete shape of `atom` (a tuple), None if not known, _PENDING if not yet
+        assigned on this pass of the fixed point."""
+        description = self.of(atom)
+        return _PENDING if description == frozenset() else _concrete(description)
 
     def assign(self, name, shape):
         old = self.shapes.get(name, frozenset())
@@ -99,6 +188,15 @@ class _Analysis:
         if _broadcasts_its_operands(prim):
             # The result is the broadcast of every operand, parameters included.
             return _broadcast([self.of(a) for a in op.atoms()])
+        rule = _CONCRETE_RULES.get(prim.name)
+        if rule is not None:
+            operands = [self.concrete(a) for a in op.args]
+            if any(shape is _PENDING for shape in operands):
+                return frozenset()  # an operand not yet assigned: the fixed point returns
+            if all(shape is not None for shape in operands):
+                shape = rule(op, *operands)
+                if shape is not None:
+                    return frozenset([frozenset([shape] if shape else [])])
         if in_loop:
             return None  # an opaque shape may differ from one iteration to the next
         return frozenset([frozenset([op.target])])
@@ -130,12 +228,27 @@ def _reduces_everything(op: Op) -> bool:
 
 def shapes_of(fn) -> dict:
     """Each name of `fn` mapped to the description of its shape (None: unknown)."""
-    analysis = _Analysis(fn.params, assigned(fn.body), fn.scalar_params)
+    analysis = _Analysis(fn.params, assigned(fn.body), fn.scalar_params, fn.param_shapes)
     analysis.changed = True
     while analysis.changed:
         analysis.changed = False
         analysis.block(fn.body, False)
     return analysis.shapes
+
+
+def concrete_shape(shapes: dict, name: str):
+    """The concrete shape (a tuple) `name` has in every execution, or None."""
+    return _concrete(shapes.get(name))
+
+
+def _concrete(description):
+    if description is None or len(description) != 1:
+        return None
+    (alternative,) = description
+    if not alternative:
+        return ()
+    (atom,) = alternative if len(alternative) == 1 else (None,)
+    return atom if type(atom) is tuple else None
 
 
 def same_shape(shapes: dict, a: str, b: str) -> bool:

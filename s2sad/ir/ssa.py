@@ -196,7 +196,8 @@ def normalize(fn: Function) -> Function:
     body = normalizer.block(without_loop_else(fn.body, normalizer.names), env)
     return Function(fn.name, list(fn.params), body, fn.defaults,
                     source_names=normalizer.names.taken, globals_used=fn.globals_used,
-                    recursions=fn.recursions, scalar_params=fn.scalar_params)
+                    recursions=fn.recursions, scalar_params=fn.scalar_params,
+                    param_shapes=fn.param_shapes)
 
 
 __all__ = ["normalize"]

@@ -228,4 +228,5 @@ def forward(fn: Function, wrt: tuple, name: str | None = None,
     values = (tuple(ret.values) if primal_outputs else ()) + tuple(outputs)
     body = tan.out + [Return(values, True, ret.loc)]
     return Function(name or fn.name + "_jvp", params, body, (), source_names=names.taken,
-                    globals_used=fn.globals_used, ssa=False, scalar_params=fn.scalar_params)
+                    globals_used=fn.globals_used, ssa=False, scalar_params=fn.scalar_params,
+                    param_shapes=fn.param_shapes)

@@ -123,7 +123,8 @@ def reverse(fn: Function, spec: AdjointSpec) -> Function:
     defaults = fn.defaults if spec.kind == "grad" else ()
     return Function(spec.name or fn.name + suffix, params, body, defaults,
                     source_names=names.taken, globals_used=fn.globals_used, ssa=False,
-                    scalar_if=scalar_if, scalar_params=fn.scalar_params)
+                    scalar_if=scalar_if, scalar_params=fn.scalar_params,
+                    param_shapes=fn.param_shapes)
 
 
 def _seed(adj: _Adjoint, spec: AdjointSpec, ret: Return, params: list):

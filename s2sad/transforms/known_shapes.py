@@ -1,0 +1,126 @@
+"""What a program specialised on its arguments' shapes can settle when it is built.
+
+A derivative program built for one signature of its arguments (``Function.param_shapes``,
+see ``api/signatures.py``) knows the concrete shapes of its array parameters, and the shape
+analysis (``ir/shapes.py``) carries them through broadcasting, ``@``, reductions over
+constant axes and constant indexing. Two helpers then do nothing at run time and go:
+
+- ``unbroadcast(v, like)`` where `v` provably has `like`'s concrete shape is `v`;
+- ``reduced_size(x, axis)`` of a concrete shape is a number.
+
+A program built for floats (``Function.scalar_params``) knows those parameters are Python
+floats (or np.float64), so ``1.0 * x`` of one is `x` itself. After the optimizer, negations
+that cancel go too (``transforms/negations.py``).
+
+Both replacements are exact: the helpers return `v` and that number for those shapes. What
+they read only for its shape (a ``broadcast_stand_in``) is then dropped as dead code.
+
+Constants are folded too: a name assigned a Python number once, in the function's own block
+(the seed ``t5_bar = 1.0``), is replaced by it where it is read, and arithmetic on Python
+numbers only (``-1.0``, ``-1.0 / 100``) is done here, with the operators the program would
+use on the same numbers, so the result is the same float. The general program keeps those
+lines: they are the lecture's trace (a seed of 1, its negation), and it is what
+``s2sad.source`` shows.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..ir import Const, Copy, Function, Op, Var
+from ..ir.shapes import concrete_shape, shapes_of
+from ..ir.traverse import map_block, rewrite, targets, walk
+
+#: Arithmetic folded on Python numbers (the operator the generated code would apply).
+_FOLDED = {"add", "sub", "mul", "truediv", "neg", "pos"}
+
+
+def settle_known_shapes(fn: Function) -> Function:
+    """`fn` with the helpers its known shapes make idle replaced by copies; `fn` itself when
+    it knows no shape or nothing changes."""
+    if not (fn.param_shapes or fn.scalar_params):
+        return fn
+    static = shapes_of(fn)
+    # Only a name set once, by a statement of the function's own block (it runs before
+    # every later statement, whatever the loops and branches do), and not a parameter.
+    once = _assigned_once(fn.body) & {t for s in fn.body if not s.BLOCKS for t in targets(s)}
+    once -= set(fn.params)
+    numbers: dict = {}  # names assigned once a Python number -> that number
+
+    def read(atom):
+        return Const(numbers[atom.name]) if isinstance(atom, Var) and (
+            atom.name in numbers) else atom
+
+    def visit(stmt):
+        stmt = rewrite(stmt, atom=read) if numbers else stmt
+        if isinstance(stmt, Op):
+            name = stmt.prim.name
+            if name == "unbroadcast":
+                stmt = _unbroadcast(stmt, static)
+            elif name == "reduced_size":
+                stmt = _reduced_size(stmt, static)
+            elif name in _FOLDED:
+                stmt = _folded(stmt, fn.scalar_params)
+        if isinstance(stmt, Copy) and stmt.target in once and _number(stmt.value):
+            numbers[stmt.target] = stmt.value.value
+        return stmt
+
+    body = map_block(fn.body, visit)
+    return fn if body is fn.body else fn.replace(body=body)
+
+
+def _shape(atom, static):
+    return concrete_shape(static, atom.name) if isinstance(atom, Var) else None
+
+
+def _unbroadcast(op: Op, static):
+    value, like = op.args
+    shape = _shape(value, static)
+    if shape is None or shape != _shape(like, static):
+        return op
+    return Copy(op.target, value, op.loc)
+
+
+def _reduced_size(op: Op, static):
+    shape = _shape(op.args[0], static)
+    axis = op.kwarg("axis", Const(None))
+    if shape is None or not isinstance(axis, Const):
+        return op
+    axes = axis.value if type(axis.value) is tuple else (axis.value,)
+    if axis.value is None:
+        return Copy(op.target, Const(math.prod(shape)), op.loc)
+    if not all(type(a) is int and -len(shape) <= a < len(shape) for a in axes):
+        return op
+    return Copy(op.target, Const(math.prod(shape[a] for a in axes)), op.loc)
+
+
+def _number(atom) -> bool:
+    return isinstance(atom, Const) and type(atom.value) in (int, float)
+
+
+def _assigned_once(body) -> set:
+    seen, again = set(), set()
+    for stmt in walk(body):
+        for name in targets(stmt):
+            (again if name in seen else seen).add(name)
+    return seen - again
+
+
+def _folded(op: Op, floats: frozenset):
+    """`op` done now when it is arithmetic on Python numbers with a finite result; `1.0 *
+    x` is `x` where `x` is a parameter given a float (`floats`)."""
+    if op.kwargs:
+        return op
+    if op.prim.name == "mul":
+        for one, x in (op.args, op.args[::-1]):
+            if _number(one) and one.value == 1.0 and isinstance(x, Var) and x.name in floats:
+                return Copy(op.target, x, op.loc)
+    if not all(_number(a) for a in op.args):
+        return op
+    try:
+        value = op.prim.impl(*(a.value for a in op.args))
+    except ArithmeticError:  # 1.0 / 0: left to run (and fail) as written
+        return op
+    if not math.isfinite(value):
+        return op
+    return Copy(op.target, Const(value), op.loc)

@@ -1,0 +1,313 @@
+"""Gradient programs specialised on their arguments' signature (api/signatures.py,
+transforms/known_shapes.py, the concrete shapes of ir/shapes.py)."""
+
+import re
+import types
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.api import signatures
+from s2sad.api.build import build
+from s2sad.ir.shapes import concrete_shape, shapes_of
+from s2sad.transform import Request, lower, parse_function
+
+rng = np.random.default_rng(11)
+
+
+def logreg(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def column_times_row(a, b):
+    return np.sum(np.tanh(a * b) + a)
+
+
+def reductions(A, v):
+    s = np.sum(A, axis=1, keepdims=True)
+    m = np.mean(A.T, axis=0)
+    return np.sum(s * A) + np.sum(m * v) + np.max(A[1:, :2])
+
+
+def softmax(W, b, X, labels):
+    z = X @ W + b
+    z = z - np.max(z, axis=1, keepdims=True)
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(labels)), labels])
+
+
+def scaled(w, lam, X):
+    return lam * np.sum((X @ w) ** 2) + lam * lam
+
+
+def looped(x, n):
+    total = 0.0
+    for i in range(n):
+        total = total + np.sum(np.sin(x * i))
+    return total
+
+
+def lecture(x1, x2):
+    return np.log(x1) + x1 * x2 - np.sin(x2)
+
+
+def _logreg_args(n=20, d=4):
+    return (rng.normal(size=d), rng.normal(size=(n, d)),
+            (rng.random(n) > 0.5).astype(float))
+
+
+CASES = [
+    (logreg, 0, _logreg_args()),
+    (column_times_row, (0, 1), (rng.normal(size=(3, 1)), rng.normal(size=(1, 4)))),
+    (reductions, (0, 1), (rng.normal(size=(3, 4)), rng.normal(size=3))),
+    (softmax, (0, 1), (rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(6, 4)),
+                       rng.integers(0, 3, 6))),
+    (scaled, (0, 1), (rng.normal(size=3), 0.7, rng.normal(size=(5, 3)))),
+    (looped, 0, (rng.normal(size=3), 4)),
+    (lecture, (0, 1), (np.array(2.0), np.array(5.0))),
+]
+IDS = [fn.__name__ for fn, _, _ in CASES]
+
+
+def _fresh(fn):
+    """A new function object of `fn`'s code: gradient functions of its own, no calls yet."""
+    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__)
+
+
+def mean_of_product(x, y):
+    return np.mean(x * y)
+
+
+def _variants(g):
+    """The Variants object of gradient function `g`."""
+    (found,) = [c.cell_contents for c in g.__closure__
+                if isinstance(c.cell_contents, signatures.Variants)]
+    return found
+
+
+def _same(a, b):
+    for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        assert type(x) is type(y)
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize(("fn", "wrt", "args"), CASES, ids=IDS)
+def test_the_specialised_program_gives_the_general_programs_numbers(fn, wrt, args):
+    g = s2sad.grad(_fresh(fn), wrt)
+    general = g.__s2sad_built__.function
+    first = g(*args)  # the general path, which checks the signature
+    second = g(*args)  # builds the variant and runs it
+    third = g(*args)
+    want = general(*args)
+    for got in (first, second, third):
+        _same(got, want)
+    table = _variants(g).table
+    assert len(table) == 1
+    (program,) = table.values()
+    assert callable(program)
+
+
+@pytest.mark.parametrize(("fn", "wrt", "args"), CASES, ids=IDS)
+def test_value_and_grad_takes_the_variant_too(fn, wrt, args):
+    vg = s2sad.value_and_grad(_fresh(fn), wrt)
+    want_value, want_grads = vg(*args)
+    for _ in range(3):
+        value, grads = vg(*args)
+        assert value == want_value
+        _same(grads, want_grads)
+    assert np.isclose(want_value, fn(*args))
+
+
+def test_the_first_call_of_a_signature_takes_the_general_path_and_the_second_builds():
+    g = s2sad.grad(_fresh(logreg))
+    args = _logreg_args()
+    g(*args)
+    variants = _variants(g)
+    (mark,) = variants.table.values()
+    assert mark == signatures._SEEN
+    g(*args)
+    (program,) = variants.table.values()
+    assert program is not signatures._SEEN
+
+
+def test_another_shape_is_another_signature_and_gets_its_own_program():
+    g = s2sad.grad(_fresh(logreg))
+    small, large = _logreg_args(5, 3), _logreg_args(40, 3)
+    for args in (small, small, large, large, small, large):
+        want = g.__s2sad_built__.function(*args)
+        np.testing.assert_array_equal(g(*args), want)
+    programs = list(_variants(g).table.values())
+    assert len(programs) == 2 and programs[0] is not programs[1]
+
+
+def test_signatures_kept_are_bounded():
+    g = s2sad.grad(_fresh(column_times_row), (0, 1))
+    for n in range(1, signatures.LIMIT + 6):
+        a, b = rng.normal(size=(n, 1)), rng.normal(size=(1, 3))
+        for _ in range(2):
+            got = g(a, b)
+            want = g.__s2sad_built__.function(a, b)
+            _same(got, want)
+    assert len(_variants(g).table) == signatures.LIMIT
+
+
+def test_arguments_outside_a_signature_take_the_general_path():
+    g = s2sad.grad(_fresh(logreg))
+    w, X, y = _logreg_args()
+    for args in ((w.astype(np.float32), X, y), (np.round(w * 10).astype(int), X, y)):
+        for _ in range(2):
+            got = g(*args)
+            assert got.dtype == (np.float32 if args[0].dtype == np.float32 else np.float64)
+            np.testing.assert_allclose(got, g.__s2sad_built__.function(
+                args[0].astype(float), X, y), rtol=1e-6)
+    assert _variants(g).table == {}
+    assert signatures.signature((1, X, y), (True, False, False)) is None  # an int wrt
+    assert signatures.signature((w, X, y), (True, False, False)) == (
+        ((4,), np.dtype(float)), ((20, 4), np.dtype(float)), ((20,), np.dtype(float)))
+
+
+def test_a_gradient_that_is_an_argument_is_returned_as_a_copy():
+    def f(x, y):
+        return np.sum(x * y)
+
+    g = s2sad.grad(f)
+    x, y = rng.normal(size=3), rng.normal(size=3)
+    keep_x, keep_y = x.copy(), y.copy()
+    for _ in range(3):
+        gx = g(x, y)
+        np.testing.assert_array_equal(gx, y)
+        assert not np.shares_memory(gx, y)
+        gx[:] = 0.0
+    np.testing.assert_array_equal(x, keep_x)
+    np.testing.assert_array_equal(y, keep_y)
+
+
+def test_errors_from_the_specialised_program_are_the_general_ones():
+    def f(x, k):
+        return np.sum(x[k] * x)
+
+    g = s2sad.grad(f)
+    x = rng.normal(size=3)
+    g(x, 1)
+    g(x, 1)  # the variant is built
+    with pytest.raises(IndexError):
+        g(x, 7)
+
+
+def test_the_signature_is_in_the_cache_key_and_source_shows_the_general_program():
+    args = _logreg_args()
+    general = s2sad.source(logreg)
+    assert "unbroadcast(" in general and "reduced_size(" in general
+    special = s2sad.source(logreg, args=args, specialized=True)
+    assert "unbroadcast(" not in special and "reduced_size(" not in special
+    assert "unbroadcast(" in s2sad.source(mean_of_product)
+    assert "unbroadcast(" not in s2sad.source(
+        mean_of_product, args=(args[2], args[2]), specialized=True)
+    assert "unbroadcast(" in s2sad.source(  # (20, 1) * (20,) is (20, 20): summed down
+        mean_of_product, args=(args[2][:, None], args[2]), specialized=True)
+    other = s2sad.source(logreg, args=_logreg_args(7, 4), specialized=True)
+    assert other != special  # the size folded in: 1 / 7 of the mean, not 1 / 20
+    assert s2sad.source(logreg) == general
+    keys = {Request("grad", ("w",), shapes=shapes).key() for shapes in (
+        (("w", (4,)),), (("w", (5,)),), ())}
+    assert len(keys) == 3
+
+
+def test_specialized_source_needs_arrays_and_numbers():
+    with pytest.raises(s2sad.S2sadError, match="specialized=True needs args"):
+        s2sad.source(logreg, specialized=True)
+    w, X, y = _logreg_args()
+    with pytest.raises(s2sad.S2sadError, match="specialized=True needs args"):
+        s2sad.source(logreg, args=(w.astype(np.float32), X, y), specialized=True)
+
+
+def test_the_float_program_folds_the_seed_and_multiplies_by_no_one():
+    text = s2sad.source(lecture, wrt=(0, 1), args=(2.0, 5.0), specialized=True)
+    assert not re.search(r"(?<![-\d.])1\.0 \*", text) and "_bar = 1.0" not in text
+    g = s2sad.grad(lecture, (0, 1))
+    for _ in range(3):
+        got = g(2.0, 5.0)
+        assert got == (1.0 / 2.0 + 5.0, 2.0 - np.cos(5.0))
+
+
+def _shape_of(fn, shapes, name):
+    ir = lower(parse_function(fn)).replace(param_shapes=shapes)
+    return concrete_shape(shapes_of(ir), name)
+
+
+def test_concrete_shapes_follow_broadcasting_products_reductions_and_indexing():
+    def f(A, x, c):
+        a = A @ x
+        b = a * c
+        d = np.sum(A, axis=1, keepdims=True)
+        e = np.mean(A, axis=-1)
+        h = A.T[1:, None, 0]
+        k = x @ x
+        m = A * d
+        return a, b, d, e, h, k, m
+
+    shapes = (("A", (3, 4)), ("x", (4,)), ("c", (3,)))
+    want = {"a": (3,), "b": (3,), "d": (3, 1), "e": (3,), "h": (3, 1), "k": (), "m": (3, 4)}
+    for name, shape in want.items():
+        assert _shape_of(f, shapes, name) == shape, name
+
+
+def test_shapes_that_do_not_fit_are_not_known():
+    def f(A, x):
+        bad = A @ x
+        also = A * x
+        fine = np.sum(A, axis=5)
+        return bad, also, fine
+
+    shapes = (("A", (3, 4)), ("x", (3,)))
+    for name in ("bad", "also", "fine"):
+        assert _shape_of(f, shapes, name) is None, name
+
+
+def test_a_variant_built_for_one_process_is_fetched_from_the_disk_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("S2SAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("S2SAD_CACHE", "1")
+    args = _logreg_args()
+    _, shapes = signatures.facts(("w", "X", "y"), signatures.signature(
+        args, (True, False, False)))
+    s2sad.clear_cache()
+    first = build(logreg, "grad", 0, shapes=shapes).loaded.source
+    s2sad.clear_cache()
+    again = build(logreg, "grad", 0, shapes=shapes).loaded.source
+    assert first == again and "unbroadcast(" not in first
+    assert any(tmp_path.rglob("*"))
+
+
+def cancelled(a, c):
+    u = -a
+    v = u * c
+    w = -v
+    k = 2.0 + (-w)
+    return np.sum(k * c)
+
+
+def not_cancelled(a, c):
+    u = -a
+    v = u * c
+    x = v / c
+    return np.sum(x * x) + np.sum(u)
+
+
+def _programs(fn, mode, args, wrt):
+    general = build(fn, mode, wrt)
+    _, shapes = signatures.facts(general.params, signatures.signature(
+        args, (True,) * len(args)))
+    return general, build(fn, mode, wrt, shapes=shapes)
+
+
+@pytest.mark.parametrize("fn", [cancelled, not_cancelled])
+@pytest.mark.parametrize(("mode", "wrt"), [("jvp", (0, 1)), ("grad", 0), ("grad", (0, 1))])
+def test_negations_that_cancel_go_and_the_others_keep_their_sign(fn, mode, wrt):
+    a, c = rng.normal(size=4), rng.uniform(0.5, 2.0, size=4)
+    general, special = _programs(fn, mode, (a, c), wrt)
+    extra = (rng.normal(size=4), rng.normal(size=4)) if mode == "jvp" else ()
+    _same(special.function(a, c, *extra), general.function(a, c, *extra))
+    fewer = special.loaded.source.count(" = -") < general.loaded.source.count(" = -")
+    assert fewer or fn is not_cancelled
