@@ -311,3 +311,27 @@ def test_negations_that_cancel_go_and_the_others_keep_their_sign(fn, mode, wrt):
     _same(special.function(a, c, *extra), general.function(a, c, *extra))
     fewer = special.loaded.source.count(" = -") < general.loaded.source.count(" = -")
     assert fewer or fn is not_cancelled
+
+
+def test_hvp_runs_a_tangent_program_specialised_on_the_signature():
+    from s2sad.api.fast_products import _HVP
+
+    f = _fresh(logreg)
+    w, X, y = _logreg_args()
+    v = rng.normal(size=w.size)
+    results = [s2sad.hvp(f, w, v, X, y) for _ in range(3)]
+    for r in results[1:]:
+        _same(r, results[0])
+    H = s2sad.hessian(f)(w, X, y)
+    np.testing.assert_allclose(results[0], H @ v, rtol=1e-12, atol=1e-14)
+    (program,) = s2sad.grad(f, 0).__dict__[_HVP].values()
+    assert callable(program)
+    # another shape: its own entry; float32 and lists take the general path
+    w2, X2, y2 = _logreg_args(9, 4)
+    for _ in range(2):
+        np.testing.assert_allclose(s2sad.hvp(f, w2, v, X2, y2),
+                                   s2sad.hessian(f)(w2, X2, y2) @ v, rtol=1e-12, atol=1e-14)
+    assert len(s2sad.grad(f, 0).__dict__[_HVP]) == 2
+    for _ in range(2):
+        s2sad.hvp(f, w.astype(np.float32), v.astype(np.float32), X, y)
+    assert len(s2sad.grad(f, 0).__dict__[_HVP]) == 2

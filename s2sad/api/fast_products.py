@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import S2sadError
 from ..loading.loader import add_origin_note
 from ..values import matched_all, separated
 from .build import build, current_build
 from .built import floats_only
 from .diagnose import raise_integer_misuse
+from .signatures import LIMIT, facts, signature
 
 _F64 = np.dtype(np.float64)
 
@@ -106,3 +108,39 @@ def float64_results(result) -> bool:
         if type(r) is not float and getattr(r, "dtype", None) is not _F64:
             return False
     return True
+
+
+_HVP = "__s2sad_hvp__"  # a gradient function's attribute: {signature: hvp program}
+_SEEN = "seen"
+
+
+def hvp_program(gradient, positions: tuple, values: list, plain: bool, backend: str):
+    """The tangent program of the gradient function `gradient` that an hvp at `values` runs:
+    like the gradient's own (api/signatures.py), specialised on the signature of the values
+    from the second call with it on, when they are NumPy arrays and numbers given as they are
+    (`plain`). Kept on `gradient`, which is current as long as `f` is (grad(f) makes a new one
+    otherwise), at most LIMIT signatures."""
+    key = None
+    if plain and backend == "numpy":
+        mask = tuple(i in positions for i in range(len(values)))
+        key = signature(values, mask)
+    table = gradient.__dict__.get(_HVP)
+    program = None if key is None or table is None else table.get(key)
+    if program is not None and program is not _SEEN:
+        return program
+    if program is _SEEN:
+        built = build(gradient, "tangent", positions, backend=backend)
+        scalars, shapes = facts(built.params, key)
+        try:
+            program = build(gradient, "tangent", positions, backend=backend,
+                            scalars=scalars, shapes=shapes).function
+        except S2sadError:  # the same code: it fails as the general program will
+            program = built.function
+        table[key] = program
+        return program
+    general = build(gradient, "tangent", positions, backend=backend).function
+    if key is not None:
+        table = gradient.__dict__.setdefault(_HVP, {})
+        if len(table) < LIMIT:
+            table[key] = _SEEN
+    return general

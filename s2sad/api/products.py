@@ -18,7 +18,7 @@ from .bound import BoundTarget, bound_target
 from .build import backend_name, build, guarded, unwrap
 from .built import floats_only, leaves_only
 from .diagnose import call_original, raise_integer_misuse, reraise_diagnosed
-from .fast_products import fast_jvp, float64_results, plain_directions
+from .fast_products import fast_jvp, float64_results, hvp_program, plain_directions
 from .gradients import grad, refuse_containers
 from .hints import Wrt
 from .lazy import foreign_in, lazily, lazy_arguments
@@ -281,9 +281,9 @@ def hvp(f: Callable[..., Any], x: Any, v: Any, *args: Any, backend: str = "numpy
     gradient = grad(f, positions if several else 0, backend=backend)
     # The tangent program of the gradient program, without the gradient itself: computing
     # it would be dead work (one forward-over-reverse pass, nothing else).
-    tangents = build(gradient, "tangent", positions, backend=backend)
+    program = hvp_program(gradient, positions, values, plain, backend)
     try:
-        result = tangents.function(*values, *vs)
+        result = program(*values, *vs)
     except Exception as err:
         if isinstance(err, (TypeError, IndexError, NonDifferentiableError)):
             reraise_diagnosed(built, unwrap(f), (*xs, *args), {}, values, err)

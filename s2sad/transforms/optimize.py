@@ -1,8 +1,8 @@
 """Optimize: make generated code small and still readable.
 
 Passes, repeated until nothing changes (no cap on rounds: every pass that reports a change
-removes a statement, turns an operation into a copy, or turns an elementwise operation into a
-shape stand-in, which no pass turns back, so the rounds end):
+removes a statement or a tape slot, turns an operation into a copy, or turns an elementwise
+operation into a shape stand-in, which no pass turns back, so the rounds end):
 
 - copy coalescing: ``t9 = g * x2; x1_bar = t9`` becomes ``x1_bar = g * x2`` (keeps the
   meaningful name);
@@ -13,7 +13,10 @@ shape stand-in, which no pass turns back, so the rounds end):
 - scatter-add fusion: ``t = scatter_like(g, i, x); x_bar = x_bar + t`` becomes one
   ``scatter_add`` (``transforms/scatter_add.py``): no array of zeros per row read;
 - dead-code elimination by liveness, through branches and loops: operations whose results
-  nobody reads vanish, which is how adjoints nobody asked for disappear.
+  nobody reads vanish, which is how adjoints nobody asked for disappear;
+- dead tape slots: a value a loop saves that its reverse sweep never reads once restored
+  (a loop nest's outer tape holding the inner loop's values) is not saved
+  (``transforms/tape_slots.py``).
 
 Each pass rewrites the whole function in one sweep (coalescing keeps its use and assignment
 counts up to date as it goes and renames once at the end; liveness runs once per round), so
@@ -33,10 +36,11 @@ from .cse import eliminate_common_subexpressions
 from .dead_code import eliminate_dead_code
 from .scatter_add import fuse_scatter_adds
 from .shape_standins import stand_in_shapes
+from .tape_slots import drop_dead_slots
 from .usage import Counts
 
 PASSES = (eliminate_common_subexpressions, stand_in_shapes, coalesce_copies, propagate_copies,
-          fuse_scatter_adds, eliminate_dead_code)
+          fuse_scatter_adds, eliminate_dead_code, drop_dead_slots)
 
 
 def optimize(fn: Function) -> Function:
