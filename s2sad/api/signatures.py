@@ -66,6 +66,21 @@ def facts(params, key) -> tuple:
     return tuple(scalars), tuple(shapes)
 
 
+def _fresh(grads: tuple, args) -> bool:
+    """Whether `grads` are float64 arrays that own their memory, each a distinct object and
+    none an argument: what results() would return as they are."""
+    for k, g in enumerate(grads):
+        if type(g) is not np.ndarray or g.dtype is not _F64 or g.base is not None:
+            return False
+        for a in args:
+            if a is g:
+                return False
+        for other in grads[:k]:
+            if other is g:
+                return False
+    return True
+
+
 class Variants:
     """The specialised programs of one gradient function (`built` is its general build)."""
 
@@ -107,8 +122,12 @@ class Variants:
             if type(result) is float or type(result) is np.float64:
                 return result
             grads = (result,)
+        elif len(self.positions) > 1:
+            if _fresh(result, args):
+                return result
+            grads = result
         else:
-            grads = result if len(self.positions) > 1 else (result,)
+            grads = (result,)
         return results(value, grads, args, args, self.positions, self.single, with_value)
 
     def _specialised(self, key):

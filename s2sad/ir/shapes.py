@@ -42,7 +42,7 @@ _FULL_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin", "nanmax", "nanmin", "
 #: Primitives whose result has the shape of one of their arguments (its position).
 SHAPE_OF_ARGUMENT = {"setitem": 0, "copy": 0, "stop_gradient": 0, "unbroadcast": 1,
                       "broadcast_like": 1, "broadcast_reduced": 1, "scatter_like": 2,
-                      "scatter_add": 3, "scatter_add_into": 3}
+                      "scatter_add": 3, "scatter_add_into": 3, "extremum_weights": 0}
 
 
 def _join(a, b):
@@ -234,6 +234,25 @@ def shapes_of(fn) -> dict:
         analysis.changed = False
         analysis.block(fn.body, False)
     return analysis.shapes
+
+
+def shapes_along(fn, static: dict):
+    """Each statement of `fn`'s own block with the shapes of names just before it: `static`
+    (:func:`shapes_of` of `fn`) made flow-sensitive along that block, where a name assigned
+    again (``t4_bar = unbroadcast(t4_bar, t4)``) has its new shape from there on; a name
+    assigned inside a compound statement has its fixed-point description after it. The dict
+    yielded is updated as the walk goes on: read it before taking the next statement."""
+    analysis = _Analysis(fn.params, assigned(fn.body), fn.scalar_params, fn.param_shapes)
+    analysis.shapes = shapes = dict(static)
+    for stmt in fn.body:
+        yield stmt, shapes
+        if isinstance(stmt, Op):
+            shapes[stmt.target] = analysis.op_shape(stmt, False)
+        elif isinstance(stmt, Copy):
+            shapes[stmt.target] = analysis.of(stmt.value)
+        else:
+            for name in assigned([stmt]):
+                shapes[name] = static.get(name)
 
 
 def concrete_shape(shapes: dict, name: str):

@@ -5,14 +5,17 @@ see ``api/signatures.py``) knows the concrete shapes of its array parameters, an
 analysis (``ir/shapes.py``) carries them through broadcasting, ``@``, reductions over
 constant axes and constant indexing. Two helpers then do nothing at run time and go:
 
-- ``unbroadcast(v, like)`` where `v` provably has `like`'s concrete shape is `v`;
+- ``unbroadcast(v, like)`` where `v` provably has `like`'s concrete shape is `v`, and where
+  their shapes are known and differ, the one ``np.sum`` it would do (over the leading axes
+  broadcasting added, or ``keepdims`` over the axes of length 1 it widened);
 - ``reduced_size(x, axis)`` of a concrete shape is a number.
 
 A program built for floats (``Function.scalar_params``) knows those parameters are Python
 floats (or np.float64), so ``1.0 * x`` of one is `x` itself. After the optimizer, negations
 that cancel go too (``transforms/negations.py``).
 
-Both replacements are exact: the helpers return `v` and that number for those shapes. What
+Every replacement is exact: the helpers return `v`, that sum and that number for those
+shapes. What
 they read only for its shape (a ``broadcast_stand_in``) is then dropped as dead code.
 
 Constants are folded too: a name assigned a Python number once, in the function's own block
@@ -28,8 +31,9 @@ from __future__ import annotations
 import math
 
 from ..ir import Const, Copy, Function, Op, Var
-from ..ir.shapes import concrete_shape, shapes_of
+from ..ir.shapes import concrete_shape, shapes_along, shapes_of
 from ..ir.traverse import map_block, rewrite, targets, walk
+from ..rules import REGISTRY
 
 #: Arithmetic folded on Python numbers (the operator the generated code would apply).
 _FOLDED = {"add", "sub", "mul", "truediv", "neg", "pos"}
@@ -51,22 +55,30 @@ def settle_known_shapes(fn: Function) -> Function:
         return Const(numbers[atom.name]) if isinstance(atom, Var) and (
             atom.name in numbers) else atom
 
-    def visit(stmt):
+    def visit(stmt, shapes):
         stmt = rewrite(stmt, atom=read) if numbers else stmt
         if isinstance(stmt, Op):
             name = stmt.prim.name
             if name == "unbroadcast":
-                stmt = _unbroadcast(stmt, static)
+                stmt = _unbroadcast(stmt, shapes)
             elif name == "reduced_size":
-                stmt = _reduced_size(stmt, static)
+                stmt = _reduced_size(stmt, shapes)
             elif name in _FOLDED:
                 stmt = _folded(stmt, fn.scalar_params)
         if isinstance(stmt, Copy) and stmt.target in once and _number(stmt.value):
             numbers[stmt.target] = stmt.value.value
         return stmt
 
-    body = map_block(fn.body, visit)
-    return fn if body is fn.body else fn.replace(body=body)
+    body = []
+    for stmt, shapes in shapes_along(fn, static):
+        if stmt.BLOCKS:  # inside: the fixed point's shapes (a name's every alternative)
+            stmt = map_block([stmt], lambda s: visit(s, static))[0]
+        else:  # the function's own block: each name's shape where it is read
+            stmt = visit(stmt, shapes)
+        body.append(stmt)
+    if all(a is b for a, b in zip(body, fn.body)):
+        return fn
+    return fn.replace(body=body)
 
 
 def _shape(atom, static):
@@ -75,10 +87,22 @@ def _shape(atom, static):
 
 def _unbroadcast(op: Op, static):
     value, like = op.args
-    shape = _shape(value, static)
-    if shape is None or shape != _shape(like, static):
+    shape, target = _shape(value, static), _shape(like, static)
+    if shape is None or target is None:
         return op
-    return Copy(op.target, value, op.loc)
+    if shape == target:
+        return Copy(op.target, value, op.loc)
+    # The sum runtime.unbroadcast would do, as one np.sum, when it is one: over the leading
+    # axes broadcasting added, or over the axes of length 1 it widened (keepdims).
+    extra = len(shape) - len(target)
+    widened = tuple(i for i, n in enumerate(target) if n == 1 and shape[extra + i] != 1)
+    if extra > 0 and not widened:
+        kwargs = (("axis", Const(tuple(range(extra)))),)
+    elif extra == 0 and widened:
+        kwargs = (("axis", Const(widened)), ("keepdims", Const(True)))
+    else:
+        return op
+    return Op(op.target, REGISTRY.by_name["sum"], (value,), kwargs, op.loc)
 
 
 def _reduced_size(op: Op, static):
