@@ -46,6 +46,7 @@ from .transforms.known_shapes import settle_known_shapes
 from .transforms.negations import cancel_negations
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
+from .transforms.splats import spread_splats
 
 MODES = ("ssa", "grad", "vjp", "vjp_batch", "jvp", "tangent")
 
@@ -74,8 +75,9 @@ class Request:
     # Parameters the code may take to be scalars: it is built for calls that give them
     # Python floats (a specialisation: no adjoint of theirs is summed down to their shape).
     scalars: tuple = ()
-    # Parameters the code may take to be arrays of these shapes, ((name, shape), ...): it is
-    # built for calls that give them such arrays (api/signatures.py).
+    # Parameters the code may take to be arrays of these shapes and dtypes, ((name, shape,
+    # dtype), ...; dtype "f8", "i8"... or "py" for a Python number): it is built for calls
+    # that give them such arrays (api/signatures.py).
     shapes: tuple = ()
 
     def __post_init__(self):
@@ -278,7 +280,7 @@ def derive(ir: Function, mode: str, wrt: tuple, optimize: bool = True,
         return result
     result = run_optimizer(settle_known_shapes(result))
     if result.param_shapes or result.scalar_params:  # a program specialised on a signature
-        result = run_optimizer(cancel_negations(result))
+        result = run_optimizer(cancel_negations(spread_splats(result)))
     return result
 
 
@@ -307,8 +309,8 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
     if request.scalars:
         ir = ir.replace(scalar_params=frozenset(request.scalars) & set(ir.params))
     if request.shapes:
-        ir = ir.replace(param_shapes=tuple((name, shape) for name, shape in request.shapes
-                                           if name in ir.params))
+        ir = ir.replace(param_shapes=tuple(fact for fact in request.shapes
+                                           if fact[0] in ir.params))
     flat = _leaf_params(parsed, ir, request.trees)
 
     def leaves(wrt):

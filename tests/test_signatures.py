@@ -218,7 +218,7 @@ def test_the_signature_is_in_the_cache_key_and_source_shows_the_general_program(
     assert other != special  # the size folded in: 1 / 7 of the mean, not 1 / 20
     assert s2sad.source(logreg) == general
     keys = {Request("grad", ("w",), shapes=shapes).key() for shapes in (
-        (("w", (4,)),), (("w", (5,)),), ())}
+        (("w", (4,), "f8"),), (("w", (5,), "f8"),), ())}
     assert len(keys) == 3
 
 
@@ -255,7 +255,7 @@ def test_concrete_shapes_follow_broadcasting_products_reductions_and_indexing():
         m = A * d
         return a, b, d, e, h, k, m
 
-    shapes = (("A", (3, 4)), ("x", (4,)), ("c", (3,)))
+    shapes = (("A", (3, 4), "f8"), ("x", (4,), "f8"), ("c", (3,), "f8"))
     want = {"a": (3,), "b": (3,), "d": (3, 1), "e": (3,), "h": (3, 1), "k": (), "m": (3, 4)}
     for name, shape in want.items():
         assert _shape_of(f, shapes, name) == shape, name
@@ -268,7 +268,7 @@ def test_shapes_that_do_not_fit_are_not_known():
         fine = np.sum(A, axis=5)
         return bad, also, fine
 
-    shapes = (("A", (3, 4)), ("x", (3,)))
+    shapes = (("A", (3, 4), "f8"), ("x", (3,), "f8"))
     for name in ("bad", "also", "fine"):
         assert _shape_of(f, shapes, name) is None, name
 
@@ -359,3 +359,33 @@ def test_gradients_never_share_memory_with_each_other_or_the_arguments():
             assert not np.shares_memory(gx, gy)
             for a in (x, y):
                 assert not np.shares_memory(gx, a) and not np.shares_memory(gy, a)
+
+
+SCALE = np.float32(0.5) * np.ones(3, dtype=np.float32)
+
+
+def mean_times_scale(x):
+    return np.mean(x * SCALE)
+
+
+def test_a_mean_seed_stays_a_number_where_it_meets_full_arrays():
+    w, X, y = _logreg_args()
+    text = s2sad.source(logreg, args=(w, X, y), specialized=True)
+    assert "broadcast_reduced" not in text and "-0.05 * t7" in text  # the mean over 20
+    general = s2sad.source(logreg)
+    assert "broadcast_reduced(" in general
+
+
+@pytest.mark.parametrize("narrow", ["parameter", "global"])
+def test_no_seed_stays_a_number_where_a_value_may_be_float32(narrow):
+    x = rng.normal(size=3)
+    if narrow == "parameter":
+        f, args = mean_of_product, (x, x.astype(np.float32))
+    else:
+        f, args = mean_times_scale, (x,)
+    text = s2sad.source(f, args=args, specialized=True)
+    assert "broadcast_reduced(" in text  # float32 * 0.33 stays float32; the seed array not
+    g = s2sad.grad(_fresh(f))
+    results = [g(*args) for _ in range(3)]
+    for r in results[1:]:
+        _same(r, results[0])

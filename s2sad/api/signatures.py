@@ -56,13 +56,16 @@ def signature(args, wrt: tuple) -> tuple | None:
 
 def facts(params, key) -> tuple:
     """``(scalars, shapes)`` for :class:`~s2sad.transform.Request` from a signature: the
-    parameters given Python floats, and every array's or other number's shape."""
+    parameters given Python floats, and every array's or other number's shape and dtype
+    ("f8", "i8"...; "py" for a number)."""
     scalars, shapes = [], []
     for name, part in zip(params, key):
         if part is float:
             scalars.append(name)
+        elif type(part) is tuple:
+            shapes.append((name, part[0], f"{part[1].kind}{part[1].itemsize}"))
         else:
-            shapes.append((name, part[0] if type(part) is tuple else ()))
+            shapes.append((name, (), "py"))
     return tuple(scalars), tuple(shapes)
 
 

@@ -258,8 +258,9 @@ class Function:
     # Parameters known to be scalars (the code is built for calls that give them floats):
     # the shape analysis takes them as 0-d, so no adjoint of theirs needs summing down.
     scalar_params: frozenset = frozenset()
-    # Parameters known to be arrays of these shapes, ((name, shape), ...): the code is built
-    # for calls that give them such arrays (a specialisation on the arguments' signature).
+    # Parameters known to be arrays of these shapes and dtypes, ((name, shape, dtype), ...):
+    # the code is built for calls that give them such arrays (a specialisation on the
+    # arguments' signature; transform.Request.shapes).
     param_shapes: tuple = ()
 
     def replace(self, **changes) -> Function:

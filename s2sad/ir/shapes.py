@@ -42,7 +42,11 @@ _FULL_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin", "nanmax", "nanmin", "
 #: Primitives whose result has the shape of one of their arguments (its position).
 SHAPE_OF_ARGUMENT = {"setitem": 0, "copy": 0, "stop_gradient": 0, "unbroadcast": 1,
                       "broadcast_like": 1, "broadcast_reduced": 1, "scatter_like": 2,
-                      "scatter_add": 3, "scatter_add_into": 3, "extremum_weights": 0}
+                      "scatter_add": 3, "scatter_add_into": 3, "extremum_weights": 0,
+                      # a product's cotangents, each shaped like its operand
+                      **{f"{product}_adjoint_{operand}": position
+                         for product in ("matmul", "dot", "einsum")
+                         for operand, position in (("x", 1), ("y", 2))}}
 
 
 def _join(a, b):
@@ -150,7 +154,7 @@ class _Analysis:
     def __init__(self, params, assigned_names, scalars=frozenset(), known=()):
         self.shapes: dict = {p: SCALAR if p in scalars else frozenset([frozenset([p])])
                              for p in params}
-        for name, shape in known:
+        for name, shape, _ in known:
             if name in self.shapes:
                 self.shapes[name] = frozenset([frozenset([shape] if shape else [])])
         self.known = set(params) | set(assigned_names)

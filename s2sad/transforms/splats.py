@@ -1,0 +1,122 @@
+"""Constant arrays that stay numbers, in programs specialised on a signature.
+
+The adjoint of a mean or a sum gives every entry the same number: ``t11_bar =
+broadcast_reduced(-0.01, t11)`` is an array of -0.01 shaped like t11 (a *splat*), multiplied
+next with an array of that very shape. Where a splat meets an array of its full shape in
+``+ - * /`` (or ``safe_mul``/``safe_div``), the number can stand for it: ``-0.01 * t7`` has
+the entries, the shape and the dtype of ``full(-0.01) * t7``, one array less. A splat and a
+Python number make another splat (``t13 = t10_bar * 2.0``: the number folded here with the
+float arithmetic NumPy would do per entry). The splat's own line stays for any other reader,
+and goes as dead code when nobody reads it.
+
+The dtype is the condition: a Python number next to a float32 array keeps float32 where the
+float64 splat would widen it. So this runs only on programs whose every value is float64,
+an integer or a boolean: parameters of those dtypes (the signature says), no global or
+closure value read, and only operations that cannot make a narrower float (arithmetic,
+NumPy's ufuncs, products, reductions, indexing and the adjoint helpers).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ir import Const, Function, Op, Var
+from ..ir.shapes import concrete_shape, shapes_along, shapes_of
+from ..ir.traverse import assigned, reads, targets, walk
+from ..rules import REGISTRY
+
+_ARITHMETIC = {"add", "sub", "mul", "truediv"}
+_SAFE = {"safe_mul", "safe_div"}
+#: Operations besides ufuncs whose results are float64, integers or booleans when their
+#: operands are.
+_WIDE = _ARITHMETIC | _SAFE | {
+    "neg", "pos", "pow", "matmul", "dot", "sum", "mean", "prod", "amax", "amin", "getitem",
+    "transpose_T", "reshape", "tuple", "len", "shape", "arange", "where", "maximum", "minimum",
+    "broadcast_reduced", "broadcast_stand_in", "broadcast_like", "unbroadcast",
+    "reduced_size", "scatter_like", "scatter_add", "zeros_like", "scalar_seed",
+    "extremum_weights", "matmul_adjoint_x", "matmul_adjoint_y", "dot_adjoint_x",
+    "dot_adjoint_y", "new_list", "list_append"}
+
+
+def spread_splats(fn: Function) -> Function:
+    """`fn` with splats read as numbers where that is exact (see the module docstring)."""
+    if not fn.param_shapes or not _wide(fn):
+        return fn
+    static = shapes_of(fn)
+    splats: dict = {}  # name -> (number, like atom, shape)
+    body = []
+    for stmt, shapes in shapes_along(fn, static):
+        made = None
+        if not stmt.BLOCKS:
+            stmt, made = _visit(stmt, shapes, splats)
+        for name in assigned([stmt]) if stmt.BLOCKS else targets(stmt):
+            splats.pop(name, None)
+        if made is not None:
+            splats[stmt.target] = made
+        body.append(stmt)
+    if all(a is b for a, b in zip(body, fn.body)):
+        return fn
+    return fn.replace(body=body)
+
+
+def _wide(fn: Function) -> bool:
+    for _, _, dtype in fn.param_shapes:
+        if dtype not in ("f8", "py") and dtype[0] not in "iub":
+            return False
+    if reads(fn.body) - set(fn.params) - assigned(fn.body):
+        return False  # a global or closure value, of any dtype
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Op) and stmt.prim.name not in _WIDE and not (
+                isinstance(stmt.prim.impl, np.ufunc)):
+            return False
+    return True
+
+
+def _number(atom) -> bool:
+    return isinstance(atom, Const) and type(atom.value) in (int, float)
+
+
+def _visit(stmt, shapes: dict, splats: dict):
+    """``(statement, splat made by it or None)``."""
+    if not isinstance(stmt, Op) or stmt.kwargs and stmt.prim.name != "broadcast_reduced":
+        return stmt, None
+    name, args = stmt.prim.name, stmt.args
+    if name == "broadcast_reduced":
+        axis = stmt.kwarg("axis", Const(None))
+        like = args[1]
+        shape = concrete_shape(shapes, like.name) if isinstance(like, Var) else None
+        seed = args[0]
+        if isinstance(seed, Const) and type(seed.value) is float and axis == Const(None) and (
+                shape):
+            return stmt, (seed.value, like, shape)
+        return stmt, None
+    held = [a.name in splats if isinstance(a, Var) else False for a in args]
+    if sum(held) != 1:
+        return stmt, None
+    position = held.index(True)
+    value, like, shape = splats[args[position].name]
+    if name == "neg":
+        return _splat(stmt, -value, like, shape)
+    if name not in _ARITHMETIC | _SAFE or len(args) != 2:
+        return stmt, None
+    other = args[1 - position]
+    if _number(other) and name in _ARITHMETIC:
+        operands = (value, other.value) if position == 0 else (other.value, value)
+        with np.errstate(all="ignore"):  # 1.0 / 0.0: inf, not folded (below)
+            folded = float(stmt.prim.impl(*map(np.float64, operands)))
+        return _splat(stmt, folded, like, shape)
+    if isinstance(other, Var) and concrete_shape(shapes, other.name) == shape:
+        new = list(args)
+        new[position] = Const(value)
+        return Op(stmt.target, stmt.prim, tuple(new), (), stmt.loc), None
+    return stmt, None
+
+
+def _splat(stmt: Op, value: float, like, shape):
+    """`stmt` made the splat of `value` shaped like `like` (None when it is not finite)."""
+    if not math.isfinite(value):
+        return stmt, None
+    return (Op(stmt.target, REGISTRY.by_name["broadcast_reduced"], (Const(value), like), (),
+               stmt.loc), (value, like, shape))
