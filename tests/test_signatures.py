@@ -389,3 +389,23 @@ def test_no_seed_stays_a_number_where_a_value_may_be_float32(narrow):
     results = [g(*args) for _ in range(3)]
     for r in results[1:]:
         _same(r, results[0])
+
+
+def sum_of_float32_range(x):
+    return np.sum(x * np.arange(3, dtype=np.float32))
+
+
+def test_an_operation_given_a_dtype_keeps_the_seed_an_array():
+    from s2sad.transforms.splats import _wide
+
+    x = rng.normal(size=3)
+    _, shapes = signatures.facts(("x",), signatures.signature((x,), (True,)))
+    ir = lower(parse_function(sum_of_float32_range)).replace(param_shapes=shapes)
+    assert not _wide(ir)
+    ir = lower(parse_function(mean_of_product)).replace(param_shapes=shapes + (
+        ("y", (3,), "f8"),))
+    assert _wide(ir)
+    g = s2sad.grad(_fresh(sum_of_float32_range))
+    results = [g(x) for _ in range(3)]
+    for r in results[1:]:
+        _same(r, results[0])

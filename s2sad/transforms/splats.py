@@ -28,6 +28,7 @@ from ..ir.traverse import assigned, reads, targets, walk
 from ..rules import REGISTRY
 
 _ARITHMETIC = {"add", "sub", "mul", "truediv"}
+_NARROWING = {"dtype", "out", "casting", "signature", "sig"}  # keywords that may set a dtype
 _SAFE = {"safe_mul", "safe_div"}
 #: Operations besides ufuncs whose results are float64, integers or booleans when their
 #: operands are.
@@ -68,8 +69,11 @@ def _wide(fn: Function) -> bool:
     if reads(fn.body) - set(fn.params) - assigned(fn.body):
         return False  # a global or closure value, of any dtype
     for stmt in walk(fn.body):
-        if isinstance(stmt, Op) and stmt.prim.name not in _WIDE and not (
-                isinstance(stmt.prim.impl, np.ufunc)):
+        if not isinstance(stmt, Op):
+            continue
+        if stmt.prim.name not in _WIDE and not isinstance(stmt.prim.impl, np.ufunc):
+            return False
+        if any(key in _NARROWING for key, _ in stmt.kwargs):  # np.add(..., dtype=...)
             return False
     return True
 
