@@ -20,7 +20,7 @@ from ..transform import derivative_of
 from .aliases import FIRST, PLAIN_TYPES, plain_wrt, wrt_of
 from .bound import bound_target
 from .build import backend_name, build, guarded, still_valid, unwrap
-from .built import floats_only, leaves_only
+from .built import leaves_only
 from .debugging import debugged
 from .gradient_calls import (
     SCALAR_TYPES,
@@ -332,8 +332,14 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
             except Exception as exc:
                 failed(built, fn, exc, args, args, {}, with_value)
                 raise
-            if type(result) in bare or as_is and floats_only(result):
+            if type(result) in bare:
                 return result
+            if as_is and type(result) is tuple:  # floats_only(result), inline: every call
+                for r in result:
+                    if type(r) is not float and type(r) is not f64:
+                        break
+                else:
+                    return result
             return from_floats(built, result, args, single, with_value)
         return general(args, kwargs)
 
