@@ -300,11 +300,8 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
     single = not isinstance(wrt, (tuple, list))
     n_params = len(built.params)
     positions = built.wrt_positions
-
-    # Python floats (np.float64) at these positions: the program for floats runs as it is
-    # (built at the first such call), and float gradients are returned as they are (no
-    # binding, no scalar check, nothing to copy): a float gradient; a tuple of floats that
-    # is (value, gradient) or the gradients.
+    # Python floats (np.float64) at these positions: the program for floats (built at the
+    # first such call) runs as it is, and float results are returned as they are.
     floats, f64, programs = float_positions(built, with_value), np.float64, []
     # The other arguments are looked at by type only: an array of another library (dask)
     # takes the general path, which guards it (api/lazy.py).
@@ -356,15 +353,15 @@ def _new_grad_function(f, wrt, with_value: bool, built, backend: str = "numpy"):
         value, grads = run(built, fn, args, given, kwargs, with_value)
         return results(value, grads, args, given, positions, single, with_value)
 
-    call = _dressed(call, fn, built, wrt, with_value)
-    call.__s2sad_general__ = general  # what debug=True steps through: the program source shows
-    return call
+    return _dressed(call, fn, built, wrt, with_value, general)
 
 
-def _dressed(call, fn, built, wrt, with_value: bool):
-    """`call` named, documented and marked as the gradient function of `fn`."""
+def _dressed(call, fn, built, wrt, with_value: bool, general=None):
+    """`call` named, documented and marked as the gradient function of `fn`; `general` is
+    its general path, which debug=True steps through (the program s2sad.source shows)."""
     functools.update_wrapper(call, fn)
     call.__dict__.pop(loader.TABLE, None)  # f's own caches are not the wrapper's
+    call.__s2sad_general__ = general
     call.__name__ = built.name + ("_value_and_grad" if with_value else "_grad")
     call.__qualname__ = call.__name__
     del call.__wrapped__  # inspect must not mistake f's source for this wrapper's
