@@ -409,3 +409,20 @@ def test_an_operation_given_a_dtype_keeps_the_seed_an_array():
     results = [g(x) for _ in range(3)]
     for r in results[1:]:
         _same(r, results[0])
+
+
+def scaled_sines(x, a):
+    return np.sum(np.sin(x * a) ** 2)
+
+
+def test_second_derivatives_take_the_specialised_path_too():
+    x, a = np.array(0.3), rng.normal(size=4)
+    second = s2sad.grad(s2sad.grad(_fresh(scaled_sines)))
+    got = [second(x, a) for _ in range(3)]
+    for r in got[1:]:
+        _same(r, got[0])
+    h = 1e-5
+    first = s2sad.grad(scaled_sines)
+    fd = (first(np.array(0.3 + h), a) - first(np.array(0.3 - h), a)) / (2 * h)
+    assert np.isclose(got[0], fd, rtol=1e-6)
+    assert np.isclose(got[0], s2sad.hessian(scaled_sines)(x, a), rtol=1e-12)
