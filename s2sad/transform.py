@@ -47,6 +47,7 @@ from .transforms.negations import cancel_negations
 from .transforms.optimize import optimize as run_optimizer
 from .transforms.reverse import AdjointSpec, reverse
 from .transforms.splats import spread_splats
+from .transforms.ufunc_reductions import call_ufunc_reductions
 
 MODES = ("ssa", "grad", "vjp", "vjp_batch", "jvp", "tangent")
 
@@ -328,6 +329,8 @@ def _generate(parsed: ParsedFunction, request: Request) -> Generated:
                                                       request.optimize, aux)
     if request.optimize and request.mode != "ssa":
         result = accumulate_in_place(result)  # the emitted program only: never derived again
+        if request.backend == "numpy":
+            result = call_ufunc_reductions(result)
     meta["aux"] = aux
     meta["scalar_if"] = None if result.scalar_if is None else list(result.scalar_if)
     text, lines = source_and_lines(result, request.backend)
