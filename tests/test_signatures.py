@@ -443,3 +443,62 @@ def test_reductions_are_called_as_ufunc_reductions_on_the_same_axes():
     for r in results[1:]:
         _same(r, results[0])
     assert "np.sum(A)" in s2sad.source(reduced_everywhere)  # the general program as written
+
+
+def test_a_reduction_kept_with_its_axes_is_not_spread_before_a_product():
+    W, b, X, labels = [c for c in CASES if c[0] is softmax][0][2]
+    text = s2sad.source(softmax, wrt=(0, 1), args=(W, b, X, labels), specialized=True)
+    assert "keepdims=True)\n" in text and "broadcast_reduced(t4_bar" not in text
+    assert "broadcast_reduced(t4_bar, t3, axis=1, keepdims=True)" in s2sad.source(
+        softmax, wrt=(0, 1))
+
+
+# Seeds and spreads (transforms/splats.py) on reductions of broadcasting expressions: the
+# specialised program must give the general program's bits.
+def seed_mean_of_tanh(a, b):
+    return np.mean(np.tanh(a * b) + a)
+
+
+def seed_half_squares(a, b):
+    return np.sum((a - b) ** 2) * 0.5
+
+
+def seed_kept_axis(a, b):
+    return np.mean(np.sum(a * b, axis=-1, keepdims=True) * a)
+
+
+def seed_leading_axis(a, b):
+    return np.sum(np.exp(np.sum(a, axis=0) - b) / 3.0)
+
+
+def seed_max_and_min(a, b):
+    return np.sum(np.max(a * b, axis=1, keepdims=True) - a) - np.min(a - b) * 2.0
+
+
+def seed_divided(a, b):
+    return np.mean(1.0 / (1.0 + a * a) - b / 4.0) * 3.0
+
+
+SEEDED = [seed_mean_of_tanh, seed_half_squares, seed_kept_axis, seed_leading_axis,
+          seed_max_and_min, seed_divided]
+SHAPES = [((3, 4), (4,)), ((2, 3, 4), (3, 4)), ((5, 1), (1, 6))]
+
+
+@pytest.mark.parametrize("fn", SEEDED)
+@pytest.mark.parametrize(("shape_a", "shape_b"), SHAPES)
+def test_seeds_and_spreads_give_the_general_programs_bits(fn, shape_a, shape_b):
+    a, b = rng.normal(size=shape_a), rng.normal(size=shape_b)
+    try:
+        np.broadcast_shapes(shape_a, shape_b)
+        fn(a, b)
+    except ValueError:
+        pytest.skip("these shapes do not fit this function")
+    for wrt in (0, (0, 1)):
+        g = s2sad.grad(_fresh(fn), wrt)
+        general = g.__s2sad_built__.function(a, b)
+        for _ in range(3):
+            _same(g(a, b), general)
+        vg = s2sad.value_and_grad(_fresh(fn), wrt)
+        for _ in range(3):
+            value, grads = vg(a, b)
+            _same(grads, general)

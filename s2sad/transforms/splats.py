@@ -9,6 +9,11 @@ Python number make another splat (``t13 = t10_bar * 2.0``: the number folded her
 float arithmetic NumPy would do per entry). The splat's own line stays for any other reader,
 and goes as dead code when nobody reads it.
 
+The same holds for an array spread by ``broadcast_reduced`` where it broadcasts entry for
+entry as the spread array holds it (a reduction that kept its axes, ``keepdims=True``, or
+removed leading axes only, or a scalar): ``t20 = t4_bar * t3`` instead of spreading t4_bar
+over t3's shape first.
+
 The dtype is the condition: a Python number next to a float32 array keeps float32 where the
 float64 splat would widen it. So this runs only on programs whose every value is float64,
 an integer or a boolean: parameters of those dtypes (the signature says), no global or
@@ -29,6 +34,11 @@ from ..rules import REGISTRY
 
 _ARITHMETIC = {"add", "sub", "mul", "truediv"}
 _NARROWING = {"dtype", "out", "casting", "signature", "sig"}  # keywords that may set a dtype
+#: Calls without rules that make float64, integer or boolean arrays unless given a dtype (or
+#: values of another dtype, which a program of such values does not hold).
+_CONSTRUCTORS = {"np.arange", "np.zeros", "np.ones", "np.eye", "np.zeros_like", "np.ones_like",
+                 "np.full", "np.full_like", "np.triu_indices", "np.tril_indices",
+                 "np.diag_indices", "np.indices"}
 _SAFE = {"safe_mul", "safe_div"}
 #: Operations besides ufuncs whose results are float64, integers or booleans when their
 #: operands are.
@@ -46,7 +56,9 @@ def spread_splats(fn: Function) -> Function:
     if not fn.param_shapes or not _wide(fn):
         return fn
     static = shapes_of(fn)
-    splats: dict = {}  # name -> (number, like atom, shape)
+    # name -> (atom spread, like atom, shape, its number or None): the name holds `atom`
+    # spread over `shape`; a number when the atom is one (a splat proper)
+    splats: dict = {}
     body = []
     for stmt, shapes in shapes_along(fn, static):
         made = None
@@ -54,6 +66,8 @@ def spread_splats(fn: Function) -> Function:
             stmt, made = _visit(stmt, shapes, splats)
         for name in assigned([stmt]) if stmt.BLOCKS else targets(stmt):
             splats.pop(name, None)
+            for key in [k for k, entry in splats.items() if entry[0] == Var(name)]:
+                del splats[key]  # what it spreads is assigned again
         if made is not None:
             splats[stmt.target] = made
         body.append(stmt)
@@ -71,7 +85,8 @@ def _wide(fn: Function) -> bool:
     for stmt in walk(fn.body):
         if not isinstance(stmt, Op):
             continue
-        if stmt.prim.name not in _WIDE and not isinstance(stmt.prim.impl, np.ufunc):
+        if stmt.prim.name not in _WIDE and not isinstance(stmt.prim.impl, np.ufunc) and not (
+                stmt.prim.opaque and stmt.prim.spelling in _CONSTRUCTORS):
             return False
         if any(key in _NARROWING for key, _ in stmt.kwargs):  # np.add(..., dtype=...)
             return False
@@ -88,34 +103,53 @@ def _visit(stmt, shapes: dict, splats: dict):
         return stmt, None
     name, args = stmt.prim.name, stmt.args
     if name == "broadcast_reduced":
-        axis = stmt.kwarg("axis", Const(None))
-        like = args[1]
-        shape = concrete_shape(shapes, like.name) if isinstance(like, Var) else None
-        seed = args[0]
-        if isinstance(seed, Const) and type(seed.value) is float and axis == Const(None) and (
-                shape):
-            return stmt, (seed.value, like, shape)
-        return stmt, None
+        return stmt, _spread(stmt, shapes)
     held = [a.name in splats if isinstance(a, Var) else False for a in args]
     if sum(held) != 1:
         return stmt, None
     position = held.index(True)
-    value, like, shape = splats[args[position].name]
-    if name == "neg":
+    atom, like, shape, value = splats[args[position].name]
+    if name == "neg" and value is not None:
         return _splat(stmt, -value, like, shape)
     if name not in _ARITHMETIC | _SAFE or len(args) != 2:
         return stmt, None
     other = args[1 - position]
-    if _number(other) and name in _ARITHMETIC:
+    if _number(other) and name in _ARITHMETIC and value is not None:
         operands = (value, other.value) if position == 0 else (other.value, value)
         with np.errstate(all="ignore"):  # 1.0 / 0.0: inf, not folded (below)
             folded = float(stmt.prim.impl(*map(np.float64, operands)))
         return _splat(stmt, folded, like, shape)
     if isinstance(other, Var) and concrete_shape(shapes, other.name) == shape:
         new = list(args)
-        new[position] = Const(value)
+        new[position] = atom  # broadcasting spreads it over `other` as the array did
         return Op(stmt.target, stmt.prim, tuple(new), (), stmt.loc), None
     return stmt, None
+
+
+def _spread(stmt: Op, shapes: dict):
+    """The entry of ``broadcast_reduced(v, like, axis, keepdims)`` when `v` broadcasts to
+    `like`'s known shape entry for entry as the spread array holds it (a scalar; a reduction
+    that kept its axes; one that removed leading axes only), else None."""
+    v, like = stmt.args
+    shape = concrete_shape(shapes, like.name) if isinstance(like, Var) else None
+    if not shape:
+        return None
+    if isinstance(v, Const):
+        return (v, like, shape, v.value) if type(v.value) is float else None
+    own = concrete_shape(shapes, v.name) if isinstance(v, Var) else None
+    if own is None:
+        return None
+    axis, keepdims = stmt.kwarg("axis", Const(None)), stmt.kwarg("keepdims", Const(False))
+    if not (isinstance(axis, Const) and isinstance(keepdims, Const)):
+        return None
+    axes = axis.value if type(axis.value) is tuple else (axis.value,)
+    aligned = own == () or keepdims.value is True or axis.value is not None and sorted(
+        a % len(shape) for a in axes) == list(range(len(axes)))
+    try:
+        fits = np.broadcast_shapes(own, shape) == shape
+    except ValueError:
+        fits = False
+    return (v, like, shape, None) if aligned and fits else None
 
 
 def _splat(stmt: Op, value: float, like, shape):
@@ -123,4 +157,4 @@ def _splat(stmt: Op, value: float, like, shape):
     if not math.isfinite(value):
         return stmt, None
     return (Op(stmt.target, REGISTRY.by_name["broadcast_reduced"], (Const(value), like), (),
-               stmt.loc), (value, like, shape))
+               stmt.loc), (Const(value), like, shape, value))
