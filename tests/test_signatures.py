@@ -502,3 +502,21 @@ def test_seeds_and_spreads_give_the_general_programs_bits(fn, shape_a, shape_b):
         for _ in range(3):
             value, grads = vg(a, b)
             _same(grads, general)
+
+
+def test_values_the_shapes_settle_are_folded_and_spreads_follow():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import gmm
+
+    args = gmm.make_problem(n=30, d=4, k=3, seed=2)
+    text = s2sad.source(gmm.gmm_objective, wrt=(0, 1, 2), args=args, specialized=True)
+    assert "np.zeros((3, 4, 4))" in text  # x.shape, icf.shape, a list of them: all known
+    assert "np.expand_dims(" in text and "x.shape" not in text
+    assert "x.shape" in s2sad.source(gmm.gmm_objective, wrt=(0, 1, 2))
+    g = s2sad.grad(_fresh(gmm.gmm_objective), (0, 1, 2))
+    general = g.__s2sad_built__.function(*args)
+    for _ in range(3):
+        _same(g(*args), general)

@@ -19,7 +19,8 @@ concrete shapes of some parameters. A concrete shape is an atom of its own (a tu
 the concrete atoms of an alternative are merged into their broadcast (a scalar's, ``()``, is
 none), so ``x * y`` of two arrays of shape (100,) is described as (100,) like `x` itself. The
 few operations whose result shape follows from their operands' concrete shapes by a rule
-(``@``, ``.T``, a reduction over constant axes, indexing by a constant) get a concrete shape
+(``@``, ``.T``, a reduction over constant axes, indexing by a constant, a two-operand
+``np.einsum`` with an explicit output) get a concrete shape
 too; every other result stays opaque.
 """
 
@@ -129,9 +130,54 @@ def _indexed_shape(op, x):
         return None
 
 
+def _einsum_shape(op, x, y):
+    """``np.einsum(subscripts, x, y)`` with an explicit output and no ellipsis."""
+    subscripts = op.kwarg("subscripts")
+    if not isinstance(subscripts, Const) or type(subscripts.value) is not str:
+        return None
+    inputs, arrow, output = subscripts.value.replace(" ", "").partition("->")
+    parts = inputs.split(",")
+    if not arrow or "." in subscripts.value or len(parts) != 2:
+        return None
+    sizes: dict = {}
+    for labels, shape in zip(parts, (x, y)):
+        if len(labels) != len(shape):
+            return None
+        for label, n in zip(labels, shape):
+            if sizes.setdefault(label, n) != n and 1 not in (n, sizes[label]):
+                return None
+            sizes[label] = max(sizes[label], n)
+    if any(label not in sizes for label in output):
+        return None
+    return tuple(sizes[label] for label in output)
+
+
+def _constructed_shape(op):
+    """The shape ``np.zeros(shape)``, ``np.ones(shape)``, ``np.full(v, shape=...)`` or
+    ``np.eye(n)`` makes when it is a constant (None otherwise)."""
+    name = op.prim.name
+    if name in ("zeros", "ones"):
+        shape = op.args[0] if op.args else op.kwarg("shape")
+    elif name == "full":
+        shape = op.kwarg("shape")
+    elif op.prim.opaque and op.prim.spelling == "np.eye" and len(op.args) == 1 and (
+            not op.kwargs) and isinstance(op.args[0], Const) and type(op.args[0].value) is int:
+        return (op.args[0].value, op.args[0].value)
+    else:
+        return None
+    if not isinstance(shape, Const):
+        return None
+    value = shape.value
+    if type(value) is int:
+        return (value,)
+    if type(value) is tuple and all(type(n) is int for n in value):
+        return value
+    return None
+
+
 #: Primitives whose result's concrete shape follows from their array operands' by a rule.
 _CONCRETE_RULES = {"matmul": _matmul_shape, "transpose_T": lambda op, x: x[::-1],
-                   "getitem": _indexed_shape,
+                   "getitem": _indexed_shape, "einsum": _einsum_shape,
                    **{name: _reduced_shape for name in (
                        "sum", "mean", "prod", "amax", "amin", "nansum", "nanmean", "std",
                        "var")}}
@@ -192,6 +238,9 @@ class _Analysis:
         if _broadcasts_its_operands(prim):
             # The result is the broadcast of every operand, parameters included.
             return _broadcast([self.of(a) for a in op.atoms()])
+        made = _constructed_shape(op)
+        if made is not None:
+            return frozenset([frozenset([made] if made else [])])
         rule = _CONCRETE_RULES.get(prim.name)
         if rule is not None:
             operands = [self.concrete(a) for a in op.args]

@@ -40,23 +40,39 @@ _FOLDED = {"add", "sub", "mul", "truediv", "neg", "pos"}
 
 
 def settle_known_shapes(fn: Function) -> Function:
-    """`fn` with the helpers its known shapes make idle replaced by copies; `fn` itself when
-    it knows no shape or nothing changes."""
+    """`fn` with the helpers its known shapes make idle replaced by copies, and the values
+    they settle folded in; `fn` itself when it knows no shape or nothing changes. A fold can
+    make more shapes known (``np.zeros((k, d, d))`` once k and d are numbers), so the pass
+    runs again while it changes something, a few rounds at most."""
     if not (fn.param_shapes or fn.scalar_params):
         return fn
+    for _ in range(_ROUNDS):
+        settled = _settled(fn)
+        if settled is fn:
+            break
+        fn = settled
+    return fn
+
+
+_ROUNDS = 4
+
+
+def _settled(fn: Function) -> Function:
+    """One round of :func:`settle_known_shapes`."""
     static = shapes_of(fn)
     # Only a name set once, by a statement of the function's own block (it runs before
     # every later statement, whatever the loops and branches do), and not a parameter.
     once = _assigned_once(fn.body) & {t for s in fn.body if not s.BLOCKS for t in targets(s)}
     once -= set(fn.params)
-    numbers: dict = {}  # names assigned once a Python number -> that number
+    known: dict = {}  # names assigned once a value known now (a number, a shape) -> it
+    lists: dict = {}  # lists built of known values (shape tuples in the making) -> items
 
     def read(atom):
-        return Const(numbers[atom.name]) if isinstance(atom, Var) and (
-            atom.name in numbers) else atom
+        return Const(known[atom.name]) if isinstance(atom, Var) and (
+            atom.name in known) else atom
 
     def visit(stmt, shapes):
-        stmt = rewrite(stmt, atom=read) if numbers else stmt
+        stmt = rewrite(stmt, atom=read) if known else stmt
         if isinstance(stmt, Op):
             name = stmt.prim.name
             if name == "unbroadcast":
@@ -65,8 +81,10 @@ def settle_known_shapes(fn: Function) -> Function:
                 stmt = _reduced_size(stmt, shapes)
             elif name in _FOLDED:
                 stmt = _folded(stmt, fn.scalar_params)
-        if isinstance(stmt, Copy) and stmt.target in once and _number(stmt.value):
-            numbers[stmt.target] = stmt.value.value
+            else:
+                stmt = _shape_value(stmt, shapes, lists, stmt.target in once)
+        if isinstance(stmt, Copy) and stmt.target in once and _known(stmt.value):
+            known[stmt.target] = stmt.value.value
         return stmt
 
     body = []
@@ -79,6 +97,56 @@ def settle_known_shapes(fn: Function) -> Function:
     if all(a is b for a, b in zip(body, fn.body)):
         return fn
     return fn.replace(body=body)
+
+
+def _known(atom) -> bool:
+    """Whether `atom` is a constant that may stand for the name holding it: a number, or a
+    shape-like tuple of ints, slices and None (immutable, built by the code itself)."""
+    if not isinstance(atom, Const):
+        return False
+    value = atom.value
+    if type(value) is tuple:
+        return all(type(v) in (int, slice) or v is None for v in value)
+    return type(value) in (int, float) or type(value) is slice
+
+
+def _shape_value(op: Op, shapes: dict, lists: dict, once: bool):
+    """`op` done now when it computes a value its known shapes settle: ``x.shape``,
+    ``np.shape(x)``, ``len(x)``, an entry of a known tuple, ``slice`` and tuples of known
+    parts, and the tuple of a list built from known values (``tuple([k, d, d])``)."""
+    name, args = op.prim.name, op.args
+    if name == "new_list" and once:
+        lists[op.target] = ()
+        return op
+    if name == "list_append" and once and isinstance(args[0], Var) and (
+            args[0].name in lists) and isinstance(args[1], Const) and _known(args[1]):
+        lists[op.target] = (*lists[args[0].name], args[1].value)
+        return op
+    if name == "as_tuple" and isinstance(args[0], Var) and args[0].name in lists:
+        return _constant(op, tuple(lists[args[0].name]))
+    if name in ("shape_attr", "shape", "len") and isinstance(args[0], Var):
+        shape = concrete_shape(shapes, args[0].name)
+        # A 0-d value may be a Python number, which has no .shape and no len(): only
+        # np.shape is sure of it.
+        if shape is None or not shape and name != "shape":
+            return op
+        return _constant(op, shape[0] if name == "len" else shape)
+    if name == "getitem" and isinstance(args[0], Const) and type(args[0].value) is tuple:
+        index = op.kwarg("index")
+        if isinstance(index, Const) and type(index.value) is int and (
+                -len(args[0].value) <= index.value < len(args[0].value)):
+            return _constant(op, args[0].value[index.value])
+        return op
+    if name in ("slice", "tuple") and not op.kwargs and all(
+            isinstance(a, Const) and (_known(a) or a.value is None) for a in args):
+        values = tuple(a.value for a in args)
+        return _constant(op, slice(*values) if name == "slice" else values)
+    return op
+
+
+def _constant(op: Op, value):
+    constant = Const(value)
+    return Copy(op.target, constant, op.loc) if _known(constant) else op
 
 
 def _shape(atom, static):
