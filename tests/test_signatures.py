@@ -132,10 +132,10 @@ def test_the_first_call_of_a_signature_takes_the_general_path_and_the_second_bui
     g(*args)
     variants = _variants(g)
     (mark,) = variants.table.values()
-    assert mark == signatures._SEEN
+    assert mark == signatures.SEEN
     g(*args)
     (program,) = variants.table.values()
-    assert program is not signatures._SEEN
+    assert program is not signatures.SEEN
 
 
 def test_another_shape_is_another_signature_and_gets_its_own_program():

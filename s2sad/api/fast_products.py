@@ -12,7 +12,7 @@ from ..values import matched_all, separated
 from .build import build, current_build
 from .built import floats_only
 from .diagnose import raise_integer_misuse
-from .signatures import LIMIT, facts, signature
+from .signatures import LIMIT, SEEN, facts, signature
 
 _F64 = np.dtype(np.float64)
 
@@ -111,7 +111,6 @@ def float64_results(result) -> bool:
 
 
 _HVP = "__s2sad_hvp__"  # a gradient function's attribute: {signature: hvp program}
-_SEEN = "seen"
 
 
 def hvp_program(gradient, positions: tuple, values: list, plain: bool, backend: str):
@@ -126,9 +125,9 @@ def hvp_program(gradient, positions: tuple, values: list, plain: bool, backend: 
         key = signature(values, mask)
     table = gradient.__dict__.get(_HVP)
     program = None if key is None or table is None else table.get(key)
-    if program is not None and program is not _SEEN:
+    if program is not None and program is not SEEN:
         return program
-    if program is _SEEN:
+    if program is SEEN:
         built = build(gradient, "tangent", positions, backend=backend)
         scalars, shapes = facts(built.params, key)
         try:
@@ -142,5 +141,5 @@ def hvp_program(gradient, positions: tuple, values: list, plain: bool, backend: 
     if key is not None:
         table = gradient.__dict__.setdefault(_HVP, {})
         if len(table) < LIMIT:
-            table[key] = _SEEN
+            table[key] = SEEN
     return general

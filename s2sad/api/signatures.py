@@ -32,7 +32,7 @@ LIMIT = 16
 
 _F64 = np.dtype(np.float64)
 _NUMBERS = (float, int, bool, np.float64)
-_SEEN = "seen"  # the table's mark of a signature checked once, not yet built for
+SEEN = "seen"  # the table's mark of a signature checked once, not yet built for
 
 
 def signature(args, wrt: tuple) -> tuple | None:
@@ -101,9 +101,9 @@ class Variants:
         if program is None:
             out = general(args, {})
             if key is not None and len(self.table) < LIMIT:
-                self.table[key] = _SEEN
+                self.table[key] = SEEN
             return out
-        if program is _SEEN:
+        if program is SEEN:
             program = self.table[key] = self._specialised(key)
         built, with_value = self.built, self.with_value
         try:
