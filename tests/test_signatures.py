@@ -354,12 +354,16 @@ def test_gradients_never_share_memory_with_each_other_or_the_arguments():
 
     x, y = rng.normal(size=3), rng.normal(size=3)
     for fn in (f, g_of):
-        g = s2sad.grad(fn, (0, 1))
+        g, vg = s2sad.grad(fn, (0, 1)), s2sad.value_and_grad(fn, (0, 1))
         for _ in range(3):
-            gx, gy = g(x, y)
-            assert not np.shares_memory(gx, gy)
-            for a in (x, y):
-                assert not np.shares_memory(gx, a) and not np.shares_memory(gy, a)
+            for gx, gy in (g(x, y), vg(x, y)[1]):
+                assert not np.shares_memory(gx, gy)
+                for a in (x, y):
+                    assert not np.shares_memory(gx, a) and not np.shares_memory(gy, a)
+        g1 = s2sad.value_and_grad(fn, 0)
+        for _ in range(3):
+            value, gx = g1(x, y)
+            assert type(value) in (float, np.float64) and not np.shares_memory(gx, y)
 
 
 SCALE = np.float32(0.5) * np.ones(3, dtype=np.float32)

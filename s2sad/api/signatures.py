@@ -114,7 +114,10 @@ class Variants:
         value = None
         if with_value:
             value, grads = result[0], result[1:]
-            if type(value) not in SCALAR_TYPES and np.ndim(value) != 0:
+            if type(value) in SCALAR_TYPES:
+                if _fresh(grads, args):  # nothing to copy or match
+                    return (value, grads[0] if self.single else grads)
+            elif np.ndim(value) != 0:
                 built.check_scalar(value)
         elif self.single:
             if type(result) is np.ndarray and result.dtype is _F64 and result.base is None:
