@@ -917,6 +917,12 @@ def _pair_kinks(fn, args, kwargs, value) -> list:
     return [np.sign(np.subtract(args[0], args[1]))]
 
 
+def _sign_kinks(fn, args, kwargs, value) -> list:
+    """Functions with |x| inside (the exponentially scaled Bessel functions, exp(-|x|) I(x)):
+    their derivative (i0e) or their second derivative (i1e) jumps at 0."""
+    return [np.sign(args[0])]
+
+
 def _origin_kinks(fn, args, kwargs, value) -> list:
     return _away_from_kink(np.hypot(args[0], args[1]), "the origin")
 
@@ -936,6 +942,7 @@ LIBRARY_KINKS = {
     "np.linalg.norm": _norm_kinks, "np.fmax": _pair_kinks, "np.fmin": _pair_kinks,
     "np.hypot": _origin_kinks, "np.arctan2": _origin_kinks,
     "np.linalg.eigvalsh": _eigenvalue_gaps,
+    "scipy.special.i0e": _sign_kinks, "scipy.special.i1e": _sign_kinks,
 }
 
 
