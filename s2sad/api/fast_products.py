@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import S2sadError
 from ..loading.loader import add_origin_note
 from ..values import matched_all, separated
 from .build import build, current_build
 from .built import floats_only
 from .diagnose import raise_integer_misuse
-from .signatures import LIMIT, SEEN, facts, signature
+from .signatures import LIMIT, SEEN, signature, specialised
 
 _F64 = np.dtype(np.float64)
 
@@ -128,14 +127,9 @@ def hvp_program(gradient, positions: tuple, values: list, plain: bool, backend: 
     if program is not None and program is not SEEN:
         return program
     if program is SEEN:
-        built = build(gradient, "tangent", positions, backend=backend)
-        scalars, shapes = facts(built.params, key)
-        try:
-            program = build(gradient, "tangent", positions, backend=backend,
-                            scalars=scalars, shapes=shapes).function
-        except S2sadError:  # the same code: it fails as the general program will
-            program = built.function
-        table[key] = program
+        general = build(gradient, "tangent", positions, backend=backend)
+        program = table[key] = specialised(gradient, "tangent", positions, general, key,
+                                           backend)
         return program
     general = build(gradient, "tangent", positions, backend=backend).function
     if key is not None:

@@ -137,11 +137,16 @@ class Variants:
         return results(value, grads, args, args, self.positions, self.single, with_value)
 
     def _specialised(self, key):
-        """The program built for signature `key` (the general one if that build fails: it
-        is the same code, so it fails as the general program will)."""
-        scalars, shapes = facts(self.built.params, key)
-        try:
-            return build(self.f, "vjp" if self.with_value else "grad", self.wrt,
-                         scalars=scalars, shapes=shapes, backend=self.backend).function
-        except S2sadError:
-            return self.built.function
+        return specialised(self.f, "vjp" if self.with_value else "grad", self.wrt,
+                           self.built, key, self.backend)
+
+
+def specialised(f, mode: str, wrt, general, key, backend: str = "numpy"):
+    """The program of `f`'s derivative `mode` built for signature `key`; `general` is the
+    general build of that derivative, whose program is taken if this build fails (it is the
+    same code, so it fails as the general program will)."""
+    scalars, shapes = facts(general.params, key)
+    try:
+        return build(f, mode, wrt, scalars=scalars, shapes=shapes, backend=backend).function
+    except S2sadError:
+        return general.function

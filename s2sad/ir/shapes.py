@@ -99,17 +99,25 @@ def _matmul_shape(op, x, y):
     return out[:-1] if len(y) == 1 else out
 
 
+def reduced_axes(axis, ndim: int) -> tuple | None:
+    """The axes a reduction over `axis` (None, an int or a tuple of ints, as given) of an
+    `ndim`-dimensional array combines, sorted and counted from 0; None if `axis` is none."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if type(axis) is tuple else (axis,)
+    if not all(type(a) is int and -ndim <= a < ndim for a in axes):
+        return None
+    return tuple(sorted({a % ndim for a in axes}))
+
+
 def _reduced_shape(op, x):
     axis, keepdims = op.kwarg("axis", Const(None)), op.kwarg("keepdims", Const(False))
     if not (isinstance(axis, Const) and isinstance(keepdims, Const)) or (
             type(keepdims.value) is not bool):
         return None
-    axes = axis.value if type(axis.value) is tuple else (axis.value,)
-    if axis.value is None:
-        axes = tuple(range(len(x)))
-    if not all(type(a) is int and -len(x) <= a < len(x) for a in axes):
+    axes = reduced_axes(axis.value, len(x))
+    if axes is None:
         return None
-    axes = {a % len(x) for a in axes}
     if keepdims.value:
         return tuple(1 if i in axes else n for i, n in enumerate(x))
     return tuple(n for i, n in enumerate(x) if i not in axes)
@@ -183,6 +191,11 @@ _CONCRETE_RULES = {"matmul": _matmul_shape, "transpose_T": lambda op, x: x[::-1]
                        "var")}}
 
 
+def _exactly(shape: tuple):
+    """The description of a value of the concrete `shape` (a scalar's is no atom)."""
+    return frozenset([frozenset([shape] if shape else [])])
+
+
 def _is_scalar_const(atom) -> bool:
     return isinstance(atom, Const) and isinstance(atom.value, (bool, int, float))
 
@@ -202,7 +215,7 @@ class _Analysis:
                              for p in params}
         for name, shape, _ in known:
             if name in self.shapes:
-                self.shapes[name] = frozenset([frozenset([shape] if shape else [])])
+                self.shapes[name] = _exactly(shape)
         self.known = set(params) | set(assigned_names)
         self.changed = False
 
@@ -240,7 +253,7 @@ class _Analysis:
             return _broadcast([self.of(a) for a in op.atoms()])
         made = _constructed_shape(op)
         if made is not None:
-            return frozenset([frozenset([made] if made else [])])
+            return _exactly(made)
         rule = _CONCRETE_RULES.get(prim.name)
         if rule is not None:
             operands = [self.concrete(a) for a in op.args]
@@ -249,7 +262,7 @@ class _Analysis:
             if all(shape is not None for shape in operands):
                 shape = rule(op, *operands)
                 if shape is not None:
-                    return frozenset([frozenset([shape] if shape else [])])
+                    return _exactly(shape)
         if in_loop:
             return None  # an opaque shape may differ from one iteration to the next
         return frozenset([frozenset([op.target])])

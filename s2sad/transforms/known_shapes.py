@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 from ..ir import Const, Copy, Function, Op, Var
-from ..ir.shapes import concrete_shape, shapes_along, shapes_of
+from ..ir.shapes import concrete_shape, reduced_axes, shapes_along, shapes_of
 from ..ir.traverse import map_block, rewrite, targets, walk
 from ..rules import REGISTRY
 
@@ -176,17 +176,15 @@ def _unbroadcast(op: Op, static):
 def _reduced_size(op: Op, static):
     shape = _shape(op.args[0], static)
     axis = op.kwarg("axis", Const(None))
-    if shape is None or not isinstance(axis, Const):
-        return op
-    axes = axis.value if type(axis.value) is tuple else (axis.value,)
-    if axis.value is None:
-        return Copy(op.target, Const(math.prod(shape)), op.loc)
-    if not all(type(a) is int and -len(shape) <= a < len(shape) for a in axes):
+    axes = None if shape is None or not isinstance(axis, Const) else reduced_axes(
+        axis.value, len(shape))
+    if axes is None:
         return op
     return Copy(op.target, Const(math.prod(shape[a] for a in axes)), op.loc)
 
 
-def _number(atom) -> bool:
+def is_number(atom) -> bool:
+    """Whether `atom` is a constant Python int or float (not a bool)."""
     return isinstance(atom, Const) and type(atom.value) in (int, float)
 
 
@@ -205,9 +203,9 @@ def _folded(op: Op, floats: frozenset):
         return op
     if op.prim.name == "mul":
         for one, x in (op.args, op.args[::-1]):
-            if _number(one) and one.value == 1.0 and isinstance(x, Var) and x.name in floats:
+            if is_number(one) and one.value == 1.0 and isinstance(x, Var) and x.name in floats:
                 return Copy(op.target, x, op.loc)
-    if not all(_number(a) for a in op.args):
+    if not all(is_number(a) for a in op.args):
         return op
     try:
         value = op.prim.impl(*(a.value for a in op.args))

@@ -19,8 +19,9 @@ operation into a shape stand-in, which no pass turns back, so the rounds end):
   (``transforms/tape_slots.py``).
 
 Each pass rewrites the whole function in one sweep (coalescing keeps its use and assignment
-counts up to date as it goes and renames once at the end; liveness runs once per round), so
-the number of rounds does not grow with the length of the code. Passes build new statements
+counts up to date as it goes and renames once at the end; liveness runs once per round, and
+once more in a program whose loops keep a tape, for its slots), so the number of rounds does
+not grow with the length of the code. Passes build new statements
 and lists; they never change a node of the IR they are given.
 
 Pure primitives only are dropped or merged: an impure one (``prim.pure`` false: it may draw a

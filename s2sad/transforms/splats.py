@@ -36,9 +36,10 @@ import numpy as np
 
 from ..ir import Const, Function, Op, Var
 from ..ir.names import NameSource
-from ..ir.shapes import concrete_shape, shapes_along, shapes_of
+from ..ir.shapes import concrete_shape, reduced_axes, shapes_along, shapes_of
 from ..ir.traverse import assigned, reads, targets, walk
 from ..rules import REGISTRY
+from .known_shapes import is_number
 
 _ARITHMETIC = {"add", "sub", "mul", "truediv"}
 _NARROWING = {"dtype", "out", "casting", "signature", "sig"}  # keywords that may set a dtype
@@ -105,10 +106,6 @@ def _wide(fn: Function) -> bool:
     return True
 
 
-def _number(atom) -> bool:
-    return isinstance(atom, Const) and type(atom.value) in (int, float)
-
-
 def _visit(stmt, shapes: dict, splats: dict, names, wide: bool):
     """``(statement, the spread its target holds or None, statements to put before it)``."""
     if not isinstance(stmt, Op) or stmt.kwargs and stmt.prim.name != "broadcast_reduced":
@@ -128,7 +125,7 @@ def _visit(stmt, shapes: dict, splats: dict, names, wide: bool):
     if name not in _ARITHMETIC | _SAFE or len(args) != 2:
         return stmt, None, ()
     other = args[1 - position]
-    if _number(other) and name in _ARITHMETIC:
+    if is_number(other) and name in _ARITHMETIC:
         if value is None:  # the array itself, combined with the number
             operands = (atom, other) if position == 0 else (other, atom)
             return _smaller(stmt, operands, like, shape, names)
@@ -171,17 +168,16 @@ def _spread(stmt: Op, shapes: dict, names, wide: bool):
         return stmt, None, ()
     if own == ():
         return stmt, ((v, like, shape, None) if wide else None), ()
-    if axis.value is None:
+    axes = None if axis.value is None else reduced_axes(axis.value, len(shape))
+    if axes is None:
         return stmt, None, ()
-    axes = sorted(a % len(shape) for a in (
-        axis.value if type(axis.value) is tuple else (axis.value,)))
-    if keepdims.value is True or axes == list(range(len(axes))):
+    if keepdims.value is True or axes == tuple(range(len(axes))):
         fits = len(own) == len(shape) if keepdims.value is True else own == shape[len(axes):]
         return stmt, ((v, like, shape, None) if fits and _broadcasts(own, shape) else None), ()
     if own != tuple(n for i, n in enumerate(shape) if i not in axes):
         return stmt, None, ()
     kept = names.derived(f"{stmt.target}_kept")
-    view = Op(kept, REGISTRY.by_name["expand_dims"], (v,), (("axis", Const(tuple(axes))),),
+    view = Op(kept, REGISTRY.by_name["expand_dims"], (v,), (("axis", Const(axes)),),
               stmt.loc)
     return stmt, (Var(kept), like, shape, None), (view,)
 
